@@ -1,0 +1,72 @@
+
+/*
+ * Copyright (C) Mobispot
+ *
+ * The nginx-independent core of ngx_mobispot_module: code that needs no
+ * nginx request and no Redis connection, linked both by the module and by
+ * the unit tests in lua-free-tests/.
+ */
+
+
+#ifndef _MOBISPOT_CORE_H_INCLUDED_
+#define _MOBISPOT_CORE_H_INCLUDED_
+
+
+#include <stddef.h>
+#include <stdint.h>
+#include <hiredis/hiredis.h>
+#include <yajl/yajl_gen.h>
+
+
+#define MOBISPOT_OK       0
+#define MOBISPOT_ERROR   -1
+
+
+/* Redis server addresses (mobispot_addr.c) */
+
+#define MOBISPOT_ADDR_IPV4          1
+#define MOBISPOT_ADDR_IPV6          2
+#define MOBISPOT_ADDR_NAME          3   /* resolved at configuration time */
+#define MOBISPOT_ADDR_UNIX          4
+
+#define MOBISPOT_ADDR_HOST_MAX      255
+#define MOBISPOT_ADDR_PATH_MAX      107  /* sun_path less the NUL */
+#define MOBISPOT_REDIS_DEFAULT_PORT 6379
+
+
+typedef struct {
+    int             type;
+    unsigned        port;
+    /* NUL-terminated: an IP literal, a host name or a socket path */
+    char            host[MOBISPOT_ADDR_HOST_MAX + 1];
+} mobispot_addr_t;
+
+
+int mobispot_addr_parse(const char *s, size_t len, mobispot_addr_t *addr,
+    const char **err);
+
+
+/* Redis reply decoding (mobispot_reply.c) */
+
+int mobispot_reply_is_status(const redisReply *reply, const char *status);
+int mobispot_reply_integer(const redisReply *reply, long long *value);
+const char *mobispot_reply_type_name(int type);
+size_t mobispot_reply_error_word(const redisReply *reply, char *buf,
+    size_t size);
+
+
+/* JSON documents (mobispot_json.c) */
+
+int mobispot_json_string(yajl_gen g, const char *s);
+int mobispot_json_key_string(yajl_gen g, const char *key, const char *value);
+int mobispot_json_error(yajl_gen g, const char *code, const char *message);
+int mobispot_json_health(yajl_gen g, double latency_ms);
+
+
+/* Reconnect delays (mobispot_backoff.c) */
+
+unsigned mobispot_backoff_next(unsigned current, unsigned min, unsigned max);
+unsigned mobispot_backoff_jitter(unsigned delay, unsigned random);
+
+
+#endif /* _MOBISPOT_CORE_H_INCLUDED_ */

@@ -1,0 +1,90 @@
+
+/*
+ * Copyright (C) Mobispot
+ *
+ * JSON documents of the API that need no nginx request, generated with
+ * yajl.  Every function returns MOBISPOT_OK, or MOBISPOT_ERROR when yajl
+ * refused a value (invalid UTF-8, out of memory).
+ */
+
+
+#include <stdio.h>
+#include <string.h>
+
+#include "mobispot_core.h"
+
+
+int
+mobispot_json_string(yajl_gen g, const char *s)
+{
+    return yajl_gen_string(g, (const unsigned char *) s, strlen(s))
+           == yajl_gen_status_ok ? MOBISPOT_OK : MOBISPOT_ERROR;
+}
+
+
+int
+mobispot_json_key_string(yajl_gen g, const char *key, const char *value)
+{
+    if (mobispot_json_string(g, key) != MOBISPOT_OK) {
+        return MOBISPOT_ERROR;
+    }
+
+    return mobispot_json_string(g, value);
+}
+
+
+/* {"error":{"code":"...","message":"..."}} */
+
+int
+mobispot_json_error(yajl_gen g, const char *code, const char *message)
+{
+    if (yajl_gen_map_open(g) != yajl_gen_status_ok
+        || mobispot_json_string(g, "error") != MOBISPOT_OK
+        || yajl_gen_map_open(g) != yajl_gen_status_ok
+        || mobispot_json_key_string(g, "code", code) != MOBISPOT_OK
+        || mobispot_json_key_string(g, "message", message) != MOBISPOT_OK
+        || yajl_gen_map_close(g) != yajl_gen_status_ok
+        || yajl_gen_map_close(g) != yajl_gen_status_ok)
+    {
+        return MOBISPOT_ERROR;
+    }
+
+    return MOBISPOT_OK;
+}
+
+
+/* {"status":"ok","redis":{"connected":true,"latency_ms":0.123}} */
+
+int
+mobispot_json_health(yajl_gen g, double latency_ms)
+{
+    int   n;
+    char  num[32];
+
+    if (latency_ms < 0) {
+        latency_ms = 0;
+    }
+
+    /* three decimals: a microsecond is the resolution that means something */
+    n = snprintf(num, sizeof(num), "%.3f", latency_ms);
+
+    if (n <= 0 || (size_t) n >= sizeof(num)) {
+        return MOBISPOT_ERROR;
+    }
+
+    if (yajl_gen_map_open(g) != yajl_gen_status_ok
+        || mobispot_json_key_string(g, "status", "ok") != MOBISPOT_OK
+        || mobispot_json_string(g, "redis") != MOBISPOT_OK
+        || yajl_gen_map_open(g) != yajl_gen_status_ok
+        || mobispot_json_string(g, "connected") != MOBISPOT_OK
+        || yajl_gen_bool(g, 1) != yajl_gen_status_ok
+        || mobispot_json_string(g, "latency_ms") != MOBISPOT_OK
+        || yajl_gen_number(g, num, n) != yajl_gen_status_ok
+        || yajl_gen_map_close(g) != yajl_gen_status_ok
+        || yajl_gen_map_close(g) != yajl_gen_status_ok)
+    {
+        return MOBISPOT_ERROR;
+    }
+
+    return MOBISPOT_OK;
+}

@@ -1,0 +1,131 @@
+
+/*
+ * Copyright (C) Mobispot
+ *
+ * Decoding of hiredis replies into plain values.  A reply is only valid
+ * during the callback that received it: nothing here keeps a pointer.
+ */
+
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mobispot_core.h"
+
+
+int
+mobispot_reply_is_status(const redisReply *reply, const char *status)
+{
+    size_t  len;
+
+    if (reply == NULL || reply->type != REDIS_REPLY_STATUS) {
+        return 0;
+    }
+
+    len = strlen(status);
+
+    return (size_t) reply->len == len && memcmp(reply->str, status, len) == 0;
+}
+
+
+/* an integer reply, or a bulk string that holds a decimal integer */
+
+int
+mobispot_reply_integer(const redisReply *reply, long long *value)
+{
+    char       buf[24], *end;
+    long long  n;
+
+    if (reply == NULL) {
+        return MOBISPOT_ERROR;
+    }
+
+    if (reply->type == REDIS_REPLY_INTEGER) {
+        *value = reply->integer;
+        return MOBISPOT_OK;
+    }
+
+    if (reply->type != REDIS_REPLY_STRING || reply->len == 0
+        || (size_t) reply->len >= sizeof(buf))
+    {
+        return MOBISPOT_ERROR;
+    }
+
+    memcpy(buf, reply->str, reply->len);
+    buf[reply->len] = '\0';
+
+    if (!(buf[0] == '-' || (buf[0] >= '0' && buf[0] <= '9'))) {
+        return MOBISPOT_ERROR;
+    }
+
+    errno = 0;
+    n = strtoll(buf, &end, 10);
+
+    if (errno != 0 || *end != '\0' || end == buf) {
+        return MOBISPOT_ERROR;
+    }
+
+    *value = n;
+    return MOBISPOT_OK;
+}
+
+
+const char *
+mobispot_reply_type_name(int type)
+{
+    switch (type) {
+    case REDIS_REPLY_STRING:
+        return "string";
+    case REDIS_REPLY_ARRAY:
+        return "array";
+    case REDIS_REPLY_INTEGER:
+        return "integer";
+    case REDIS_REPLY_NIL:
+        return "nil";
+    case REDIS_REPLY_STATUS:
+        return "status";
+    case REDIS_REPLY_ERROR:
+        return "error";
+    default:
+        return "unknown";
+    }
+}
+
+
+/*
+ * The first word of an error reply ("ERR", "NOAUTH", "WRONGTYPE", ...):
+ * safe to log, as it never carries the data of the command.  Returns its
+ * length; the copy in buf is NUL-terminated.
+ */
+
+size_t
+mobispot_reply_error_word(const redisReply *reply, char *buf, size_t size)
+{
+    size_t  n;
+
+    if (size == 0) {
+        return 0;
+    }
+
+    buf[0] = '\0';
+
+    if (reply == NULL || reply->type != REDIS_REPLY_ERROR || reply->str == NULL)
+    {
+        return 0;
+    }
+
+    for (n = 0; n < (size_t) reply->len && n + 1 < size; n++) {
+        if (!((reply->str[n] >= 'A' && reply->str[n] <= 'Z')
+              || reply->str[n] == '_'))
+        {
+            break;
+        }
+
+        buf[n] = reply->str[n];
+    }
+
+    buf[n] = '\0';
+
+    return n;
+}

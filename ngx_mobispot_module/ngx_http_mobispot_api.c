@@ -1,0 +1,521 @@
+
+/*
+ * Copyright (C) Mobispot
+ *
+ * The API router: routes are matched below the prefix of the location that
+ * holds mobispot_api; every error leaves as
+ * {"error":{"code":"...","message":"..."}} with the right status.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_mobispot_api.h"
+
+
+static const ngx_http_mobispot_api_route_t *ngx_http_mobispot_api_route(
+    ngx_http_request_t *r, ngx_http_mobispot_api_ctx_t *ctx,
+    ngx_uint_t *allowed);
+static ngx_uint_t ngx_http_mobispot_api_match(ngx_str_t *pattern,
+    ngx_str_t *path, ngx_http_mobispot_api_ctx_t *ctx);
+static ngx_int_t ngx_http_mobispot_api_not_allowed(ngx_http_request_t *r,
+    ngx_uint_t allowed);
+static void ngx_http_mobispot_api_body_handler(ngx_http_request_t *r);
+static void ngx_http_mobispot_api_gen_cleanup(void *data);
+static ngx_int_t ngx_http_mobispot_api_header(ngx_http_request_t *r,
+    const char *name, size_t name_len, u_char *value, size_t value_len);
+
+
+static const ngx_http_mobispot_api_route_t  ngx_http_mobispot_api_routes[] = {
+
+    { ngx_string("health"),
+      NGX_HTTP_GET|NGX_HTTP_HEAD,
+      ngx_http_mobispot_health,
+      0 },
+
+    { ngx_null_string, 0, NULL, 0 }
+};
+
+
+static const struct {
+    ngx_uint_t   method;
+    ngx_str_t    name;
+} ngx_http_mobispot_api_methods[] = {
+    { NGX_HTTP_GET, ngx_string("GET") },
+    { NGX_HTTP_HEAD, ngx_string("HEAD") },
+    { NGX_HTTP_POST, ngx_string("POST") },
+    { NGX_HTTP_PUT, ngx_string("PUT") },
+    { NGX_HTTP_PATCH, ngx_string("PATCH") },
+    { NGX_HTTP_DELETE, ngx_string("DELETE") },
+    { 0, ngx_null_string }
+};
+
+
+ngx_int_t
+ngx_http_mobispot_api_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                             rc;
+    ngx_uint_t                            allowed;
+    ngx_http_mobispot_api_ctx_t          *ctx;
+    ngx_http_mobispot_loc_conf_t         *lcf;
+    const ngx_http_mobispot_api_route_t  *route;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_mobispot_module);
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_mobispot_api_ctx_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->lcf = lcf;
+    ctx->mcf = ngx_http_get_module_main_conf(r, ngx_http_mobispot_module);
+
+    ngx_http_set_ctx(r, ctx, ngx_http_mobispot_module);
+
+    route = ngx_http_mobispot_api_route(r, ctx, &allowed);
+
+    if (route == NULL) {
+        if (ngx_http_discard_request_body(r) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (allowed) {
+            return ngx_http_mobispot_api_not_allowed(r, allowed);
+        }
+
+        return ngx_http_mobispot_api_error(r, NGX_HTTP_NOT_FOUND, "not_found",
+                                           "no such route");
+    }
+
+    ctx->route = route;
+
+    if (!route->body) {
+        if (ngx_http_discard_request_body(r) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return route->handler(r, ctx);
+    }
+
+    if (r->headers_in.content_length_n > (off_t) lcf->api_max_body) {
+        if (ngx_http_discard_request_body(r) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_mobispot_api_error(r,
+                                          NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                          "body_too_large",
+                                          "request body is too large");
+    }
+
+    r->request_body_in_single_buf = 1;
+
+    rc = ngx_http_read_client_request_body(r,
+                                           ngx_http_mobispot_api_body_handler);
+
+    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+        if (rc == NGX_HTTP_REQUEST_ENTITY_TOO_LARGE) {
+            return ngx_http_mobispot_api_error(r, rc, "body_too_large",
+                                               "request body is too large");
+        }
+
+        return rc;
+    }
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_mobispot_api_body_handler(ngx_http_request_t *r)
+{
+    off_t                         size;
+    ngx_chain_t                  *cl;
+    ngx_http_mobispot_api_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_mobispot_module);
+
+    size = 0;
+
+    if (r->request_body) {
+        for (cl = r->request_body->bufs; cl; cl = cl->next) {
+            size += ngx_buf_size(cl->buf);
+
+            if (cl->buf->in_file) {
+                /* larger than the in-memory buffer: larger than allowed */
+                size = (off_t) ctx->lcf->api_max_body + 1;
+                break;
+            }
+        }
+    }
+
+    if (size > (off_t) ctx->lcf->api_max_body) {
+        ngx_http_finalize_request(r,
+            ngx_http_mobispot_api_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                        "body_too_large",
+                                        "request body is too large"));
+        return;
+    }
+
+    ngx_http_finalize_request(r, ctx->route->handler(r, ctx));
+}
+
+
+static const ngx_http_mobispot_api_route_t *
+ngx_http_mobispot_api_route(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_uint_t *allowed)
+{
+    ngx_str_t                            *prefix;
+    const ngx_http_mobispot_api_route_t  *route;
+
+    *allowed = 0;
+    prefix = &ctx->lcf->api_prefix;
+
+    if (r->uri.len < prefix->len
+        || ngx_strncmp(r->uri.data, prefix->data, prefix->len) != 0)
+    {
+        /* reached by an internal redirect from elsewhere */
+        return NULL;
+    }
+
+    ctx->path.data = r->uri.data + prefix->len;
+    ctx->path.len = r->uri.len - prefix->len;
+
+    if (ctx->path.len && ctx->path.data[0] == '/') {
+        ctx->path.data++;
+        ctx->path.len--;
+    }
+
+    for (route = ngx_http_mobispot_api_routes; route->handler; route++) {
+
+        if (!ngx_http_mobispot_api_match((ngx_str_t *) &route->pattern,
+                                         &ctx->path, ctx))
+        {
+            continue;
+        }
+
+        if (route->methods & r->method) {
+            return route;
+        }
+
+        *allowed |= route->methods;
+    }
+
+    return NULL;
+}
+
+
+/*
+ * Matches a path against a pattern segment by segment; "{}" matches one
+ * non-empty segment, captured into ctx->params.
+ */
+
+static ngx_uint_t
+ngx_http_mobispot_api_match(ngx_str_t *pattern, ngx_str_t *path,
+    ngx_http_mobispot_api_ctx_t *ctx)
+{
+    u_char  *p, *pe, *s, *se, *seg;
+
+    p = pattern->data;
+    pe = p + pattern->len;
+    s = path->data;
+    se = s + path->len;
+
+    ctx->nparams = 0;
+
+    while (p < pe) {
+
+        if (pe - p >= 2 && p[0] == '{' && p[1] == '}') {
+            seg = s;
+
+            while (s < se && *s != '/') {
+                s++;
+            }
+
+            if (s == seg || ctx->nparams == NGX_HTTP_MOBISPOT_API_MAX_PARAMS) {
+                return 0;
+            }
+
+            ctx->params[ctx->nparams].data = seg;
+            ctx->params[ctx->nparams].len = s - seg;
+            ctx->nparams++;
+
+            p += 2;
+            continue;
+        }
+
+        if (s == se || *s != *p) {
+            return 0;
+        }
+
+        p++;
+        s++;
+    }
+
+    return s == se;
+}
+
+
+static ngx_int_t
+ngx_http_mobispot_api_not_allowed(ngx_http_request_t *r, ngx_uint_t allowed)
+{
+    u_char      *p, *value;
+    size_t       len;
+    ngx_uint_t   i;
+
+    len = 0;
+
+    for (i = 0; ngx_http_mobispot_api_methods[i].method; i++) {
+        if (allowed & ngx_http_mobispot_api_methods[i].method) {
+            len += ngx_http_mobispot_api_methods[i].name.len + 2;
+        }
+    }
+
+    value = ngx_pnalloc(r->pool, len);
+    if (value == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = value;
+
+    for (i = 0; ngx_http_mobispot_api_methods[i].method; i++) {
+        if (allowed & ngx_http_mobispot_api_methods[i].method) {
+            if (p != value) {
+                *p++ = ',';
+                *p++ = ' ';
+            }
+
+            p = ngx_cpymem(p, ngx_http_mobispot_api_methods[i].name.data,
+                           ngx_http_mobispot_api_methods[i].name.len);
+        }
+    }
+
+    if (ngx_http_mobispot_api_header(r, "Allow", sizeof("Allow") - 1, value,
+                                     p - value)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_mobispot_api_error(r, NGX_HTTP_NOT_ALLOWED,
+                                       "method_not_allowed",
+                                       "method not allowed on this route");
+}
+
+
+/*
+ * Sends n Redis commands for the request and goes asynchronous: on_done
+ * (with ctx as its data) finalizes the request later.  When Redis cannot
+ * take the commands, answers 503 at once.
+ */
+
+ngx_int_t
+ngx_http_mobispot_api_redis(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_redis_cmd_t *cmds,
+    ngx_uint_t n, ngx_http_mobispot_redis_reply_pt on_reply,
+    ngx_http_mobispot_redis_done_pt on_done)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_mobispot_redis_call(r, ctx->mcf->client, cmds, n, on_reply,
+                                      on_done, ctx);
+
+    switch (rc) {
+
+    case NGX_OK:
+        r->main->count++;
+
+        /* notice a client that goes away while Redis is answering */
+        r->read_event_handler = ngx_http_test_reading;
+        r->write_event_handler = ngx_http_request_empty_handler;
+
+        return NGX_DONE;
+
+    case NGX_DECLINED:
+        return ngx_http_mobispot_api_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                           "redis_unavailable",
+                                           "the data store is not reachable");
+
+    case NGX_BUSY:
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "mobispot: too many redis commands in flight "
+                      "(mobispot_redis_max_pending %ui)",
+                      ctx->mcf->redis.max_pending);
+
+        return ngx_http_mobispot_api_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                           "overloaded",
+                                           "too many requests in flight");
+
+    default:
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+}
+
+
+/* the answer for a call that did not end with its replies */
+
+ngx_int_t
+ngx_http_mobispot_api_redis_failed(ngx_http_request_t *r, ngx_int_t status)
+{
+    if (status == NGX_HTTP_MOBISPOT_REDIS_TIMEOUT) {
+        return ngx_http_mobispot_api_error(r, NGX_HTTP_GATEWAY_TIME_OUT,
+                                           "redis_timeout",
+                                           "the data store did not answer "
+                                           "in time");
+    }
+
+    return ngx_http_mobispot_api_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                       "redis_unavailable",
+                                       "the connection to the data store "
+                                       "was lost");
+}
+
+
+/* a JSON generator that lives, with its buffer, as long as the request */
+
+yajl_gen
+ngx_http_mobispot_api_gen(ngx_http_request_t *r)
+{
+    yajl_gen             g;
+    ngx_pool_cleanup_t  *cln;
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    g = yajl_gen_alloc(NULL);
+    if (g == NULL) {
+        return NULL;
+    }
+
+    cln->handler = ngx_http_mobispot_api_gen_cleanup;
+    cln->data = g;
+
+    return g;
+}
+
+
+static void
+ngx_http_mobispot_api_gen_cleanup(void *data)
+{
+    yajl_gen_free(data);
+}
+
+
+ngx_int_t
+ngx_http_mobispot_api_send(ngx_http_request_t *r, ngx_uint_t status,
+    yajl_gen g)
+{
+    size_t                         len;
+    u_char                        *p;
+    ngx_int_t                      rc;
+    ngx_buf_t                     *b;
+    ngx_chain_t                    out;
+    const unsigned char           *buf;
+    ngx_http_mobispot_loc_conf_t  *lcf;
+
+    if (yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    r->headers_out.status = status;
+    r->headers_out.content_length_n = len;
+
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+
+    if (ngx_http_mobispot_api_header(r, "Cache-Control",
+                                     sizeof("Cache-Control") - 1,
+                                     (u_char *) "no-store",
+                                     sizeof("no-store") - 1)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (status == NGX_HTTP_SERVICE_UNAVAILABLE) {
+        lcf = ngx_http_get_module_loc_conf(r, ngx_http_mobispot_module);
+
+        p = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
+        if (p == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (ngx_http_mobispot_api_header(r, "Retry-After",
+                                         sizeof("Retry-After") - 1, p,
+                                         ngx_sprintf(p, "%T",
+                                                     lcf->api_retry_after)
+                                         - p)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* the generator's buffer lives until the request pool goes */
+    b->pos = (u_char *) buf;
+    b->last = (u_char *) buf + len;
+    b->memory = 1;
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+ngx_int_t
+ngx_http_mobispot_api_error(ngx_http_request_t *r, ngx_uint_t status,
+    const char *code, const char *message)
+{
+    yajl_gen  g;
+
+    g = ngx_http_mobispot_api_gen(r);
+
+    if (g == NULL || mobispot_json_error(g, code, message) != MOBISPOT_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_mobispot_api_send(r, status, g);
+}
+
+
+static ngx_int_t
+ngx_http_mobispot_api_header(ngx_http_request_t *r, const char *name,
+    size_t name_len, u_char *value, size_t value_len)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    h->key.data = (u_char *) name;
+    h->key.len = name_len;
+    h->value.data = value;
+    h->value.len = value_len;
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+#endif
+
+    return NGX_OK;
+}

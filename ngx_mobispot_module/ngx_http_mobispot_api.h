@@ -1,0 +1,74 @@
+
+/*
+ * Copyright (C) Mobispot
+ *
+ * The JSON API: one router below the location of mobispot_api, one JSON
+ * error path, and the helpers the route handlers share.
+ */
+
+
+#ifndef _NGX_HTTP_MOBISPOT_API_H_INCLUDED_
+#define _NGX_HTTP_MOBISPOT_API_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_mobispot_module.h"
+
+
+#define NGX_HTTP_MOBISPOT_API_MAX_PARAMS  4
+
+
+typedef struct ngx_http_mobispot_api_route_s  ngx_http_mobispot_api_route_t;
+
+
+typedef struct {
+    const ngx_http_mobispot_api_route_t *route;
+    ngx_str_t                          path;      /* below the prefix */
+    ngx_str_t                          params[NGX_HTTP_MOBISPOT_API_MAX_PARAMS];
+    ngx_uint_t                         nparams;
+    ngx_http_mobispot_main_conf_t     *mcf;
+    ngx_http_mobispot_loc_conf_t      *lcf;
+    void                              *data;      /* the route's own state */
+} ngx_http_mobispot_api_ctx_t;
+
+
+/*
+ * A route handler returns what a content handler returns: a status or the
+ * result of sending the response, or NGX_DONE when it went asynchronous
+ * (see ngx_http_mobispot_api_redis()).
+ */
+typedef ngx_int_t (*ngx_http_mobispot_api_handler_pt)(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx);
+
+
+struct ngx_http_mobispot_api_route_s {
+    ngx_str_t                          pattern;   /* "spots/{}/availability" */
+    ngx_uint_t                         methods;   /* NGX_HTTP_GET|... */
+    ngx_http_mobispot_api_handler_pt   handler;
+    ngx_uint_t                         body;      /* reads a request body */
+};
+
+
+ngx_int_t ngx_http_mobispot_api_handler(ngx_http_request_t *r);
+
+ngx_int_t ngx_http_mobispot_api_redis(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_redis_cmd_t *cmds,
+    ngx_uint_t n, ngx_http_mobispot_redis_reply_pt on_reply,
+    ngx_http_mobispot_redis_done_pt on_done);
+ngx_int_t ngx_http_mobispot_api_redis_failed(ngx_http_request_t *r,
+    ngx_int_t status);
+
+yajl_gen ngx_http_mobispot_api_gen(ngx_http_request_t *r);
+ngx_int_t ngx_http_mobispot_api_send(ngx_http_request_t *r, ngx_uint_t status,
+    yajl_gen g);
+ngx_int_t ngx_http_mobispot_api_error(ngx_http_request_t *r,
+    ngx_uint_t status, const char *code, const char *message);
+
+ngx_int_t ngx_http_mobispot_health(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx);
+
+
+#endif /* _NGX_HTTP_MOBISPOT_API_H_INCLUDED_ */

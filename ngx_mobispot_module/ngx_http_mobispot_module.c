@@ -1,0 +1,530 @@
+
+/*
+ * Copyright (C) Mobispot
+ *
+ * The module: its directives, configuration and worker life cycle.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_mobispot_module.h"
+#include "ngx_http_mobispot_api.h"
+
+
+#define NGX_HTTP_MOBISPOT_REDIS_BACKOFF_MIN  100
+#define NGX_HTTP_MOBISPOT_REDIS_BACKOFF_MAX  2000
+
+
+static void *ngx_http_mobispot_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_mobispot_init_main_conf(ngx_conf_t *cf, void *conf);
+static void *ngx_http_mobispot_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_mobispot_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static ngx_int_t ngx_http_mobispot_postconfiguration(ngx_conf_t *cf);
+static ngx_int_t ngx_http_mobispot_init_process(ngx_cycle_t *cycle);
+static void ngx_http_mobispot_exit_process(ngx_cycle_t *cycle);
+
+static char *ngx_http_mobispot_redis(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_mobispot_redis_address(ngx_conf_t *cf,
+    ngx_http_mobispot_redis_conf_t *rcf, ngx_str_t *value);
+static char *ngx_http_mobispot_redis_password(ngx_conf_t *cf,
+    ngx_http_mobispot_redis_conf_t *rcf, ngx_str_t *file);
+static char *ngx_http_mobispot_api(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+
+static ngx_conf_num_bounds_t  ngx_http_mobispot_max_pending_bounds = {
+    ngx_conf_check_num_bounds, 1, 1000000
+};
+
+
+static ngx_command_t  ngx_http_mobispot_commands[] = {
+
+    { ngx_string("mobispot_redis"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE123,
+      ngx_http_mobispot_redis,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mobispot_redis_connect_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_mobispot_main_conf_t, redis.connect_timeout),
+      NULL },
+
+    { ngx_string("mobispot_redis_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_mobispot_main_conf_t, redis.timeout),
+      NULL },
+
+    { ngx_string("mobispot_redis_max_pending"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_mobispot_main_conf_t, redis.max_pending),
+      &ngx_http_mobispot_max_pending_bounds },
+
+    { ngx_string("mobispot_api"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_mobispot_api,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mobispot_api_max_body"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mobispot_loc_conf_t, api_max_body),
+      NULL },
+
+    { ngx_string("mobispot_api_retry_after"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mobispot_loc_conf_t, api_retry_after),
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_mobispot_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    ngx_http_mobispot_postconfiguration,   /* postconfiguration */
+
+    ngx_http_mobispot_create_main_conf,    /* create main configuration */
+    ngx_http_mobispot_init_main_conf,      /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_mobispot_create_loc_conf,     /* create location configuration */
+    ngx_http_mobispot_merge_loc_conf       /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_mobispot_module = {
+    NGX_MODULE_V1,
+    &ngx_http_mobispot_module_ctx,         /* module context */
+    ngx_http_mobispot_commands,            /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_http_mobispot_init_process,        /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    ngx_http_mobispot_exit_process,        /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static void *
+ngx_http_mobispot_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_mobispot_main_conf_t  *mcf;
+
+    mcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_mobispot_main_conf_t));
+    if (mcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     mcf->redis.address = { 0, NULL };
+     *     mcf->redis.host = { 0, NULL };
+     *     mcf->redis.password = { 0, NULL };
+     *     mcf->redis.port = 0;
+     *     mcf->redis.db = 0;
+     *     mcf->redis.configured = 0;
+     *     mcf->client = NULL;
+     *     mcf->api_used = 0;
+     */
+
+    mcf->redis.connect_timeout = NGX_CONF_UNSET_MSEC;
+    mcf->redis.timeout = NGX_CONF_UNSET_MSEC;
+    mcf->redis.max_pending = NGX_CONF_UNSET_UINT;
+
+    return mcf;
+}
+
+
+static char *
+ngx_http_mobispot_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_mobispot_main_conf_t *mcf = conf;
+
+    ngx_conf_init_msec_value(mcf->redis.connect_timeout, 1000);
+    ngx_conf_init_msec_value(mcf->redis.timeout, 1000);
+    ngx_conf_init_uint_value(mcf->redis.max_pending, 4096);
+
+    mcf->redis.backoff_min = NGX_HTTP_MOBISPOT_REDIS_BACKOFF_MIN;
+    mcf->redis.backoff_max = NGX_HTTP_MOBISPOT_REDIS_BACKOFF_MAX;
+
+    if (mcf->redis.connect_timeout == 0 || mcf->redis.timeout == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "mobispot_redis_connect_timeout and "
+                           "mobispot_redis_timeout must be greater than 0");
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_mobispot_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_mobispot_loc_conf_t  *lcf;
+
+    lcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_mobispot_loc_conf_t));
+    if (lcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     lcf->api_prefix = { 0, NULL };
+     */
+
+    lcf->api = NGX_CONF_UNSET;
+    lcf->api_max_body = NGX_CONF_UNSET_SIZE;
+    lcf->api_retry_after = NGX_CONF_UNSET;
+
+    return lcf;
+}
+
+
+static char *
+ngx_http_mobispot_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_mobispot_loc_conf_t *prev = parent;
+    ngx_http_mobispot_loc_conf_t *conf = child;
+
+    ngx_http_core_loc_conf_t  *clcf;
+
+    /* mobispot_api is not inherited: it names the location it is in */
+    ngx_conf_init_value(conf->api, 0);
+
+    ngx_conf_merge_size_value(conf->api_max_body, prev->api_max_body,
+                              64 * 1024);
+    ngx_conf_merge_sec_value(conf->api_retry_after, prev->api_retry_after, 1);
+
+    if (conf->api) {
+        /*
+         * API bodies are parsed from memory: keep a whole allowed body in
+         * the request buffer rather than in a temporary file.
+         */
+
+        clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+        if (clcf->client_body_buffer_size < conf->api_max_body) {
+            clcf->client_body_buffer_size = conf->api_max_body;
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mobispot_postconfiguration(ngx_conf_t *cf)
+{
+    ngx_http_mobispot_main_conf_t  *mcf;
+
+    mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_mobispot_module);
+
+    if (mcf->api_used && !mcf->redis.configured) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"mobispot_api\" requires \"mobispot_redis\" "
+                           "in the http block");
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mobispot_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_mobispot_main_conf_t  *mcf;
+
+    mcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_mobispot_module);
+
+    if (mcf == NULL || !mcf->redis.configured) {
+        return NGX_OK;
+    }
+
+    mcf->client = ngx_http_mobispot_redis_client_create(cycle, &mcf->redis);
+    if (mcf->client == NULL) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_mobispot_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_mobispot_main_conf_t  *mcf;
+
+    mcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_mobispot_module);
+
+    if (mcf == NULL || mcf->client == NULL) {
+        return;
+    }
+
+    ngx_http_mobispot_redis_client_destroy(mcf->client);
+    mcf->client = NULL;
+}
+
+
+/* mobispot_redis <address> [db=N] [password_file=path] */
+
+static char *
+ngx_http_mobispot_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_mobispot_main_conf_t *mcf = conf;
+
+    char        *rv;
+    ngx_int_t    n;
+    ngx_str_t   *value, s;
+    ngx_uint_t   i;
+
+    if (mcf->redis.configured) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    rv = ngx_http_mobispot_redis_address(cf, &mcf->redis, &value[1]);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "db=", 3) == 0) {
+            n = ngx_atoi(value[i].data + 3, value[i].len - 3);
+
+            if (n == NGX_ERROR || n > 1000000) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid redis database \"%V\"", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            mcf->redis.db = n;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "password_file=", 14) == 0) {
+            s.data = value[i].data + 14;
+            s.len = value[i].len - 14;
+
+            rv = ngx_http_mobispot_redis_password(cf, &mcf->redis, &s);
+            if (rv != NGX_CONF_OK) {
+                return rv;
+            }
+
+            continue;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\"", &value[i]);
+        return NGX_CONF_ERROR;
+    }
+
+    mcf->redis.configured = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_mobispot_redis_address(ngx_conf_t *cf,
+    ngx_http_mobispot_redis_conf_t *rcf, ngx_str_t *value)
+{
+    u_char           *p;
+    ngx_url_t         u;
+    const char       *err;
+    mobispot_addr_t   addr;
+
+    if (mobispot_addr_parse((const char *) value->data, value->len, &addr,
+                            &err)
+        != MOBISPOT_OK)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid redis address \"%V\": %s", value, err);
+        return NGX_CONF_ERROR;
+    }
+
+    rcf->address = *value;
+    rcf->port = (addr.type == MOBISPOT_ADDR_UNIX) ? 0 : (int) addr.port;
+
+    if (addr.type != MOBISPOT_ADDR_NAME) {
+        rcf->host.len = ngx_strlen(addr.host);
+        rcf->host.data = ngx_pnalloc(cf->pool, rcf->host.len + 1);
+        if (rcf->host.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_memcpy(rcf->host.data, addr.host, rcf->host.len + 1);
+        return NGX_CONF_OK;
+    }
+
+    /* a host name: resolved now, once, never in a worker */
+
+    ngx_memzero(&u, sizeof(ngx_url_t));
+
+    u.url.data = (u_char *) addr.host;
+    u.url.len = ngx_strlen(addr.host);
+    u.default_port = (in_port_t) addr.port;
+
+    if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "cannot resolve redis host \"%s\"%s%s", addr.host,
+                           u.err ? ": " : "", u.err ? u.err : "");
+        return NGX_CONF_ERROR;
+    }
+
+    p = ngx_pnalloc(cf->pool, NGX_SOCKADDR_STRLEN + 1);
+    if (p == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    rcf->host.data = p;
+    rcf->host.len = ngx_sock_ntop(u.addrs[0].sockaddr, u.addrs[0].socklen, p,
+                                  NGX_SOCKADDR_STRLEN, 0);
+    p[rcf->host.len] = '\0';
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * The password is read by the master at configuration time; it is kept in
+ * the configuration pool and never logged.  The file holds the password on
+ * its first line.
+ */
+
+static char *
+ngx_http_mobispot_redis_password(ngx_conf_t *cf,
+    ngx_http_mobispot_redis_conf_t *rcf, ngx_str_t *file)
+{
+    u_char     *p, *last;
+    ssize_t     n;
+    ngx_fd_t    fd;
+    ngx_str_t   name;
+    u_char      buf[1024];
+
+    name = *file;
+
+    if (name.len == 0 || ngx_conf_full_name(cf->cycle, &name, 1) != NGX_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid password_file");
+        return NGX_CONF_ERROR;
+    }
+
+    fd = ngx_open_file(name.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_open_file_n " \"%V\" failed", &name);
+        return NGX_CONF_ERROR;
+    }
+
+    n = ngx_read_fd(fd, buf, sizeof(buf));
+
+    if (ngx_close_file(fd) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_ALERT, cf, ngx_errno,
+                           ngx_close_file_n " \"%V\" failed", &name);
+    }
+
+    if (n < 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_read_fd_n " \"%V\" failed", &name);
+        return NGX_CONF_ERROR;
+    }
+
+    last = buf + n;
+
+    for (p = buf; p < last; p++) {
+        if (*p == CR || *p == LF) {
+            break;
+        }
+    }
+
+    if (p == buf || (p == last && (size_t) n == sizeof(buf))) {
+        ngx_explicit_memzero(buf, sizeof(buf));
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "password_file \"%V\" is empty or its first line "
+                           "is longer than %uz bytes", &name,
+                           sizeof(buf) - 1);
+        return NGX_CONF_ERROR;
+    }
+
+    rcf->password.len = p - buf;
+    rcf->password.data = ngx_pnalloc(cf->pool, rcf->password.len);
+    if (rcf->password.data == NULL) {
+        ngx_explicit_memzero(buf, sizeof(buf));
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memcpy(rcf->password.data, buf, rcf->password.len);
+    ngx_explicit_memzero(buf, sizeof(buf));
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_mobispot_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_mobispot_loc_conf_t *lcf = conf;
+
+    ngx_http_core_loc_conf_t       *clcf;
+    ngx_http_mobispot_main_conf_t  *mcf;
+
+    if (lcf->api != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+#if (NGX_PCRE)
+    if (clcf->regex) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"mobispot_api\" cannot be used in a regex "
+                           "location: routes are matched below a prefix");
+        return NGX_CONF_ERROR;
+    }
+#endif
+
+    if (clcf->named) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"mobispot_api\" cannot be used in a named "
+                           "location");
+        return NGX_CONF_ERROR;
+    }
+
+    lcf->api = 1;
+    lcf->api_prefix = clcf->name;
+
+    clcf->handler = ngx_http_mobispot_api_handler;
+
+    mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_mobispot_module);
+    mcf->api_used = 1;
+
+    return NGX_CONF_OK;
+}

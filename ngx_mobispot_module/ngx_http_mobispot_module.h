@@ -1,0 +1,40 @@
+
+/*
+ * Copyright (C) Mobispot
+ */
+
+
+#ifndef _NGX_HTTP_MOBISPOT_MODULE_H_INCLUDED_
+#define _NGX_HTTP_MOBISPOT_MODULE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "mobispot_core.h"
+#include "ngx_http_mobispot_redis.h"
+
+
+typedef struct {
+    ngx_http_mobispot_redis_conf_t     redis;
+
+    /* the worker's connection to Redis, made in init_process */
+    ngx_http_mobispot_redis_client_t  *client;
+
+    ngx_uint_t                         api_used;  /* unsigned api_used:1 */
+} ngx_http_mobispot_main_conf_t;
+
+
+typedef struct {
+    ngx_flag_t                         api;
+    ngx_str_t                          api_prefix;
+    size_t                             api_max_body;
+    time_t                             api_retry_after;
+} ngx_http_mobispot_loc_conf_t;
+
+
+extern ngx_module_t  ngx_http_mobispot_module;
+
+
+#endif /* _NGX_HTTP_MOBISPOT_MODULE_H_INCLUDED_ */

@@ -1,0 +1,780 @@
+
+/*
+ * Copyright (C) Mobispot
+ *
+ * The worker's Redis client.
+ *
+ * hiredis's async API is driven by nginx's event loop through the adapter
+ * below: the socket hiredis opens is wrapped in an nginx connection, and
+ * hiredis's add/del read/write hooks become nginx events (level-triggered,
+ * as hiredis expects).  hiredis 0.14 has no timeouts: the connect timeout
+ * and the per-call timeouts are nginx timers.
+ *
+ * Lifetimes:
+ *  - the client lives as long as the worker (created in init_process from
+ *    the cycle pool, destroyed in exit_process);
+ *  - a call is a small heap object handed to hiredis as privdata; hiredis
+ *    calls back every command exactly once (with a reply, or with NULL when
+ *    the connection goes away), and the call is freed after its last
+ *    callback;
+ *  - the request of a call may go first: a cleanup on the request pool then
+ *    detaches it, and the replies that come later are dropped.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_mobispot_module.h"
+
+
+#define NGX_HTTP_MOBISPOT_REDIS_DISCONNECTED  0
+#define NGX_HTTP_MOBISPOT_REDIS_CONNECTING    1
+#define NGX_HTTP_MOBISPOT_REDIS_HANDSHAKE     2
+#define NGX_HTTP_MOBISPOT_REDIS_READY         3
+
+
+struct ngx_http_mobispot_redis_client_s {
+    ngx_http_mobispot_redis_conf_t    *conf;
+    ngx_log_t                         *log;
+
+    redisAsyncContext                 *ac;
+    ngx_uint_t                         state;
+    ngx_uint_t                         handshake;   /* replies still due */
+
+    ngx_uint_t                         pending;     /* commands in hiredis */
+    ngx_queue_t                        calls;
+
+    ngx_msec_t                         backoff;
+    ngx_event_t                        connect_timer;
+    ngx_event_t                        reconnect_timer;
+
+    unsigned                           exiting:1;
+};
+
+
+typedef struct {
+    ngx_queue_t                        queue;
+    ngx_http_mobispot_redis_client_t  *client;
+
+    ngx_http_request_t                *request;     /* NULL once detached */
+    ngx_pool_cleanup_t                *cleanup;
+
+    ngx_http_mobispot_redis_reply_pt   on_reply;
+    ngx_http_mobispot_redis_done_pt    on_done;
+    void                              *data;
+
+    ngx_uint_t                         sent;
+    ngx_uint_t                         received;
+    ngx_int_t                          status;
+
+    ngx_event_t                        timer;
+} ngx_http_mobispot_redis_call_t;
+
+
+static void ngx_http_mobispot_redis_connect(
+    ngx_http_mobispot_redis_client_t *client);
+static void ngx_http_mobispot_redis_drop(
+    ngx_http_mobispot_redis_client_t *client);
+static void ngx_http_mobispot_redis_schedule(
+    ngx_http_mobispot_redis_client_t *client);
+static void ngx_http_mobispot_redis_reconnect_handler(ngx_event_t *ev);
+static void ngx_http_mobispot_redis_connect_timeout_handler(ngx_event_t *ev);
+static void ngx_http_mobispot_redis_on_connect(const redisAsyncContext *ac,
+    int status);
+static void ngx_http_mobispot_redis_on_disconnect(
+    const redisAsyncContext *ac, int status);
+static void ngx_http_mobispot_redis_on_handshake(redisAsyncContext *ac,
+    void *reply, void *privdata);
+static void ngx_http_mobispot_redis_set_ready(
+    ngx_http_mobispot_redis_client_t *client);
+
+static ngx_int_t ngx_http_mobispot_redis_attach(redisAsyncContext *ac,
+    ngx_log_t *log);
+static void ngx_http_mobispot_redis_add_read(void *privdata);
+static void ngx_http_mobispot_redis_del_read(void *privdata);
+static void ngx_http_mobispot_redis_add_write(void *privdata);
+static void ngx_http_mobispot_redis_del_write(void *privdata);
+static void ngx_http_mobispot_redis_cleanup(void *privdata);
+static void ngx_http_mobispot_redis_read_handler(ngx_event_t *ev);
+static void ngx_http_mobispot_redis_write_handler(ngx_event_t *ev);
+
+static void ngx_http_mobispot_redis_on_reply(redisAsyncContext *ac,
+    void *reply, void *privdata);
+static void ngx_http_mobispot_redis_call_timeout(ngx_event_t *ev);
+static void ngx_http_mobispot_redis_call_cleanup(void *data);
+static void ngx_http_mobispot_redis_call_detach(
+    ngx_http_mobispot_redis_call_t *call);
+
+
+ngx_http_mobispot_redis_client_t *
+ngx_http_mobispot_redis_client_create(ngx_cycle_t *cycle,
+    ngx_http_mobispot_redis_conf_t *conf)
+{
+    ngx_http_mobispot_redis_client_t  *client;
+
+    client = ngx_pcalloc(cycle->pool, sizeof(ngx_http_mobispot_redis_client_t));
+    if (client == NULL) {
+        return NULL;
+    }
+
+    client->conf = conf;
+    client->log = cycle->log;
+    client->state = NGX_HTTP_MOBISPOT_REDIS_DISCONNECTED;
+    client->backoff = conf->backoff_min;
+
+    ngx_queue_init(&client->calls);
+
+    client->connect_timer.handler =
+                              ngx_http_mobispot_redis_connect_timeout_handler;
+    client->connect_timer.data = client;
+    client->connect_timer.log = cycle->log;
+
+    /* a pending reconnect must not hold back a graceful shutdown */
+    client->reconnect_timer.handler = ngx_http_mobispot_redis_reconnect_handler;
+    client->reconnect_timer.data = client;
+    client->reconnect_timer.log = cycle->log;
+    client->reconnect_timer.cancelable = 1;
+
+    ngx_http_mobispot_redis_connect(client);
+
+    return client;
+}
+
+
+void
+ngx_http_mobispot_redis_client_destroy(ngx_http_mobispot_redis_client_t *client)
+{
+    ngx_queue_t                     *q;
+    ngx_http_mobispot_redis_call_t  *call;
+
+    client->exiting = 1;
+
+    /* the worker is going: no request may be called back from now on */
+
+    for (q = ngx_queue_head(&client->calls);
+         q != ngx_queue_sentinel(&client->calls);
+         q = ngx_queue_next(q))
+    {
+        call = ngx_queue_data(q, ngx_http_mobispot_redis_call_t, queue);
+        ngx_http_mobispot_redis_call_detach(call);
+    }
+
+    if (client->reconnect_timer.timer_set) {
+        ngx_del_timer(&client->reconnect_timer);
+    }
+
+    /* hiredis calls every pending command back with NULL: the calls go */
+    ngx_http_mobispot_redis_drop(client);
+}
+
+
+ngx_uint_t
+ngx_http_mobispot_redis_ready(ngx_http_mobispot_redis_client_t *client)
+{
+    return client != NULL
+           && client->state == NGX_HTTP_MOBISPOT_REDIS_READY;
+}
+
+
+/*
+ * Sends n commands in one go (they reach Redis back to back, pipelined with
+ * the other requests' commands).  NGX_OK: on_done will be called once, when
+ * all replies are in, or on timeout, or when the connection is lost.
+ * NGX_DECLINED: Redis is not connected now; NGX_BUSY: too many commands in
+ * flight; NGX_ERROR: out of memory.  On anything but NGX_OK nothing was
+ * sent and nothing will be called back.
+ */
+
+ngx_int_t
+ngx_http_mobispot_redis_call(ngx_http_request_t *r,
+    ngx_http_mobispot_redis_client_t *client,
+    ngx_http_mobispot_redis_cmd_t *cmds, ngx_uint_t n,
+    ngx_http_mobispot_redis_reply_pt on_reply,
+    ngx_http_mobispot_redis_done_pt on_done, void *data)
+{
+    ngx_uint_t                       i;
+    ngx_pool_cleanup_t              *cln;
+    ngx_http_mobispot_redis_call_t  *call;
+
+    if (!ngx_http_mobispot_redis_ready(client)) {
+        return NGX_DECLINED;
+    }
+
+    if (n == 0 || client->pending + n > client->conf->max_pending) {
+        return NGX_BUSY;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_ERROR;
+    }
+
+    call = ngx_calloc(sizeof(ngx_http_mobispot_redis_call_t),
+                      r->connection->log);
+    if (call == NULL) {
+        return NGX_ERROR;
+    }
+
+    call->client = client;
+    call->request = r;
+    call->cleanup = cln;
+    call->on_reply = on_reply;
+    call->on_done = on_done;
+    call->data = data;
+    call->status = NGX_HTTP_MOBISPOT_REDIS_OK;
+
+    for (i = 0; i < n; i++) {
+        if (redisAsyncCommandArgv(client->ac, ngx_http_mobispot_redis_on_reply,
+                                  call, cmds[i].argc, cmds[i].argv,
+                                  cmds[i].argvlen)
+            != REDIS_OK)
+        {
+            break;
+        }
+
+        call->sent++;
+        client->pending++;
+    }
+
+    if (call->sent == 0) {
+        ngx_free(call);
+        return NGX_DECLINED;
+    }
+
+    if (call->sent < n) {
+        /* the context is going away: the sent ones will come back NULL */
+        call->status = NGX_HTTP_MOBISPOT_REDIS_LOST;
+    }
+
+    cln->handler = ngx_http_mobispot_redis_call_cleanup;
+    cln->data = call;
+
+    call->timer.handler = ngx_http_mobispot_redis_call_timeout;
+    call->timer.data = call;
+    call->timer.log = r->connection->log;
+    ngx_add_timer(&call->timer, client->conf->timeout);
+
+    ngx_queue_insert_tail(&client->calls, &call->queue);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_mobispot_redis_on_reply(redisAsyncContext *ac, void *reply,
+    void *privdata)
+{
+    ngx_http_mobispot_redis_call_t  *call = privdata;
+
+    ngx_uint_t                        index;
+    ngx_connection_t                 *c;
+    ngx_http_request_t               *r;
+    ngx_http_mobispot_redis_client_t *client;
+
+    client = call->client;
+    client->pending--;
+    index = call->received++;
+
+    if (reply == NULL) {
+        if (call->status == NGX_HTTP_MOBISPOT_REDIS_OK) {
+            call->status = NGX_HTTP_MOBISPOT_REDIS_LOST;
+        }
+
+    } else if (call->request != NULL
+               && call->status == NGX_HTTP_MOBISPOT_REDIS_OK
+               && call->on_reply != NULL)
+    {
+        call->on_reply(call->request, call->data, index, reply);
+    }
+
+    if (call->received < call->sent) {
+        return;
+    }
+
+    /* the last reply of the call */
+
+    ngx_queue_remove(&call->queue);
+
+    r = call->request;
+
+    if (r == NULL) {
+        ngx_free(call);
+        return;
+    }
+
+    ngx_http_mobispot_redis_call_detach(call);
+
+    c = r->connection;
+    call->on_done(r, call->data, call->status);
+    ngx_free(call);
+
+    ngx_http_run_posted_requests(c);
+}
+
+
+static void
+ngx_http_mobispot_redis_call_timeout(ngx_event_t *ev)
+{
+    ngx_http_mobispot_redis_call_t  *call = ev->data;
+
+    ngx_connection_t                 *c;
+    ngx_http_request_t               *r;
+    ngx_http_mobispot_redis_client_t *client;
+
+    client = call->client;
+    r = call->request;
+
+    ngx_log_error(NGX_LOG_ERR, ev->log, 0,
+                  "mobispot: redis %V did not answer within %M ms",
+                  &client->conf->address, client->conf->timeout);
+
+    call->status = NGX_HTTP_MOBISPOT_REDIS_TIMEOUT;
+    ngx_http_mobispot_redis_call_detach(call);
+
+    c = r->connection;
+    call->on_done(r, call->data, NGX_HTTP_MOBISPOT_REDIS_TIMEOUT);
+
+    /*
+     * Redis answers in order: whatever was sent after the late command is
+     * stuck behind it.  The connection is dropped (its other calls end at
+     * once as lost) and made anew; the call itself is freed by its last
+     * NULL callback.
+     */
+
+    ngx_http_mobispot_redis_drop(client);
+
+    ngx_http_run_posted_requests(c);
+}
+
+
+/* the request pool is being destroyed */
+
+static void
+ngx_http_mobispot_redis_call_cleanup(void *data)
+{
+    ngx_http_mobispot_redis_call_t  *call = data;
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, call->timer.log, 0,
+                   "mobispot: request gone while its redis call is pending");
+
+    ngx_http_mobispot_redis_call_detach(call);
+}
+
+
+static void
+ngx_http_mobispot_redis_call_detach(ngx_http_mobispot_redis_call_t *call)
+{
+    call->request = NULL;
+
+    if (call->cleanup != NULL) {
+        call->cleanup->handler = NULL;
+        call->cleanup = NULL;
+    }
+
+    if (call->timer.timer_set) {
+        ngx_del_timer(&call->timer);
+    }
+}
+
+
+/* connection management */
+
+static void
+ngx_http_mobispot_redis_connect(ngx_http_mobispot_redis_client_t *client)
+{
+    redisAsyncContext               *ac;
+    ngx_http_mobispot_redis_conf_t  *conf;
+
+    if (client->ac != NULL || client->exiting) {
+        return;
+    }
+
+    conf = client->conf;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, client->log, 0,
+                   "mobispot: connecting to redis %V", &conf->address);
+
+    if (conf->port == 0) {
+        ac = redisAsyncConnectUnix((const char *) conf->host.data);
+
+    } else {
+        ac = redisAsyncConnect((const char *) conf->host.data, conf->port);
+    }
+
+    if (ac == NULL) {
+        ngx_log_error(NGX_LOG_ERR, client->log, 0,
+                      "mobispot: redis %V: out of memory", &conf->address);
+        ngx_http_mobispot_redis_schedule(client);
+        return;
+    }
+
+    if (ac->err) {
+        ngx_log_error(NGX_LOG_ERR, client->log, 0,
+                      "mobispot: cannot connect to redis %V: %s",
+                      &conf->address, ac->errstr);
+        redisAsyncFree(ac);
+        ngx_http_mobispot_redis_schedule(client);
+        return;
+    }
+
+    if (ngx_http_mobispot_redis_attach(ac, client->log) != NGX_OK) {
+        redisAsyncFree(ac);
+        ngx_http_mobispot_redis_schedule(client);
+        return;
+    }
+
+    ac->data = client;
+    client->ac = ac;
+    client->state = NGX_HTTP_MOBISPOT_REDIS_CONNECTING;
+
+    /* both calls can only fail when a callback is already set */
+    (void) redisAsyncSetDisconnectCallback(ac,
+                                        ngx_http_mobispot_redis_on_disconnect);
+    (void) redisAsyncSetConnectCallback(ac, ngx_http_mobispot_redis_on_connect);
+
+    ngx_add_timer(&client->connect_timer, conf->connect_timeout);
+}
+
+
+static void
+ngx_http_mobispot_redis_on_connect(const redisAsyncContext *cac, int status)
+{
+    ngx_http_mobispot_redis_client_t *client = cac->data;
+
+    redisAsyncContext                *ac;
+    ngx_http_mobispot_redis_conf_t   *conf;
+
+    conf = client->conf;
+
+    if (status != REDIS_OK) {
+        ngx_log_error(NGX_LOG_ERR, client->log, 0,
+                      "mobispot: cannot connect to redis %V: %s",
+                      &conf->address, cac->errstr);
+
+        /* hiredis frees the context when this returns */
+        if (client->ac == cac) {
+            client->ac = NULL;
+            client->state = NGX_HTTP_MOBISPOT_REDIS_DISCONNECTED;
+
+            if (client->connect_timer.timer_set) {
+                ngx_del_timer(&client->connect_timer);
+            }
+        }
+
+        ngx_http_mobispot_redis_schedule(client);
+        return;
+    }
+
+    ac = client->ac;
+    client->state = NGX_HTTP_MOBISPOT_REDIS_HANDSHAKE;
+    client->handshake = 0;
+
+    if (conf->password.len) {
+        if (redisAsyncCommand(ac, ngx_http_mobispot_redis_on_handshake, client,
+                              "AUTH %b", conf->password.data,
+                              conf->password.len)
+            == REDIS_OK)
+        {
+            client->handshake++;
+        }
+    }
+
+    if (conf->db > 0) {
+        if (redisAsyncCommand(ac, ngx_http_mobispot_redis_on_handshake, client,
+                              "SELECT %d", (int) conf->db)
+            == REDIS_OK)
+        {
+            client->handshake++;
+        }
+    }
+
+    if (client->handshake == 0) {
+        ngx_http_mobispot_redis_set_ready(client);
+    }
+}
+
+
+static void
+ngx_http_mobispot_redis_on_handshake(redisAsyncContext *ac, void *reply,
+    void *privdata)
+{
+    ngx_http_mobispot_redis_client_t *client = privdata;
+
+    char                              word[32];
+    redisReply                       *rep = reply;
+
+    if (rep == NULL || client->ac != ac) {
+        /* the connection is going away: its disconnect handles the rest */
+        return;
+    }
+
+    if (!mobispot_reply_is_status(rep, "OK")) {
+        (void) mobispot_reply_error_word(rep, word, sizeof(word));
+        ngx_log_error(NGX_LOG_ERR, client->log, 0,
+                      "mobispot: redis %V refused AUTH or SELECT (%s reply %s)",
+                      &client->conf->address,
+                      mobispot_reply_type_name(rep->type), word);
+        ngx_http_mobispot_redis_drop(client);
+        return;
+    }
+
+    if (--client->handshake == 0) {
+        ngx_http_mobispot_redis_set_ready(client);
+    }
+}
+
+
+static void
+ngx_http_mobispot_redis_set_ready(ngx_http_mobispot_redis_client_t *client)
+{
+    if (client->connect_timer.timer_set) {
+        ngx_del_timer(&client->connect_timer);
+    }
+
+    client->state = NGX_HTTP_MOBISPOT_REDIS_READY;
+    client->backoff = client->conf->backoff_min;
+
+    ngx_log_error(NGX_LOG_INFO, client->log, 0,
+                  "mobispot: connected to redis %V", &client->conf->address);
+}
+
+
+static void
+ngx_http_mobispot_redis_on_disconnect(const redisAsyncContext *ac, int status)
+{
+    ngx_http_mobispot_redis_client_t *client = ac->data;
+
+    if (client->ac == ac) {
+        /* lost by hiredis itself: EOF, I/O or protocol error */
+        client->ac = NULL;
+        client->state = NGX_HTTP_MOBISPOT_REDIS_DISCONNECTED;
+
+        if (client->connect_timer.timer_set) {
+            ngx_del_timer(&client->connect_timer);
+        }
+
+        if (!client->exiting) {
+            ngx_log_error(NGX_LOG_ERR, client->log, 0,
+                          "mobispot: lost connection to redis %V: %s",
+                          &client->conf->address,
+                          ac->errstr[0] ? ac->errstr : "closed");
+        }
+    }
+
+    ngx_http_mobispot_redis_schedule(client);
+}
+
+
+static void
+ngx_http_mobispot_redis_connect_timeout_handler(ngx_event_t *ev)
+{
+    ngx_http_mobispot_redis_client_t *client = ev->data;
+
+    ngx_log_error(NGX_LOG_ERR, client->log, 0,
+                  "mobispot: connect to redis %V timed out after %M ms",
+                  &client->conf->address, client->conf->connect_timeout);
+
+    ngx_http_mobispot_redis_drop(client);
+}
+
+
+/*
+ * Tears the connection down now: every pending command is called back with
+ * NULL (so every call ends as lost), and a reconnect is scheduled.  Inside a
+ * hiredis callback the actual free is deferred by hiredis until the callback
+ * returns.
+ */
+
+static void
+ngx_http_mobispot_redis_drop(ngx_http_mobispot_redis_client_t *client)
+{
+    redisAsyncContext  *ac;
+
+    if (client->connect_timer.timer_set) {
+        ngx_del_timer(&client->connect_timer);
+    }
+
+    ac = client->ac;
+
+    client->ac = NULL;
+    client->state = NGX_HTTP_MOBISPOT_REDIS_DISCONNECTED;
+
+    if (ac != NULL) {
+        redisAsyncFree(ac);
+    }
+
+    ngx_http_mobispot_redis_schedule(client);
+}
+
+
+static void
+ngx_http_mobispot_redis_schedule(ngx_http_mobispot_redis_client_t *client)
+{
+    ngx_msec_t  delay;
+
+    if (client->exiting || client->reconnect_timer.timer_set) {
+        return;
+    }
+
+    delay = mobispot_backoff_jitter(client->backoff, (unsigned) ngx_random());
+    client->backoff = mobispot_backoff_next(client->backoff,
+                                            client->conf->backoff_min,
+                                            client->conf->backoff_max);
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, client->log, 0,
+                   "mobispot: redis reconnect in %M ms", delay);
+
+    ngx_add_timer(&client->reconnect_timer, delay);
+}
+
+
+static void
+ngx_http_mobispot_redis_reconnect_handler(ngx_event_t *ev)
+{
+    ngx_http_mobispot_redis_client_t *client = ev->data;
+
+    if (ngx_exiting || ngx_terminate || ngx_quit) {
+        return;
+    }
+
+    ngx_http_mobispot_redis_connect(client);
+}
+
+
+/* the adapter: hiredis's socket as an nginx connection */
+
+static ngx_int_t
+ngx_http_mobispot_redis_attach(redisAsyncContext *ac, ngx_log_t *log)
+{
+    ngx_connection_t  *c;
+
+    c = ngx_get_connection(ac->c.fd, log);
+    if (c == NULL) {
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "mobispot: no free connection for redis");
+        return NGX_ERROR;
+    }
+
+    c->data = ac;
+    c->read->handler = ngx_http_mobispot_redis_read_handler;
+    c->write->handler = ngx_http_mobispot_redis_write_handler;
+    c->read->log = log;
+    c->write->log = log;
+
+    ac->ev.data = c;
+    ac->ev.addRead = ngx_http_mobispot_redis_add_read;
+    ac->ev.delRead = ngx_http_mobispot_redis_del_read;
+    ac->ev.addWrite = ngx_http_mobispot_redis_add_write;
+    ac->ev.delWrite = ngx_http_mobispot_redis_del_write;
+    ac->ev.cleanup = ngx_http_mobispot_redis_cleanup;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_mobispot_redis_read_handler(ngx_event_t *ev)
+{
+    ngx_connection_t  *c = ev->data;
+
+    /* the context may be freed in there, and c with it */
+    redisAsyncHandleRead(c->data);
+}
+
+
+static void
+ngx_http_mobispot_redis_write_handler(ngx_event_t *ev)
+{
+    ngx_connection_t  *c = ev->data;
+
+    redisAsyncHandleWrite(c->data);
+}
+
+
+static void
+ngx_http_mobispot_redis_add_read(void *privdata)
+{
+    ngx_connection_t  *c = privdata;
+
+    if (!c->read->active) {
+        if (ngx_add_event(c->read, NGX_READ_EVENT, NGX_LEVEL_EVENT)
+            != NGX_OK)
+        {
+            ngx_log_error(NGX_LOG_ERR, c->log, 0,
+                          "mobispot: cannot watch redis socket for reading");
+        }
+    }
+}
+
+
+static void
+ngx_http_mobispot_redis_del_read(void *privdata)
+{
+    ngx_connection_t  *c = privdata;
+
+    if (c->read->active) {
+        (void) ngx_del_event(c->read, NGX_READ_EVENT, 0);
+    }
+}
+
+
+static void
+ngx_http_mobispot_redis_add_write(void *privdata)
+{
+    ngx_connection_t  *c = privdata;
+
+    if (!c->write->active) {
+        if (ngx_add_event(c->write, NGX_WRITE_EVENT, NGX_LEVEL_EVENT)
+            != NGX_OK)
+        {
+            ngx_log_error(NGX_LOG_ERR, c->log, 0,
+                          "mobispot: cannot watch redis socket for writing");
+        }
+    }
+}
+
+
+static void
+ngx_http_mobispot_redis_del_write(void *privdata)
+{
+    ngx_connection_t  *c = privdata;
+
+    if (c->write->active) {
+        (void) ngx_del_event(c->write, NGX_WRITE_EVENT, 0);
+    }
+}
+
+
+/* hiredis is about to close the socket: give the nginx connection back */
+
+static void
+ngx_http_mobispot_redis_cleanup(void *privdata)
+{
+    ngx_connection_t  *c = privdata;
+
+    if (c->read->active) {
+        (void) ngx_del_event(c->read, NGX_READ_EVENT, NGX_CLOSE_EVENT);
+    }
+
+    if (c->write->active) {
+        (void) ngx_del_event(c->write, NGX_WRITE_EVENT, NGX_CLOSE_EVENT);
+    }
+
+    if (c->read->posted) {
+        ngx_delete_posted_event(c->read);
+    }
+
+    if (c->write->posted) {
+        ngx_delete_posted_event(c->write);
+    }
+
+    c->read->closed = 1;
+    c->write->closed = 1;
+
+    ngx_free_connection(c);
+
+    /* the socket is hiredis's: it closes it */
+    c->fd = (ngx_socket_t) -1;
+}

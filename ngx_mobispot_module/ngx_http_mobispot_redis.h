@@ -1,0 +1,86 @@
+
+/*
+ * Copyright (C) Mobispot
+ *
+ * The worker's Redis client: one persistent hiredis async connection per
+ * worker, driven by nginx's event loop, shared (and so pipelined) by all
+ * the requests of the worker.
+ */
+
+
+#ifndef _NGX_HTTP_MOBISPOT_REDIS_H_INCLUDED_
+#define _NGX_HTTP_MOBISPOT_REDIS_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <hiredis/hiredis.h>
+#include <hiredis/async.h>
+
+
+/* how a call ended, as given to its done handler */
+#define NGX_HTTP_MOBISPOT_REDIS_OK           0
+#define NGX_HTTP_MOBISPOT_REDIS_LOST         1  /* connection lost */
+#define NGX_HTTP_MOBISPOT_REDIS_TIMEOUT      2
+
+
+typedef struct {
+    ngx_str_t                     address;   /* as configured, for logs */
+    ngx_str_t                     host;      /* NUL-terminated IP or path */
+    int                           port;      /* 0 for a unix socket */
+    ngx_int_t                     db;
+    ngx_str_t                     password;  /* empty: no AUTH */
+    ngx_msec_t                    connect_timeout;
+    ngx_msec_t                    timeout;
+    ngx_uint_t                    max_pending;
+    ngx_msec_t                    backoff_min;
+    ngx_msec_t                    backoff_max;
+    unsigned                      configured:1;
+} ngx_http_mobispot_redis_conf_t;
+
+
+typedef struct ngx_http_mobispot_redis_client_s
+    ngx_http_mobispot_redis_client_t;
+
+
+/* one Redis command: argv with lengths, as redisAsyncCommandArgv wants */
+typedef struct {
+    int                           argc;
+    const char                  **argv;
+    const size_t                 *argvlen;
+} ngx_http_mobispot_redis_cmd_t;
+
+
+/*
+ * Called for each reply of a call, in order, while the reply is alive
+ * (hiredis frees it afterwards): copy what is needed into r->pool.
+ */
+typedef void (*ngx_http_mobispot_redis_reply_pt)(ngx_http_request_t *r,
+    void *data, ngx_uint_t index, redisReply *reply);
+
+/*
+ * Called once when the call is over (status above); never called once the
+ * request is gone.  It owns the request: it must finalize it.
+ */
+typedef void (*ngx_http_mobispot_redis_done_pt)(ngx_http_request_t *r,
+    void *data, ngx_int_t status);
+
+
+ngx_http_mobispot_redis_client_t *ngx_http_mobispot_redis_client_create(
+    ngx_cycle_t *cycle, ngx_http_mobispot_redis_conf_t *conf);
+void ngx_http_mobispot_redis_client_destroy(
+    ngx_http_mobispot_redis_client_t *client);
+
+ngx_int_t ngx_http_mobispot_redis_call(ngx_http_request_t *r,
+    ngx_http_mobispot_redis_client_t *client,
+    ngx_http_mobispot_redis_cmd_t *cmds, ngx_uint_t n,
+    ngx_http_mobispot_redis_reply_pt on_reply,
+    ngx_http_mobispot_redis_done_pt on_done, void *data);
+
+ngx_uint_t ngx_http_mobispot_redis_ready(
+    ngx_http_mobispot_redis_client_t *client);
+
+
+#endif /* _NGX_HTTP_MOBISPOT_REDIS_H_INCLUDED_ */
