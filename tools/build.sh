@@ -7,11 +7,12 @@
 #   MOBISPOT_CC_OPT   extra compiler flags (e.g. "-fsanitize=address")
 #   MOBISPOT_LD_OPT   extra linker flags
 #   NGINX_SRC         nginx source tree (default /usr/share/nginx/src)
+#   MOBISPOT_BUILD_DIR  where to build (default build/ in the repository)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 src=${NGINX_SRC:-/usr/share/nginx/src}
-out="$root/build"
+out=${MOBISPOT_BUILD_DIR:-$root/build}
 tree="$out/nginx-src"
 
 if [ ! -f "$src/conf_flags" ]; then
