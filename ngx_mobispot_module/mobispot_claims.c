@@ -1,0 +1,188 @@
+
+/*
+ * Copyright (C) Mobispot
+ *
+ * The claim rules of the SSO gateway (RFC 7519 section 4.1, RFC 8725),
+ * with the clock given by the caller.
+ */
+
+
+#include <string.h>
+
+#include "mobispot_jwt.h"
+
+
+static int mobispot_claims_time(yajl_val payload, const char *name,
+    long long *value, int *present);
+static int mobispot_claims_audience(yajl_val aud,
+    const mobispot_claims_conf_t *conf, const char **reason);
+
+
+/*
+ * Checks, in order: required claims, exp (always required: an integer in
+ * [0, MOBISPOT_JWT_TIME_MAX] that is still ahead of now - leeway), nbf and
+ * iat (integers in range when present, not after now + leeway), iss and
+ * aud (exact, case-sensitive), and the type of sub, sid and pass (strings
+ * when present).  Returns a MOBISPOT_SSO_* status and sets *exp.
+ */
+
+int
+mobispot_claims_check(yajl_val payload, const mobispot_claims_conf_t *conf,
+    long long now, long long *exp, const char **reason)
+{
+    int          present;
+    size_t       i;
+    yajl_val     v;
+    long long    t;
+    const char  *names[] = { "sub", "sid", "pass", NULL };
+
+    for (i = 0; i < conf->nrequire; i++) {
+        if (mobispot_json_member(payload, conf->require[i]) == NULL) {
+            *reason = "a required claim is missing";
+            return MOBISPOT_SSO_MALFORMED;
+        }
+    }
+
+    for (i = 0; names[i]; i++) {
+        v = mobispot_json_member(payload, names[i]);
+
+        if (v != NULL && !YAJL_IS_STRING(v)) {
+            *reason = "sub, sid or pass is not a string";
+            return MOBISPOT_SSO_MALFORMED;
+        }
+    }
+
+    if (mobispot_claims_time(payload, "exp", exp, &present) != 0) {
+        *reason = "exp is not an integer in range";
+        return MOBISPOT_SSO_MALFORMED;
+    }
+
+    if (!present) {
+        *reason = "exp is missing";
+        return MOBISPOT_SSO_MALFORMED;
+    }
+
+    if (mobispot_claims_time(payload, "nbf", &t, &present) != 0) {
+        *reason = "nbf is not an integer in range";
+        return MOBISPOT_SSO_MALFORMED;
+    }
+
+    if (present && t > now + conf->leeway) {
+        *reason = "token not yet valid (nbf)";
+        return MOBISPOT_SSO_NOT_YET_VALID;
+    }
+
+    if (mobispot_claims_time(payload, "iat", &t, &present) != 0) {
+        *reason = "iat is not an integer in range";
+        return MOBISPOT_SSO_MALFORMED;
+    }
+
+    if (present && t > now + conf->leeway) {
+        *reason = "token issued in the future (iat)";
+        return MOBISPOT_SSO_NOT_YET_VALID;
+    }
+
+    if (*exp <= now - conf->leeway) {
+        *reason = "token expired";
+        return MOBISPOT_SSO_EXPIRED;
+    }
+
+    if (conf->issuer) {
+        v = mobispot_json_member(payload, "iss");
+
+        if (v == NULL || !YAJL_IS_STRING(v)
+            || strcmp(v->u.string, conf->issuer) != 0)
+        {
+            *reason = "wrong issuer";
+            return MOBISPOT_SSO_WRONG_ISSUER;
+        }
+    }
+
+    if (conf->naudiences) {
+        return mobispot_claims_audience(mobispot_json_member(payload, "aud"),
+                                        conf, reason);
+    }
+
+    return MOBISPOT_SSO_OK;
+}
+
+
+static int
+mobispot_claims_time(yajl_val payload, const char *name, long long *value,
+    int *present)
+{
+    yajl_val  v;
+
+    v = mobispot_json_member(payload, name);
+
+    if (v == NULL) {
+        *present = 0;
+        return 0;
+    }
+
+    *present = 1;
+
+    if (mobispot_json_integer(v, value) != 0
+        || *value < 0 || *value > MOBISPOT_JWT_TIME_MAX)
+    {
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/* aud: a string, or an array of strings one of which is accepted */
+
+static int
+mobispot_claims_audience(yajl_val aud, const mobispot_claims_conf_t *conf,
+    const char **reason)
+{
+    size_t       i, j;
+    yajl_val     v;
+    const char  *s;
+
+    if (aud == NULL) {
+        *reason = "aud is missing";
+        return MOBISPOT_SSO_WRONG_AUDIENCE;
+    }
+
+    if (YAJL_IS_STRING(aud)) {
+        s = aud->u.string;
+
+        for (j = 0; j < conf->naudiences; j++) {
+            if (strcmp(s, conf->audiences[j]) == 0) {
+                return MOBISPOT_SSO_OK;
+            }
+        }
+
+        *reason = "wrong audience";
+        return MOBISPOT_SSO_WRONG_AUDIENCE;
+    }
+
+    if (!YAJL_IS_ARRAY(aud)) {
+        *reason = "aud is neither a string nor an array";
+        return MOBISPOT_SSO_MALFORMED;
+    }
+
+    for (i = 0; i < aud->u.array.len; i++) {
+        if (!YAJL_IS_STRING(aud->u.array.values[i])) {
+            *reason = "aud array holds a non-string";
+            return MOBISPOT_SSO_MALFORMED;
+        }
+    }
+
+    for (i = 0; i < aud->u.array.len; i++) {
+        v = aud->u.array.values[i];
+        s = v->u.string;
+
+        for (j = 0; j < conf->naudiences; j++) {
+            if (strcmp(s, conf->audiences[j]) == 0) {
+                return MOBISPOT_SSO_OK;
+            }
+        }
+    }
+
+    *reason = "wrong audience";
+    return MOBISPOT_SSO_WRONG_AUDIENCE;
+}

@@ -1,0 +1,421 @@
+
+/*
+ * Copyright (C) Mobispot
+ *
+ * Token shape, base64url, strict JSON and the JOSE header rules
+ * (RFC 7515, RFC 8725).
+ */
+
+
+#define _GNU_SOURCE
+#include <string.h>
+#include <strings.h>
+
+#include "mobispot_jwt.h"
+
+
+static int mobispot_b64url_value(unsigned char c);
+static int mobispot_json_unique(yajl_val v, int depth);
+
+
+static const char  *mobispot_sso_status_names[MOBISPOT_SSO_NSTATUS] = {
+    "ok",
+    "missing",
+    "malformed",
+    "bad_signature",
+    "expired",
+    "not_yet_valid",
+    "wrong_issuer",
+    "wrong_audience",
+    "not_entitled",
+    "revoked",
+    "unavailable"
+};
+
+
+const char *
+mobispot_sso_status_name(int status)
+{
+    if (status < 0 || status >= MOBISPOT_SSO_NSTATUS) {
+        return "unavailable";
+    }
+
+    return mobispot_sso_status_names[status];
+}
+
+
+/*
+ * A compact JWS: three non-empty segments of base64url characters (no
+ * padding) separated by exactly two dots, at most max bytes.  Checked
+ * before anything decodes the token.
+ */
+
+int
+mobispot_jwt_shape(const char *token, size_t len, size_t max, size_t *dot1,
+    size_t *dot2, const char **reason)
+{
+    size_t  i, dots;
+
+    if (len == 0) {
+        *reason = "empty token";
+        return MOBISPOT_SSO_MALFORMED;
+    }
+
+    if (len > max) {
+        *reason = "token too large";
+        return MOBISPOT_SSO_MALFORMED;
+    }
+
+    dots = 0;
+
+    for (i = 0; i < len; i++) {
+
+        if (token[i] == '.') {
+            if (dots == 0) {
+                *dot1 = i;
+
+            } else if (dots == 1) {
+                *dot2 = i;
+
+            } else {
+                *reason = "more than two dots";
+                return MOBISPOT_SSO_MALFORMED;
+            }
+
+            dots++;
+            continue;
+        }
+
+        if (mobispot_b64url_value((unsigned char) token[i]) < 0) {
+            *reason = "character outside base64url";
+            return MOBISPOT_SSO_MALFORMED;
+        }
+    }
+
+    if (dots != 2) {
+        *reason = "not three segments";
+        return MOBISPOT_SSO_MALFORMED;
+    }
+
+    if (*dot1 == 0 || *dot2 == *dot1 + 1 || *dot2 == len - 1) {
+        *reason = "empty segment";
+        return MOBISPOT_SSO_MALFORMED;
+    }
+
+    return MOBISPOT_SSO_OK;
+}
+
+
+static int
+mobispot_b64url_value(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z') {
+        return c - 'A';
+    }
+
+    if (c >= 'a' && c <= 'z') {
+        return c - 'a' + 26;
+    }
+
+    if (c >= '0' && c <= '9') {
+        return c - '0' + 52;
+    }
+
+    if (c == '-') {
+        return 62;
+    }
+
+    if (c == '_') {
+        return 63;
+    }
+
+    return -1;
+}
+
+
+size_t
+mobispot_b64url_decoded_max(size_t len)
+{
+    return len / 4 * 3 + 3;
+}
+
+
+/*
+ * Unpadded base64url; a length of 1 modulo 4 and non-zero unused bits are
+ * refused, so that one text has exactly one encoding.
+ */
+
+int
+mobispot_b64url_decode(const char *in, size_t len, unsigned char *out,
+    size_t *outlen)
+{
+    int            v;
+    size_t         i, n;
+    unsigned int   acc, bits;
+
+    if (len % 4 == 1) {
+        return -1;
+    }
+
+    acc = 0;
+    bits = 0;
+    n = 0;
+
+    for (i = 0; i < len; i++) {
+        v = mobispot_b64url_value((unsigned char) in[i]);
+        if (v < 0) {
+            return -1;
+        }
+
+        acc = (acc << 6) | (unsigned int) v;
+        bits += 6;
+
+        if (bits >= 8) {
+            bits -= 8;
+            out[n++] = (unsigned char) (acc >> bits);
+            acc &= (1u << bits) - 1;
+        }
+    }
+
+    if (acc != 0) {
+        return -1;
+    }
+
+    *outlen = n;
+
+    return 0;
+}
+
+
+/*
+ * Parses a JSON object; text must be NUL-terminated at len.  A NUL inside,
+ * a value that is not an object, or an object anywhere inside that holds
+ * the same member twice are refused: whatever reads the document after
+ * this check (libjwt's JSON parser too) cannot see another value.
+ */
+
+yajl_val
+mobispot_jwt_json(const char *text, size_t len, const char **reason)
+{
+    char      err[128];
+    yajl_val  v;
+
+    if (strlen(text) != len || strcasestr(text, "\\u0000") != NULL) {
+        *reason = "NUL character in JSON";
+        return NULL;
+    }
+
+    v = yajl_tree_parse(text, err, sizeof(err));
+    if (v == NULL) {
+        *reason = "invalid JSON";
+        return NULL;
+    }
+
+    if (!YAJL_IS_OBJECT(v)) {
+        yajl_tree_free(v);
+        *reason = "JSON is not an object";
+        return NULL;
+    }
+
+    if (mobispot_json_unique(v, 0) != 0) {
+        yajl_tree_free(v);
+        *reason = "duplicate JSON member or nesting too deep";
+        return NULL;
+    }
+
+    return v;
+}
+
+
+static int
+mobispot_json_unique(yajl_val v, int depth)
+{
+    size_t  i, j;
+
+    if (depth > MOBISPOT_JWT_JSON_DEPTH) {
+        return -1;
+    }
+
+    if (YAJL_IS_OBJECT(v)) {
+        for (i = 0; i < v->u.object.len; i++) {
+            for (j = 0; j < i; j++) {
+                if (strcmp(v->u.object.keys[i], v->u.object.keys[j]) == 0) {
+                    return -1;
+                }
+            }
+
+            if (mobispot_json_unique(v->u.object.values[i], depth + 1) != 0) {
+                return -1;
+            }
+        }
+
+        return 0;
+    }
+
+    if (YAJL_IS_ARRAY(v)) {
+        for (i = 0; i < v->u.array.len; i++) {
+            if (mobispot_json_unique(v->u.array.values[i], depth + 1) != 0) {
+                return -1;
+            }
+        }
+    }
+
+    return 0;
+}
+
+
+yajl_val
+mobispot_json_member(yajl_val object, const char *name)
+{
+    size_t  i;
+
+    if (object == NULL || !YAJL_IS_OBJECT(object)) {
+        return NULL;
+    }
+
+    for (i = 0; i < object->u.object.len; i++) {
+        if (strcmp(object->u.object.keys[i], name) == 0) {
+            return object->u.object.values[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+/* a JSON integer (no fraction, no exponent) that fits a long long */
+
+int
+mobispot_json_integer(yajl_val v, long long *value)
+{
+    if (v == NULL || !YAJL_IS_INTEGER(v)) {
+        return -1;
+    }
+
+    *value = YAJL_GET_INTEGER(v);
+
+    return 0;
+}
+
+
+/*
+ * The JOSE header: "alg" a string other than "none" in any case; "typ",
+ * when present, "JWT" (as libjwt wants); "kid", when present, a string of
+ * at most MOBISPOT_JWT_KID_MAX bytes, used only as an opaque lookup key;
+ * "crit" refused, as no extension is understood.  "jku", "x5u" and "jwk"
+ * are ignored: keys only come from the configuration.
+ */
+
+int
+mobispot_jwt_header_check(yajl_val header, mobispot_jwt_header_t *h,
+    const char **reason)
+{
+    yajl_val     v;
+    const char  *s;
+
+    h->alg = NULL;
+    h->kid = NULL;
+
+    v = mobispot_json_member(header, "alg");
+    if (v == NULL || !YAJL_IS_STRING(v)) {
+        *reason = "header has no alg string";
+        return MOBISPOT_SSO_MALFORMED;
+    }
+
+    s = v->u.string;
+
+    if (strcasecmp(s, "none") == 0) {
+        *reason = "alg none refused";
+        return MOBISPOT_SSO_BAD_SIGNATURE;
+    }
+
+    h->alg = s;
+
+    if (mobispot_json_member(header, "crit") != NULL) {
+        *reason = "unsupported crit header";
+        return MOBISPOT_SSO_MALFORMED;
+    }
+
+    v = mobispot_json_member(header, "typ");
+    if (v != NULL) {
+        if (!YAJL_IS_STRING(v) || strcasecmp(v->u.string, "JWT") != 0)
+        {
+            *reason = "typ is not JWT";
+            return MOBISPOT_SSO_MALFORMED;
+        }
+    }
+
+    v = mobispot_json_member(header, "kid");
+    if (v != NULL) {
+        if (!YAJL_IS_STRING(v)
+            || strlen(v->u.string) > MOBISPOT_JWT_KID_MAX)
+        {
+            *reason = "kid is not a short string";
+            return MOBISPOT_SSO_MALFORMED;
+        }
+
+        h->kid = v->u.string;
+    }
+
+    return MOBISPOT_SSO_OK;
+}
+
+
+/* writes a parsed JSON value back as JSON */
+
+int
+mobispot_json_value(yajl_gen g, yajl_val v)
+{
+    size_t  i;
+
+    if (YAJL_IS_STRING(v)) {
+        return yajl_gen_string(g, (const unsigned char *) v->u.string,
+                               strlen(v->u.string))
+               == yajl_gen_status_ok ? 0 : -1;
+    }
+
+    if (YAJL_IS_NUMBER(v)) {
+        return yajl_gen_number(g, v->u.number.r,
+                               strlen(v->u.number.r))
+               == yajl_gen_status_ok ? 0 : -1;
+    }
+
+    if (YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v)) {
+        return yajl_gen_bool(g, YAJL_IS_TRUE(v)) == yajl_gen_status_ok
+               ? 0 : -1;
+    }
+
+    if (YAJL_IS_NULL(v)) {
+        return yajl_gen_null(g) == yajl_gen_status_ok ? 0 : -1;
+    }
+
+    if (YAJL_IS_ARRAY(v)) {
+        if (yajl_gen_array_open(g) != yajl_gen_status_ok) {
+            return -1;
+        }
+
+        for (i = 0; i < v->u.array.len; i++) {
+            if (mobispot_json_value(g, v->u.array.values[i]) != 0) {
+                return -1;
+            }
+        }
+
+        return yajl_gen_array_close(g) == yajl_gen_status_ok ? 0 : -1;
+    }
+
+    if (yajl_gen_map_open(g) != yajl_gen_status_ok) {
+        return -1;
+    }
+
+    for (i = 0; i < v->u.object.len; i++) {
+        if (yajl_gen_string(g, (const unsigned char *) v->u.object.keys[i],
+                            strlen(v->u.object.keys[i]))
+            != yajl_gen_status_ok
+            || mobispot_json_value(g, v->u.object.values[i]) != 0)
+        {
+            return -1;
+        }
+    }
+
+    return yajl_gen_map_close(g) == yajl_gen_status_ok ? 0 : -1;
+}
