@@ -393,14 +393,16 @@ ngx_http_mobispot_sso_verify(ngx_http_request_t *r,
         goto refused;
     }
 
-    status = ngx_http_mobispot_sso_signature(r, lcf, &h, &token, &reason);
-    if (status != MOBISPOT_SSO_OK) {
-        goto refused;
-    }
+    /* the cheap checks first: a stale token costs no signature check */
 
     status = mobispot_claims_check(payload, &lcf->claims,
                                    (long long) ngx_time(), &ctx->exp,
                                    &reason);
+    if (status != MOBISPOT_SSO_OK) {
+        goto refused;
+    }
+
+    status = ngx_http_mobispot_sso_signature(r, lcf, &h, &token, &reason);
     if (status != MOBISPOT_SSO_OK) {
         goto refused;
     }

@@ -28,7 +28,8 @@ sub run {
 sub secret {
     my ($file, $bytes) = @_;
     open my $fh, '<:raw', '/dev/urandom' or die;
-    read $fh, my $raw, $bytes;
+    my $raw;
+    read($fh, $raw, $bytes);
     close $fh;
     my $s = unpack('H*', $raw);
     open my $out, '>', $file or die "$file: $!";
