@@ -25,8 +25,8 @@ $T{es512} = tok('ec521.key', 'ES512', '{"alg":"ES512","kid":"e521"}', claims(sub
 $T{claims} = tok('hs256.secret', 'HS256', '{"alg":"HS256"}',
     claims(nets => '["cowallonia","swc"]', n => 42, f => 2.5, b => 'true',
            o => '{"zone":"wallonia"}', nl => 'null', bad => 'a\u0001b'));
-$T{exp_in_leeway} = tok('hs256.secret', 'HS256', '{"alg":"HS256"}', claims(exp => $now - 20));
-$T{nbf_in_leeway} = tok('hs256.secret', 'HS256', '{"alg":"HS256"}', claims(nbf => $now + 20));
+$T{exp_in_leeway} = tok('hs256.secret', 'HS256', '{"alg":"HS256"}', claims(exp => $now - 1800));
+$T{nbf_in_leeway} = tok('hs256.secret', 'HS256', '{"alg":"HS256"}', claims(nbf => $now + 1800));
 $T{aud_array} = tok('hs256.secret', 'HS256', '{"alg":"HS256"}', claims(aud => '["liege","namur"]'));
 $T{expired} = tok('hs256.secret', 'HS256', '{"alg":"HS256"}', claims(exp => $now - 100));
 
@@ -206,13 +206,13 @@ nets=["cowallonia","swc"] n=42 f=2.5 b=true o={"zone":"wallonia"} nl=[] none=[] 
 
 
 
-=== TEST 7: leeway edges: exp 20 s ago and nbf in 20 s pass with a 30 s leeway, fail without
+=== TEST 7: leeway edges: exp 30 min ago and nbf in 30 min pass with a 1 h leeway, fail without
 --- http_config eval: $::HTTP
 --- config
     location /ok { return 204; }
     location /l {
         mobispot_sso on;
-        mobispot_jwt_leeway 30s;
+        mobispot_jwt_leeway 1h;
         proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/ok;
     }
     location /n {
