@@ -20,6 +20,7 @@
 
 #include <jwt.h>
 #include <openssl/bio.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
@@ -38,6 +39,7 @@
 
 #define NGX_HTTP_MOBISPOT_SSO_KEY_MAX    65536
 #define NGX_HTTP_MOBISPOT_SSO_MAX_SIZE   8192
+#define NGX_HTTP_MOBISPOT_SSO_CACHE_SIZE 1024
 
 
 typedef struct {
@@ -54,6 +56,30 @@ typedef struct {
     size_t                         key_len;
     ngx_str_t                      file;      /* for logs */
 } ngx_http_mobispot_sso_key_t;
+
+
+/*
+ * The worker's cache of verified signatures: a token string, exactly, that
+ * verified with a key of this configuration, until the token's exp.
+ * Direct-mapped: a new entry replaces the one in its slot.  Only the
+ * signature is skipped on a hit; the token is parsed and its claims are
+ * checked on every request.
+ */
+
+typedef struct {
+    uint32_t                       hash;
+    time_t                         exp;
+    void                          *key;       /* ..._sso_key_t of this cycle */
+    u_char                        *token;     /* ngx_alloc()ed */
+    size_t                         len;
+} ngx_http_mobispot_sso_cache_entry_t;
+
+
+typedef struct {
+    ngx_uint_t                     cache_size;
+    ngx_http_mobispot_sso_cache_entry_t  *cache;  /* per worker */
+    ngx_uint_t                     cache_mask;
+} ngx_http_mobispot_sso_main_conf_t;
 
 
 typedef struct {
@@ -83,7 +109,7 @@ static ngx_uint_t ngx_http_mobispot_sso_verify(ngx_http_request_t *r,
     ngx_http_mobispot_sso_loc_conf_t *lcf, ngx_http_mobispot_sso_ctx_t *ctx);
 static ngx_uint_t ngx_http_mobispot_sso_signature(ngx_http_request_t *r,
     ngx_http_mobispot_sso_loc_conf_t *lcf, mobispot_jwt_header_t *h,
-    ngx_str_t *token, const char **reason);
+    ngx_str_t *token, time_t exp, const char **reason);
 static ngx_int_t ngx_http_mobispot_sso_token(ngx_http_request_t *r,
     ngx_http_mobispot_sso_loc_conf_t *lcf, ngx_str_t *token);
 static yajl_val ngx_http_mobispot_sso_segment(ngx_http_request_t *r,
@@ -105,6 +131,18 @@ static ngx_int_t ngx_http_mobispot_sso_prefix_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_mobispot_sso_claim_value(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, const char *name);
+
+static ngx_http_mobispot_sso_cache_entry_t *
+    ngx_http_mobispot_sso_cache_slot(ngx_http_request_t *r, ngx_str_t *token,
+    uint32_t *hash);
+static void ngx_http_mobispot_sso_cache_put(
+    ngx_http_mobispot_sso_cache_entry_t *e, uint32_t hash, ngx_str_t *token,
+    void *key, time_t exp);
+static ngx_int_t ngx_http_mobispot_sso_init_process(ngx_cycle_t *cycle);
+static void ngx_http_mobispot_sso_exit_process(ngx_cycle_t *cycle);
+static void *ngx_http_mobispot_sso_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_mobispot_sso_init_main_conf(ngx_conf_t *cf,
+    void *conf);
 
 static ngx_int_t ngx_http_mobispot_sso_add_variables(ngx_conf_t *cf);
 static ngx_int_t ngx_http_mobispot_sso_init(ngx_conf_t *cf);
@@ -233,6 +271,13 @@ static ngx_command_t  ngx_http_mobispot_sso_commands[] = {
       offsetof(ngx_http_mobispot_sso_loc_conf_t, login_url),
       NULL },
 
+    { ngx_string("mobispot_sso_cache_size"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_mobispot_sso_main_conf_t, cache_size),
+      NULL },
+
     { ngx_string("mobispot_site"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
@@ -248,8 +293,8 @@ static ngx_http_module_t  ngx_http_mobispot_sso_module_ctx = {
     ngx_http_mobispot_sso_add_variables,   /* preconfiguration */
     ngx_http_mobispot_sso_init,            /* postconfiguration */
 
-    NULL,                                  /* create main configuration */
-    NULL,                                  /* init main configuration */
+    ngx_http_mobispot_sso_create_main_conf, /* create main configuration */
+    ngx_http_mobispot_sso_init_main_conf,  /* init main configuration */
 
     NULL,                                  /* create server configuration */
     NULL,                                  /* merge server configuration */
@@ -266,10 +311,10 @@ ngx_module_t  ngx_http_mobispot_sso_module = {
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     NULL,                                  /* init module */
-    NULL,                                  /* init process */
+    ngx_http_mobispot_sso_init_process,    /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
+    ngx_http_mobispot_sso_exit_process,    /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
@@ -402,7 +447,8 @@ ngx_http_mobispot_sso_verify(ngx_http_request_t *r,
         goto refused;
     }
 
-    status = ngx_http_mobispot_sso_signature(r, lcf, &h, &token, &reason);
+    status = ngx_http_mobispot_sso_signature(r, lcf, &h, &token,
+                                             (time_t) ctx->exp, &reason);
     if (status != MOBISPOT_SSO_OK) {
         goto refused;
     }
@@ -436,20 +482,25 @@ refused:
 static ngx_uint_t
 ngx_http_mobispot_sso_signature(ngx_http_request_t *r,
     ngx_http_mobispot_sso_loc_conf_t *lcf, mobispot_jwt_header_t *h,
-    ngx_str_t *token, const char **reason)
+    ngx_str_t *token, time_t exp, const char **reason)
 {
-    int                           rc;
-    u_char                       *s;
-    jwt_t                        *jwt;
-    size_t                        kid_len;
-    ngx_uint_t                    i, tried, kid_found;
-    jwt_alg_t                     alg;
-    ngx_http_mobispot_sso_key_t  *key;
+    int                                   rc;
+    u_char                               *s;
+    jwt_t                                *jwt;
+    size_t                                kid_len;
+    uint32_t                              hash;
+    ngx_uint_t                            i, tried, kid_found;
+    jwt_alg_t                             alg;
+    ngx_http_mobispot_sso_key_t          *key;
+    ngx_http_mobispot_sso_cache_entry_t  *e;
 
     if (lcf->keys == NULL) {
         *reason = "no key configured";
         return MOBISPOT_SSO_BAD_SIGNATURE;
     }
+
+    hash = 0;
+    e = ngx_http_mobispot_sso_cache_slot(r, token, &hash);
 
     s = ngx_pnalloc(r->pool, token->len + 1);
     if (s == NULL) {
@@ -485,6 +536,16 @@ ngx_http_mobispot_sso_signature(ngx_http_request_t *r,
         }
 
         tried++;
+
+        if (e && e->key == &key[i] && e->hash == hash
+            && e->len == token->len && e->exp > ngx_time()
+            && CRYPTO_memcmp(e->token, token->data, token->len) == 0)
+        {
+            ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                           "mobispot: sso signature cached");
+            return MOBISPOT_SSO_OK;
+        }
+
         jwt = NULL;
 
         rc = jwt_decode(&jwt, (const char *) s, key[i].key,
@@ -508,6 +569,10 @@ ngx_http_mobispot_sso_signature(ngx_http_request_t *r,
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "mobispot: sso token verified with key from \"%V\"",
                        &key[i].file);
+
+        if (e) {
+            ngx_http_mobispot_sso_cache_put(e, hash, token, &key[i], exp);
+        }
 
         return MOBISPOT_SSO_OK;
     }
@@ -1014,6 +1079,137 @@ ngx_http_mobispot_sso_claim_value(ngx_http_request_t *r,
     v->not_found = 0;
 
     return NGX_OK;
+}
+
+
+static ngx_http_mobispot_sso_cache_entry_t *
+ngx_http_mobispot_sso_cache_slot(ngx_http_request_t *r, ngx_str_t *token,
+    uint32_t *hash)
+{
+    ngx_http_mobispot_sso_main_conf_t  *mcf;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_mobispot_sso_module);
+
+    if (mcf->cache == NULL) {
+        return NULL;
+    }
+
+    *hash = ngx_murmur_hash2(token->data, token->len);
+
+    return &mcf->cache[*hash & mcf->cache_mask];
+}
+
+
+static void
+ngx_http_mobispot_sso_cache_put(ngx_http_mobispot_sso_cache_entry_t *e,
+    uint32_t hash, ngx_str_t *token, void *key, time_t exp)
+{
+    u_char  *p;
+
+    if (e->token == NULL || e->len < token->len) {
+        p = ngx_alloc(token->len, ngx_cycle->log);
+        if (p == NULL) {
+            return;
+        }
+
+        if (e->token) {
+            ngx_free(e->token);
+        }
+
+        e->token = p;
+    }
+
+    ngx_memcpy(e->token, token->data, token->len);
+    e->len = token->len;
+    e->hash = hash;
+    e->key = key;
+    e->exp = exp;
+}
+
+
+static ngx_int_t
+ngx_http_mobispot_sso_init_process(ngx_cycle_t *cycle)
+{
+    ngx_uint_t                          n;
+    ngx_http_mobispot_sso_main_conf_t  *mcf;
+
+    mcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                              ngx_http_mobispot_sso_module);
+
+    if (mcf == NULL || mcf->cache_size == 0) {
+        return NGX_OK;
+    }
+
+    for (n = 1; n < mcf->cache_size; n <<= 1) { /* void */ }
+
+    mcf->cache = ngx_calloc(n * sizeof(ngx_http_mobispot_sso_cache_entry_t),
+                            cycle->log);
+    if (mcf->cache == NULL) {
+        return NGX_ERROR;
+    }
+
+    mcf->cache_mask = n - 1;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_mobispot_sso_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_uint_t                          i;
+    ngx_http_mobispot_sso_main_conf_t  *mcf;
+
+    mcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                              ngx_http_mobispot_sso_module);
+
+    if (mcf == NULL || mcf->cache == NULL) {
+        return;
+    }
+
+    for (i = 0; i <= mcf->cache_mask; i++) {
+        if (mcf->cache[i].token) {
+            ngx_free(mcf->cache[i].token);
+        }
+    }
+
+    ngx_free(mcf->cache);
+    mcf->cache = NULL;
+}
+
+
+static void *
+ngx_http_mobispot_sso_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_mobispot_sso_main_conf_t  *mcf;
+
+    mcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_mobispot_sso_main_conf_t));
+    if (mcf == NULL) {
+        return NULL;
+    }
+
+    mcf->cache_size = NGX_CONF_UNSET_UINT;
+
+    return mcf;
+}
+
+
+static char *
+ngx_http_mobispot_sso_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_mobispot_sso_main_conf_t *mcf = conf;
+
+    ngx_conf_init_uint_value(mcf->cache_size,
+                             NGX_HTTP_MOBISPOT_SSO_CACHE_SIZE);
+
+    if (mcf->cache_size > 1048576) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"mobispot_sso_cache_size\" must be at most "
+                           "1048576");
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
 }
 
 

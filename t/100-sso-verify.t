@@ -337,3 +337,50 @@ $::HTTP . '
 [204, 401]
 --- no_error_log
 [error]
+
+
+
+=== TEST 12: per-worker cache of verified signatures: a repeat token skips the signature, only for the same key
+--- http_config eval: $::HTTP
+--- config
+    location /ok { return 204; }
+    location /p {
+        mobispot_sso on;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/ok;
+    }
+    location /other {
+        mobispot_sso on;
+        mobispot_jwt_key $TEST_NGINX_SSO_KEYS/rsa2.pub alg=RS256 kid=r1;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/ok;
+    }
+--- request eval
+["GET /p", "GET /p", "GET /other"]
+--- more_headers eval
+["Authorization: Bearer $::T{rs256}", "Authorization: Bearer $::T{rs256}", "Authorization: Bearer $::T{rs256}"]
+--- error_code eval
+[204, 204, 401]
+--- error_log
+mobispot: sso signature cached
+mobispot: sso token refused (bad_signature): signature does not verify
+--- no_error_log
+[error]
+
+
+
+=== TEST 13: the cache can be turned off
+--- http_config eval
+$::HTTP . "    mobispot_sso_cache_size 0;\n"
+--- config
+    location /ok { return 204; }
+    location /p {
+        mobispot_sso on;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/ok;
+    }
+--- request eval
+["GET /p", "GET /p"]
+--- more_headers eval
+["Authorization: Bearer $::T{rs256}", "Authorization: Bearer $::T{rs256}"]
+--- error_code: 204
+--- no_error_log
+mobispot: sso signature cached
+[error]
