@@ -59,17 +59,22 @@ typedef struct {
 
 
 /*
- * The worker's cache of verified signatures: a token string, exactly, that
- * verified with a key of this configuration, until the token's exp.
- * Direct-mapped: a new entry replaces the one in its slot.  Only the
- * signature is skipped on a hit; the token is parsed and its claims are
- * checked on every request.
+ * The worker's cache of verified tokens: a token string, exactly, that
+ * passed every check with a set of keys and a set of claim rules of this
+ * configuration, with its validity window.  Direct-mapped: a new entry
+ * replaces the one in its slot.  A hit with the same keys and rules, inside
+ * the window (leeway included), costs a hash and a comparison; the payload
+ * is then parsed only if a variable asks for a claim.
  */
 
 typedef struct {
     uint32_t                       hash;
     time_t                         exp;
-    void                          *key;       /* ..._sso_key_t of this cycle */
+    time_t                         not_before;  /* max(nbf, iat), or 0 */
+    void                          *keys;      /* the keys that verified */
+    void                          *claims;    /* the rules that held */
+    size_t                         dot1;
+    size_t                         dot2;
     u_char                        *token;     /* ngx_alloc()ed */
     size_t                         len;
 } ngx_http_mobispot_sso_cache_entry_t;
@@ -99,7 +104,8 @@ typedef struct {
 
 typedef struct {
     ngx_uint_t                     status;    /* MOBISPOT_SSO_* */
-    yajl_val                       payload;   /* when status is ok */
+    yajl_val                       payload;   /* parsed when needed */
+    ngx_str_t                      segment;   /* the payload, base64url */
     long long                      exp;
 } ngx_http_mobispot_sso_ctx_t;
 
@@ -109,7 +115,7 @@ static ngx_uint_t ngx_http_mobispot_sso_verify(ngx_http_request_t *r,
     ngx_http_mobispot_sso_loc_conf_t *lcf, ngx_http_mobispot_sso_ctx_t *ctx);
 static ngx_uint_t ngx_http_mobispot_sso_signature(ngx_http_request_t *r,
     ngx_http_mobispot_sso_loc_conf_t *lcf, mobispot_jwt_header_t *h,
-    ngx_str_t *token, time_t exp, const char **reason);
+    ngx_str_t *token, const char **reason);
 static ngx_int_t ngx_http_mobispot_sso_token(ngx_http_request_t *r,
     ngx_http_mobispot_sso_loc_conf_t *lcf, ngx_str_t *token);
 static yajl_val ngx_http_mobispot_sso_segment(ngx_http_request_t *r,
@@ -133,11 +139,15 @@ static ngx_int_t ngx_http_mobispot_sso_claim_value(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, const char *name);
 
 static ngx_http_mobispot_sso_cache_entry_t *
-    ngx_http_mobispot_sso_cache_slot(ngx_http_request_t *r, ngx_str_t *token,
-    uint32_t *hash);
-static void ngx_http_mobispot_sso_cache_put(
+    ngx_http_mobispot_sso_cache_get(ngx_http_request_t *r,
+    ngx_http_mobispot_sso_loc_conf_t *lcf, ngx_str_t *token, uint32_t *hash,
+    ngx_uint_t *hit);
+static void ngx_http_mobispot_sso_cache_put(ngx_http_request_t *r,
+    ngx_http_mobispot_sso_loc_conf_t *lcf,
     ngx_http_mobispot_sso_cache_entry_t *e, uint32_t hash, ngx_str_t *token,
-    void *key, time_t exp);
+    size_t dot1, size_t dot2, yajl_val payload, time_t exp);
+static yajl_val ngx_http_mobispot_sso_payload(ngx_http_request_t *r,
+    ngx_http_mobispot_sso_ctx_t *ctx);
 static ngx_int_t ngx_http_mobispot_sso_init_process(ngx_cycle_t *cycle);
 static void ngx_http_mobispot_sso_exit_process(ngx_cycle_t *cycle);
 static void *ngx_http_mobispot_sso_create_main_conf(ngx_conf_t *cf);
@@ -398,12 +408,14 @@ static ngx_uint_t
 ngx_http_mobispot_sso_verify(ngx_http_request_t *r,
     ngx_http_mobispot_sso_loc_conf_t *lcf, ngx_http_mobispot_sso_ctx_t *ctx)
 {
-    size_t                 dot1, dot2;
-    yajl_val               header, payload;
-    ngx_str_t              token;
-    ngx_uint_t             status;
-    const char            *reason;
-    mobispot_jwt_header_t  h;
+    size_t                                dot1, dot2;
+    uint32_t                              hash;
+    yajl_val                              header, payload;
+    ngx_str_t                             token;
+    ngx_uint_t                            status, hit;
+    const char                           *reason;
+    mobispot_jwt_header_t                 h;
+    ngx_http_mobispot_sso_cache_entry_t  *e;
 
     reason = NULL;
     header = NULL;
@@ -412,6 +424,25 @@ ngx_http_mobispot_sso_verify(ngx_http_request_t *r,
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "mobispot: no sso token");
         return MOBISPOT_SSO_MISSING;
+    }
+
+    hash = 0;
+    hit = 0;
+    e = NULL;
+
+    if (token.len <= lcf->max_size) {
+        e = ngx_http_mobispot_sso_cache_get(r, lcf, &token, &hash, &hit);
+    }
+
+    if (hit) {
+        ctx->segment.data = token.data + e->dot1 + 1;
+        ctx->segment.len = e->dot2 - e->dot1 - 1;
+        ctx->exp = e->exp;
+
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "mobispot: sso token cached");
+
+        return MOBISPOT_SSO_OK;
     }
 
     status = mobispot_jwt_shape((const char *) token.data, token.len,
@@ -447,13 +478,19 @@ ngx_http_mobispot_sso_verify(ngx_http_request_t *r,
         goto refused;
     }
 
-    status = ngx_http_mobispot_sso_signature(r, lcf, &h, &token,
-                                             (time_t) ctx->exp, &reason);
+    status = ngx_http_mobispot_sso_signature(r, lcf, &h, &token, &reason);
     if (status != MOBISPOT_SSO_OK) {
         goto refused;
     }
 
     ctx->payload = payload;
+    ctx->segment.data = token.data + dot1 + 1;
+    ctx->segment.len = dot2 - dot1 - 1;
+
+    if (e) {
+        ngx_http_mobispot_sso_cache_put(r, lcf, e, hash, &token, dot1, dot2,
+                                        payload, (time_t) ctx->exp);
+    }
 
     ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "mobispot: sso token accepted");
@@ -482,25 +519,20 @@ refused:
 static ngx_uint_t
 ngx_http_mobispot_sso_signature(ngx_http_request_t *r,
     ngx_http_mobispot_sso_loc_conf_t *lcf, mobispot_jwt_header_t *h,
-    ngx_str_t *token, time_t exp, const char **reason)
+    ngx_str_t *token, const char **reason)
 {
-    int                                   rc;
-    u_char                               *s;
-    jwt_t                                *jwt;
-    size_t                                kid_len;
-    uint32_t                              hash;
-    ngx_uint_t                            i, tried, kid_found;
-    jwt_alg_t                             alg;
-    ngx_http_mobispot_sso_key_t          *key;
-    ngx_http_mobispot_sso_cache_entry_t  *e;
+    int                           rc;
+    u_char                       *s;
+    jwt_t                        *jwt;
+    size_t                        kid_len;
+    ngx_uint_t                    i, tried, kid_found;
+    jwt_alg_t                     alg;
+    ngx_http_mobispot_sso_key_t  *key;
 
     if (lcf->keys == NULL) {
         *reason = "no key configured";
         return MOBISPOT_SSO_BAD_SIGNATURE;
     }
-
-    hash = 0;
-    e = ngx_http_mobispot_sso_cache_slot(r, token, &hash);
 
     s = ngx_pnalloc(r->pool, token->len + 1);
     if (s == NULL) {
@@ -536,16 +568,6 @@ ngx_http_mobispot_sso_signature(ngx_http_request_t *r,
         }
 
         tried++;
-
-        if (e && e->key == &key[i] && e->hash == hash
-            && e->len == token->len && e->exp > ngx_time()
-            && CRYPTO_memcmp(e->token, token->data, token->len) == 0)
-        {
-            ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                           "mobispot: sso signature cached");
-            return MOBISPOT_SSO_OK;
-        }
-
         jwt = NULL;
 
         rc = jwt_decode(&jwt, (const char *) s, key[i].key,
@@ -569,10 +591,6 @@ ngx_http_mobispot_sso_signature(ngx_http_request_t *r,
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "mobispot: sso token verified with key from \"%V\"",
                        &key[i].file);
-
-        if (e) {
-            ngx_http_mobispot_sso_cache_put(e, hash, token, &key[i], exp);
-        }
 
         return MOBISPOT_SSO_OK;
     }
@@ -1027,7 +1045,7 @@ ngx_http_mobispot_sso_claim_value(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    val = mobispot_json_member(ctx->payload, name);
+    val = mobispot_json_member(ngx_http_mobispot_sso_payload(r, ctx), name);
 
     if (val == NULL || YAJL_IS_NULL(val)) {
         return NGX_OK;
@@ -1082,11 +1100,16 @@ ngx_http_mobispot_sso_claim_value(ngx_http_request_t *r,
 }
 
 
+/* the token's slot in the worker's cache, and whether it is a hit */
+
 static ngx_http_mobispot_sso_cache_entry_t *
-ngx_http_mobispot_sso_cache_slot(ngx_http_request_t *r, ngx_str_t *token,
-    uint32_t *hash)
+ngx_http_mobispot_sso_cache_get(ngx_http_request_t *r,
+    ngx_http_mobispot_sso_loc_conf_t *lcf, ngx_str_t *token, uint32_t *hash,
+    ngx_uint_t *hit)
 {
-    ngx_http_mobispot_sso_main_conf_t  *mcf;
+    time_t                                now;
+    ngx_http_mobispot_sso_main_conf_t    *mcf;
+    ngx_http_mobispot_sso_cache_entry_t  *e;
 
     mcf = ngx_http_get_module_main_conf(r, ngx_http_mobispot_sso_module);
 
@@ -1095,19 +1118,39 @@ ngx_http_mobispot_sso_cache_slot(ngx_http_request_t *r, ngx_str_t *token,
     }
 
     *hash = ngx_murmur_hash2(token->data, token->len);
+    e = &mcf->cache[*hash & mcf->cache_mask];
+    now = ngx_time();
 
-    return &mcf->cache[*hash & mcf->cache_mask];
+    *hit = e->token != NULL
+           && e->hash == *hash
+           && e->len == token->len
+           && e->keys == lcf->keys
+           && e->claims == &lcf->claims
+           && e->exp > now - lcf->leeway
+           && e->not_before <= now + lcf->leeway
+           && CRYPTO_memcmp(e->token, token->data, token->len) == 0;
+
+    return e;
 }
 
 
 static void
-ngx_http_mobispot_sso_cache_put(ngx_http_mobispot_sso_cache_entry_t *e,
-    uint32_t hash, ngx_str_t *token, void *key, time_t exp)
+ngx_http_mobispot_sso_cache_put(ngx_http_request_t *r,
+    ngx_http_mobispot_sso_loc_conf_t *lcf,
+    ngx_http_mobispot_sso_cache_entry_t *e, uint32_t hash, ngx_str_t *token,
+    size_t dot1, size_t dot2, yajl_val payload, time_t exp)
 {
-    u_char  *p;
+    u_char     *p;
+    long long   nbf, iat;
+
+    nbf = 0;
+    iat = 0;
+
+    (void) mobispot_json_integer(mobispot_json_member(payload, "nbf"), &nbf);
+    (void) mobispot_json_integer(mobispot_json_member(payload, "iat"), &iat);
 
     if (e->token == NULL || e->len < token->len) {
-        p = ngx_alloc(token->len, ngx_cycle->log);
+        p = ngx_alloc(token->len, r->connection->log);
         if (p == NULL) {
             return;
         }
@@ -1122,8 +1165,12 @@ ngx_http_mobispot_sso_cache_put(ngx_http_mobispot_sso_cache_entry_t *e,
     ngx_memcpy(e->token, token->data, token->len);
     e->len = token->len;
     e->hash = hash;
-    e->key = key;
+    e->keys = lcf->keys;
+    e->claims = &lcf->claims;
     e->exp = exp;
+    e->not_before = (time_t) ngx_max(nbf, iat);
+    e->dot1 = dot1;
+    e->dot2 = dot2;
 }
 
 
@@ -1210,6 +1257,24 @@ ngx_http_mobispot_sso_init_main_conf(ngx_conf_t *cf, void *conf)
     }
 
     return NGX_CONF_OK;
+}
+
+
+/* the claims of an accepted token, parsed again after a cache hit */
+
+static yajl_val
+ngx_http_mobispot_sso_payload(ngx_http_request_t *r,
+    ngx_http_mobispot_sso_ctx_t *ctx)
+{
+    const char  *reason;
+
+    if (ctx->payload == NULL && ctx->segment.len) {
+        ctx->payload = ngx_http_mobispot_sso_segment(r, ctx->segment.data,
+                                                     ctx->segment.len,
+                                                     &reason);
+    }
+
+    return ctx->payload;
 }
 
 

@@ -340,13 +340,16 @@ $::HTTP . '
 
 
 
-=== TEST 12: per-worker cache of verified signatures: a repeat token skips the signature, only for the same key
+=== TEST 12: per-worker cache of verified signatures: a repeat token costs a lookup (claims still available), only for the same key
 --- http_config eval: $::HTTP
 --- config
     location /ok { return 204; }
+    location /echo { return 200 "sub=$http_x_sub pass=$http_x_pass\n"; }
     location /p {
         mobispot_sso on;
-        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/ok;
+        proxy_set_header X-Sub $mobispot_sub;
+        proxy_set_header X-Pass $mobispot_claim_pass;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/echo;
     }
     location /other {
         mobispot_sso on;
@@ -358,9 +361,11 @@ $::HTTP . '
 --- more_headers eval
 ["Authorization: Bearer $::T{rs256}", "Authorization: Bearer $::T{rs256}", "Authorization: Bearer $::T{rs256}"]
 --- error_code eval
-[204, 204, 401]
+[200, 200, 401]
+--- response_body eval
+["sub=bob pass=cowallonia\n", "sub=bob pass=cowallonia\n", undef]
 --- error_log
-mobispot: sso signature cached
+mobispot: sso token cached
 mobispot: sso token refused (bad_signature): signature does not verify
 --- no_error_log
 [error]
@@ -382,5 +387,5 @@ $::HTTP . "    mobispot_sso_cache_size 0;\n"
 ["Authorization: Bearer $::T{rs256}", "Authorization: Bearer $::T{rs256}"]
 --- error_code: 204
 --- no_error_log
-mobispot: sso signature cached
+mobispot: sso token cached
 [error]
