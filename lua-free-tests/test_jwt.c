@@ -64,6 +64,27 @@ claims(const char *json, const mobispot_claims_conf_t *conf)
 }
 
 
+static int
+entitled(const char *json)
+{
+    int          rc;
+    yajl_val     v;
+    const char  *reason;
+    const char  *nets[] = { "cowallonia", "swc", "ghost" };
+    const char  *passports[] = { "cowallonia-pass", "swc-pass", NULL };
+
+    v = mobispot_jwt_json(json, strlen(json), &reason);
+    if (v == NULL) {
+        return -1;
+    }
+
+    rc = mobispot_claims_entitled(v, nets, passports, 3, &reason);
+    yajl_tree_free(v);
+
+    return rc;
+}
+
+
 int
 main(void)
 {
@@ -199,6 +220,34 @@ main(void)
     TAP_IS_INT(claims("{\"exp\":1800000000,\"iss\":\"https://sso\","
                       "\"aud\":\"namur\"}", &c), MOBISPOT_SSO_MALFORMED,
                "required sid missing");
+
+    /* entitlement: site in networks cowallonia, swc and an unknown one */
+
+    TAP_IS_INT(entitled("{\"pass\":\"cowallonia-pass\"}"), MOBISPOT_SSO_OK,
+               "passport of one of the site's networks");
+    TAP_IS_INT(entitled("{\"pass\":\"swc-pass\"}"), MOBISPOT_SSO_OK,
+               "passport of the other network");
+    TAP_IS_INT(entitled("{\"pass\":\"brussels-pass\"}"),
+               MOBISPOT_SSO_NOT_ENTITLED, "passport of another network");
+    TAP_IS_INT(entitled("{}"), MOBISPOT_SSO_NOT_ENTITLED, "no pass, no nets");
+    TAP_IS_INT(entitled("{\"nets\":[\"swc\"]}"), MOBISPOT_SSO_OK,
+               "company token limited to a network of the site");
+    TAP_IS_INT(entitled("{\"nets\":[\"brussels\"]}"),
+               MOBISPOT_SSO_NOT_ENTITLED, "company token limited elsewhere");
+    TAP_IS_INT(entitled("{\"pass\":\"cowallonia-pass\","
+                        "\"nets\":[\"swc\"]}"),
+               MOBISPOT_SSO_NOT_ENTITLED,
+               "passport network outside the token's limits");
+    TAP_IS_INT(entitled("{\"pass\":\"swc-pass\",\"nets\":[\"swc\"]}"),
+               MOBISPOT_SSO_OK, "passport network inside the limits");
+    TAP_IS_INT(entitled("{\"nets\":\"swc\"}"), MOBISPOT_SSO_MALFORMED,
+               "nets not an array");
+    TAP_IS_INT(entitled("{\"nets\":[1]}"), MOBISPOT_SSO_MALFORMED,
+               "nets with a number");
+    TAP_IS_INT(entitled("{\"pass\":7}"), MOBISPOT_SSO_MALFORMED,
+               "pass not a string");
+    TAP_IS_INT(entitled("{\"nets\":[\"ghost\"]}"), MOBISPOT_SSO_OK,
+               "limit-only token on a network without passport");
 
     TAP_IS_STR(mobispot_sso_status_name(MOBISPOT_SSO_WRONG_AUDIENCE),
                "wrong_audience", "status names");

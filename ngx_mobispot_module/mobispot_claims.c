@@ -186,3 +186,80 @@ mobispot_claims_audience(yajl_val aud, const mobispot_claims_conf_t *conf,
     *reason = "wrong audience";
     return MOBISPOT_SSO_WRONG_AUDIENCE;
 }
+
+
+/*
+ * Site entitlement.  The site belongs to networks nets[0..n-1];
+ * passports[i] is the passport of nets[i] (NULL when the network is
+ * unknown).  A token is entitled when one of the site's networks is
+ *
+ *  - covered by its passport: the "pass" claim equals that network's
+ *    passport, and
+ *  - inside its limits: when the token has a "nets" claim (a company
+ *    token limited to some networks), the network is listed there.
+ *
+ * A token without "pass" is entitled only through "nets".  A "nets" claim
+ * that is not an array of strings refuses the token.
+ */
+
+int
+mobispot_claims_entitled(yajl_val payload, const char **nets,
+    const char **passports, size_t n, const char **reason)
+{
+    size_t       i, j;
+    yajl_val     pass, limit, v;
+    const char  *p;
+
+    pass = mobispot_json_member(payload, "pass");
+    limit = mobispot_json_member(payload, "nets");
+
+    if (pass != NULL && !YAJL_IS_STRING(pass)) {
+        *reason = "pass is not a string";
+        return MOBISPOT_SSO_MALFORMED;
+    }
+
+    if (limit != NULL) {
+        if (!YAJL_IS_ARRAY(limit)) {
+            *reason = "nets is not an array";
+            return MOBISPOT_SSO_MALFORMED;
+        }
+
+        for (j = 0; j < limit->u.array.len; j++) {
+            if (!YAJL_IS_STRING(limit->u.array.values[j])) {
+                *reason = "nets holds a non-string";
+                return MOBISPOT_SSO_MALFORMED;
+            }
+        }
+    }
+
+    if (pass == NULL && limit == NULL) {
+        *reason = "token has neither pass nor nets";
+        return MOBISPOT_SSO_NOT_ENTITLED;
+    }
+
+    for (i = 0; i < n; i++) {
+
+        if (pass != NULL) {
+            p = passports[i];
+
+            if (p == NULL || strcmp(p, pass->u.string) != 0) {
+                continue;
+            }
+        }
+
+        if (limit == NULL) {
+            return MOBISPOT_SSO_OK;
+        }
+
+        for (j = 0; j < limit->u.array.len; j++) {
+            v = limit->u.array.values[j];
+
+            if (strcmp(v->u.string, nets[i]) == 0) {
+                return MOBISPOT_SSO_OK;
+            }
+        }
+    }
+
+    *reason = "no network of the site is covered by the token";
+    return MOBISPOT_SSO_NOT_ENTITLED;
+}

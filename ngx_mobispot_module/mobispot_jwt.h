@@ -76,6 +76,9 @@ int mobispot_claims_check(yajl_val payload,
     const mobispot_claims_conf_t *conf, long long now, long long *exp,
     const char **reason);
 
+int mobispot_claims_entitled(yajl_val payload, const char **nets,
+    const char **passports, size_t n, const char **reason);
+
 yajl_val mobispot_json_member(yajl_val object, const char *name);
 int mobispot_json_integer(yajl_val v, long long *value);
 int mobispot_json_value(yajl_gen g, yajl_val v);

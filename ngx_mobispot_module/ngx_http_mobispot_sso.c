@@ -24,90 +24,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
-#include "ngx_http_mobispot_module.h"
-#include "ngx_http_mobispot_api.h"
-#include "mobispot_jwt.h"
-
-
-#define NGX_HTTP_MOBISPOT_SSO_OFF        0
-#define NGX_HTTP_MOBISPOT_SSO_ON         1
-#define NGX_HTTP_MOBISPOT_SSO_OPTIONAL   2
-
-#define NGX_HTTP_MOBISPOT_SSO_HEADER     1
-#define NGX_HTTP_MOBISPOT_SSO_COOKIE     2
-#define NGX_HTTP_MOBISPOT_SSO_ARG        3
-
-#define NGX_HTTP_MOBISPOT_SSO_KEY_MAX    65536
-#define NGX_HTTP_MOBISPOT_SSO_MAX_SIZE   8192
-#define NGX_HTTP_MOBISPOT_SSO_CACHE_SIZE 1024
-
-
-typedef struct {
-    ngx_uint_t                     type;
-    ngx_str_t                      name;      /* cookie or argument */
-} ngx_http_mobispot_sso_source_t;
-
-
-typedef struct {
-    jwt_alg_t                      alg;
-    const char                    *alg_name;  /* "RS256" */
-    ngx_str_t                      kid;       /* empty: none */
-    u_char                        *key;       /* NUL-terminated */
-    size_t                         key_len;
-    ngx_str_t                      file;      /* for logs */
-} ngx_http_mobispot_sso_key_t;
-
-
-/*
- * The worker's cache of verified tokens: a token string, exactly, that
- * passed every check with a set of keys and a set of claim rules of this
- * configuration, with its validity window.  Direct-mapped: a new entry
- * replaces the one in its slot.  A hit with the same keys and rules, inside
- * the window (leeway included), costs a hash and a comparison; the payload
- * is then parsed only if a variable asks for a claim.
- */
-
-typedef struct {
-    uint32_t                       hash;
-    time_t                         exp;
-    time_t                         not_before;  /* max(nbf, iat), or 0 */
-    void                          *keys;      /* the keys that verified */
-    void                          *claims;    /* the rules that held */
-    size_t                         dot1;
-    size_t                         dot2;
-    u_char                        *token;     /* ngx_alloc()ed */
-    size_t                         len;
-} ngx_http_mobispot_sso_cache_entry_t;
-
-
-typedef struct {
-    ngx_uint_t                     cache_size;
-    ngx_http_mobispot_sso_cache_entry_t  *cache;  /* per worker */
-    ngx_uint_t                     cache_mask;
-} ngx_http_mobispot_sso_main_conf_t;
-
-
-typedef struct {
-    ngx_uint_t                     mode;
-    ngx_array_t                   *sources;   /* of ..._sso_source_t */
-    ngx_array_t                   *keys;      /* of ..._sso_key_t */
-    ngx_str_t                      issuer;
-    ngx_array_t                   *audiences; /* of char * */
-    ngx_array_t                   *require;   /* of char * */
-    time_t                         leeway;
-    size_t                         max_size;
-    ngx_str_t                      login_url;
-    ngx_str_t                      site;
-    mobispot_claims_conf_t         claims;
-} ngx_http_mobispot_sso_loc_conf_t;
-
-
-typedef struct {
-    ngx_uint_t                     status;    /* MOBISPOT_SSO_* */
-    yajl_val                       payload;   /* parsed when needed */
-    ngx_str_t                      segment;   /* the payload, base64url */
-    long long                      exp;
-} ngx_http_mobispot_sso_ctx_t;
+#include "ngx_http_mobispot_sso.h"
 
 
 static ngx_int_t ngx_http_mobispot_sso_handler(ngx_http_request_t *r);
@@ -146,8 +63,6 @@ static void ngx_http_mobispot_sso_cache_put(ngx_http_request_t *r,
     ngx_http_mobispot_sso_loc_conf_t *lcf,
     ngx_http_mobispot_sso_cache_entry_t *e, uint32_t hash, ngx_str_t *token,
     size_t dot1, size_t dot2, yajl_val payload, time_t exp);
-static yajl_val ngx_http_mobispot_sso_payload(ngx_http_request_t *r,
-    ngx_http_mobispot_sso_ctx_t *ctx);
 static ngx_int_t ngx_http_mobispot_sso_init_process(ngx_cycle_t *cycle);
 static void ngx_http_mobispot_sso_exit_process(ngx_cycle_t *cycle);
 static void *ngx_http_mobispot_sso_create_main_conf(ngx_conf_t *cf);
@@ -295,6 +210,20 @@ static ngx_command_t  ngx_http_mobispot_sso_commands[] = {
       offsetof(ngx_http_mobispot_sso_loc_conf_t, site),
       NULL },
 
+    { ngx_string("mobispot_site_cache_ttl"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mobispot_sso_loc_conf_t, site_ttl),
+      NULL },
+
+    { ngx_string("mobispot_site_max_stale"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mobispot_sso_loc_conf_t, site_max_stale),
+      NULL },
+
       ngx_null_command
 };
 
@@ -380,6 +309,17 @@ ngx_http_mobispot_sso_handler(ngx_http_request_t *r)
         ngx_http_set_ctx(r, ctx, ngx_http_mobispot_sso_module);
 
         ctx->status = ngx_http_mobispot_sso_verify(r, lcf, ctx);
+    }
+
+    if (ctx->status == MOBISPOT_SSO_OK && lcf->site.len
+        && !ctx->entitlement_done)
+    {
+        if (ngx_http_mobispot_sso_entitlement(r, lcf, ctx) == NGX_AGAIN) {
+            /* resumed by the Redis call */
+            return NGX_DONE;
+        }
+
+        ctx->entitlement_done = 1;
     }
 
     if (lcf->mode == NGX_HTTP_MOBISPOT_SSO_OPTIONAL) {
@@ -1183,7 +1123,15 @@ ngx_http_mobispot_sso_init_process(ngx_cycle_t *cycle)
     mcf = ngx_http_cycle_get_module_main_conf(cycle,
                                               ngx_http_mobispot_sso_module);
 
-    if (mcf == NULL || mcf->cache_size == 0) {
+    if (mcf == NULL) {
+        return NGX_OK;
+    }
+
+    if (ngx_http_mobispot_sso_sites_init(cycle, mcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (mcf->cache_size == 0) {
         return NGX_OK;
     }
 
@@ -1210,7 +1158,13 @@ ngx_http_mobispot_sso_exit_process(ngx_cycle_t *cycle)
     mcf = ngx_http_cycle_get_module_main_conf(cycle,
                                               ngx_http_mobispot_sso_module);
 
-    if (mcf == NULL || mcf->cache == NULL) {
+    if (mcf == NULL) {
+        return;
+    }
+
+    ngx_http_mobispot_sso_sites_free(mcf);
+
+    if (mcf->cache == NULL) {
         return;
     }
 
@@ -1237,6 +1191,12 @@ ngx_http_mobispot_sso_create_main_conf(ngx_conf_t *cf)
 
     mcf->cache_size = NGX_CONF_UNSET_UINT;
 
+    if (ngx_array_init(&mcf->site_ids, cf->pool, 2, sizeof(ngx_str_t))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
     return mcf;
 }
 
@@ -1262,7 +1222,7 @@ ngx_http_mobispot_sso_init_main_conf(ngx_conf_t *cf, void *conf)
 
 /* the claims of an accepted token, parsed again after a cache hit */
 
-static yajl_val
+yajl_val
 ngx_http_mobispot_sso_payload(ngx_http_request_t *r,
     ngx_http_mobispot_sso_ctx_t *ctx)
 {
@@ -1342,6 +1302,8 @@ ngx_http_mobispot_sso_create_loc_conf(ngx_conf_t *cf)
     conf->require = NGX_CONF_UNSET_PTR;
     conf->leeway = NGX_CONF_UNSET;
     conf->max_size = NGX_CONF_UNSET_SIZE;
+    conf->site_ttl = NGX_CONF_UNSET;
+    conf->site_max_stale = NGX_CONF_UNSET;
 
     return conf;
 }
@@ -1354,7 +1316,11 @@ ngx_http_mobispot_sso_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_http_mobispot_sso_loc_conf_t *prev = parent;
     ngx_http_mobispot_sso_loc_conf_t *conf = child;
 
-    ngx_http_mobispot_sso_source_t  *src;
+    ngx_str_t                          *id;
+    ngx_uint_t                          i;
+    ngx_http_mobispot_sso_source_t     *src;
+    ngx_http_mobispot_main_conf_t      *mmcf;
+    ngx_http_mobispot_sso_main_conf_t  *mcf;
 
     ngx_conf_merge_uint_value(conf->mode, prev->mode,
                               NGX_HTTP_MOBISPOT_SSO_OFF);
@@ -1368,6 +1334,8 @@ ngx_http_mobispot_sso_merge_loc_conf(ngx_conf_t *cf, void *parent,
                               NGX_HTTP_MOBISPOT_SSO_MAX_SIZE);
     ngx_conf_merge_str_value(conf->login_url, prev->login_url, "");
     ngx_conf_merge_str_value(conf->site, prev->site, "");
+    ngx_conf_merge_sec_value(conf->site_ttl, prev->site_ttl, 10);
+    ngx_conf_merge_sec_value(conf->site_max_stale, prev->site_max_stale, 60);
 
     if (conf->sources == NULL) {
         conf->sources = ngx_array_create(cf->pool, 1,
@@ -1399,6 +1367,45 @@ ngx_http_mobispot_sso_merge_loc_conf(ngx_conf_t *cf, void *parent,
                            "\"mobispot_sso\" needs at least one "
                            "\"mobispot_jwt_key\"");
         return NGX_CONF_ERROR;
+    }
+
+    if (conf->site.len && conf->mode != NGX_HTTP_MOBISPOT_SSO_OFF) {
+
+        /* entitlement: the site's networks come from Redis */
+
+        mmcf = ngx_http_conf_get_module_main_conf(cf,
+                                                  ngx_http_mobispot_module);
+
+        if (!mmcf->redis.configured) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"mobispot_site\" with \"mobispot_sso\" "
+                               "needs \"mobispot_redis\" in the http block "
+                               "(the site's networks are read from Redis)");
+            return NGX_CONF_ERROR;
+        }
+
+        mcf = ngx_http_conf_get_module_main_conf(cf,
+                                                 ngx_http_mobispot_sso_module);
+        id = mcf->site_ids.elts;
+
+        for (i = 0; i < mcf->site_ids.nelts; i++) {
+            if (id[i].len == conf->site.len
+                && ngx_strncmp(id[i].data, conf->site.data, id[i].len) == 0)
+            {
+                break;
+            }
+        }
+
+        if (i == mcf->site_ids.nelts) {
+            id = ngx_array_push(&mcf->site_ids);
+            if (id == NULL) {
+                return NGX_CONF_ERROR;
+            }
+
+            *id = conf->site;
+        }
+
+        conf->site_index = i;
     }
 
     /* the issuer string is NUL-terminated by ngx_conf_set_str_slot */

@@ -42,7 +42,6 @@ our $HTTP = <<'_EOC_';
     mobispot_jwt_key $TEST_NGINX_SSO_KEYS/ec521.pub alg=ES512 kid=e521;
     mobispot_jwt_issuer https://sso.mobispot.test;
     mobispot_jwt_audience namur;
-    mobispot_site namur;
 _EOC_
 
 # the protected location proxies to /echo, which shows what it received
@@ -131,7 +130,7 @@ mobispot: sso token refused
 ["GET /q?access_token=$::T{hs256}", "GET /q?token=$::T{hs256}"]
 --- error_code: 401
 --- response_headers
-WWW-Authenticate: Bearer realm="namur"
+WWW-Authenticate: Bearer realm="mobispot"
 Content-Type: application/json
 --- response_body_json
 {"error":{"code":"missing","message":"no token"}}
@@ -230,8 +229,8 @@ nets=["cowallonia","swc"] n=42 f=2.5 b=true o={"zone":"wallonia"} nl=[] none=[] 
 [204, 204, 401, 401]
 --- response_headers eval
 ["", "",
- "WWW-Authenticate: Bearer realm=\"namur\", error=\"invalid_token\", error_description=\"the token has expired\"",
- "WWW-Authenticate: Bearer realm=\"namur\", error=\"invalid_token\", error_description=\"the token is not valid yet\""]
+ "WWW-Authenticate: Bearer realm=\"mobispot\", error=\"invalid_token\", error_description=\"the token has expired\"",
+ "WWW-Authenticate: Bearer realm=\"mobispot\", error=\"invalid_token\", error_description=\"the token is not valid yet\""]
 --- no_error_log
 [error]
 
@@ -262,7 +261,14 @@ nets=["cowallonia","swc"] n=42 f=2.5 b=true o={"zone":"wallonia"} nl=[] none=[] 
 
 
 === TEST 9: a browser without a valid token is sent to sign in, with return_to and the site
---- http_config eval: $::HTTP
+--- http_config eval
+$::HTTP . '
+    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    mobispot_site namur;
+'
+--- redis
+HSET ms:{site:namur}:info networks cowallonia
+HSET ms:{networks}:passport cowallonia cowallonia
 --- config
     location /ok { return 204; }
     location /p {

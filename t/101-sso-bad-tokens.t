@@ -99,7 +99,6 @@ our $HTTP = <<'_EOC_';
     mobispot_jwt_issuer https://sso.mobispot.test;
     mobispot_jwt_audience namur;
     mobispot_jwt_max_size 4k;
-    mobispot_site namur;
 _EOC_
 
 our $CONFIG = <<'_EOC_';
@@ -136,7 +135,7 @@ GET /p
 --- response_body_json_subset eval
 [@::JSON]
 --- response_headers_like
-WWW-Authenticate: ^Bearer realm="namur", error="invalid_token", error_description="[^"\\]+"$
+WWW-Authenticate: ^Bearer realm="mobispot", error="invalid_token", error_description="[^"\\]+"$
 Content-Type: ^application/json$
 Cache-Control: ^no-store$
 --- error_log
@@ -159,7 +158,7 @@ mobispot: sso token refused (malformed): duplicate JSON member
 ["Authorization: X", "Authorization: Basic YTpi", "Authorization: BearerX abc", ""]
 --- error_code: 401
 --- response_headers
-WWW-Authenticate: Bearer realm="namur"
+WWW-Authenticate: Bearer realm="mobispot"
 --- response_body_json
 {"error":{"code":"missing","message":"no token"}}
 --- no_error_log

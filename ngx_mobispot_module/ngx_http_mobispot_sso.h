@@ -1,0 +1,146 @@
+
+/*
+ * Copyright (C) Mobispot
+ *
+ * The SSO gateway module (ngx_http_mobispot_sso_module): types shared by
+ * its files.
+ */
+
+
+#ifndef _NGX_HTTP_MOBISPOT_SSO_H_INCLUDED_
+#define _NGX_HTTP_MOBISPOT_SSO_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <jwt.h>
+
+#include "ngx_http_mobispot_module.h"
+#include "ngx_http_mobispot_api.h"
+#include "mobispot_jwt.h"
+
+
+#define NGX_HTTP_MOBISPOT_SSO_OFF        0
+#define NGX_HTTP_MOBISPOT_SSO_ON         1
+#define NGX_HTTP_MOBISPOT_SSO_OPTIONAL   2
+
+#define NGX_HTTP_MOBISPOT_SSO_HEADER     1
+#define NGX_HTTP_MOBISPOT_SSO_COOKIE     2
+#define NGX_HTTP_MOBISPOT_SSO_ARG        3
+
+#define NGX_HTTP_MOBISPOT_SSO_KEY_MAX    65536
+#define NGX_HTTP_MOBISPOT_SSO_MAX_SIZE   8192
+#define NGX_HTTP_MOBISPOT_SSO_CACHE_SIZE 1024
+
+
+typedef struct {
+    ngx_uint_t                     type;
+    ngx_str_t                      name;      /* cookie or argument */
+} ngx_http_mobispot_sso_source_t;
+
+
+typedef struct {
+    jwt_alg_t                      alg;
+    const char                    *alg_name;  /* "RS256" */
+    ngx_str_t                      kid;       /* empty: none */
+    u_char                        *key;       /* NUL-terminated */
+    size_t                         key_len;
+    ngx_str_t                      file;      /* for logs */
+} ngx_http_mobispot_sso_key_t;
+
+
+/*
+ * The worker's cache of verified tokens: a token string, exactly, that
+ * passed every check with a set of keys and a set of claim rules of this
+ * configuration, with its validity window.  Direct-mapped: a new entry
+ * replaces the one in its slot.  A hit with the same keys and rules, inside
+ * the window (leeway included), costs a hash and a comparison; the payload
+ * is then parsed only if a variable asks for a claim.
+ */
+
+typedef struct {
+    uint32_t                       hash;
+    time_t                         exp;
+    time_t                         not_before;  /* max(nbf, iat), or 0 */
+    void                          *keys;      /* the keys that verified */
+    void                          *claims;    /* the rules that held */
+    size_t                         dot1;
+    size_t                         dot2;
+    u_char                        *token;     /* ngx_alloc()ed */
+    size_t                         len;
+} ngx_http_mobispot_sso_cache_entry_t;
+
+
+/*
+ * A site's networks and their passports, as last read from Redis by this
+ * worker: one allocation (ngx_alloc) holding the arrays and the strings.
+ */
+
+typedef struct {
+    ngx_str_t                      id;        /* mobispot_site, conf memory */
+    time_t                         fetched;   /* 0: never */
+    const char                   **nets;
+    const char                   **passports; /* NULL: unknown network */
+    ngx_uint_t                     n;
+    void                          *mem;
+} ngx_http_mobispot_sso_site_t;
+
+
+typedef struct {
+    ngx_uint_t                     cache_size;
+    ngx_http_mobispot_sso_cache_entry_t  *cache;  /* per worker */
+    ngx_uint_t                     cache_mask;
+
+    ngx_array_t                    site_ids;  /* of ngx_str_t, conf time */
+    ngx_http_mobispot_sso_site_t  *sites;     /* per worker, same order */
+} ngx_http_mobispot_sso_main_conf_t;
+
+
+typedef struct {
+    ngx_uint_t                     mode;
+    ngx_array_t                   *sources;   /* of ..._sso_source_t */
+    ngx_array_t                   *keys;      /* of ..._sso_key_t */
+    ngx_str_t                      issuer;
+    ngx_array_t                   *audiences; /* of char * */
+    ngx_array_t                   *require;   /* of char * */
+    time_t                         leeway;
+    size_t                         max_size;
+    ngx_str_t                      login_url;
+    ngx_str_t                      site;
+    ngx_uint_t                     site_index;  /* in site_ids */
+    time_t                         site_ttl;
+    time_t                         site_max_stale;
+    mobispot_claims_conf_t         claims;
+} ngx_http_mobispot_sso_loc_conf_t;
+
+
+typedef struct {
+    ngx_uint_t                     status;    /* MOBISPOT_SSO_* */
+    yajl_val                       payload;   /* parsed when needed */
+    ngx_str_t                      segment;   /* the payload, base64url */
+    long long                      exp;
+
+    /* site entitlement */
+    unsigned                       entitlement_done:1;
+    unsigned                       site_read:1;   /* the replies came */
+    ngx_str_t                      site_nets;     /* "a,b", copied */
+    ngx_array_t                   *site_passports; /* ngx_str_t pairs */
+} ngx_http_mobispot_sso_ctx_t;
+
+
+
+extern ngx_module_t  ngx_http_mobispot_sso_module;
+
+
+ngx_int_t ngx_http_mobispot_sso_entitlement(ngx_http_request_t *r,
+    ngx_http_mobispot_sso_loc_conf_t *lcf, ngx_http_mobispot_sso_ctx_t *ctx);
+yajl_val ngx_http_mobispot_sso_payload(ngx_http_request_t *r,
+    ngx_http_mobispot_sso_ctx_t *ctx);
+ngx_int_t ngx_http_mobispot_sso_sites_init(ngx_cycle_t *cycle,
+    ngx_http_mobispot_sso_main_conf_t *mcf);
+void ngx_http_mobispot_sso_sites_free(ngx_http_mobispot_sso_main_conf_t *mcf);
+
+
+#endif /* _NGX_HTTP_MOBISPOT_SSO_H_INCLUDED_ */
