@@ -83,4 +83,37 @@ ngx_uint_t ngx_http_mobispot_redis_ready(
     ngx_http_mobispot_redis_client_t *client);
 
 
+/*
+ * A subscriber: a second connection of the worker, in subscribe mode.  On
+ * every (re)connection it sends AUTH/SELECT as configured, then the
+ * snapshot command (its reply goes to on_snapshot), then SUBSCRIBE
+ * channel; on_state(data, 1) is called when the subscription is confirmed,
+ * on_state(data, 0) when it is lost (it reconnects by itself, with the
+ * client's backoff).  Replies and messages live only during the callbacks.
+ */
+
+typedef struct ngx_http_mobispot_redis_sub_s  ngx_http_mobispot_redis_sub_t;
+
+typedef void (*ngx_http_mobispot_redis_snapshot_pt)(void *data,
+    redisReply *reply);
+typedef void (*ngx_http_mobispot_redis_message_pt)(void *data, u_char *msg,
+    size_t len);
+typedef void (*ngx_http_mobispot_redis_state_pt)(void *data, ngx_uint_t up);
+
+typedef struct {
+    const char                           *channel;   /* NUL-terminated */
+    ngx_http_mobispot_redis_cmd_t         snapshot;  /* argc 0: none */
+    ngx_http_mobispot_redis_snapshot_pt   on_snapshot;
+    ngx_http_mobispot_redis_message_pt    on_message;
+    ngx_http_mobispot_redis_state_pt      on_state;
+    void                                 *data;
+} ngx_http_mobispot_redis_sub_conf_t;
+
+
+ngx_http_mobispot_redis_sub_t *ngx_http_mobispot_redis_subscribe(
+    ngx_cycle_t *cycle, ngx_http_mobispot_redis_conf_t *conf,
+    ngx_http_mobispot_redis_sub_conf_t *sc);
+void ngx_http_mobispot_redis_unsubscribe(ngx_http_mobispot_redis_sub_t *sub);
+
+
 #endif /* _NGX_HTTP_MOBISPOT_REDIS_H_INCLUDED_ */

@@ -203,6 +203,27 @@ static ngx_command_t  ngx_http_mobispot_sso_commands[] = {
       offsetof(ngx_http_mobispot_sso_main_conf_t, cache_size),
       NULL },
 
+    { ngx_string("mobispot_sso_revocation"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_mobispot_sso_main_conf_t, revocation),
+      NULL },
+
+    { ngx_string("mobispot_sso_revocation_zone_size"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_mobispot_sso_main_conf_t, revocation_zone_size),
+      NULL },
+
+    { ngx_string("mobispot_sso_revocation_max_stale"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_mobispot_sso_main_conf_t, revocation_max_stale),
+      NULL },
+
     { ngx_string("mobispot_site"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
@@ -288,9 +309,10 @@ static ngx_http_variable_t  ngx_http_mobispot_sso_vars[] = {
 static ngx_int_t
 ngx_http_mobispot_sso_handler(ngx_http_request_t *r)
 {
-    ngx_http_core_loc_conf_t          *clcf;
-    ngx_http_mobispot_sso_ctx_t       *ctx;
-    ngx_http_mobispot_sso_loc_conf_t  *lcf;
+    ngx_http_core_loc_conf_t           *clcf;
+    ngx_http_mobispot_sso_ctx_t        *ctx;
+    ngx_http_mobispot_sso_loc_conf_t   *lcf;
+    ngx_http_mobispot_sso_main_conf_t  *mcf;
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_mobispot_sso_module);
 
@@ -309,6 +331,12 @@ ngx_http_mobispot_sso_handler(ngx_http_request_t *r)
         ngx_http_set_ctx(r, ctx, ngx_http_mobispot_sso_module);
 
         ctx->status = ngx_http_mobispot_sso_verify(r, lcf, ctx);
+
+        mcf = ngx_http_get_module_main_conf(r, ngx_http_mobispot_sso_module);
+
+        if (ctx->status == MOBISPOT_SSO_OK && mcf->revoke_zone) {
+            ctx->status = ngx_http_mobispot_sso_revoked(r, ctx);
+        }
     }
 
     if (ctx->status == MOBISPOT_SSO_OK && lcf->site.len
@@ -1131,6 +1159,10 @@ ngx_http_mobispot_sso_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
+    if (ngx_http_mobispot_sso_revoke_init_process(cycle, mcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     if (mcf->cache_size == 0) {
         return NGX_OK;
     }
@@ -1163,6 +1195,7 @@ ngx_http_mobispot_sso_exit_process(ngx_cycle_t *cycle)
     }
 
     ngx_http_mobispot_sso_sites_free(mcf);
+    ngx_http_mobispot_sso_revoke_exit_process(mcf);
 
     if (mcf->cache == NULL) {
         return;
@@ -1190,6 +1223,9 @@ ngx_http_mobispot_sso_create_main_conf(ngx_conf_t *cf)
     }
 
     mcf->cache_size = NGX_CONF_UNSET_UINT;
+    mcf->revocation = NGX_CONF_UNSET;
+    mcf->revocation_zone_size = NGX_CONF_UNSET_SIZE;
+    mcf->revocation_max_stale = NGX_CONF_UNSET;
 
     if (ngx_array_init(&mcf->site_ids, cf->pool, 2, sizeof(ngx_str_t))
         != NGX_OK)
@@ -1206,8 +1242,36 @@ ngx_http_mobispot_sso_init_main_conf(ngx_conf_t *cf, void *conf)
 {
     ngx_http_mobispot_sso_main_conf_t *mcf = conf;
 
+    ngx_http_mobispot_main_conf_t  *mmcf;
+
     ngx_conf_init_uint_value(mcf->cache_size,
                              NGX_HTTP_MOBISPOT_SSO_CACHE_SIZE);
+    ngx_conf_init_value(mcf->revocation, 0);
+    ngx_conf_init_size_value(mcf->revocation_zone_size, 1024 * 1024);
+    ngx_conf_init_value(mcf->revocation_max_stale, 5);
+
+    if (mcf->revocation) {
+        mmcf = ngx_http_conf_get_module_main_conf(cf,
+                                                  ngx_http_mobispot_module);
+
+        if (!mmcf->redis.configured) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"mobispot_sso_revocation\" needs "
+                               "\"mobispot_redis\"");
+            return NGX_CONF_ERROR;
+        }
+
+        if (mcf->revocation_zone_size < 8 * ngx_pagesize) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"mobispot_sso_revocation_zone_size\" must "
+                               "be at least %uz", 8 * ngx_pagesize);
+            return NGX_CONF_ERROR;
+        }
+
+        if (ngx_http_mobispot_sso_revoke_conf(cf, mcf) != NGX_CONF_OK) {
+            return NGX_CONF_ERROR;
+        }
+    }
 
     if (mcf->cache_size > 1048576) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,

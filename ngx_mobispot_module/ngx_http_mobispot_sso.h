@@ -88,6 +88,10 @@ typedef struct {
 } ngx_http_mobispot_sso_site_t;
 
 
+typedef struct ngx_http_mobispot_sso_revoked_sh_s
+    ngx_http_mobispot_sso_revoked_sh_t;
+
+
 typedef struct {
     ngx_uint_t                     cache_size;
     ngx_http_mobispot_sso_cache_entry_t  *cache;  /* per worker */
@@ -95,6 +99,18 @@ typedef struct {
 
     ngx_array_t                    site_ids;  /* of ngx_str_t, conf time */
     ngx_http_mobispot_sso_site_t  *sites;     /* per worker, same order */
+
+    /* single sign-out */
+    ngx_flag_t                     revocation;
+    size_t                         revocation_zone_size;
+    time_t                         revocation_max_stale;
+    ngx_shm_zone_t                *revoke_zone;
+    ngx_slab_pool_t               *revoke_shpool;
+    ngx_http_mobispot_sso_revoked_sh_t  *revoke_sh;
+    ngx_http_mobispot_redis_sub_t *revoke_sub;  /* per worker */
+    ngx_event_t                    revoke_timer;
+    unsigned                       revoke_up:1;
+    unsigned                       revoke_snapshot:1;
 } ngx_http_mobispot_sso_main_conf_t;
 
 
@@ -141,6 +157,15 @@ yajl_val ngx_http_mobispot_sso_payload(ngx_http_request_t *r,
 ngx_int_t ngx_http_mobispot_sso_sites_init(ngx_cycle_t *cycle,
     ngx_http_mobispot_sso_main_conf_t *mcf);
 void ngx_http_mobispot_sso_sites_free(ngx_http_mobispot_sso_main_conf_t *mcf);
+
+char *ngx_http_mobispot_sso_revoke_conf(ngx_conf_t *cf,
+    ngx_http_mobispot_sso_main_conf_t *mcf);
+ngx_uint_t ngx_http_mobispot_sso_revoked(ngx_http_request_t *r,
+    ngx_http_mobispot_sso_ctx_t *ctx);
+ngx_int_t ngx_http_mobispot_sso_revoke_init_process(ngx_cycle_t *cycle,
+    ngx_http_mobispot_sso_main_conf_t *mcf);
+void ngx_http_mobispot_sso_revoke_exit_process(
+    ngx_http_mobispot_sso_main_conf_t *mcf);
 
 
 #endif /* _NGX_HTTP_MOBISPOT_SSO_H_INCLUDED_ */
