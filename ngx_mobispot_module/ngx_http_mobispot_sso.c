@@ -78,6 +78,8 @@ static char *ngx_http_mobispot_sso_token_conf(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_http_mobispot_sso_key_conf(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static char *ngx_http_mobispot_sso_jwks_conf(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 static char *ngx_http_mobispot_sso_key_check(ngx_conf_t *cf,
     ngx_http_mobispot_sso_key_t *key);
 static char *ngx_http_mobispot_sso_strings_conf(ngx_conf_t *cf,
@@ -150,6 +152,13 @@ static ngx_command_t  ngx_http_mobispot_sso_commands[] = {
     { ngx_string("mobispot_jwt_key"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE23,
       ngx_http_mobispot_sso_key_conf,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mobispot_jwt_jwks"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
+      ngx_http_mobispot_sso_jwks_conf,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
@@ -1654,6 +1663,94 @@ ngx_http_mobispot_sso_key_conf(ngx_conf_t *cf, ngx_command_t *cmd,
     key->key_len = content.len;
 
     return ngx_http_mobispot_sso_key_check(cf, key);
+}
+
+
+/* mobispot_jwt_jwks FILE [alg=ALG] */
+
+static char *
+ngx_http_mobispot_sso_jwks_conf(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_mobispot_sso_loc_conf_t *lcf = conf;
+
+    char                         *rv;
+    ngx_str_t                    *value, content;
+    ngx_uint_t                    i, j;
+    const char                   *alg, *err;
+    ngx_array_t                  *keys;
+    ngx_http_mobispot_sso_key_t  *key, *k, *other;
+
+    value = cf->args->elts;
+    alg = NULL;
+
+    if (cf->args->nelts == 3) {
+        if (ngx_strncmp(value[2].data, "alg=", 4) != 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\"", &value[2]);
+            return NGX_CONF_ERROR;
+        }
+
+        /* checked against the JWKS algorithms by the parser */
+        alg = (const char *) value[2].data + 4;
+    }
+
+    rv = ngx_http_mobispot_sso_read_file(cf, &value[1], &content);
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    err = NULL;
+    keys = ngx_http_mobispot_sso_jwks(cf->pool, cf->log, content.data,
+                                      content.len, alg, &value[1], &err);
+    if (keys == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid JWKS in \"%V\": %s", &value[1], err);
+        return NGX_CONF_ERROR;
+    }
+
+    if (keys->nelts == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "no usable key in the JWKS \"%V\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (lcf->keys == NGX_CONF_UNSET_PTR) {
+        lcf->keys = ngx_array_create(cf->pool, keys->nelts,
+                                     sizeof(ngx_http_mobispot_sso_key_t));
+        if (lcf->keys == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    k = keys->elts;
+
+    for (i = 0; i < keys->nelts; i++) {
+        other = lcf->keys->elts;
+
+        for (j = 0; j < lcf->keys->nelts; j++) {
+            if (other[j].kid.len == k[i].kid.len
+                && ngx_strncmp(other[j].kid.data, k[i].kid.data,
+                               k[i].kid.len) == 0
+                && (k[i].kid.len || other[j].alg == k[i].alg))
+            {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "duplicate \"mobispot_jwt_key\" for the "
+                                   "same kid (or the same alg without kid) "
+                                   "in the JWKS \"%V\"", &value[1]);
+                return NGX_CONF_ERROR;
+            }
+        }
+
+        key = ngx_array_push(lcf->keys);
+        if (key == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *key = k[i];
+    }
+
+    return NGX_CONF_OK;
 }
 
 

@@ -16,6 +16,7 @@
 #include <ngx_http.h>
 
 #include <jwt.h>
+#include <openssl/evp.h>
 
 #include "ngx_http_mobispot_module.h"
 #include "ngx_http_mobispot_api.h"
@@ -157,6 +158,11 @@ yajl_val ngx_http_mobispot_sso_payload(ngx_http_request_t *r,
 ngx_int_t ngx_http_mobispot_sso_sites_init(ngx_cycle_t *cycle,
     ngx_http_mobispot_sso_main_conf_t *mcf);
 void ngx_http_mobispot_sso_sites_free(ngx_http_mobispot_sso_main_conf_t *mcf);
+
+const char *ngx_http_mobispot_sso_pkey_check(EVP_PKEY *pkey, jwt_alg_t alg);
+ngx_array_t *ngx_http_mobispot_sso_jwks(ngx_pool_t *pool, ngx_log_t *log,
+    u_char *doc, size_t len, const char *alg, ngx_str_t *source,
+    const char **err);
 
 char *ngx_http_mobispot_sso_revoke_conf(ngx_conf_t *cf,
     ngx_http_mobispot_sso_main_conf_t *mcf);

@@ -13,7 +13,7 @@ use File::Basename qw(dirname);
 use File::Spec;
 use File::Temp qw(tempdir);
 
-our @EXPORT = qw(sso_keys tok claims b64url);
+our @EXPORT = qw(sso_keys tok claims b64url jwks);
 
 our $ISS = 'https://sso.mobispot.test';
 
@@ -83,6 +83,19 @@ sub tok {
     close $fh or die "$Helper failed for $header $payload\n";
 
     return $t;
+}
+
+# A JWKS document of public keys: specs "file:kid:alg" (kid, alg optional).
+sub jwks {
+    my (@specs) = @_;
+    my $dir = sso_keys();
+    @specs = map { m{^/} ? $_ : "$dir/$_" } @specs;
+    open my $fh, '-|', '/usr/bin/python3', $Helper, '--jwks', @specs
+        or die "cannot run $Helper: $!";
+    local $/;
+    my $doc = <$fh>;
+    close $fh or die "$Helper --jwks failed\n";
+    return $doc;
 }
 
 # Standard claims as JSON text, with overrides (undef removes a claim);

@@ -2,6 +2,7 @@
 """Builds test tokens for the SSO gateway tests, good ones and bad ones.
 
     mobispot_token.py KEYFILE ALG HEADER_JSON PAYLOAD_JSON
+    mobispot_token.py --jwks KEYFILE[:KID[:ALG]]...      (a JWKS document)
 
 HEADER_JSON and PAYLOAD_JSON are used as written (so that duplicate members,
 floats or odd types survive), after "@now" is replaced by the current time
@@ -66,7 +67,42 @@ def sign(keyfile, alg, data):
     return r.to_bytes(size, "big") + s.to_bytes(size, "big")
 
 
+def jwk(spec):
+    """KEYFILE[:KID[:ALG]] (a PEM public or private key) as a JWK."""
+    parts = spec.split(":")
+    raw = open(parts[0], "rb").read()
+    try:
+        key = serialization.load_pem_public_key(raw)
+    except ValueError:
+        key = serialization.load_pem_private_key(raw, password=None)
+        key = key.public_key()
+
+    def num(n, size=None):
+        size = size or (n.bit_length() + 7) // 8
+        return b64(n.to_bytes(size, "big"))
+
+    nums = key.public_numbers()
+    if hasattr(nums, "n"):
+        out = {"kty": "RSA", "n": num(nums.n), "e": num(nums.e)}
+    else:
+        size = (key.curve.key_size + 7) // 8
+        crv = {256: "P-256", 384: "P-384", 521: "P-521"}[key.curve.key_size]
+        out = {"kty": "EC", "crv": crv, "x": num(nums.x, size),
+               "y": num(nums.y, size)}
+    if len(parts) > 1 and parts[1]:
+        out["kid"] = parts[1]
+    if len(parts) > 2 and parts[2]:
+        out["alg"] = parts[2]
+    out["use"] = "sig"
+    return out
+
+
 def main():
+    if sys.argv[1] == "--jwks":
+        import json
+        sys.stdout.write(json.dumps({"keys": [jwk(s) for s in sys.argv[2:]]}))
+        return
+
     keyfile, alg, header, payload = sys.argv[1:5]
     signing_input = (b64(times(header).encode()) + "."
                      + b64(times(payload).encode()))

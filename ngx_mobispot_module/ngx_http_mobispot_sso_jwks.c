@@ -1,0 +1,442 @@
+
+/*
+ * Copyright (C) Mobispot
+ *
+ * JSON Web Key Sets (RFC 7517) for the SSO gateway: RSA and EC public keys
+ * of a JWKS document become verification keys (PEM, as libjwt wants them),
+ * each pinned to one algorithm: the JWK's "alg", or the one given by the
+ * configuration.  Used for mobispot_jwt_jwks files (at configuration
+ * time) and for the key set the issuer publishes in Redis (in a worker,
+ * from memory: no I/O).
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <openssl/pem.h>
+
+#include "ngx_http_mobispot_sso.h"
+
+
+static EVP_PKEY *ngx_http_mobispot_sso_jwk_pkey(yajl_val jwk,
+    const char **err);
+static BIGNUM *ngx_http_mobispot_sso_jwk_bn(yajl_val jwk, const char *name,
+    u_char *buf, size_t *len);
+
+
+static const struct {
+    const char   *name;
+    jwt_alg_t     alg;
+    int           type;   /* EVP_PKEY_* */
+    int           bits;   /* EC: the curve; RSA: the minimum */
+} ngx_http_mobispot_sso_pkey_algs[] = {
+    { "RS256", JWT_ALG_RS256, EVP_PKEY_RSA, 2048 },
+    { "RS384", JWT_ALG_RS384, EVP_PKEY_RSA, 2048 },
+    { "RS512", JWT_ALG_RS512, EVP_PKEY_RSA, 2048 },
+    { "ES256", JWT_ALG_ES256, EVP_PKEY_EC, 256 },
+    { "ES384", JWT_ALG_ES384, EVP_PKEY_EC, 384 },
+    { "ES512", JWT_ALG_ES512, EVP_PKEY_EC, 521 },
+    { NULL, JWT_ALG_NONE, 0, 0 }
+};
+
+
+/* a public key fits an algorithm: type, RSA size, EC curve */
+
+const char *
+ngx_http_mobispot_sso_pkey_check(EVP_PKEY *pkey, jwt_alg_t alg)
+{
+    int         type, bits;
+    ngx_uint_t  i;
+
+    for (i = 0; ngx_http_mobispot_sso_pkey_algs[i].name; i++) {
+        if (ngx_http_mobispot_sso_pkey_algs[i].alg == alg) {
+            break;
+        }
+    }
+
+    if (ngx_http_mobispot_sso_pkey_algs[i].name == NULL) {
+        return "not a public-key algorithm";
+    }
+
+    type = EVP_PKEY_base_id(pkey);
+    bits = EVP_PKEY_bits(pkey);
+
+    if (type != ngx_http_mobispot_sso_pkey_algs[i].type) {
+        return (type == EVP_PKEY_RSA) ? "an RSA key for an EC algorithm"
+                                      : "not an RSA key for an RSA algorithm";
+    }
+
+    if (type == EVP_PKEY_RSA && bits < 2048) {
+        return "an RSA key of fewer than 2048 bits";
+    }
+
+    if (type == EVP_PKEY_EC && bits != ngx_http_mobispot_sso_pkey_algs[i].bits)
+    {
+        return "an EC key on another curve than the algorithm's";
+    }
+
+    return NULL;
+}
+
+
+/*
+ * The keys of a JWKS document, allocated in pool.  Keys that cannot be
+ * used (other kty, "use" other than "sig", no algorithm, a bad key) are
+ * skipped with a warning; a document that is not a JWKS is an error.
+ * alg: the algorithm for keys without "alg" (NULL: such keys are skipped).
+ */
+
+ngx_array_t *
+ngx_http_mobispot_sso_jwks(ngx_pool_t *pool, ngx_log_t *log, u_char *doc,
+    size_t len, const char *alg, ngx_str_t *source, const char **err)
+{
+    u_char                       *text, *p;
+    BIO                          *bio;
+    char                         *pem;
+    long                          pem_len;
+    size_t                        i, j;
+    yajl_val                      root, keys, jwk, v;
+    EVP_PKEY                     *pkey;
+    ngx_array_t                  *out;
+    const char                   *name, *kerr, *reason;
+    ngx_http_mobispot_sso_key_t  *key;
+
+    text = ngx_pnalloc(pool, len + 1);
+    if (text == NULL) {
+        *err = "out of memory";
+        return NULL;
+    }
+
+    ngx_memcpy(text, doc, len);
+    text[len] = '\0';
+
+    root = mobispot_jwt_json((const char *) text, len, &reason);
+    if (root == NULL) {
+        *err = "not a JSON object without duplicate members";
+        return NULL;
+    }
+
+    keys = mobispot_json_member(root, "keys");
+
+    if (keys == NULL || !YAJL_IS_ARRAY(keys)) {
+        yajl_tree_free(root);
+        *err = "no \"keys\" array";
+        return NULL;
+    }
+
+    out = ngx_array_create(pool, keys->u.array.len + 1,
+                           sizeof(ngx_http_mobispot_sso_key_t));
+    if (out == NULL) {
+        yajl_tree_free(root);
+        *err = "out of memory";
+        return NULL;
+    }
+
+    for (i = 0; i < keys->u.array.len; i++) {
+        jwk = keys->u.array.values[i];
+
+        v = mobispot_json_member(jwk, "use");
+        if (v != NULL && (!YAJL_IS_STRING(v)
+                          || ngx_strcmp(v->u.string, "sig") != 0))
+        {
+            continue;
+        }
+
+        v = mobispot_json_member(jwk, "alg");
+        name = (v && YAJL_IS_STRING(v)) ? v->u.string : alg;
+
+        if (name == NULL) {
+            ngx_log_error(NGX_LOG_WARN, log, 0,
+                          "mobispot: key %uz of the JWKS \"%V\" has no "
+                          "\"alg\" and none is configured: skipped", i,
+                          source);
+            continue;
+        }
+
+        for (j = 0; ngx_http_mobispot_sso_pkey_algs[j].name; j++) {
+            if (ngx_strcmp(ngx_http_mobispot_sso_pkey_algs[j].name, name)
+                == 0)
+            {
+                break;
+            }
+        }
+
+        if (ngx_http_mobispot_sso_pkey_algs[j].name == NULL) {
+            ngx_log_error(NGX_LOG_WARN, log, 0,
+                          "mobispot: key %uz of the JWKS \"%V\": alg \"%s\" "
+                          "is not RS256/384/512 or ES256/384/512: skipped",
+                          i, source, name);
+            continue;
+        }
+
+        kerr = NULL;
+        pkey = ngx_http_mobispot_sso_jwk_pkey(jwk, &kerr);
+
+        if (pkey != NULL) {
+            kerr = ngx_http_mobispot_sso_pkey_check(pkey,
+                                       ngx_http_mobispot_sso_pkey_algs[j].alg);
+        }
+
+        if (kerr != NULL) {
+            ngx_log_error(NGX_LOG_WARN, log, 0,
+                          "mobispot: key %uz of the JWKS \"%V\": %s: "
+                          "skipped", i, source, kerr);
+            if (pkey) {
+                EVP_PKEY_free(pkey);
+            }
+
+            continue;
+        }
+
+        bio = BIO_new(BIO_s_mem());
+
+        if (bio == NULL || !PEM_write_bio_PUBKEY(bio, pkey)) {
+            if (bio) {
+                BIO_free(bio);
+            }
+
+            EVP_PKEY_free(pkey);
+            yajl_tree_free(root);
+            *err = "cannot write a PEM key";
+            return NULL;
+        }
+
+        EVP_PKEY_free(pkey);
+
+        pem_len = BIO_get_mem_data(bio, &pem);
+
+        key = ngx_array_push(out);
+        if (key == NULL) {
+            BIO_free(bio);
+            yajl_tree_free(root);
+            *err = "out of memory";
+            return NULL;
+        }
+
+        ngx_memzero(key, sizeof(ngx_http_mobispot_sso_key_t));
+
+        key->key = ngx_pnalloc(pool, pem_len + 1);
+        if (key->key == NULL) {
+            BIO_free(bio);
+            yajl_tree_free(root);
+            *err = "out of memory";
+            return NULL;
+        }
+
+        ngx_memcpy(key->key, pem, pem_len);
+        key->key[pem_len] = '\0';
+        key->key_len = pem_len;
+        BIO_free(bio);
+
+        key->alg = ngx_http_mobispot_sso_pkey_algs[j].alg;
+        key->alg_name = ngx_http_mobispot_sso_pkey_algs[j].name;
+        key->file = *source;
+
+        v = mobispot_json_member(jwk, "kid");
+
+        if (v != NULL && YAJL_IS_STRING(v)) {
+            key->kid.len = ngx_strlen(v->u.string);
+
+            if (key->kid.len == 0 || key->kid.len > MOBISPOT_JWT_KID_MAX) {
+                out->nelts--;
+                continue;
+            }
+
+            p = ngx_pnalloc(pool, key->kid.len);
+            if (p == NULL) {
+                yajl_tree_free(root);
+                *err = "out of memory";
+                return NULL;
+            }
+
+            ngx_memcpy(p, v->u.string, key->kid.len);
+            key->kid.data = p;
+        }
+    }
+
+    yajl_tree_free(root);
+
+    return out;
+}
+
+
+static EVP_PKEY *
+ngx_http_mobispot_sso_jwk_pkey(yajl_val jwk, const char **err)
+{
+    int              nid_bits;
+    size_t           xlen, ylen, size;
+    BIGNUM          *n, *e;
+    yajl_val         kty, crv;
+    EVP_PKEY        *pkey;
+    const char      *group;
+    OSSL_PARAM      *params;
+    EVP_PKEY_CTX    *ctx;
+    OSSL_PARAM_BLD  *bld;
+    u_char           x[80], y[80], pub[1 + 2 * 66], buf[1024];
+
+    kty = mobispot_json_member(jwk, "kty");
+
+    if (kty == NULL || !YAJL_IS_STRING(kty)) {
+        *err = "no kty";
+        return NULL;
+    }
+
+    pkey = NULL;
+    params = NULL;
+    ctx = NULL;
+    n = NULL;
+    e = NULL;
+
+    bld = OSSL_PARAM_BLD_new();
+    if (bld == NULL) {
+        *err = "out of memory";
+        return NULL;
+    }
+
+    if (ngx_strcmp(kty->u.string, "RSA") == 0) {
+        size = sizeof(buf);
+        n = ngx_http_mobispot_sso_jwk_bn(jwk, "n", buf, &size);
+        size = sizeof(buf);
+        e = ngx_http_mobispot_sso_jwk_bn(jwk, "e", buf, &size);
+
+        if (n == NULL || e == NULL
+            || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n)
+            || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e))
+        {
+            *err = "bad RSA n or e";
+            goto done;
+        }
+
+        ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+
+    } else if (ngx_strcmp(kty->u.string, "EC") == 0) {
+        crv = mobispot_json_member(jwk, "crv");
+
+        if (crv == NULL || !YAJL_IS_STRING(crv)) {
+            *err = "no crv";
+            goto done;
+        }
+
+        if (ngx_strcmp(crv->u.string, "P-256") == 0) {
+            group = "prime256v1";
+            nid_bits = 32;
+
+        } else if (ngx_strcmp(crv->u.string, "P-384") == 0) {
+            group = "secp384r1";
+            nid_bits = 48;
+
+        } else if (ngx_strcmp(crv->u.string, "P-521") == 0) {
+            group = "secp521r1";
+            nid_bits = 66;
+
+        } else {
+            *err = "unsupported crv";
+            goto done;
+        }
+
+        xlen = sizeof(x);
+        ylen = sizeof(y);
+
+        if (mobispot_json_member(jwk, "x") == NULL
+            || mobispot_json_member(jwk, "y") == NULL
+            || !YAJL_IS_STRING(mobispot_json_member(jwk, "x"))
+            || !YAJL_IS_STRING(mobispot_json_member(jwk, "y"))
+            || ngx_strlen(mobispot_json_member(jwk, "x")->u.string) > 100
+            || ngx_strlen(mobispot_json_member(jwk, "y")->u.string) > 100
+            || mobispot_b64url_decode(mobispot_json_member(jwk, "x")->u.string,
+                    ngx_strlen(mobispot_json_member(jwk, "x")->u.string),
+                    x, &xlen) != 0
+            || mobispot_b64url_decode(mobispot_json_member(jwk, "y")->u.string,
+                    ngx_strlen(mobispot_json_member(jwk, "y")->u.string),
+                    y, &ylen) != 0
+            || xlen != (size_t) nid_bits || ylen != (size_t) nid_bits)
+        {
+            *err = "bad EC x or y";
+            goto done;
+        }
+
+        pub[0] = 0x04;
+        ngx_memcpy(pub + 1, x, xlen);
+        ngx_memcpy(pub + 1 + xlen, y, ylen);
+
+        if (!OSSL_PARAM_BLD_push_utf8_string(bld,
+                                             OSSL_PKEY_PARAM_GROUP_NAME,
+                                             group, 0)
+            || !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY,
+                                                 pub, 1 + xlen + ylen))
+        {
+            *err = "out of memory";
+            goto done;
+        }
+
+        ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+
+    } else {
+        *err = "kty is neither RSA nor EC";
+        goto done;
+    }
+
+    params = OSSL_PARAM_BLD_to_param(bld);
+
+    if (ctx == NULL || params == NULL
+        || EVP_PKEY_fromdata_init(ctx) <= 0
+        || EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0)
+    {
+        *err = "not a valid public key";
+        pkey = NULL;
+    }
+
+done:
+
+    if (ctx) {
+        EVP_PKEY_CTX_free(ctx);
+    }
+
+    if (params) {
+        OSSL_PARAM_free(params);
+    }
+
+    if (n) {
+        BN_free(n);
+    }
+
+    if (e) {
+        BN_free(e);
+    }
+
+    OSSL_PARAM_BLD_free(bld);
+
+    return pkey;
+}
+
+
+static BIGNUM *
+ngx_http_mobispot_sso_jwk_bn(yajl_val jwk, const char *name, u_char *buf,
+    size_t *len)
+{
+    size_t    slen;
+    yajl_val  v;
+
+    v = mobispot_json_member(jwk, name);
+
+    if (v == NULL || !YAJL_IS_STRING(v)) {
+        return NULL;
+    }
+
+    slen = ngx_strlen(v->u.string);
+
+    if (slen == 0 || mobispot_b64url_decoded_max(slen) > *len
+        || mobispot_b64url_decode(v->u.string, slen, buf, len) != 0)
+    {
+        return NULL;
+    }
+
+    return BN_bin2bn(buf, (int) *len, NULL);
+}
