@@ -868,6 +868,20 @@ ngx_http_mobispot_redis_unsubscribe(ngx_http_mobispot_redis_sub_t *sub)
 }
 
 
+/*
+ * Takes the snapshot again: the connection is made anew at once (in
+ * subscribe mode it cannot send the snapshot command).  Meant for a
+ * message that says "changed" rather than carrying the change.
+ */
+
+void
+ngx_http_mobispot_redis_resync(ngx_http_mobispot_redis_sub_t *sub)
+{
+    sub->backoff = 0;
+    ngx_http_mobispot_redis_sub_drop(sub);
+}
+
+
 static void
 ngx_http_mobispot_redis_sub_connect(ngx_http_mobispot_redis_sub_t *sub)
 {

@@ -114,6 +114,7 @@ ngx_http_mobispot_redis_sub_t *ngx_http_mobispot_redis_subscribe(
     ngx_cycle_t *cycle, ngx_http_mobispot_redis_conf_t *conf,
     ngx_http_mobispot_redis_sub_conf_t *sc);
 void ngx_http_mobispot_redis_unsubscribe(ngx_http_mobispot_redis_sub_t *sub);
+void ngx_http_mobispot_redis_resync(ngx_http_mobispot_redis_sub_t *sub);
 
 
 #endif /* _NGX_HTTP_MOBISPOT_REDIS_H_INCLUDED_ */

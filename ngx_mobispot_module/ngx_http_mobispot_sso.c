@@ -163,6 +163,13 @@ static ngx_command_t  ngx_http_mobispot_sso_commands[] = {
       0,
       NULL },
 
+    { ngx_string("mobispot_jwt_keys_redis"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_mobispot_sso_main_conf_t, keys_redis),
+      NULL },
+
     { ngx_string("mobispot_jwt_issuer"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
@@ -498,15 +505,24 @@ ngx_http_mobispot_sso_signature(ngx_http_request_t *r,
     ngx_http_mobispot_sso_loc_conf_t *lcf, mobispot_jwt_header_t *h,
     ngx_str_t *token, const char **reason)
 {
-    int                           rc;
-    u_char                       *s;
-    jwt_t                        *jwt;
-    size_t                        kid_len;
-    ngx_uint_t                    i, tried, kid_found;
-    jwt_alg_t                     alg;
-    ngx_http_mobispot_sso_key_t  *key;
+    int                                 rc;
+    u_char                             *s;
+    jwt_t                              *jwt;
+    size_t                              kid_len;
+    ngx_uint_t                          i, n, set, tried, kid_found;
+    jwt_alg_t                           alg;
+    ngx_array_t                        *sets[2];
+    ngx_http_mobispot_sso_key_t        *key;
+    ngx_http_mobispot_sso_main_conf_t  *mcf;
 
-    if (lcf->keys == NULL) {
+    /* the configured keys, then the keys the issuer published in Redis */
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_mobispot_sso_module);
+
+    sets[0] = lcf->keys;
+    sets[1] = mcf->rkeys;
+
+    if (sets[0] == NULL && sets[1] == NULL) {
         *reason = "no key configured";
         return MOBISPOT_SSO_BAD_SIGNATURE;
     }
@@ -521,11 +537,27 @@ ngx_http_mobispot_sso_signature(ngx_http_request_t *r,
     s[token->len] = '\0';
 
     kid_len = h->kid ? ngx_strlen(h->kid) : 0;
-    key = lcf->keys->elts;
     tried = 0;
     kid_found = 0;
+    key = NULL;
+    n = 0;
 
-    for (i = 0; i < lcf->keys->nelts; i++) {
+    for (set = 0, i = 0; /* void */ ; i++) {
+
+        if (i >= n) {
+            while (set < 2 && (sets[set] == NULL || sets[set]->nelts == 0)) {
+                set++;
+            }
+
+            if (set == 2) {
+                break;
+            }
+
+            key = sets[set]->elts;
+            n = sets[set]->nelts;
+            set++;
+            i = 0;
+        }
 
         if (h->kid) {
             if (key[i].kid.len != kid_len
@@ -1151,6 +1183,24 @@ ngx_http_mobispot_sso_cache_put(ngx_http_request_t *r,
 }
 
 
+/* the keys changed: no cached token may skip the signature any more */
+
+void
+ngx_http_mobispot_sso_cache_flush(ngx_http_mobispot_sso_main_conf_t *mcf)
+{
+    ngx_uint_t  i;
+
+    if (mcf->cache == NULL) {
+        return;
+    }
+
+    for (i = 0; i <= mcf->cache_mask; i++) {
+        mcf->cache[i].keys = NULL;
+        mcf->cache[i].claims = NULL;
+    }
+}
+
+
 static ngx_int_t
 ngx_http_mobispot_sso_init_process(ngx_cycle_t *cycle)
 {
@@ -1169,6 +1219,10 @@ ngx_http_mobispot_sso_init_process(ngx_cycle_t *cycle)
     }
 
     if (ngx_http_mobispot_sso_revoke_init_process(cycle, mcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_mobispot_sso_rkeys_init_process(cycle, mcf) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -1205,6 +1259,7 @@ ngx_http_mobispot_sso_exit_process(ngx_cycle_t *cycle)
 
     ngx_http_mobispot_sso_sites_free(mcf);
     ngx_http_mobispot_sso_revoke_exit_process(mcf);
+    ngx_http_mobispot_sso_rkeys_exit_process(mcf);
 
     if (mcf->cache == NULL) {
         return;
@@ -1233,6 +1288,7 @@ ngx_http_mobispot_sso_create_main_conf(ngx_conf_t *cf)
 
     mcf->cache_size = NGX_CONF_UNSET_UINT;
     mcf->revocation = NGX_CONF_UNSET;
+    mcf->keys_redis = NGX_CONF_UNSET;
     mcf->revocation_zone_size = NGX_CONF_UNSET_SIZE;
     mcf->revocation_max_stale = NGX_CONF_UNSET;
 
@@ -1256,12 +1312,20 @@ ngx_http_mobispot_sso_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_uint_value(mcf->cache_size,
                              NGX_HTTP_MOBISPOT_SSO_CACHE_SIZE);
     ngx_conf_init_value(mcf->revocation, 0);
+    ngx_conf_init_value(mcf->keys_redis, 0);
     ngx_conf_init_size_value(mcf->revocation_zone_size, 1024 * 1024);
     ngx_conf_init_value(mcf->revocation_max_stale, 5);
 
+    mmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_mobispot_module);
+
+    if (mcf->keys_redis && !mmcf->redis.configured) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"mobispot_jwt_keys_redis\" needs "
+                           "\"mobispot_redis\"");
+        return NGX_CONF_ERROR;
+    }
+
     if (mcf->revocation) {
-        mmcf = ngx_http_conf_get_module_main_conf(cf,
-                                                  ngx_http_mobispot_module);
 
         if (!mmcf->redis.configured) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -1433,12 +1497,17 @@ ngx_http_mobispot_sso_merge_loc_conf(ngx_conf_t *cf, void *parent,
         return NGX_CONF_ERROR;
     }
 
+    mcf = ngx_http_conf_get_module_main_conf(cf,
+                                             ngx_http_mobispot_sso_module);
+
     if (conf->mode != NGX_HTTP_MOBISPOT_SSO_OFF
-        && (conf->keys == NULL || conf->keys->nelts == 0))
+        && (conf->keys == NULL || conf->keys->nelts == 0)
+        && !mcf->keys_redis)
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"mobispot_sso\" needs at least one "
-                           "\"mobispot_jwt_key\"");
+                           "\"mobispot_jwt_key\" (or \"mobispot_jwt_jwks\", "
+                           "or \"mobispot_jwt_keys_redis on\")");
         return NGX_CONF_ERROR;
     }
 
@@ -1457,8 +1526,6 @@ ngx_http_mobispot_sso_merge_loc_conf(ngx_conf_t *cf, void *parent,
             return NGX_CONF_ERROR;
         }
 
-        mcf = ngx_http_conf_get_module_main_conf(cf,
-                                                 ngx_http_mobispot_sso_module);
         id = mcf->site_ids.elts;
 
         for (i = 0; i < mcf->site_ids.nelts; i++) {

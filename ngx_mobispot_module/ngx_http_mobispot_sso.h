@@ -112,6 +112,13 @@ typedef struct {
     ngx_event_t                    revoke_timer;
     unsigned                       revoke_up:1;
     unsigned                       revoke_snapshot:1;
+
+    /* keys published by the issuer in Redis */
+    ngx_flag_t                     keys_redis;
+    ngx_array_t                   *rkeys;     /* per worker, or NULL */
+    ngx_pool_t                    *rkeys_pool;
+    ngx_http_mobispot_redis_sub_t *rkeys_sub;
+    ngx_log_t                     *rkeys_log;
 } ngx_http_mobispot_sso_main_conf_t;
 
 
@@ -163,6 +170,13 @@ const char *ngx_http_mobispot_sso_pkey_check(EVP_PKEY *pkey, jwt_alg_t alg);
 ngx_array_t *ngx_http_mobispot_sso_jwks(ngx_pool_t *pool, ngx_log_t *log,
     u_char *doc, size_t len, const char *alg, ngx_str_t *source,
     const char **err);
+
+void ngx_http_mobispot_sso_cache_flush(
+    ngx_http_mobispot_sso_main_conf_t *mcf);
+ngx_int_t ngx_http_mobispot_sso_rkeys_init_process(ngx_cycle_t *cycle,
+    ngx_http_mobispot_sso_main_conf_t *mcf);
+void ngx_http_mobispot_sso_rkeys_exit_process(
+    ngx_http_mobispot_sso_main_conf_t *mcf);
 
 char *ngx_http_mobispot_sso_revoke_conf(ngx_conf_t *cf,
     ngx_http_mobispot_sso_main_conf_t *mcf);

@@ -440,3 +440,171 @@ ngx_http_mobispot_sso_jwk_bn(yajl_val jwk, const char *name, u_char *buf,
 
     return BN_bin2bn(buf, (int) *len, NULL);
 }
+
+
+/*
+ * Keys published by the issuer in Redis (mobispot_jwt_keys_redis): the
+ * JWKS document at ms:sso:jwks (every key with its "alg").  Each worker
+ * reads it when its subscriber (re)connects; a message on the channel
+ * ms:sso:jwks (any content) makes it read the document again, so keys
+ * rotate on every gateway within moments, without reload.  The set lives
+ * in its own pool, replaced as a whole; cached tokens are forgotten when
+ * it changes.
+ */
+
+#define NGX_HTTP_MOBISPOT_SSO_JWKS_KEY  "ms:sso:jwks"
+
+
+static void ngx_http_mobispot_sso_rkeys_snapshot(void *data,
+    redisReply *reply);
+static void ngx_http_mobispot_sso_rkeys_message(void *data, u_char *msg,
+    size_t len);
+static void ngx_http_mobispot_sso_rkeys_state(void *data, ngx_uint_t up);
+static void ngx_http_mobispot_sso_rkeys_set(
+    ngx_http_mobispot_sso_main_conf_t *mcf, ngx_array_t *keys,
+    ngx_pool_t *pool);
+
+
+ngx_int_t
+ngx_http_mobispot_sso_rkeys_init_process(ngx_cycle_t *cycle,
+    ngx_http_mobispot_sso_main_conf_t *mcf)
+{
+    ngx_http_mobispot_main_conf_t       *mmcf;
+    ngx_http_mobispot_redis_sub_conf_t   sc;
+
+    static const char  *argv[] = { "GET", NGX_HTTP_MOBISPOT_SSO_JWKS_KEY };
+    static size_t       argvlen[] = { 3,
+                                      sizeof(NGX_HTTP_MOBISPOT_SSO_JWKS_KEY)
+                                      - 1 };
+
+    if (!mcf->keys_redis) {
+        return NGX_OK;
+    }
+
+    mmcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_mobispot_module);
+
+    ngx_memzero(&sc, sizeof(ngx_http_mobispot_redis_sub_conf_t));
+
+    sc.channel = NGX_HTTP_MOBISPOT_SSO_JWKS_KEY;
+    sc.snapshot.argc = 2;
+    sc.snapshot.argv = argv;
+    sc.snapshot.argvlen = argvlen;
+    sc.on_snapshot = ngx_http_mobispot_sso_rkeys_snapshot;
+    sc.on_message = ngx_http_mobispot_sso_rkeys_message;
+    sc.on_state = ngx_http_mobispot_sso_rkeys_state;
+    sc.data = mcf;
+
+    mcf->rkeys_log = cycle->log;
+    mcf->rkeys_sub = ngx_http_mobispot_redis_subscribe(cycle, &mmcf->redis,
+                                                       &sc);
+    if (mcf->rkeys_sub == NULL) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_mobispot_sso_rkeys_exit_process(
+    ngx_http_mobispot_sso_main_conf_t *mcf)
+{
+    if (mcf->rkeys_sub) {
+        ngx_http_mobispot_redis_unsubscribe(mcf->rkeys_sub);
+        mcf->rkeys_sub = NULL;
+    }
+
+    ngx_http_mobispot_sso_rkeys_set(mcf, NULL, NULL);
+}
+
+
+static void
+ngx_http_mobispot_sso_rkeys_snapshot(void *data, redisReply *reply)
+{
+    ngx_http_mobispot_sso_main_conf_t *mcf = data;
+
+    ngx_str_t     source;
+    ngx_pool_t   *pool;
+    const char   *err;
+    ngx_array_t  *keys;
+
+    ngx_str_set(&source, "redis " NGX_HTTP_MOBISPOT_SSO_JWKS_KEY);
+
+    if (reply->type == REDIS_REPLY_NIL) {
+        ngx_log_error(NGX_LOG_WARN, mcf->rkeys_log, 0,
+                      "mobispot: no key set at \""
+                      NGX_HTTP_MOBISPOT_SSO_JWKS_KEY "\" in redis");
+        ngx_http_mobispot_sso_rkeys_set(mcf, NULL, NULL);
+        return;
+    }
+
+    if (reply->type != REDIS_REPLY_STRING) {
+        ngx_log_error(NGX_LOG_ERR, mcf->rkeys_log, 0,
+                      "mobispot: \"" NGX_HTTP_MOBISPOT_SSO_JWKS_KEY "\" "
+                      "in redis is not a string: keys kept");
+        return;
+    }
+
+    pool = ngx_create_pool(4096, mcf->rkeys_log);
+    if (pool == NULL) {
+        return;
+    }
+
+    err = NULL;
+    keys = ngx_http_mobispot_sso_jwks(pool, mcf->rkeys_log,
+                                      (u_char *) reply->str, reply->len,
+                                      NULL, &source, &err);
+    if (keys == NULL) {
+        ngx_log_error(NGX_LOG_ERR, mcf->rkeys_log, 0,
+                      "mobispot: invalid JWKS at \""
+                      NGX_HTTP_MOBISPOT_SSO_JWKS_KEY "\" in redis (%s): "
+                      "keys kept", err);
+        ngx_destroy_pool(pool);
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, mcf->rkeys_log, 0,
+                  "mobispot: %ui keys loaded from redis", keys->nelts);
+
+    ngx_http_mobispot_sso_rkeys_set(mcf, keys, pool);
+}
+
+
+static void
+ngx_http_mobispot_sso_rkeys_message(void *data, u_char *msg, size_t len)
+{
+    ngx_http_mobispot_sso_main_conf_t *mcf = data;
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, mcf->rkeys_log, 0,
+                   "mobispot: key set changed in redis");
+
+    ngx_http_mobispot_redis_resync(mcf->rkeys_sub);
+}
+
+
+static void
+ngx_http_mobispot_sso_rkeys_state(void *data, ngx_uint_t up)
+{
+    /* the last set read stays in use while Redis is away */
+}
+
+
+static void
+ngx_http_mobispot_sso_rkeys_set(ngx_http_mobispot_sso_main_conf_t *mcf,
+    ngx_array_t *keys, ngx_pool_t *pool)
+{
+    /*
+     * Signatures are verified synchronously: no request holds a key of
+     * the old set across events, so the old pool can go now.
+     */
+
+    if (mcf->rkeys_pool) {
+        ngx_destroy_pool(mcf->rkeys_pool);
+    }
+
+    mcf->rkeys = keys;
+    mcf->rkeys_pool = pool;
+
+    ngx_http_mobispot_sso_cache_flush(mcf);
+}
