@@ -395,3 +395,31 @@ $::HTTP . "    mobispot_sso_cache_size 0;\n"
 --- no_error_log
 mobispot: sso token cached
 [error]
+
+
+
+=== TEST 14: satisfy any: another access module may let the request in; otherwise nginx's own 401
+--- http_config eval: $::HTTP
+--- config
+    location /ok { return 204; }
+    location /lan {
+        satisfy any;
+        allow 127.0.0.1;
+        deny all;
+        mobispot_sso on;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/ok;
+    }
+    location /nobody {
+        satisfy any;
+        deny all;
+        mobispot_sso on;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/ok;
+    }
+--- request eval
+["GET /lan", "GET /nobody", "GET /nobody"]
+--- more_headers eval
+["", "", "Authorization: Bearer $::T{rs256}"]
+--- error_code eval
+[204, 401, 204]
+--- no_error_log
+[error]
