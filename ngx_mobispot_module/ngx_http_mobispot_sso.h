@@ -82,6 +82,7 @@ typedef struct {
 typedef struct {
     ngx_str_t                      id;        /* mobispot_site, conf memory */
     time_t                         fetched;   /* 0: never */
+    ngx_uint_t                     changed;   /* read again before use */
     const char                   **nets;
     const char                   **passports; /* NULL: unknown network */
     ngx_uint_t                     n;
@@ -100,6 +101,7 @@ typedef struct {
 
     ngx_array_t                    site_ids;  /* of ngx_str_t, conf time */
     ngx_http_mobispot_sso_site_t  *sites;     /* per worker, same order */
+    ngx_http_mobispot_redis_sub_t *sites_sub;  /* change notifications */
 
     /* single sign-out */
     ngx_flag_t                     revocation;

@@ -12,6 +12,10 @@
  *   HGET    ms:{site:<id>}:info networks     "cowallonia,swc"
  *   HGETALL ms:{networks}:passport           network id -> passport id
  *
+ * A message on the channel ms:sso:sites (a site id, or "*" for all) makes
+ * the workers read the site again before its next use: the writer of the
+ * site catalogue publishes it after a change.
+ *
  * When the worker's copy is older than the TTL, the request waits for
  * Redis (the access phase resumes in the call's done handler).  When Redis
  * cannot answer, a copy younger than TTL + mobispot_site_max_stale is
@@ -37,6 +41,11 @@ static void ngx_http_mobispot_sso_site_stale(ngx_http_request_t *r,
     ngx_http_mobispot_sso_site_t *site);
 static void ngx_http_mobispot_sso_site_decide(ngx_http_request_t *r,
     ngx_http_mobispot_sso_ctx_t *ctx, ngx_http_mobispot_sso_site_t *site);
+static void ngx_http_mobispot_sso_sites_changed(void *data, u_char *msg,
+    size_t len);
+static void ngx_http_mobispot_sso_sites_snapshot(void *data,
+    redisReply *reply);
+static void ngx_http_mobispot_sso_sites_state(void *data, ngx_uint_t up);
 
 
 /*
@@ -66,7 +75,9 @@ ngx_http_mobispot_sso_entitlement(ngx_http_request_t *r,
 
     site = &mcf->sites[lcf->site_index];
 
-    if (site->fetched && ngx_time() - site->fetched < lcf->site_ttl) {
+    if (site->fetched && !site->changed
+        && ngx_time() - site->fetched < lcf->site_ttl)
+    {
         ngx_http_mobispot_sso_site_decide(r, ctx, site);
         return NGX_OK;
     }
@@ -312,6 +323,7 @@ ngx_http_mobispot_sso_site_store(ngx_http_request_t *r,
     site->passports = passports;
     site->n = n;
     site->fetched = ngx_time();
+    site->changed = 0;
 
     if (n == 0) {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
@@ -381,8 +393,10 @@ ngx_int_t
 ngx_http_mobispot_sso_sites_init(ngx_cycle_t *cycle,
     ngx_http_mobispot_sso_main_conf_t *mcf)
 {
-    ngx_str_t   *ids;
-    ngx_uint_t   i;
+    ngx_str_t                           *ids;
+    ngx_uint_t                           i;
+    ngx_http_mobispot_main_conf_t       *mmcf;
+    ngx_http_mobispot_redis_sub_conf_t   sc;
 
     if (mcf->site_ids.nelts == 0) {
         return NGX_OK;
@@ -401,7 +415,68 @@ ngx_http_mobispot_sso_sites_init(ngx_cycle_t *cycle,
         mcf->sites[i].id = ids[i];
     }
 
+    mmcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_mobispot_module);
+
+    ngx_memzero(&sc, sizeof(ngx_http_mobispot_redis_sub_conf_t));
+
+    sc.channel = "ms:sso:sites";
+    sc.on_snapshot = ngx_http_mobispot_sso_sites_snapshot;
+    sc.on_message = ngx_http_mobispot_sso_sites_changed;
+    sc.on_state = ngx_http_mobispot_sso_sites_state;
+    sc.data = mcf;
+
+    mcf->sites_sub = ngx_http_mobispot_redis_subscribe(cycle, &mmcf->redis,
+                                                       &sc);
+    if (mcf->sites_sub == NULL) {
+        return NGX_ERROR;
+    }
+
     return NGX_OK;
+}
+
+
+/* "<site id>" or "*": the copies are read again before their next use */
+
+static void
+ngx_http_mobispot_sso_sites_changed(void *data, u_char *msg, size_t len)
+{
+    ngx_http_mobispot_sso_main_conf_t *mcf = data;
+
+    ngx_uint_t  i;
+
+    for (i = 0; i < mcf->site_ids.nelts; i++) {
+        if ((len == 1 && msg[0] == '*')
+            || (mcf->sites[i].id.len == len
+                && ngx_strncmp(mcf->sites[i].id.data, msg, len) == 0))
+        {
+            mcf->sites[i].changed = 1;
+        }
+    }
+}
+
+
+static void
+ngx_http_mobispot_sso_sites_snapshot(void *data, redisReply *reply)
+{
+    /* no snapshot command */
+}
+
+
+/* a change may have been missed while the subscription was down */
+
+static void
+ngx_http_mobispot_sso_sites_state(void *data, ngx_uint_t up)
+{
+    ngx_http_mobispot_sso_main_conf_t *mcf = data;
+
+    ngx_uint_t  i;
+
+    if (up) {
+        for (i = 0; i < mcf->site_ids.nelts; i++) {
+            mcf->sites[i].changed = 1;
+        }
+    }
 }
 
 
@@ -409,6 +484,11 @@ void
 ngx_http_mobispot_sso_sites_free(ngx_http_mobispot_sso_main_conf_t *mcf)
 {
     ngx_uint_t  i;
+
+    if (mcf->sites_sub) {
+        ngx_http_mobispot_redis_unsubscribe(mcf->sites_sub);
+        mcf->sites_sub = NULL;
+    }
 
     if (mcf->sites == NULL) {
         return;

@@ -2,7 +2,8 @@
 # are read from Redis (ms:{site:<id>}:info networks, ms:{networks}:passport)
 # by the worker, cached for mobispot_site_cache_ttl; a token must cover one
 # of the site's networks with its passport ("pass") and within its limits
-# ("nets"); otherwise 403.  Redis down: stale copy within the limit, then
+# ("nets"); otherwise 403.  A message on ms:sso:sites refreshes the copy.
+# Redis down: stale copy within the limit, then
 # 503 (fail closed).
 
 use strict;
@@ -186,3 +187,23 @@ HSET ms:{networks}:passport cowallonia cowallonia-pass swc swc-pass
 --- must_die
 --- error_log
 "mobispot_site" with "mobispot_sso" needs "mobispot_redis"
+
+
+
+=== TEST 8: a change published on ms:sso:sites is picked up at once, whatever the TTL
+--- http_config eval
+$::HTTP . "    mobispot_site_cache_ttl 1h;\n"
+--- config eval: $::CONFIG
+--- redis
+HSET ms:{site:namur}:info networks cowallonia
+HSET ms:{networks}:passport cowallonia cowallonia-pass swc swc-pass
+--- request eval
+["GET /p", "GET /p", "GET /p", "GET /p"]
+--- before_request eval
+["sleep 0.3", "redis HSET ms:{site:namur}:info networks cowallonia,swc", "redis PUBLISH ms:sso:sites mons\nsleep 0.2", "redis PUBLISH ms:sso:sites namur\nsleep 0.2"]
+--- more_headers eval
+[("Authorization: Bearer $::T{swc}") x 4]
+--- error_code eval
+[403, 403, 403, 200]
+--- no_error_log
+[error]
