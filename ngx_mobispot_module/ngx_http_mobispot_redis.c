@@ -94,6 +94,8 @@ static void ngx_http_mobispot_redis_failed(
     ngx_http_mobispot_redis_client_t *client);
 static ngx_uint_t ngx_http_mobispot_redis_accepting(
     ngx_http_mobispot_redis_client_t *client);
+static ngx_uint_t ngx_http_mobispot_redis_fail_level(
+    ngx_http_mobispot_redis_client_t *client);
 
 static ngx_int_t ngx_http_mobispot_redis_attach(redisAsyncContext *ac,
     ngx_log_t *log);
@@ -453,7 +455,8 @@ ngx_http_mobispot_redis_connect(ngx_http_mobispot_redis_client_t *client)
     }
 
     if (ac->err) {
-        ngx_log_error(NGX_LOG_ERR, client->log, 0,
+        ngx_log_error(ngx_http_mobispot_redis_fail_level(client),
+                      client->log, 0,
                       "mobispot: cannot connect to redis %V: %s",
                       &conf->address, ac->errstr);
         redisAsyncFree(ac);
@@ -516,7 +519,8 @@ ngx_http_mobispot_redis_on_connect(const redisAsyncContext *cac, int status)
     conf = client->conf;
 
     if (status != REDIS_OK) {
-        ngx_log_error(NGX_LOG_ERR, client->log, 0,
+        ngx_log_error(ngx_http_mobispot_redis_fail_level(client),
+                      client->log, 0,
                       "mobispot: cannot connect to redis %V: %s",
                       &conf->address, cac->errstr);
 
@@ -627,12 +631,25 @@ ngx_http_mobispot_redis_connect_timeout_handler(ngx_event_t *ev)
 {
     ngx_http_mobispot_redis_client_t *client = ev->data;
 
-    ngx_log_error(NGX_LOG_ERR, client->log, 0,
+    ngx_log_error(ngx_http_mobispot_redis_fail_level(client), client->log, 0,
                   "mobispot: connect to redis %V timed out after %M ms",
                   &client->conf->address, client->conf->connect_timeout);
 
     client->failures++;
     ngx_http_mobispot_redis_drop(client);
+}
+
+
+/*
+ * During an outage a worker tries every 2 s or so: the first failure and
+ * then one in 30 (about one a minute) are errors, the others are logged
+ * at info level, so that an outage does not flood the error log.
+ */
+
+static ngx_uint_t
+ngx_http_mobispot_redis_fail_level(ngx_http_mobispot_redis_client_t *client)
+{
+    return client->failures % 30 == 0 ? NGX_LOG_ERR : NGX_LOG_INFO;
 }
 
 
