@@ -13,23 +13,10 @@
 
 #include "mobispot_spots.h"
 #include "mobispot_core.h"
+#include "tap.h"
 
 
-static int  tests;
-static int  failed;
-
-
-static void
-ok(int cond, const char *name)
-{
-    tests++;
-
-    if (!cond) {
-        failed++;
-    }
-
-    printf("%sok %d - %s\n", cond ? "" : "not ", tests, name);
-}
+#define ok(cond, name)  TAP_OK(cond, "%s", name)
 
 
 #define BRUSSELS  "CET-1CEST,M3.5.0,M10.5.0/3"
@@ -338,7 +325,5 @@ main(void)
     test_slots();
     test_params();
 
-    printf("1..%d\n", tests);
-
-    return failed ? 1 : 0;
+    return tap_done();
 }

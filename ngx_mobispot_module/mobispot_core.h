@@ -57,6 +57,7 @@ size_t mobispot_reply_error_word(const redisReply *reply, char *buf,
 
 /* JSON documents (mobispot_json.c) */
 
+yajl_gen mobispot_json_gen_alloc(void);
 int mobispot_json_string(yajl_gen g, const char *s);
 int mobispot_json_key_string(yajl_gen g, const char *key, const char *value);
 int mobispot_json_error(yajl_gen g, const char *code, const char *message);

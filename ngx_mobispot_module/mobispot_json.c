@@ -14,6 +14,30 @@
 #include "mobispot_core.h"
 
 
+/*
+ * A generator that refuses invalid UTF-8 rather than emitting it: the API
+ * echoes names of fields and parameters, which come from the client.
+ */
+
+yajl_gen
+mobispot_json_gen_alloc(void)
+{
+    yajl_gen  g;
+
+    g = yajl_gen_alloc(NULL);
+    if (g == NULL) {
+        return NULL;
+    }
+
+    if (!yajl_gen_config(g, yajl_gen_validate_utf8, 1)) {
+        yajl_gen_free(g);
+        return NULL;
+    }
+
+    return g;
+}
+
+
 int
 mobispot_json_string(yajl_gen g, const char *s)
 {

@@ -424,7 +424,7 @@ ngx_http_mobispot_api_gen(ngx_http_request_t *r)
         return NULL;
     }
 
-    g = yajl_gen_alloc(NULL);
+    g = mobispot_json_gen_alloc();
     if (g == NULL) {
         return NULL;
     }

@@ -1,0 +1,94 @@
+# Shared helpers of the benchmarks: a Redis and an nginx with the module on
+# free loopback ports in a temporary directory, wrk runs, and cleanup.
+# Sourced by bench/*.sh; not run by itself.
+
+bench_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+bench_dir=$(mktemp -d /tmp/mobispot-bench.XXXXXX)
+BENCH_DURATION=${BENCH_DURATION:-10s}
+BENCH_CONNECTIONS=${BENCH_CONNECTIONS:-50}
+BENCH_THREADS=${BENCH_THREADS:-1}
+BENCH_WORKERS=${BENCH_WORKERS:-1}
+
+bench_free_port() {
+    perl -MIO::Socket::INET -e \
+        'print IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1:0")->sockport'
+}
+
+bench_cleanup() {
+    [ -f "$bench_dir/logs/nginx.pid" ] &&
+        nginx -p "$bench_dir" -c "$bench_dir/nginx.conf" -s stop 2>/dev/null
+    [ -n "${bench_redis_port:-}" ] &&
+        redis-cli -p "$bench_redis_port" shutdown nosave >/dev/null 2>&1
+    sleep 0.2
+    rm -rf "$bench_dir"
+}
+trap bench_cleanup EXIT
+
+# bench_start_redis: sets bench_redis_port
+bench_start_redis() {
+    bench_redis_port=$(bench_free_port)
+    redis-server --port "$bench_redis_port" --bind 127.0.0.1 --save '' \
+        --appendonly no --daemonize yes --dir "$bench_dir" \
+        --logfile "$bench_dir/redis.log"
+    for _ in $(seq 50); do
+        redis-cli -p "$bench_redis_port" ping >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    echo "bench: redis did not start" >&2
+    return 1
+}
+
+# bench_start_nginx HTTP_CONFIG SERVER_CONFIG: sets bench_port
+bench_start_nginx() {
+    bench_port=$(bench_free_port)
+    mkdir -p "$bench_dir/logs" "$bench_dir/tmp"
+    cat > "$bench_dir/nginx.conf" <<CONF
+load_module $bench_root/build/ngx_http_mobispot_module.so;
+worker_processes $BENCH_WORKERS;
+error_log logs/error.log warn;
+pid logs/nginx.pid;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path tmp;
+    proxy_temp_path tmp;
+    fastcgi_temp_path tmp;
+    uwsgi_temp_path tmp;
+    scgi_temp_path tmp;
+    mobispot_redis 127.0.0.1:$bench_redis_port;
+    $1
+    server {
+        listen 127.0.0.1:$bench_port backlog=4096;
+        location = /ok { return 200 "ok"; }
+        $2
+    }
+}
+CONF
+    nginx -p "$bench_dir" -c "$bench_dir/nginx.conf"
+    for _ in $(seq 50); do
+        curl -fs "http://127.0.0.1:$bench_port/ok" >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    echo "bench: nginx did not start" >&2
+    return 1
+}
+
+# bench_wrk NAME PATH [wrk args...]: prints a line, sets bench_rate
+bench_wrk() {
+    local name=$1 path=$2 out errors
+    shift 2
+    out=$(wrk -t"$BENCH_THREADS" -c"$BENCH_CONNECTIONS" -d"$BENCH_DURATION" \
+          "$@" "http://127.0.0.1:$bench_port$path")
+    bench_rate=$(echo "$out" | awk '/^Requests\/sec:/ {print $2}')
+    errors=$(echo "$out" | awk '/Non-2xx or 3xx responses:/ {print $5}')
+    printf '%-28s %12.0f req/s   latency avg %s\n' "$name" "$bench_rate" \
+        "$(echo "$out" | awk '/^    Latency/ {print $2}')"
+    if [ -n "$errors" ]; then
+        echo "bench: $name: $errors responses were not 2xx" >&2
+        return 1
+    fi
+}
+
+bench_ratio() {
+    awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'
+}

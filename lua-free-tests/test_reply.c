@@ -1,0 +1,98 @@
+/*
+ * Copyright (C) Mobispot
+ *
+ * Decoding of hiredis replies.
+ */
+
+#include "tap.h"
+#include "mobispot_core.h"
+
+static redisReply
+reply(int type, const char *str)
+{
+    redisReply r;
+
+    memset(&r, 0, sizeof(r));
+    r.type = type;
+
+    if (str != NULL) {
+        r.str = (char *) str;
+        r.len = strlen(str);
+    }
+
+    return r;
+}
+
+int
+main(void)
+{
+    redisReply r;
+    long long  n;
+    char       word[16];
+
+    r = reply(REDIS_REPLY_STATUS, "PONG");
+    TAP_OK(mobispot_reply_is_status(&r, "PONG"), "+PONG is PONG");
+    TAP_OK(!mobispot_reply_is_status(&r, "PON"), "+PONG is not PON");
+    TAP_OK(!mobispot_reply_is_status(&r, "PONGS"), "+PONG is not PONGS");
+    r = reply(REDIS_REPLY_STRING, "PONG");
+    TAP_OK(!mobispot_reply_is_status(&r, "PONG"),
+           "a bulk \"PONG\" is not the status PONG");
+    TAP_OK(!mobispot_reply_is_status(NULL, "PONG"), "NULL is no status");
+
+    r = reply(REDIS_REPLY_INTEGER, NULL);
+    r.integer = -42;
+    TAP_IS_INT(mobispot_reply_integer(&r, &n), MOBISPOT_OK, "integer reply");
+    TAP_IS_INT(n, -42, "integer value");
+
+    r = reply(REDIS_REPLY_STRING, "1234567890123");
+    TAP_IS_INT(mobispot_reply_integer(&r, &n), MOBISPOT_OK, "bulk integer");
+    TAP_IS_INT(n, 1234567890123LL, "bulk integer value");
+
+    r = reply(REDIS_REPLY_STRING, "-7");
+    TAP_IS_INT(mobispot_reply_integer(&r, &n), MOBISPOT_OK, "negative bulk");
+    TAP_IS_INT(n, -7, "negative bulk value");
+
+    r = reply(REDIS_REPLY_STRING, "12a");
+    TAP_IS_INT(mobispot_reply_integer(&r, &n), MOBISPOT_ERROR,
+               "trailing garbage refused");
+    r = reply(REDIS_REPLY_STRING, " 12");
+    TAP_IS_INT(mobispot_reply_integer(&r, &n), MOBISPOT_ERROR,
+               "leading space refused");
+    r = reply(REDIS_REPLY_STRING, "");
+    TAP_IS_INT(mobispot_reply_integer(&r, &n), MOBISPOT_ERROR,
+               "empty string refused");
+    r = reply(REDIS_REPLY_STRING, "99999999999999999999");
+    TAP_IS_INT(mobispot_reply_integer(&r, &n), MOBISPOT_ERROR,
+               "overflow refused");
+    r = reply(REDIS_REPLY_STRING, "123456789012345678901234567890");
+    TAP_IS_INT(mobispot_reply_integer(&r, &n), MOBISPOT_ERROR,
+               "over-long string refused");
+    r = reply(REDIS_REPLY_NIL, NULL);
+    TAP_IS_INT(mobispot_reply_integer(&r, &n), MOBISPOT_ERROR, "nil refused");
+    TAP_IS_INT(mobispot_reply_integer(NULL, &n), MOBISPOT_ERROR,
+               "NULL refused");
+
+    TAP_IS_STR(mobispot_reply_type_name(REDIS_REPLY_ERROR), "error",
+               "type name of an error");
+    TAP_IS_STR(mobispot_reply_type_name(99), "unknown", "unknown type name");
+
+    r = reply(REDIS_REPLY_ERROR, "WRONGPASS invalid username-password pair");
+    TAP_IS_INT(mobispot_reply_error_word(&r, word, sizeof(word)), 9,
+               "error word length");
+    TAP_IS_STR(word, "WRONGPASS", "error word");
+
+    r = reply(REDIS_REPLY_ERROR, "ERR secret-key-material");
+    mobispot_reply_error_word(&r, word, sizeof(word));
+    TAP_IS_STR(word, "ERR", "only the code word is kept, never the text");
+
+    r = reply(REDIS_REPLY_ERROR, "VERYLONGERRORWORDTHATDOESNOTFIT more");
+    TAP_IS_INT(mobispot_reply_error_word(&r, word, 8), 7,
+               "error word truncated to the buffer");
+    TAP_IS_STR(word, "VERYLON", "truncated word is NUL-terminated");
+
+    r = reply(REDIS_REPLY_STATUS, "OK");
+    TAP_IS_INT(mobispot_reply_error_word(&r, word, sizeof(word)), 0,
+               "no error word for a status");
+
+    return tap_done();
+}

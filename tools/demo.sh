@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Runs the product locally: a Redis and an nginx with the module, on
+# loopback, from build/demo/.  Prints what to try.
+#
+#   bash tools/demo.sh          install what is missing, build, start
+#   bash tools/demo.sh stop     stop the demo's nginx and Redis
+#
+#   MOBISPOT_DEMO_PORT (8080), MOBISPOT_DEMO_REDIS_PORT (6390)
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+dir="$root/build/demo"
+port=${MOBISPOT_DEMO_PORT:-8080}
+rport=${MOBISPOT_DEMO_REDIS_PORT:-6390}
+
+stop() {
+    if [ -f "$dir/logs/nginx.pid" ]; then
+        nginx -p "$dir" -c "$dir/nginx.conf" -s quit 2>/dev/null || true
+        rm -f "$dir/logs/nginx.pid"
+    fi
+    redis-cli -p "$rport" shutdown nosave >/dev/null 2>&1 || true
+}
+
+if [ "${1:-}" = stop ]; then
+    stop
+    echo "demo stopped"
+    exit 0
+fi
+
+bash "$root/tools/deps.sh" run
+bash "$root/tools/build.sh"
+
+stop
+mkdir -p "$dir/logs" "$dir/tmp" "$dir/redis"
+
+redis-server --port "$rport" --bind 127.0.0.1 --dir "$dir/redis" \
+    --appendonly yes --appendfsync everysec --save '' \
+    --daemonize yes --logfile "$dir/logs/redis.log" \
+    --pidfile "$dir/logs/redis.pid"
+
+for _ in $(seq 50); do
+    redis-cli -p "$rport" ping >/dev/null 2>&1 && break
+    sleep 0.1
+done
+
+sed -e "s|@MODULE@|$root/build/ngx_http_mobispot_module.so|" \
+    -e "s|@DIR@|$dir|g" -e "s|@PORT@|$port|g" -e "s|@REDIS_PORT@|$rport|g" \
+    "$root/examples/demo.conf.in" > "$dir/nginx.conf"
+
+nginx -p "$dir" -c "$dir/nginx.conf" -t -q
+nginx -p "$dir" -c "$dir/nginx.conf"
+
+for _ in $(seq 50); do
+    curl -fs "http://127.0.0.1:$port/api/v1/health" >/dev/null 2>&1 && break
+    sleep 0.1
+done
+
+cat <<TXT
+
+Mobispot demo is running (logs in $dir/logs):
+
+  Redis   127.0.0.1:$rport
+  nginx   http://127.0.0.1:$port/  (config: $dir/nginx.conf)
+
+Try:
+  curl -s http://127.0.0.1:$port/api/v1/health
+
+Stop it with: bash tools/demo.sh stop
+TXT

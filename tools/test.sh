@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs every test: installs what is missing, builds the module, runs the
+# unit tests of the nginx-independent core, then the block tests in t/
+# against a real nginx and a real redis-server (started by the harness on
+# free loopback ports), in the normal mode and in the HUP mode (nginx is
+# reloaded between blocks instead of restarted).
+#
+#   MOBISPOT_TEST_VALGRIND=1   also run t/ with nginx under valgrind memcheck
+#   MOBISPOT_TEST_MODES="normal hup valgrind"   choose the modes explicitly
+#   TEST_FILES="t/001-foo.t"   run only these block tests
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+bash tools/deps.sh
+bash tools/build.sh
+
+echo "== unit tests (lua-free-tests/)"
+make -s -C lua-free-tests check
+
+modes=${MOBISPOT_TEST_MODES:-normal hup}
+[ "${MOBISPOT_TEST_VALGRIND:-0}" = 1 ] && modes="$modes valgrind"
+
+# shellcheck disable=SC2086
+files=${TEST_FILES:-$(ls t/*.t)}
+
+for mode in $modes; do
+    echo "== t/ in $mode mode"
+    case $mode in
+        normal)   env -u TEST_NGINX_USE_HUP -u TEST_NGINX_USE_VALGRIND prove -I t/lib $files ;;
+        hup)      TEST_NGINX_USE_HUP=1 prove -I t/lib $files ;;
+        valgrind) TEST_NGINX_USE_VALGRIND=1 prove -I t/lib $files ;;
+        *)        echo "unknown mode $mode" >&2; exit 2 ;;
+    esac
+done
