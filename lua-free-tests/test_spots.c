@@ -118,6 +118,32 @@ test_tz(void)
     ok(mobispot_tz_local_to_utc(&tz, utc("2026-03-29T02:30:00Z"))
        == utc("2026-03-29T01:30:00Z"), "gap: shifted forward");
 
+    {
+        int      same = 1;
+        int64_t  t;
+
+        /* the table agrees with the rule, and the rule is used outside it */
+        for (t = utc("1990-01-01T00:00:00Z"); t < utc("2150-01-01T00:00:00Z");
+             t += 3 * 3600 + 7)
+        {
+            if (mobispot_tz_offset(&tz, t) != mobispot_tz_offset_rule(&tz, t))
+            {
+                same = 0;
+            }
+        }
+
+        ok(same, "transition table agrees with the rule 1990..2150");
+    }
+
+    ok(mobispot_tz_offset(&tz, utc("2099-10-25T00:59:59Z")) == 7200
+       && mobispot_tz_offset(&tz, utc("2099-10-25T01:00:00Z")) == 3600,
+       "last year of the table");
+    ok(mobispot_tz_offset(&tz, utc("2150-03-29T00:59:59Z")) == 3600
+       && mobispot_tz_offset(&tz, utc("2150-03-29T01:00:00Z")) == 7200,
+       "beyond the table: 2150-03-29");
+    ok(mobispot_tz_offset(&tz, utc("1999-03-28T01:00:00Z")) == 7200,
+       "before the table: 1999-03-28");
+
     ok(mobispot_tz_parse("UTC0", 4, &tz) == MOBISPOT_OK && !tz.has_dst
        && tz.std_offset == 0, "UTC0");
     ok(mobispot_tz_parse("<-03>3", 6, &tz) == MOBISPOT_OK

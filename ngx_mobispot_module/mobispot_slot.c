@@ -282,24 +282,26 @@ mobispot_slots(const mobispot_tz_t *tz, unsigned slot_minutes, int64_t from,
 
 void
 mobispot_slots_open(mobispot_slot_t *slots, size_t n,
-    const mobispot_hours_t *h, const char *closed, size_t closed_len)
+    const mobispot_hours_t *h, const char *closed_list, size_t closed_len)
 {
+    int                         closed;
     size_t                      i;
     unsigned                    k, start, end;
-    int64_t                     closed_day;
+    int64_t                     day;
     const mobispot_interval_t  *iv;
 
-    closed_day = INT64_MIN;
+    day = INT64_MIN;
+    closed = 0;
 
     for (i = 0; i < n; i++) {
         slots[i].open = 0;
 
-        if (slots[i].local_day == closed_day) {
-            continue;
+        if (slots[i].local_day != day) {
+            day = slots[i].local_day;
+            closed = mobispot_closed_on(closed_list, closed_len, day);
         }
 
-        if (mobispot_closed_on(closed, closed_len, slots[i].local_day)) {
-            closed_day = slots[i].local_day;
+        if (closed) {
             continue;
         }
 

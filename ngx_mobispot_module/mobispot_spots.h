@@ -30,6 +30,11 @@ typedef struct {
 } mobispot_tz_rule_t;
 
 
+/* transitions precomputed for these years; others are computed */
+#define MOBISPOT_TZ_YEAR_MIN     2000
+#define MOBISPOT_TZ_YEARS        100
+
+
 typedef struct {
     char                 name[MOBISPOT_TZ_NAME_MAX + 1];
     int32_t              std_offset;   /* seconds east of UTC */
@@ -37,6 +42,10 @@ typedef struct {
     int                  has_dst;
     mobispot_tz_rule_t   start;        /* to DST, in standard time */
     mobispot_tz_rule_t   end;          /* to standard, in DST */
+
+    /* the transitions, in order: at trans[i] the offset becomes off[i] */
+    int64_t              trans[2 * MOBISPOT_TZ_YEARS];
+    int32_t              off[2 * MOBISPOT_TZ_YEARS];
 } mobispot_tz_t;
 
 
@@ -44,6 +53,7 @@ int mobispot_tz_parse(const char *rule, size_t len, mobispot_tz_t *tz);
 int mobispot_tz_tzif_footer(const unsigned char *buf, size_t len,
     const char **rule, size_t *rule_len);
 int32_t mobispot_tz_offset(const mobispot_tz_t *tz, int64_t utc);
+int32_t mobispot_tz_offset_rule(const mobispot_tz_t *tz, int64_t utc);
 int64_t mobispot_tz_local_to_utc(const mobispot_tz_t *tz, int64_t local);
 
 

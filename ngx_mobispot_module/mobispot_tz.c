@@ -27,6 +27,7 @@ static const char *mobispot_tz_rule(const char *p, const char *end,
     mobispot_tz_rule_t *rule);
 static int64_t mobispot_tz_rule_day(const mobispot_tz_rule_t *rule, int year);
 static int mobispot_digits(const char *s, int n);
+static void mobispot_tz_table(mobispot_tz_t *tz);
 
 
 int64_t
@@ -510,7 +511,41 @@ mobispot_tz_parse(const char *s, size_t len, mobispot_tz_t *tz)
         return MOBISPOT_ERROR;
     }
 
+    mobispot_tz_table(tz);
+
     return MOBISPOT_OK;
+}
+
+
+/* the transitions of the years most requests ask about, for a search */
+
+static void
+mobispot_tz_table(mobispot_tz_t *tz)
+{
+    int      y, i;
+    int64_t  start, end;
+
+    for (y = 0; y < MOBISPOT_TZ_YEARS; y++) {
+        start = mobispot_tz_rule_day(&tz->start, MOBISPOT_TZ_YEAR_MIN + y)
+                * 86400 + tz->start.time - tz->std_offset;
+        end = mobispot_tz_rule_day(&tz->end, MOBISPOT_TZ_YEAR_MIN + y)
+              * 86400 + tz->end.time - tz->dst_offset;
+
+        i = 2 * y;
+
+        if (start < end) {
+            tz->trans[i] = start;
+            tz->off[i] = tz->dst_offset;
+            tz->trans[i + 1] = end;
+            tz->off[i + 1] = tz->std_offset;
+
+        } else {
+            tz->trans[i] = end;
+            tz->off[i] = tz->std_offset;
+            tz->trans[i + 1] = start;
+            tz->off[i + 1] = tz->dst_offset;
+        }
+    }
 }
 
 
@@ -540,6 +575,41 @@ mobispot_tz_rule_day(const mobispot_tz_rule_t *rule, int year)
 
 int32_t
 mobispot_tz_offset(const mobispot_tz_t *tz, int64_t utc)
+{
+    int  lo, hi, mid;
+
+    if (!tz->has_dst) {
+        return tz->std_offset;
+    }
+
+    if (utc < tz->trans[0] || utc >= tz->trans[2 * MOBISPOT_TZ_YEARS - 1]) {
+        return mobispot_tz_offset_rule(tz, utc);
+    }
+
+    /* the last transition at or before utc */
+
+    lo = 0;
+    hi = 2 * MOBISPOT_TZ_YEARS - 1;
+
+    while (hi - lo > 1) {
+        mid = (lo + hi) / 2;
+
+        if (tz->trans[mid] <= utc) {
+            lo = mid;
+
+        } else {
+            hi = mid;
+        }
+    }
+
+    return tz->off[lo];
+}
+
+
+/* the offset from the rule itself, for any year */
+
+int32_t
+mobispot_tz_offset_rule(const mobispot_tz_t *tz, int64_t utc)
 {
     int      y, m, d;
     int64_t  start, end;
