@@ -1235,7 +1235,7 @@ ngx_http_mobispot_admin_site_put(ngx_http_request_t *r,
     ngx_http_mobispot_redis_cmd_t   cmd;
 
     rc = ngx_http_mobispot_admin_allowed(r, ctx);
-    if (rc != NGX_OK) {
+    if (rc != NGX_OK || r->header_sent) {
         return rc;
     }
 
@@ -1616,7 +1616,7 @@ ngx_http_mobispot_admin_site_delete(ngx_http_request_t *r,
     static ngx_str_t  sites = ngx_string(NGX_HTTP_MOBISPOT_KEY_SITES);
 
     rc = ngx_http_mobispot_admin_allowed(r, ctx);
-    if (rc != NGX_OK) {
+    if (rc != NGX_OK || r->header_sent) {
         return rc;
     }
 
@@ -1738,7 +1738,7 @@ ngx_http_mobispot_admin_network_put(ngx_http_request_t *r,
                                          NULL };
 
     rc = ngx_http_mobispot_admin_allowed(r, ctx);
-    if (rc != NGX_OK) {
+    if (rc != NGX_OK || r->header_sent) {
         return rc;
     }
 

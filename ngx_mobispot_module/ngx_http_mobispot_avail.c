@@ -573,7 +573,7 @@ ngx_http_mobispot_availability(ngx_http_request_t *r,
     }
 
     rc = ngx_http_mobispot_spots_args(r, args, 4);
-    if (rc != NGX_OK) {
+    if (rc != NGX_OK || r->header_sent) {
         return rc;
     }
 
@@ -585,7 +585,7 @@ ngx_http_mobispot_availability(ngx_http_request_t *r,
     ctx->data = av;
 
     rc = ngx_http_mobispot_avail_kind(r, av, &args[3]);
-    if (rc != NGX_OK) {
+    if (rc != NGX_OK || r->header_sent) {
         return rc;
     }
 
@@ -617,7 +617,7 @@ ngx_http_mobispot_availability(ngx_http_request_t *r,
     } else if (args[1].set || args[2].set) {
         rc = ngx_http_mobispot_avail_window(r, av, &args[1], &args[2],
                                             MOBISPOT_AVAIL_WINDOW_MAX);
-        if (rc != NGX_OK) {
+        if (rc != NGX_OK || r->header_sent) {
             return rc;
         }
 
@@ -861,7 +861,7 @@ ngx_http_mobispot_nearby(ngx_http_request_t *r,
     };
 
     rc = ngx_http_mobispot_spots_args(r, args, 8);
-    if (rc != NGX_OK) {
+    if (rc != NGX_OK || r->header_sent) {
         return rc;
     }
 
@@ -919,13 +919,13 @@ ngx_http_mobispot_nearby(ngx_http_request_t *r,
     }
 
     rc = ngx_http_mobispot_avail_kind(r, av, &args[3]);
-    if (rc != NGX_OK) {
+    if (rc != NGX_OK || r->header_sent) {
         return rc;
     }
 
     rc = ngx_http_mobispot_avail_window(r, av, &args[4], &args[5],
                                         MOBISPOT_NEARBY_WINDOW_MAX);
-    if (rc != NGX_OK) {
+    if (rc != NGX_OK || r->header_sent) {
         return rc;
     }
 
