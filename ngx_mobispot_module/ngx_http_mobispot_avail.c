@@ -79,6 +79,10 @@ typedef struct {
     ngx_uint_t                  signed_in;
     ngx_array_t                 passports;  /* ngx_str_t pairs */
 
+    ngx_str_t                   cap_field;  /* "cap:desk" */
+    u_char                     *suffixes;   /* ":booked:desk:<date>" ... */
+    size_t                      suffix_len;
+
     ngx_http_mobispot_site_t   *sites;
     ngx_uint_t                  nsites;
     ngx_uint_t                  per_site;   /* commands per site */
@@ -93,6 +97,8 @@ static ngx_int_t ngx_http_mobispot_avail_kind(ngx_http_request_t *r,
 static ngx_int_t ngx_http_mobispot_site_cmds(ngx_http_request_t *r,
     ngx_http_mobispot_avail_t *av, ngx_http_mobispot_site_t *site,
     ngx_http_mobispot_redis_cmd_t *cmds);
+static ngx_int_t ngx_http_mobispot_avail_suffixes(ngx_http_request_t *r,
+    ngx_http_mobispot_avail_t *av);
 static void ngx_http_mobispot_site_reply(ngx_http_request_t *r,
     ngx_http_mobispot_avail_t *av, ngx_http_mobispot_site_t *site,
     ngx_uint_t index, redisReply *reply);
@@ -236,18 +242,30 @@ ngx_http_mobispot_site_cmds(ngx_http_request_t *r,
     ngx_http_mobispot_avail_t *av, ngx_http_mobispot_site_t *site,
     ngx_http_mobispot_redis_cmd_t *cmds)
 {
-    char         date[MOBISPOT_DATE_LEN];
-    size_t      *argvlen;
-    ngx_str_t   *key, d;
-    ngx_uint_t   i;
-    const char **argv;
+    u_char       *p, *key;
+    size_t       *argvlen, len;
+    ngx_uint_t    i;
+    const char  **argv;
+
+    /* the fields and key suffixes shared by every site of the request */
+
+    if (av->cap_field.len == 0) {
+        if (ngx_http_mobispot_avail_suffixes(r, av) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
 
     argv = ngx_palloc(r->pool, (2 + NGX_HTTP_MOBISPOT_FIELDS + 2 * av->ndays)
                                * sizeof(char *));
     argvlen = ngx_palloc(r->pool,
                          (2 + NGX_HTTP_MOBISPOT_FIELDS + 2 * av->ndays)
                          * sizeof(size_t));
-    key = ngx_http_mobispot_spots_key(r, "ms:{site:%V}:info", &site->id);
+
+    /* "ms:{site:" id "}:info", then "ms:{site:" id "}" suffix per day */
+    len = (sizeof("ms:{site:}:info") - 1 + site->id.len)
+          + av->ndays * (sizeof("ms:{site:}") - 1 + site->id.len
+                         + av->suffix_len);
+    key = ngx_pnalloc(r->pool, len);
 
     if (argv == NULL || argvlen == NULL || key == NULL) {
         return NGX_ERROR;
@@ -257,43 +275,38 @@ ngx_http_mobispot_site_cmds(ngx_http_request_t *r,
     cmds[0].argv = argv;
     cmds[0].argvlen = argvlen;
 
+    p = ngx_cpymem(key, "ms:{site:", sizeof("ms:{site:") - 1);
+    p = ngx_cpymem(p, site->id.data, site->id.len);
+    p = ngx_cpymem(p, "}:info", sizeof("}:info") - 1);
+
     argv[0] = "HMGET";
     argvlen[0] = 5;
-    argv[1] = (char *) key->data;
-    argvlen[1] = key->len;
+    argv[1] = (char *) key;
+    argvlen[1] = p - key;
 
     for (i = 0; i < NGX_HTTP_MOBISPOT_FIELDS - 1; i++) {
         argv[2 + i] = ngx_http_mobispot_info_fields[i];
         argvlen[2 + i] = ngx_strlen(ngx_http_mobispot_info_fields[i]);
     }
 
-    key = ngx_http_mobispot_spots_key(r, "cap:%s",
-                                      mobispot_kind_names[av->kind]);
-    if (key == NULL) {
-        return NGX_ERROR;
-    }
-
-    argv[2 + i] = (char *) key->data;
-    argvlen[2 + i] = key->len;
+    argv[2 + i] = (char *) av->cap_field.data;
+    argvlen[2 + i] = av->cap_field.len;
 
     argv += 2 + NGX_HTTP_MOBISPOT_FIELDS;
     argvlen += 2 + NGX_HTTP_MOBISPOT_FIELDS;
 
     for (i = 0; i < av->ndays; i++) {
-        d.len = mobispot_format_date(av->day0 + i, date);
-        d.data = (u_char *) date;
+        key = p;
 
-        key = ngx_http_mobispot_spots_key(r, "ms:{site:%V}:booked:%s:%V",
-                                          &site->id,
-                                          mobispot_kind_names[av->kind], &d);
-        if (key == NULL) {
-            return NGX_ERROR;
-        }
+        p = ngx_cpymem(p, "ms:{site:", sizeof("ms:{site:") - 1);
+        p = ngx_cpymem(p, site->id.data, site->id.len);
+        *p++ = '}';
+        p = ngx_cpymem(p, av->suffixes + i * av->suffix_len, av->suffix_len);
 
         argv[0] = "HGETALL";
         argvlen[0] = 7;
-        argv[1] = (char *) key->data;
-        argvlen[1] = key->len;
+        argv[1] = (char *) key;
+        argvlen[1] = p - key;
 
         cmds[1 + i].argc = 2;
         cmds[1 + i].argv = argv;
@@ -301,6 +314,43 @@ ngx_http_mobispot_site_cmds(ngx_http_request_t *r,
 
         argv += 2;
         argvlen += 2;
+    }
+
+    return NGX_OK;
+}
+
+
+/* "cap:<kind>", and ":booked:<kind>:<UTC date>" for each day */
+
+static ngx_int_t
+ngx_http_mobispot_avail_suffixes(ngx_http_request_t *r,
+    ngx_http_mobispot_avail_t *av)
+{
+    u_char      *p;
+    size_t       kind_len;
+    ngx_uint_t   i;
+
+    kind_len = ngx_strlen(mobispot_kind_names[av->kind]);
+
+    av->cap_field.data = ngx_pnalloc(r->pool, sizeof("cap:") - 1 + kind_len);
+    av->suffix_len = sizeof(":booked::") - 1 + kind_len + MOBISPOT_DATE_LEN;
+    av->suffixes = ngx_pnalloc(r->pool, av->ndays * av->suffix_len);
+
+    if (av->cap_field.data == NULL || av->suffixes == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(av->cap_field.data, "cap:", sizeof("cap:") - 1);
+    p = ngx_cpymem(p, mobispot_kind_names[av->kind], kind_len);
+    av->cap_field.len = p - av->cap_field.data;
+
+    p = av->suffixes;
+
+    for (i = 0; i < av->ndays; i++) {
+        p = ngx_cpymem(p, ":booked:", sizeof(":booked:") - 1);
+        p = ngx_cpymem(p, mobispot_kind_names[av->kind], kind_len);
+        *p++ = ':';
+        p += mobispot_format_date(av->day0 + i, (char *) p);
     }
 
     return NGX_OK;
@@ -529,11 +579,17 @@ ngx_http_mobispot_gen_time(yajl_gen g, const char *key, int64_t utc,
 }
 
 
+/* yajl_gen_integer() goes through sprintf(): ngx_sprintf() is cheaper */
+
 static ngx_int_t
 ngx_http_mobispot_gen_int(yajl_gen g, const char *key, int64_t n)
 {
+    u_char  buf[NGX_INT64_LEN], *p;
+
+    p = ngx_sprintf(buf, "%L", n);
+
     if (mobispot_json_string(g, key) != MOBISPOT_OK
-        || yajl_gen_integer(g, (long long) n) != yajl_gen_status_ok)
+        || yajl_gen_number(g, (char *) buf, p - buf) != yajl_gen_status_ok)
     {
         return NGX_ERROR;
     }
