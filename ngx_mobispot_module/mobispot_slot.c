@@ -30,14 +30,15 @@ int
 mobispot_hours_parse_interval(const char *s, size_t len,
     mobispot_interval_t *iv)
 {
-    int  i, v[4];
+    int          i, v[4];
+    const char  *p;
 
     if (len != 11 || s[2] != ':' || s[5] != '-' || s[8] != ':') {
         return MOBISPOT_ERROR;
     }
 
     for (i = 0; i < 4; i++) {
-        const char  *p = s + i * 3;
+        p = s + i * 3;
 
         if (p[0] < '0' || p[0] > '9' || p[1] < '0' || p[1] > '9') {
             return MOBISPOT_ERROR;

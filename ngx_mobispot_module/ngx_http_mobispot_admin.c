@@ -1427,7 +1427,7 @@ ngx_http_mobispot_admin_site_write(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx)
 {
     size_t                         *argvlen;
-    ngx_str_t                      *info, *doc, *f;
+    ngx_str_t                      *info, *doc, *f, *values[9];
     ngx_uint_t                      i, k, argc;
     const char                    **argv;
     ngx_http_mobispot_admin_t      *ad;
@@ -1442,7 +1442,22 @@ ngx_http_mobispot_admin_site_write(ngx_http_request_t *r,
     static ngx_str_t  geo = ngx_string(NGX_HTTP_MOBISPOT_KEY_GEO);
     static ngx_str_t  sites = ngx_string(NGX_HTTP_MOBISPOT_KEY_SITES);
 
+    static const char  *names[] = {
+        "name", "town", "tz", "slot", "hours", "closed", "networks", "lat",
+        "lon"
+    };
+
     ad = ctx->data;
+
+    values[0] = &ad->name;
+    values[1] = &ad->town;
+    values[2] = &ad->tz;
+    values[3] = &ad->slot;
+    values[4] = &ad->hours;
+    values[5] = &ad->closed;
+    values[6] = &ad->networks;
+    values[7] = &ad->lat;
+    values[8] = &ad->lon;
 
     cmds = ngx_palloc(r->pool, NGX_HTTP_MOBISPOT_SITE_CMDS
                                * sizeof(ngx_http_mobispot_redis_cmd_t));
@@ -1471,21 +1486,12 @@ ngx_http_mobispot_admin_site_write(ngx_http_request_t *r,
 
     k = 2;
 
-#define ngx_http_mobispot_field(n, v)                                        \
-    argv[k] = n; argvlen[k] = sizeof(n) - 1; k++;                            \
-    argv[k] = (char *) (v)->data; argvlen[k] = (v)->len; k++
-
-    ngx_http_mobispot_field("name", &ad->name);
-    ngx_http_mobispot_field("town", &ad->town);
-    ngx_http_mobispot_field("tz", &ad->tz);
-    ngx_http_mobispot_field("slot", &ad->slot);
-    ngx_http_mobispot_field("hours", &ad->hours);
-    ngx_http_mobispot_field("closed", &ad->closed);
-    ngx_http_mobispot_field("networks", &ad->networks);
-    ngx_http_mobispot_field("lat", &ad->lat);
-    ngx_http_mobispot_field("lon", &ad->lon);
-
-#undef ngx_http_mobispot_field
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        argv[k] = names[i];
+        argvlen[k++] = ngx_strlen(names[i]);
+        argv[k] = (char *) values[i]->data;
+        argvlen[k++] = values[i]->len;
+    }
 
     for (i = 0; i < MOBISPOT_KINDS; i++) {
         f[2 * i].data = ngx_pnalloc(r->pool, 32);
