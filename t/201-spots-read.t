@@ -261,3 +261,20 @@ redis_stop
 Retry-After: 1
 --- response_body_json_subset
 {"error":{"code":"redis_unavailable"}}
+
+
+
+=== TEST 10: no date: today in the site's time zone
+--- http_config
+    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /api/v1/ { mobispot_api; }
+--- redis eval
+[@::SEED]
+--- request
+GET /api/v1/spots/a/availability
+--- error_code: 200
+--- response_body_like eval
+my $d = `TZ=Europe/Brussels date +%F`;
+chomp $d;
+qr/"date":"$d","from":"${d}T00:00:00\+0[12]:00"/
