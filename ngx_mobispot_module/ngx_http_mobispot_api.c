@@ -475,7 +475,11 @@ ngx_http_mobispot_api_send(ngx_http_request_t *r, ngx_uint_t status,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (status == NGX_HTTP_SERVICE_UNAVAILABLE) {
+    /* the data store is down, overloaded or late: the app may try again */
+
+    if (status == NGX_HTTP_SERVICE_UNAVAILABLE
+        || status == NGX_HTTP_GATEWAY_TIME_OUT)
+    {
         lcf = ngx_http_get_module_loc_conf(r, ngx_http_mobispot_module);
 
         p = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
