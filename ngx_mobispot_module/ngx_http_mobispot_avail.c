@@ -99,6 +99,8 @@ static ngx_int_t ngx_http_mobispot_site_cmds(ngx_http_request_t *r,
     ngx_http_mobispot_redis_cmd_t *cmds);
 static ngx_int_t ngx_http_mobispot_avail_suffixes(ngx_http_request_t *r,
     ngx_http_mobispot_avail_t *av);
+static void ngx_http_mobispot_avail_days(ngx_http_request_t *r,
+    ngx_http_mobispot_avail_t *av);
 static void ngx_http_mobispot_site_reply(ngx_http_request_t *r,
     ngx_http_mobispot_avail_t *av, ngx_http_mobispot_site_t *site,
     ngx_uint_t index, redisReply *reply);
@@ -599,6 +601,59 @@ ngx_http_mobispot_gen_int(yajl_gen g, const char *key, int64_t n)
 
 
 /*
+ * The UTC days a local day (a date, or today) can touch in any zone of
+ * mobispot_time_zones: the site's zone is known only once it is read.
+ * Two days for Europe/Brussels and UTC, the default.
+ */
+
+static void
+ngx_http_mobispot_avail_days(ngx_http_request_t *r,
+    ngx_http_mobispot_avail_t *av)
+{
+    time_t                          now;
+    int64_t                         day, first, last, d;
+    ngx_uint_t                      i;
+    ngx_http_mobispot_tz_t         *z;
+    ngx_http_mobispot_main_conf_t  *mcf;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_mobispot_module);
+
+    now = ngx_time();
+    first = INT64_MAX;
+    last = INT64_MIN;
+
+    z = mcf->time_zones->elts;
+
+    for (i = 0; i < mcf->time_zones->nelts; i++) {
+        day = av->date;
+
+        if (av->by_date == 2) {
+            day = mobispot_floor_div(now + mobispot_tz_offset(&z[i].tz, now),
+                                     86400);
+        }
+
+        d = mobispot_floor_div(mobispot_tz_local_to_utc(&z[i].tz,
+                                                        day * 86400),
+                               86400);
+        first = ngx_min(first, d);
+
+        d = mobispot_floor_div(mobispot_tz_local_to_utc(&z[i].tz,
+                                                        (day + 1) * 86400)
+                               - 1, 86400);
+        last = ngx_max(last, d);
+    }
+
+    if (last - first + 1 > NGX_HTTP_MOBISPOT_DAYS_MAX) {
+        /* zones from UTC-12 to UTC+14: cannot be */
+        first = last - NGX_HTTP_MOBISPOT_DAYS_MAX + 1;
+    }
+
+    av->day0 = first;
+    av->ndays = (ngx_uint_t) (last - first + 1);
+}
+
+
+/*
  * GET {prefix}spots/{id}/availability?date=YYYY-MM-DD&kind=desk
  * GET {prefix}spots/{id}/availability?from=...&to=...&kind=desk
  */
@@ -607,7 +662,6 @@ ngx_int_t
 ngx_http_mobispot_availability(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx)
 {
-    int64_t                         today;
     ngx_int_t                       rc;
     ngx_str_t                      *id;
     ngx_http_mobispot_avail_t      *av;
@@ -665,10 +719,8 @@ ngx_http_mobispot_availability(ngx_http_request_t *r,
                                                  "parameter", "date");
         }
 
-        /* a local day lies within the UTC days before and after it */
         av->by_date = 1;
-        av->day0 = av->date - 1;
-        av->ndays = 3;
+        ngx_http_mobispot_avail_days(r, av);
 
     } else if (args[1].set || args[2].set) {
         rc = ngx_http_mobispot_avail_window(r, av, &args[1], &args[2],
@@ -683,10 +735,8 @@ ngx_http_mobispot_availability(ngx_http_request_t *r,
 
     } else {
         /* today, in the site's time zone, known once the site is read */
-        today = mobispot_floor_div(ngx_time(), 86400);
         av->by_date = 2;
-        av->day0 = today - 2;
-        av->ndays = 5;
+        ngx_http_mobispot_avail_days(r, av);
     }
 
     av->sites = ngx_pcalloc(r->pool, sizeof(ngx_http_mobispot_site_t));

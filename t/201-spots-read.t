@@ -276,5 +276,28 @@ GET /api/v1/spots/a/availability
 --- error_code: 200
 --- response_body_like eval
 my $d = `TZ=Europe/Brussels date +%F`;
-chomp $d;
+CORE::chomp $d;
 qr/"date":"$d","from":"${d}T00:00:00\+0[12]:00"/
+
+
+
+=== TEST 11: a zone west of UTC: a local evening lies in the next UTC day
+--- http_config
+    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    mobispot_time_zones Europe/Brussels America/New_York;
+--- config
+    location /api/v1/ { mobispot_api; }
+--- redis
+HSET ms:{site:ny}:info name NY town 'New York' tz America/New_York slot 60 hours ';1200-1380;;;;;' closed '' networks '' cap:desk 4
+HSET ms:{site:ny}:booked:desk:2026-12-02 60 3
+--- request
+GET /api/v1/spots/ny/availability?date=2026-12-01
+--- response_body_json
+{"site":"ny","kind":"desk","time_zone":"America/New_York","slot_minutes":60,
+ "capacity":4,"date":"2026-12-01",
+ "from":"2026-12-01T00:00:00-05:00","to":"2026-12-02T00:00:00-05:00",
+ "slots":[{"start":"2026-12-01T20:00:00-05:00","end":"2026-12-01T21:00:00-05:00","free":1},
+          {"start":"2026-12-01T21:00:00-05:00","end":"2026-12-01T22:00:00-05:00","free":4},
+          {"start":"2026-12-01T22:00:00-05:00","end":"2026-12-01T23:00:00-05:00","free":4}]}
+--- no_error_log
+[error]
