@@ -16,6 +16,7 @@
 
 typedef struct {
     ngx_str_t                  *doc;
+    ngx_uint_t                  bad;      /* neither a string nor nil */
 } ngx_http_mobispot_spot_get_t;
 
 
@@ -696,7 +697,13 @@ ngx_http_mobispot_spot_get_reply(ngx_http_request_t *r, void *data,
     ngx_http_mobispot_spot_get_t  *sg;
 
     sg = ctx->data;
+
+    if (reply->type == REDIS_REPLY_NIL) {
+        return;
+    }
+
     sg->doc = ngx_http_mobispot_spots_copy_reply(r, reply);
+    sg->bad = (sg->doc == NULL);
 }
 
 
@@ -713,6 +720,12 @@ ngx_http_mobispot_spot_get_done(ngx_http_request_t *r, void *data,
     if (status != NGX_HTTP_MOBISPOT_REDIS_OK) {
         ngx_http_finalize_request(r,
                                ngx_http_mobispot_api_redis_failed(r, status));
+        return;
+    }
+
+    if (sg->bad) {
+        ngx_http_finalize_request(r,
+                                  ngx_http_mobispot_spots_redis_error(r, "GET"));
         return;
     }
 

@@ -301,3 +301,23 @@ GET /api/v1/spots/ny/availability?date=2026-12-01
           {"start":"2026-12-01T22:00:00-05:00","end":"2026-12-01T23:00:00-05:00","free":4}]}
 --- no_error_log
 [error]
+
+
+
+=== TEST 12: Redis answers with errors: 502 JSON, never a 404 or a 500
+--- http_config
+    mobispot_redis 127.0.0.1:$TEST_NGINX_FAKE_REDIS_PORT;
+--- config
+    location /api/v1/ { mobispot_api; }
+--- fake_redis
+error WRONGTYPE Operation against a key holding the wrong kind of value
+--- request eval
+["GET /api/v1/spots/a", "GET /api/v1/spots/a/availability?date=2026-12-01",
+ "GET /api/v1/networks", "GET /api/v1/spots/nearby?lat=50.4&lon=4.8",
+ "DELETE /api/v1/admin/sites/a"]
+--- error_code eval
+[502, 502, 502, 502, 502]
+--- response_body_json_subset
+{"error":{"code":"redis_error"}}
+--- no_error_log
+[alert]
