@@ -222,3 +222,25 @@ __DATA__
 --- no_error_log
 [error]
 [alert]
+
+
+
+=== TEST 9: Redis goes silent between the two round trips: 504, nothing leaks
+--- http_config
+    mobispot_redis 127.0.0.1:$TEST_NGINX_FAKE_REDIS_PORT;
+    mobispot_redis_timeout 300ms;
+--- config
+    location /api/v1/ { mobispot_api; }
+--- fake_redis
+reply *1\r\n*2\r\n$1\r\na\r\n$6\r\n0.5562
+silence
+--- request
+GET /api/v1/spots/nearby?lat=50.4674&lon=4.8720
+--- error_code: 504
+--- response_body_json_subset
+{"error":{"code":"redis_timeout"}}
+--- fake_redis_received
+GEOSEARCH ms:geo FROMLONLAT 4.8720000 50.4674000 BYRADIUS 25.0000 km ASC COUNT 60 WITHDIST
+HMGET ms:{site:a}:info name town tz slot hours closed networks cap:desk
+--- no_error_log
+[alert]
