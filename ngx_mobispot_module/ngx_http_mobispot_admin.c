@@ -1227,7 +1227,6 @@ ngx_http_mobispot_admin_site_put(ngx_http_request_t *r,
     yajl_gen                        doc, sum;
     yajl_val                        body;
     ngx_int_t                       rc;
-    ngx_str_t                       hmget, *key;
     const char                    **argv;
     size_t                         *argvlen;
     ngx_http_mobispot_check_t       ck;
@@ -1321,17 +1320,10 @@ ngx_http_mobispot_admin_site_put(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_str_set(&hmget, "HMGET");
-    key = ngx_http_mobispot_spots_key(r, "%s",
-                                      NGX_HTTP_MOBISPOT_KEY_PASSPORTS);
-    if (key == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    argv[0] = (char *) hmget.data;
-    argvlen[0] = hmget.len;
-    argv[1] = (char *) key->data;
-    argvlen[1] = key->len;
+    argv[0] = "HMGET";
+    argvlen[0] = sizeof("HMGET") - 1;
+    argv[1] = NGX_HTTP_MOBISPOT_KEY_PASSPORTS;
+    argvlen[1] = sizeof(NGX_HTTP_MOBISPOT_KEY_PASSPORTS) - 1;
 
     for (i = 0; i < ad->nets->u.array.len; i++) {
         argv[2 + i] = ad->nets->u.array.values[i]->u.string;
