@@ -13,6 +13,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_mobispot_api.h"
+#include "ngx_http_mobispot_spots.h"
 
 
 static const ngx_http_mobispot_api_route_t *ngx_http_mobispot_api_route(
@@ -33,6 +34,43 @@ static const ngx_http_mobispot_api_route_t  ngx_http_mobispot_api_routes[] = {
     { ngx_string("health"),
       NGX_HTTP_GET|NGX_HTTP_HEAD,
       ngx_http_mobispot_health,
+      0 },
+
+    /* Spot API: "spots/nearby" before "spots/{}" */
+
+    { ngx_string("spots/nearby"),
+      NGX_HTTP_GET|NGX_HTTP_HEAD,
+      ngx_http_mobispot_nearby,
+      0 },
+
+    { ngx_string("spots/{}/availability"),
+      NGX_HTTP_GET|NGX_HTTP_HEAD,
+      ngx_http_mobispot_availability,
+      0 },
+
+    { ngx_string("spots/{}"),
+      NGX_HTTP_GET|NGX_HTTP_HEAD,
+      ngx_http_mobispot_spot_get,
+      0 },
+
+    { ngx_string("networks"),
+      NGX_HTTP_GET|NGX_HTTP_HEAD,
+      ngx_http_mobispot_networks_get,
+      0 },
+
+    { ngx_string("admin/networks/{}"),
+      NGX_HTTP_PUT,
+      ngx_http_mobispot_admin_network_put,
+      1 },
+
+    { ngx_string("admin/sites/{}"),
+      NGX_HTTP_PUT,
+      ngx_http_mobispot_admin_site_put,
+      1 },
+
+    { ngx_string("admin/sites/{}"),
+      NGX_HTTP_DELETE,
+      ngx_http_mobispot_admin_site_delete,
       0 },
 
     { ngx_null_string, 0, NULL, 0 }
@@ -437,7 +475,11 @@ ngx_http_mobispot_api_send(ngx_http_request_t *r, ngx_uint_t status,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (status == NGX_HTTP_SERVICE_UNAVAILABLE) {
+    /* the data store is down, overloaded or late: the app may try again */
+
+    if (status == NGX_HTTP_SERVICE_UNAVAILABLE
+        || status == NGX_HTTP_GATEWAY_TIME_OUT)
+    {
         lcf = ngx_http_get_module_loc_conf(r, ngx_http_mobispot_module);
 
         p = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);

@@ -12,6 +12,7 @@
 
 #include "ngx_http_mobispot_module.h"
 #include "ngx_http_mobispot_api.h"
+#include "ngx_http_mobispot_spots.h"
 
 
 #define NGX_HTTP_MOBISPOT_REDIS_BACKOFF_MIN  100
@@ -93,6 +94,22 @@ static ngx_command_t  ngx_http_mobispot_commands[] = {
       offsetof(ngx_http_mobispot_loc_conf_t, api_retry_after),
       NULL },
 
+    /* Spot API */
+
+    { ngx_string("mobispot_time_zones"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_mobispot_time_zones,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mobispot_admin_role"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mobispot_loc_conf_t, admin_role),
+      NULL },
+
       ngx_null_command
 };
 
@@ -149,6 +166,7 @@ ngx_http_mobispot_create_main_conf(ngx_conf_t *cf)
      *     mcf->redis.configured = 0;
      *     mcf->client = NULL;
      *     mcf->api_used = 0;
+     *     mcf->time_zones = NULL;
      */
 
     mcf->redis.connect_timeout = NGX_CONF_UNSET_MSEC;
@@ -178,7 +196,7 @@ ngx_http_mobispot_init_main_conf(ngx_conf_t *cf, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    return NGX_CONF_OK;
+    return ngx_http_mobispot_spots_init_main_conf(cf, mcf);
 }
 
 
@@ -196,6 +214,7 @@ ngx_http_mobispot_create_loc_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     lcf->api_prefix = { 0, NULL };
+     *     lcf->admin_role = { 0, NULL };
      */
 
     lcf->api = NGX_CONF_UNSET;
@@ -220,6 +239,15 @@ ngx_http_mobispot_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_size_value(conf->api_max_body, prev->api_max_body,
                               64 * 1024);
     ngx_conf_merge_sec_value(conf->api_retry_after, prev->api_retry_after, 1);
+
+    /* "off" and the empty string both mean: no role is checked */
+    ngx_conf_merge_str_value(conf->admin_role, prev->admin_role, "");
+
+    if (conf->admin_role.len == 3
+        && ngx_strncmp(conf->admin_role.data, "off", 3) == 0)
+    {
+        conf->admin_role.len = 0;
+    }
 
     if (conf->api) {
         /*

@@ -23,6 +23,9 @@ typedef struct {
     ngx_http_mobispot_redis_client_t  *client;
 
     ngx_uint_t                         api_used;  /* unsigned api_used:1 */
+
+    /* Spot API: ngx_http_mobispot_tz_t, from mobispot_time_zones */
+    ngx_array_t                       *time_zones;
 } ngx_http_mobispot_main_conf_t;
 
 
@@ -31,6 +34,9 @@ typedef struct {
     ngx_str_t                          api_prefix;
     size_t                             api_max_body;
     time_t                             api_retry_after;
+
+    /* Spot API: the role the admin routes require; empty: no check */
+    ngx_str_t                          admin_role;
 } ngx_http_mobispot_loc_conf_t;
 
 

@@ -42,6 +42,7 @@ struct ngx_http_mobispot_redis_client_s {
     redisAsyncContext                 *ac;
     ngx_uint_t                         state;
     ngx_uint_t                         handshake;   /* replies still due */
+    ngx_uint_t                         failures;    /* attempts in a row */
 
     ngx_uint_t                         pending;     /* commands in hiredis */
     ngx_queue_t                        calls;
@@ -88,6 +89,12 @@ static void ngx_http_mobispot_redis_on_disconnect(
 static void ngx_http_mobispot_redis_on_handshake(redisAsyncContext *ac,
     void *reply, void *privdata);
 static void ngx_http_mobispot_redis_set_ready(
+    ngx_http_mobispot_redis_client_t *client);
+static void ngx_http_mobispot_redis_failed(
+    ngx_http_mobispot_redis_client_t *client);
+static ngx_uint_t ngx_http_mobispot_redis_accepting(
+    ngx_http_mobispot_redis_client_t *client);
+static ngx_uint_t ngx_http_mobispot_redis_fail_level(
     ngx_http_mobispot_redis_client_t *client);
 
 static ngx_int_t ngx_http_mobispot_redis_attach(redisAsyncContext *ac,
@@ -159,6 +166,10 @@ ngx_http_mobispot_redis_client_destroy(ngx_http_mobispot_redis_client_t *client)
     {
         call = ngx_queue_data(q, ngx_http_mobispot_redis_call_t, queue);
         ngx_http_mobispot_redis_call_detach(call);
+
+        if (call->timer.timer_set) {
+            ngx_del_timer(&call->timer);
+        }
     }
 
     if (client->reconnect_timer.timer_set) {
@@ -175,6 +186,26 @@ ngx_http_mobispot_redis_ready(ngx_http_mobispot_redis_client_t *client)
 {
     return client != NULL
            && client->state == NGX_HTTP_MOBISPOT_REDIS_READY;
+}
+
+
+/*
+ * Whether a call may be sent now.  While the first attempt to connect (at
+ * worker start, as after a reload, or right after a lost connection) is
+ * under way, calls are taken and wait in hiredis's buffer behind AUTH and
+ * SELECT: a fresh worker does not answer 503 in its first milliseconds.
+ * Once an attempt has failed, calls fail at once until one succeeds.
+ */
+
+static ngx_uint_t
+ngx_http_mobispot_redis_accepting(ngx_http_mobispot_redis_client_t *client)
+{
+    if (client == NULL || client->ac == NULL) {
+        return 0;
+    }
+
+    return client->state == NGX_HTTP_MOBISPOT_REDIS_READY
+           || client->failures == 0;
 }
 
 
@@ -198,7 +229,7 @@ ngx_http_mobispot_redis_call(ngx_http_request_t *r,
     ngx_pool_cleanup_t              *cln;
     ngx_http_mobispot_redis_call_t  *call;
 
-    if (!ngx_http_mobispot_redis_ready(client)) {
+    if (!ngx_http_mobispot_redis_accepting(client)) {
         return NGX_DECLINED;
     }
 
@@ -297,6 +328,10 @@ ngx_http_mobispot_redis_on_reply(redisAsyncContext *ac, void *reply,
 
     ngx_queue_remove(&call->queue);
 
+    if (call->timer.timer_set) {
+        ngx_del_timer(&call->timer);
+    }
+
     r = call->request;
 
     if (r == NULL) {
@@ -325,27 +360,34 @@ ngx_http_mobispot_redis_call_timeout(ngx_event_t *ev)
 
     client = call->client;
     r = call->request;
+    c = NULL;
 
     ngx_log_error(NGX_LOG_ERR, ev->log, 0,
                   "mobispot: redis %V did not answer within %M ms",
                   &client->conf->address, client->conf->timeout);
 
-    call->status = NGX_HTTP_MOBISPOT_REDIS_TIMEOUT;
-    ngx_http_mobispot_redis_call_detach(call);
+    if (r != NULL) {
+        call->status = NGX_HTTP_MOBISPOT_REDIS_TIMEOUT;
+        ngx_http_mobispot_redis_call_detach(call);
 
-    c = r->connection;
-    call->on_done(r, call->data, NGX_HTTP_MOBISPOT_REDIS_TIMEOUT);
+        c = r->connection;
+        call->on_done(r, call->data, NGX_HTTP_MOBISPOT_REDIS_TIMEOUT);
+    }
 
     /*
      * Redis answers in order: whatever was sent after the late command is
      * stuck behind it.  The connection is dropped (its other calls end at
      * once as lost) and made anew; the call itself is freed by its last
-     * NULL callback.
+     * NULL callback.  This happens for a call whose request went away too:
+     * otherwise a stuck connection whose clients all gave up early would
+     * never be noticed.
      */
 
     ngx_http_mobispot_redis_drop(client);
 
-    ngx_http_run_posted_requests(c);
+    if (c != NULL) {
+        ngx_http_run_posted_requests(c);
+    }
 }
 
 
@@ -363,18 +405,20 @@ ngx_http_mobispot_redis_call_cleanup(void *data)
 }
 
 
+/*
+ * The call no longer belongs to a request; its timer keeps running, now
+ * logging to the worker's log, as the request's log goes with it.
+ */
+
 static void
 ngx_http_mobispot_redis_call_detach(ngx_http_mobispot_redis_call_t *call)
 {
     call->request = NULL;
+    call->timer.log = call->client->log;
 
     if (call->cleanup != NULL) {
         call->cleanup->handler = NULL;
         call->cleanup = NULL;
-    }
-
-    if (call->timer.timer_set) {
-        ngx_del_timer(&call->timer);
     }
 }
 
@@ -406,22 +450,23 @@ ngx_http_mobispot_redis_connect(ngx_http_mobispot_redis_client_t *client)
     if (ac == NULL) {
         ngx_log_error(NGX_LOG_ERR, client->log, 0,
                       "mobispot: redis %V: out of memory", &conf->address);
-        ngx_http_mobispot_redis_schedule(client);
+        ngx_http_mobispot_redis_failed(client);
         return;
     }
 
     if (ac->err) {
-        ngx_log_error(NGX_LOG_ERR, client->log, 0,
+        ngx_log_error(ngx_http_mobispot_redis_fail_level(client),
+                      client->log, 0,
                       "mobispot: cannot connect to redis %V: %s",
                       &conf->address, ac->errstr);
         redisAsyncFree(ac);
-        ngx_http_mobispot_redis_schedule(client);
+        ngx_http_mobispot_redis_failed(client);
         return;
     }
 
     if (ngx_http_mobispot_redis_attach(ac, client->log) != NGX_OK) {
         redisAsyncFree(ac);
-        ngx_http_mobispot_redis_schedule(client);
+        ngx_http_mobispot_redis_failed(client);
         return;
     }
 
@@ -434,41 +479,11 @@ ngx_http_mobispot_redis_connect(ngx_http_mobispot_redis_client_t *client)
                                         ngx_http_mobispot_redis_on_disconnect);
     (void) redisAsyncSetConnectCallback(ac, ngx_http_mobispot_redis_on_connect);
 
-    ngx_add_timer(&client->connect_timer, conf->connect_timeout);
-}
+    /*
+     * AUTH and SELECT go first into hiredis's output buffer, so that they
+     * precede every call taken while the connection is being made.
+     */
 
-
-static void
-ngx_http_mobispot_redis_on_connect(const redisAsyncContext *cac, int status)
-{
-    ngx_http_mobispot_redis_client_t *client = cac->data;
-
-    redisAsyncContext                *ac;
-    ngx_http_mobispot_redis_conf_t   *conf;
-
-    conf = client->conf;
-
-    if (status != REDIS_OK) {
-        ngx_log_error(NGX_LOG_ERR, client->log, 0,
-                      "mobispot: cannot connect to redis %V: %s",
-                      &conf->address, cac->errstr);
-
-        /* hiredis frees the context when this returns */
-        if (client->ac == cac) {
-            client->ac = NULL;
-            client->state = NGX_HTTP_MOBISPOT_REDIS_DISCONNECTED;
-
-            if (client->connect_timer.timer_set) {
-                ngx_del_timer(&client->connect_timer);
-            }
-        }
-
-        ngx_http_mobispot_redis_schedule(client);
-        return;
-    }
-
-    ac = client->ac;
-    client->state = NGX_HTTP_MOBISPOT_REDIS_HANDSHAKE;
     client->handshake = 0;
 
     if (conf->password.len) {
@@ -490,9 +505,49 @@ ngx_http_mobispot_redis_on_connect(const redisAsyncContext *cac, int status)
         }
     }
 
+    ngx_add_timer(&client->connect_timer, conf->connect_timeout);
+}
+
+
+static void
+ngx_http_mobispot_redis_on_connect(const redisAsyncContext *cac, int status)
+{
+    ngx_http_mobispot_redis_client_t *client = cac->data;
+
+    ngx_http_mobispot_redis_conf_t   *conf;
+
+    conf = client->conf;
+
+    if (status != REDIS_OK) {
+        ngx_log_error(ngx_http_mobispot_redis_fail_level(client),
+                      client->log, 0,
+                      "mobispot: cannot connect to redis %V: %s",
+                      &conf->address, cac->errstr);
+
+        /*
+         * hiredis frees the context when this returns, calling back the
+         * commands it holds with NULL
+         */
+
+        if (client->ac == cac) {
+            client->ac = NULL;
+            client->state = NGX_HTTP_MOBISPOT_REDIS_DISCONNECTED;
+
+            if (client->connect_timer.timer_set) {
+                ngx_del_timer(&client->connect_timer);
+            }
+        }
+
+        ngx_http_mobispot_redis_failed(client);
+        return;
+    }
+
     if (client->handshake == 0) {
         ngx_http_mobispot_redis_set_ready(client);
+        return;
     }
+
+    client->state = NGX_HTTP_MOBISPOT_REDIS_HANDSHAKE;
 }
 
 
@@ -516,9 +571,12 @@ ngx_http_mobispot_redis_on_handshake(redisAsyncContext *ac, void *reply,
                       "mobispot: redis %V refused AUTH or SELECT (%s reply %s)",
                       &client->conf->address,
                       mobispot_reply_type_name(rep->type), word);
+        client->failures++;
         ngx_http_mobispot_redis_drop(client);
         return;
     }
+
+    /* the connect callback has run: replies come after the connection */
 
     if (--client->handshake == 0) {
         ngx_http_mobispot_redis_set_ready(client);
@@ -535,6 +593,7 @@ ngx_http_mobispot_redis_set_ready(ngx_http_mobispot_redis_client_t *client)
 
     client->state = NGX_HTTP_MOBISPOT_REDIS_READY;
     client->backoff = client->conf->backoff_min;
+    client->failures = 0;
 
     ngx_log_error(NGX_LOG_INFO, client->log, 0,
                   "mobispot: connected to redis %V", &client->conf->address);
@@ -572,11 +631,35 @@ ngx_http_mobispot_redis_connect_timeout_handler(ngx_event_t *ev)
 {
     ngx_http_mobispot_redis_client_t *client = ev->data;
 
-    ngx_log_error(NGX_LOG_ERR, client->log, 0,
+    ngx_log_error(ngx_http_mobispot_redis_fail_level(client), client->log, 0,
                   "mobispot: connect to redis %V timed out after %M ms",
                   &client->conf->address, client->conf->connect_timeout);
 
+    client->failures++;
     ngx_http_mobispot_redis_drop(client);
+}
+
+
+/*
+ * During an outage a worker tries every 2 s or so: the first failure and
+ * then one in 30 (about one a minute) are errors, the others are logged
+ * at info level, so that an outage does not flood the error log.
+ */
+
+static ngx_uint_t
+ngx_http_mobispot_redis_fail_level(ngx_http_mobispot_redis_client_t *client)
+{
+    return client->failures % 30 == 0 ? NGX_LOG_ERR : NGX_LOG_INFO;
+}
+
+
+/* an attempt to connect failed: calls fail fast until one succeeds */
+
+static void
+ngx_http_mobispot_redis_failed(ngx_http_mobispot_redis_client_t *client)
+{
+    client->failures++;
+    ngx_http_mobispot_redis_schedule(client);
 }
 
 

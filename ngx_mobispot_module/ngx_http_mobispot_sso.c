@@ -52,6 +52,8 @@ static ngx_int_t ngx_http_mobispot_sso_claim_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_mobispot_sso_prefix_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
+static ngx_int_t ngx_http_mobispot_sso_roles_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_mobispot_sso_claim_value(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, const char *name);
 
@@ -296,6 +298,12 @@ ngx_module_t  ngx_http_mobispot_sso_module = {
 };
 
 
+/*
+ * The identity variables are changeable: the configuration may "set" them
+ * (the Spot API's tests stand in for a signed-in caller that way); a
+ * client never can.
+ */
+
 static ngx_http_variable_t  ngx_http_mobispot_sso_vars[] = {
 
     { ngx_string("mobispot_sso_status"), NULL,
@@ -304,15 +312,19 @@ static ngx_http_variable_t  ngx_http_mobispot_sso_vars[] = {
 
     { ngx_string("mobispot_sub"), NULL,
       ngx_http_mobispot_sso_claim_variable, (uintptr_t) "sub",
-      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+      NGX_HTTP_VAR_NOCACHEABLE|NGX_HTTP_VAR_CHANGEABLE, 0 },
 
     { ngx_string("mobispot_sid"), NULL,
       ngx_http_mobispot_sso_claim_variable, (uintptr_t) "sid",
-      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+      NGX_HTTP_VAR_NOCACHEABLE|NGX_HTTP_VAR_CHANGEABLE, 0 },
 
     { ngx_string("mobispot_pass"), NULL,
       ngx_http_mobispot_sso_claim_variable, (uintptr_t) "pass",
-      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+      NGX_HTTP_VAR_NOCACHEABLE|NGX_HTTP_VAR_CHANGEABLE, 0 },
+
+    { ngx_string("mobispot_roles"), NULL,
+      ngx_http_mobispot_sso_roles_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE|NGX_HTTP_VAR_CHANGEABLE, 0 },
 
     { ngx_string("mobispot_claim_"), NULL,
       ngx_http_mobispot_sso_prefix_variable, 0,
@@ -1024,6 +1036,83 @@ ngx_http_mobispot_sso_prefix_variable(ngx_http_request_t *r,
     name[len] = '\0';
 
     return ngx_http_mobispot_sso_claim_value(r, v, (const char *) name);
+}
+
+
+/*
+ * $mobispot_roles: the "roles" claim as a list separated by blanks (an
+ * array of strings, or one string); empty when a role is not a string or
+ * holds a blank or a control character.
+ */
+
+static ngx_int_t
+ngx_http_mobispot_sso_roles_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    u_char                       *p, *s;
+    size_t                        len, i;
+    yajl_val                      roles, e;
+    ngx_http_mobispot_sso_ctx_t  *ctx;
+
+    v->not_found = 1;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_mobispot_sso_module);
+
+    if (ctx == NULL || ctx->status != MOBISPOT_SSO_OK) {
+        return NGX_OK;
+    }
+
+    roles = mobispot_json_member(ngx_http_mobispot_sso_payload(r, ctx),
+                                 "roles");
+
+    if (roles == NULL || YAJL_IS_STRING(roles)) {
+        return ngx_http_mobispot_sso_claim_value(r, v, "roles");
+    }
+
+    if (!YAJL_IS_ARRAY(roles)) {
+        return NGX_OK;
+    }
+
+    len = 0;
+
+    for (i = 0; i < roles->u.array.len; i++) {
+        e = roles->u.array.values[i];
+
+        if (!YAJL_IS_STRING(e)) {
+            return NGX_OK;
+        }
+
+        for (s = (u_char *) e->u.string; *s; s++) {
+            if (*s <= 0x20 || *s == 0x7f || *s == ',') {
+                return NGX_OK;
+            }
+        }
+
+        len += (s - (u_char *) e->u.string) + 1;
+    }
+
+    p = ngx_pnalloc(r->pool, len + 1);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    v->data = p;
+
+    for (i = 0; i < roles->u.array.len; i++) {
+        if (i) {
+            *p++ = ' ';
+        }
+
+        p = ngx_cpymem(p, roles->u.array.values[i]->u.string,
+                       ngx_strlen(roles->u.array.values[i]->u.string));
+    }
+
+    v->len = p - v->data;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+
+    return NGX_OK;
 }
 
 

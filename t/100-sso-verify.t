@@ -28,6 +28,9 @@ $T{claims} = tok('hs256.secret', 'HS256', '{"alg":"HS256"}',
 $T{exp_in_leeway} = tok('hs256.secret', 'HS256', '{"alg":"HS256"}', claims(exp => $now - 1800));
 $T{nbf_in_leeway} = tok('hs256.secret', 'HS256', '{"alg":"HS256"}', claims(nbf => $now + 1800));
 $T{aud_array} = tok('hs256.secret', 'HS256', '{"alg":"HS256"}', claims(aud => '["liege","namur"]'));
+$T{roles} = tok('hs256.secret', 'HS256', '{"alg":"HS256"}', claims(roles => '["user","admin"]'));
+$T{role1} = tok('hs256.secret', 'HS256', '{"alg":"HS256"}', claims(roles => 'admin'));
+$T{badroles} = tok('hs256.secret', 'HS256', '{"alg":"HS256"}', claims(roles => '["a b","c"]'));
 $T{expired} = tok('hs256.secret', 'HS256', '{"alg":"HS256"}', claims(exp => $now - 100));
 
 our $HTTP = <<'_EOC_';
@@ -423,3 +426,21 @@ mobispot: sso token cached
 [204, 401, 204]
 --- no_error_log
 [error]
+
+
+
+=== TEST 15: $mobispot_roles: the roles claim as a blank-separated list (for mobispot_admin_role)
+--- http_config eval: $::HTTP
+--- config
+    location /echo { return 200 "roles=[$http_x_roles]\n"; }
+    location /p {
+        mobispot_sso on;
+        proxy_set_header X-Roles $mobispot_roles;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/echo;
+    }
+--- request eval
+["GET /p", "GET /p", "GET /p", "GET /p"]
+--- more_headers eval
+["Authorization: Bearer $::T{roles}", "Authorization: Bearer $::T{role1}", "Authorization: Bearer $::T{badroles}", "Authorization: Bearer $::T{hs256}"]
+--- response_body eval
+["roles=[user admin]\n", "roles=[admin]\n", "roles=[]\n", "roles=[]\n"]

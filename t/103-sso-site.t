@@ -160,7 +160,7 @@ HSET ms:{networks}:passport cowallonia cowallonia-pass
 
 === TEST 6: a change of the site's networks is picked up after the TTL
 --- http_config eval
-$::HTTP . "    mobispot_site_cache_ttl 1s;\n"
+$::HTTP . "    mobispot_site_cache_ttl 2s;\n"
 --- config eval: $::CONFIG
 --- redis
 HSET ms:{site:namur}:info networks cowallonia
@@ -168,7 +168,7 @@ HSET ms:{networks}:passport cowallonia cowallonia-pass swc swc-pass
 --- request eval
 ["GET /p", "GET /p", "GET /p"]
 --- before_request eval
-["", "redis HSET ms:{site:namur}:info networks cowallonia,swc", "sleep 1.2"]
+["", "redis HSET ms:{site:namur}:info networks cowallonia,swc", "sleep 2.2"]
 --- more_headers eval
 ["Authorization: Bearer $::T{swc}", "Authorization: Bearer $::T{swc}", "Authorization: Bearer $::T{swc}"]
 --- error_code eval

@@ -48,5 +48,7 @@ make -C "$tree" -f objs/Makefile modules -j"$(nproc)" > "$out/make.log" 2>&1 || 
     exit 1
 }
 
-cp "$tree/objs/ngx_http_mobispot_module.so" "$out/ngx_http_mobispot_module.so"
+# a new file renamed into place: a running nginx keeps the old one mapped
+cp "$tree/objs/ngx_http_mobispot_module.so" "$out/.ngx_http_mobispot_module.so.new"
+mv -f "$out/.ngx_http_mobispot_module.so.new" "$out/ngx_http_mobispot_module.so"
 echo "built $out/ngx_http_mobispot_module.so"

@@ -55,6 +55,9 @@ for _ in $(seq 50); do
     sleep 0.1
 done
 
+# the demo catalogue: 2 networks, 15 sites, through the admin API
+bash "$root/tools/seed/load.sh" "http://127.0.0.1:$port/api/v1/"
+
 cat <<TXT
 
 Mobispot demo is running (logs in $dir/logs):
@@ -64,6 +67,10 @@ Mobispot demo is running (logs in $dir/logs):
 
 Try:
   curl -s http://127.0.0.1:$port/api/v1/health
+  curl -s http://127.0.0.1:$port/api/v1/networks
+  curl -s 'http://127.0.0.1:$port/api/v1/spots/nearby?lat=50.4674&lon=4.8720&radius_km=40'
+  curl -s http://127.0.0.1:$port/api/v1/spots/cw-namur
+  curl -s 'http://127.0.0.1:$port/api/v1/spots/cw-namur/availability?kind=meeting_room'
 
 Stop it with: bash tools/demo.sh stop
 TXT

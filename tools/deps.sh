@@ -13,6 +13,7 @@ run_pkgs=(
     libhiredis-dev libyajl-dev libjwt-dev
     redis-server redis-tools
     curl ca-certificates openssl
+    jq                            # tools/seed/load.sh
 )
 test_pkgs=(
     libtest-base-perl             # the harness in t/ reads Test::Base blocks

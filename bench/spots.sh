@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The Spot API's read paths against `return 200`, on the same nginx, in one
+# run, with wrk on loopback:
+#
+#   GET spots/{id}/availability?date=...   one Redis round trip
+#   GET spots/nearby (20 results)          two round trips, 20 candidates
+#
+# The catalogue is the demo's 15 sites (tools/seed/sites.json) plus 30
+# bench-only sites around Namur, so that a nearby search finds 20 sites;
+# some slots are booked so that the free counts are computed, not trivial.
+#
+#   bash bench/spots.sh
+#   BENCH_DURATION=10s BENCH_CONNECTIONS=50 BENCH_THREADS=1 BENCH_WORKERS=1
+#
+# Targets: availability >= 0.60 x, nearby >= 0.35 x return 200.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+[ -f "$bench_root/build/ngx_http_mobispot_module.so" ] || bash "$bench_root/tools/build.sh"
+
+bench_start_redis
+bench_start_nginx "" "location /api/v1/ { mobispot_api; }"
+
+api="http://127.0.0.1:$bench_port/api/v1/"
+bash "$bench_root/tools/seed/load.sh" "$api" > /dev/null
+
+# 30 more sites within 15 km of Namur, copies of cw-namur
+base=$(jq -c '.sites[] | select(.id == "cw-namur") | del(.id)' \
+       "$bench_root/tools/seed/sites.json")
+for i in $(seq 1 30); do
+    lat=$(awk -v i="$i" 'BEGIN { printf "%.4f", 50.4641 + (i % 6 - 3) * 0.02 }')
+    lon=$(awk -v i="$i" 'BEGIN { printf "%.4f", 4.8661 + (int(i / 6) - 2) * 0.03 }')
+    body=$(jq -c --argjson lat "$lat" --argjson lon "$lon" --arg n "Bench $i" \
+           '.latitude = $lat | .longitude = $lon | .name = $n' <<< "$base")
+    curl -fs -o /dev/null -X PUT --data-binary "$body" "${api}admin/sites/bench-$i"
+done
+
+# a Tuesday, within opening hours; a few bookings on it
+day=2026-12-01
+for s in cw-namur bench-1 bench-2 bench-3; do
+    redis-cli -p "$bench_redis_port" hset "ms:{site:$s}:booked:desk:$day" \
+        480 5 510 24 540 3 > /dev/null
+done
+
+avail="/api/v1/spots/cw-namur/availability?date=$day&kind=desk"
+nearby="/api/v1/spots/nearby?lat=50.4674&lon=4.8720&radius_km=20&from=${day}T09:00:00Z&to=${day}T10:00:00Z&limit=20&all=true"
+
+n=$(curl -fs "http://127.0.0.1:$bench_port$nearby" | jq '.sites | length')
+[ "$n" = 20 ] || { echo "bench: nearby returned $n sites, not 20" >&2; exit 1; }
+
+echo "wrk -t$BENCH_THREADS -c$BENCH_CONNECTIONS -d$BENCH_DURATION, nginx workers: $BENCH_WORKERS"
+bench_wrk "warm-up" "$nearby" -d2s > /dev/null
+bench_wrk "return 200" /ok
+base_rate=$bench_rate
+bench_wrk "GET availability" "$avail"
+avail_rate=$bench_rate
+bench_wrk "GET nearby (20 sites)" "$nearby"
+nearby_rate=$bench_rate
+echo "ratio availability / return 200: $(bench_ratio "$avail_rate" "$base_rate") (target >= 0.60)"
+echo "ratio nearby / return 200:       $(bench_ratio "$nearby_rate" "$base_rate") (target >= 0.35)"

@@ -1,0 +1,1894 @@
+
+/*
+ * Copyright (C) Mobispot
+ *
+ * The admin API of the catalogue:
+ *
+ *     PUT    {prefix}admin/networks/{id}
+ *     PUT    {prefix}admin/sites/{id}
+ *     DELETE {prefix}admin/sites/{id}
+ *
+ * Bodies are parsed with yajl and checked field by field before anything
+ * is written: a wrong type is a 400, a value out of range or unknown
+ * (time zone, network) a 422, each naming the field.  A site is written
+ * in one MULTI/EXEC with the hash tag of the site (docs/data-model.md).
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_mobispot_spots.h"
+
+
+#define NGX_HTTP_MOBISPOT_NETWORKS_MAX   16
+#define NGX_HTTP_MOBISPOT_RESOURCES_MAX  64
+#define NGX_HTTP_MOBISPOT_AMENITIES_MAX  32
+#define NGX_HTTP_MOBISPOT_CLOSED_MAX     366
+
+/* the commands of a site write: see ngx_http_mobispot_admin_site_write() */
+#define NGX_HTTP_MOBISPOT_SITE_CMDS      7
+
+
+/* the outcome of a check: the first error found */
+typedef struct {
+    ngx_http_request_t         *request;
+    ngx_uint_t                  status;
+    const char                 *code;
+    const char                 *message;
+    u_char                     *field;
+} ngx_http_mobispot_check_t;
+
+
+typedef struct {
+    ngx_str_t                   id;
+    ngx_str_t                   doc;          /* the site as stored */
+    ngx_str_t                   summary;      /* for ms:sites */
+    ngx_str_t                   lon;
+    ngx_str_t                   lat;
+    ngx_str_t                   hours;        /* encoded */
+    ngx_str_t                   closed;
+    ngx_str_t                   networks;     /* comma-separated */
+    ngx_str_t                   slot;
+    ngx_str_t                   name;
+    ngx_str_t                   town;
+    ngx_str_t                   tz;
+    int64_t                     cap[MOBISPOT_KINDS];
+
+    yajl_val                    nets;         /* the array of the body */
+    ngx_uint_t                  missing;      /* index + 1 of an unknown net */
+    ngx_uint_t                  created;
+    ngx_uint_t                  deleted;
+    ngx_uint_t                  bad;
+} ngx_http_mobispot_admin_t;
+
+
+static ngx_int_t ngx_http_mobispot_admin_allowed(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx);
+static yajl_val ngx_http_mobispot_admin_body(ngx_http_request_t *r,
+    ngx_http_mobispot_check_t *ck);
+static void ngx_http_mobispot_admin_tree_cleanup(void *data);
+static ngx_int_t ngx_http_mobispot_check_fail(ngx_http_mobispot_check_t *ck,
+    ngx_uint_t status, const char *message, const char *fmt, ...);
+static ngx_int_t ngx_http_mobispot_check_send(ngx_http_mobispot_check_t *ck);
+static ngx_int_t ngx_http_mobispot_check_keys(ngx_http_mobispot_check_t *ck,
+    yajl_val obj, const char *prefix, const char **known);
+static yajl_val ngx_http_mobispot_member(yajl_val obj, const char *key);
+static ngx_int_t ngx_http_mobispot_check_string(ngx_http_mobispot_check_t *ck,
+    yajl_val v, const char *field, size_t max, ngx_str_t *out);
+static ngx_int_t ngx_http_mobispot_check_int(ngx_http_mobispot_check_t *ck,
+    yajl_val v, const char *field, int64_t min, int64_t max, int64_t *out);
+static ngx_int_t ngx_http_mobispot_check_site(ngx_http_mobispot_check_t *ck,
+    yajl_val body, ngx_http_mobispot_admin_t *ad, yajl_gen doc);
+static ngx_int_t ngx_http_mobispot_check_hours(ngx_http_mobispot_check_t *ck,
+    yajl_val v, ngx_http_mobispot_admin_t *ad, yajl_gen doc);
+static ngx_int_t ngx_http_mobispot_check_resources(
+    ngx_http_mobispot_check_t *ck, yajl_val v, ngx_http_mobispot_admin_t *ad,
+    yajl_gen doc);
+static ngx_int_t ngx_http_mobispot_gen_str(yajl_gen g, const char *key,
+    ngx_str_t *value);
+static ngx_int_t ngx_http_mobispot_gen_copy(ngx_http_request_t *r,
+    yajl_gen g, ngx_str_t *out);
+
+static void ngx_http_mobispot_admin_nets_reply(ngx_http_request_t *r,
+    void *data, ngx_uint_t index, redisReply *reply);
+static void ngx_http_mobispot_admin_nets_done(ngx_http_request_t *r,
+    void *data, ngx_int_t status);
+static ngx_int_t ngx_http_mobispot_admin_site_write(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx);
+static void ngx_http_mobispot_admin_exec_reply(ngx_http_request_t *r,
+    void *data, ngx_uint_t index, redisReply *reply);
+static void ngx_http_mobispot_admin_write_done(ngx_http_request_t *r,
+    void *data, ngx_int_t status);
+static void ngx_http_mobispot_admin_network_reply(ngx_http_request_t *r,
+    void *data, ngx_uint_t index, redisReply *reply);
+static void ngx_http_mobispot_admin_delete_done(ngx_http_request_t *r,
+    void *data, ngx_int_t status);
+static ngx_int_t ngx_http_mobispot_admin_cmd(ngx_http_request_t *r,
+    ngx_http_mobispot_redis_cmd_t *cmd, ngx_uint_t argc, ...);
+
+
+static const char  *ngx_http_mobispot_days[7] = {
+    "mon", "tue", "wed", "thu", "fri", "sat", "sun"
+};
+
+
+/*
+ * With mobispot_admin_role set, the caller must be signed in (SSO) and
+ * hold the role in the "roles" claim, as $mobispot_roles gives it
+ * (roles separated by blanks or commas).  Without it, the admin routes
+ * are protected by the location's own access rules (allow/deny).
+ */
+
+static ngx_int_t
+ngx_http_mobispot_admin_allowed(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx)
+{
+    u_char                     *p, *end, *start;
+    ngx_str_t                   name, *role;
+    ngx_uint_t                  key;
+    ngx_http_variable_value_t  *vv;
+
+    role = &ctx->lcf->admin_role;
+
+    if (role->len == 0) {
+        return NGX_OK;
+    }
+
+    ngx_str_set(&name, "mobispot_roles");
+    key = ngx_hash_key(name.data, name.len);
+
+    vv = ngx_http_get_variable(r, &name, key);
+
+    if (vv == NULL || vv->not_found || vv->len == 0) {
+        return ngx_http_mobispot_spots_error(r, NGX_HTTP_UNAUTHORIZED,
+                                             "unauthenticated",
+                                             "the admin API needs a signed-in "
+                                             "caller", NULL, NULL);
+    }
+
+    p = vv->data;
+    end = p + vv->len;
+
+    while (p < end) {
+        while (p < end && (*p == ' ' || *p == ',')) {
+            p++;
+        }
+
+        start = p;
+
+        while (p < end && *p != ' ' && *p != ',') {
+            p++;
+        }
+
+        if ((size_t) (p - start) == role->len
+            && ngx_strncmp(start, role->data, role->len) == 0)
+        {
+            return NGX_OK;
+        }
+    }
+
+    return ngx_http_mobispot_spots_error(r, NGX_HTTP_FORBIDDEN, "forbidden",
+                                         "the admin API needs the admin "
+                                         "role", NULL, NULL);
+}
+
+
+static void
+ngx_http_mobispot_admin_tree_cleanup(void *data)
+{
+    yajl_tree_free(data);
+}
+
+
+/* the body as a JSON object, or NULL with ck filled in */
+
+static yajl_val
+ngx_http_mobispot_admin_body(ngx_http_request_t *r,
+    ngx_http_mobispot_check_t *ck)
+{
+    u_char              *p;
+    size_t               len;
+    yajl_val             v;
+    ngx_buf_t           *b;
+    ngx_pool_cleanup_t  *cln;
+
+    len = 0;
+    b = NULL;
+
+    if (r->request_body && r->request_body->bufs) {
+        b = r->request_body->bufs->buf;
+        len = b->last - b->pos;
+    }
+
+    if (len == 0) {
+        (void) ngx_http_mobispot_check_fail(ck, NGX_HTTP_BAD_REQUEST,
+                                            "the request needs a JSON body",
+                                            NULL);
+        ck->code = "malformed_json";
+        return NULL;
+    }
+
+    p = ngx_pnalloc(r->pool, len + 1);
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+
+    if (p == NULL || cln == NULL) {
+        return NULL;
+    }
+
+    ngx_memcpy(p, b->pos, len);
+    p[len] = '\0';
+
+    /* a NUL inside the body would cut the document short: refuse it */
+
+    if (ngx_strlen(p) != len) {
+        (void) ngx_http_mobispot_check_fail(ck, NGX_HTTP_BAD_REQUEST,
+                                            "the body is not valid JSON",
+                                            NULL);
+        ck->code = "malformed_json";
+        return NULL;
+    }
+
+    v = yajl_tree_parse((char *) p, NULL, 0);
+
+    if (v == NULL) {
+        (void) ngx_http_mobispot_check_fail(ck, NGX_HTTP_BAD_REQUEST,
+                                            "the body is not valid JSON",
+                                            NULL);
+        ck->code = "malformed_json";
+        return NULL;
+    }
+
+    cln->handler = ngx_http_mobispot_admin_tree_cleanup;
+    cln->data = v;
+
+    if (!YAJL_IS_OBJECT(v)) {
+        (void) ngx_http_mobispot_check_fail(ck, NGX_HTTP_BAD_REQUEST,
+                                            "the body must be a JSON object",
+                                            NULL);
+        return NULL;
+    }
+
+    return v;
+}
+
+
+/* records the first error; 400 invalid_field or 422 invalid_value */
+
+static ngx_int_t
+ngx_http_mobispot_check_fail(ngx_http_mobispot_check_t *ck, ngx_uint_t status,
+    const char *message, const char *fmt, ...)
+{
+    u_char   *p;
+    va_list   args;
+
+    ck->status = status;
+    ck->code = (status == NGX_HTTP_BAD_REQUEST) ? "invalid_field"
+                                                : "invalid_value";
+    ck->message = message;
+    ck->field = NULL;
+
+    if (fmt == NULL) {
+        return NGX_DECLINED;
+    }
+
+    ck->field = ngx_pnalloc(ck->request->pool, 128);
+    if (ck->field == NULL) {
+        return NGX_DECLINED;
+    }
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(ck->field, ck->field + 127, fmt, args);
+    va_end(args);
+
+    *p = '\0';
+
+    return NGX_DECLINED;
+}
+
+
+static ngx_int_t
+ngx_http_mobispot_check_send(ngx_http_mobispot_check_t *ck)
+{
+    if (ck->message == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_mobispot_spots_error(ck->request, ck->status, ck->code,
+                                         ck->message,
+                                         ck->field ? "field" : NULL,
+                                         (char *) ck->field);
+}
+
+
+static yajl_val
+ngx_http_mobispot_member(yajl_val obj, const char *key)
+{
+    size_t  i;
+
+    for (i = 0; i < obj->u.object.len; i++) {
+        if (ngx_strcmp(obj->u.object.keys[i], key) == 0) {
+            return obj->u.object.values[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+/* unknown or repeated members are refused: they are typos */
+
+static ngx_int_t
+ngx_http_mobispot_check_keys(ngx_http_mobispot_check_t *ck, yajl_val obj,
+    const char *prefix, const char **known)
+{
+    size_t       i, j;
+    const char **k;
+
+    for (i = 0; i < obj->u.object.len; i++) {
+        for (k = known; *k; k++) {
+            if (ngx_strcmp(obj->u.object.keys[i], *k) == 0) {
+                break;
+            }
+        }
+
+        if (*k == NULL) {
+            return ngx_http_mobispot_check_fail(ck, NGX_HTTP_BAD_REQUEST,
+                                                "unknown field", "%s%s%Z",
+                                                prefix,
+                                                obj->u.object.keys[i]);
+        }
+
+        for (j = 0; j < i; j++) {
+            if (ngx_strcmp(obj->u.object.keys[i], obj->u.object.keys[j])
+                == 0)
+            {
+                return ngx_http_mobispot_check_fail(ck, NGX_HTTP_BAD_REQUEST,
+                                                    "field given twice",
+                                                    "%s%s%Z", prefix,
+                                                    obj->u.object.keys[i]);
+            }
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* a string of 1..max bytes (valid UTF-8: yajl checked it) */
+
+static ngx_int_t
+ngx_http_mobispot_check_string(ngx_http_mobispot_check_t *ck, yajl_val v,
+    const char *field, size_t max, ngx_str_t *out)
+{
+    if (v == NULL) {
+        return ngx_http_mobispot_check_fail(ck, NGX_HTTP_BAD_REQUEST,
+                                            "missing field", "%s", field);
+    }
+
+    if (!YAJL_IS_STRING(v)) {
+        return ngx_http_mobispot_check_fail(ck, NGX_HTTP_BAD_REQUEST,
+                                            "must be a string", "%s", field);
+    }
+
+    out->data = (u_char *) v->u.string;
+    out->len = ngx_strlen(v->u.string);
+
+    if (out->len == 0 || out->len > max) {
+        return ngx_http_mobispot_check_fail(ck,
+                                            NGX_HTTP_UNPROCESSABLE_ENTITY,
+                                            "empty or too long", "%s", field);
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mobispot_check_int(ngx_http_mobispot_check_t *ck, yajl_val v,
+    const char *field, int64_t min, int64_t max, int64_t *out)
+{
+    if (v == NULL) {
+        return ngx_http_mobispot_check_fail(ck, NGX_HTTP_BAD_REQUEST,
+                                            "missing field", "%s", field);
+    }
+
+    if (!YAJL_IS_INTEGER(v) || ngx_strchr(v->u.number.r, '.')
+        || ngx_strchr(v->u.number.r, 'e') || ngx_strchr(v->u.number.r, 'E'))
+    {
+        return ngx_http_mobispot_check_fail(ck, NGX_HTTP_BAD_REQUEST,
+                                            "must be an integer", "%s",
+                                            field);
+    }
+
+    if (YAJL_GET_INTEGER(v) < min || YAJL_GET_INTEGER(v) > max) {
+        return ngx_http_mobispot_check_fail(ck,
+                                            NGX_HTTP_UNPROCESSABLE_ENTITY,
+                                            "out of range", "%s", field);
+    }
+
+    *out = YAJL_GET_INTEGER(v);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mobispot_gen_str(yajl_gen g, const char *key, ngx_str_t *value)
+{
+    if (mobispot_json_string(g, key) != MOBISPOT_OK
+        || yajl_gen_string(g, value->data, value->len) != yajl_gen_status_ok)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mobispot_gen_copy(ngx_http_request_t *r, yajl_gen g, ngx_str_t *out)
+{
+    size_t                len;
+    const unsigned char  *buf;
+
+    if (yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok) {
+        return NGX_ERROR;
+    }
+
+    out->data = ngx_pnalloc(r->pool, len);
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(out->data, buf, len);
+    out->len = len;
+
+    return NGX_OK;
+}
+
+
+/*
+ * Checks a site body and generates, as it goes, the site document as
+ * stored (doc) and the fields of the info hash (ad).  NGX_DECLINED: ck
+ * holds the error; NGX_ERROR: out of memory.
+ */
+
+static ngx_int_t
+ngx_http_mobispot_check_site(ngx_http_mobispot_check_t *ck, yajl_val body,
+    ngx_http_mobispot_admin_t *ad, yajl_gen doc)
+{
+    u_char             *p;
+    size_t              i, j, len;
+    double              lat, lon;
+    int64_t             slot, days[NGX_HTTP_MOBISPOT_CLOSED_MAX];
+    yajl_val            v, e;
+    ngx_str_t           s;
+    ngx_int_t           rc;
+    ngx_http_request_t *r;
+
+    static const char  *known[] = {
+        "name", "town", "address", "latitude", "longitude", "time_zone",
+        "networks", "amenities", "slot_minutes", "opening_hours",
+        "closed_dates", "resources", NULL
+    };
+
+    r = ck->request;
+
+    rc = ngx_http_mobispot_check_keys(ck, body, "", known);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (yajl_gen_map_open(doc) != yajl_gen_status_ok
+        || ngx_http_mobispot_gen_str(doc, "id", &ad->id) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_mobispot_check_string(ck, ngx_http_mobispot_member(body,
+                                                                    "name"),
+                                       "name", 200, &ad->name) != NGX_OK
+        || ngx_http_mobispot_check_string(ck,
+                                          ngx_http_mobispot_member(body,
+                                                                   "town"),
+                                          "town", 100, &ad->town) != NGX_OK
+        || ngx_http_mobispot_check_string(ck,
+                                          ngx_http_mobispot_member(body,
+                                                                   "address"),
+                                          "address", 300, &s) != NGX_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_mobispot_gen_str(doc, "name", &ad->name) != NGX_OK
+        || ngx_http_mobispot_gen_str(doc, "town", &ad->town) != NGX_OK
+        || ngx_http_mobispot_gen_str(doc, "address", &s) != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    /* coordinates */
+
+    v = ngx_http_mobispot_member(body, "latitude");
+
+    if (v == NULL || !YAJL_IS_NUMBER(v) || !YAJL_IS_DOUBLE(v)) {
+        return ngx_http_mobispot_check_fail(ck, NGX_HTTP_BAD_REQUEST,
+                                            v ? "must be a number"
+                                              : "missing field",
+                                            "latitude");
+    }
+
+    lat = YAJL_GET_DOUBLE(v);
+
+    if (!mobispot_valid_lat(lat)) {
+        return ngx_http_mobispot_check_fail(ck, NGX_HTTP_UNPROCESSABLE_ENTITY,
+                                            "latitude must be within "
+                                            "-85.05112878..85.05112878",
+                                            "latitude");
+    }
+
+    v = ngx_http_mobispot_member(body, "longitude");
+
+    if (v == NULL || !YAJL_IS_NUMBER(v) || !YAJL_IS_DOUBLE(v)) {
+        return ngx_http_mobispot_check_fail(ck, NGX_HTTP_BAD_REQUEST,
+                                            v ? "must be a number"
+                                              : "missing field",
+                                            "longitude");
+    }
+
+    lon = YAJL_GET_DOUBLE(v);
+
+    if (!mobispot_valid_lon(lon)) {
+        return ngx_http_mobispot_check_fail(ck, NGX_HTTP_UNPROCESSABLE_ENTITY,
+                                            "longitude must be within "
+                                            "-180..180", "longitude");
+    }
+
+    p = ngx_pnalloc(r->pool, 64);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ad->lat.data = p;
+    ad->lat.len = ngx_sprintf(p, "%.7f", lat) - p;
+    ad->lon.data = p + 32;
+    ad->lon.len = ngx_sprintf(p + 32, "%.7f", lon) - (p + 32);
+
+    if (mobispot_json_string(doc, "latitude") != MOBISPOT_OK
+        || yajl_gen_number(doc, (char *) ad->lat.data, ad->lat.len)
+           != yajl_gen_status_ok
+        || mobispot_json_string(doc, "longitude") != MOBISPOT_OK
+        || yajl_gen_number(doc, (char *) ad->lon.data, ad->lon.len)
+           != yajl_gen_status_ok)
+    {
+        return NGX_ERROR;
+    }
+
+    /* time zone: one of mobispot_time_zones */
+
+    if (ngx_http_mobispot_check_string(ck,
+                                       ngx_http_mobispot_member(body,
+                                                                "time_zone"),
+                                       "time_zone", MOBISPOT_TZ_NAME_MAX,
+                                       &ad->tz)
+        != NGX_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_mobispot_tz_find(
+            ngx_http_get_module_main_conf(r, ngx_http_mobispot_module),
+            ad->tz.data, ad->tz.len) == NULL)
+    {
+        return ngx_http_mobispot_check_fail(ck, NGX_HTTP_UNPROCESSABLE_ENTITY,
+                                            "unknown time zone (see "
+                                            "mobispot_time_zones)",
+                                            "time_zone");
+    }
+
+    if (ngx_http_mobispot_gen_str(doc, "time_zone", &ad->tz) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* networks: ids, checked against Redis before the write */
+
+    v = ngx_http_mobispot_member(body, "networks");
+
+    if (v == NULL || !YAJL_IS_ARRAY(v)) {
+        return ngx_http_mobispot_check_fail(ck, NGX_HTTP_BAD_REQUEST,
+                                            v ? "must be an array of "
+                                                "network ids"
+                                              : "missing field",
+                                            "networks");
+    }
+
+    if (v->u.array.len > NGX_HTTP_MOBISPOT_NETWORKS_MAX) {
+        return ngx_http_mobispot_check_fail(ck, NGX_HTTP_UNPROCESSABLE_ENTITY,
+                                            "more than 16 networks",
+                                            "networks");
+    }
+
+    ad->nets = v;
+    len = 0;
+
+    if (mobispot_json_string(doc, "networks") != MOBISPOT_OK
+        || yajl_gen_array_open(doc) != yajl_gen_status_ok)
+    {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < v->u.array.len; i++) {
+        e = v->u.array.values[i];
+
+        if (!YAJL_IS_STRING(e)) {
+            return ngx_http_mobispot_check_fail(ck, NGX_HTTP_BAD_REQUEST,
+                                                "must be a string",
+                                                "networks[%uz]%Z", i);
+        }
+
+        if (!mobispot_id_valid(e->u.string, ngx_strlen(e->u.string))) {
+            return ngx_http_mobispot_check_fail(ck,
+                                                NGX_HTTP_UNPROCESSABLE_ENTITY,
+                                                "not a valid network id",
+                                                "networks[%uz]%Z", i);
+        }
+
+        for (j = 0; j < i; j++) {
+            if (ngx_strcmp(e->u.string, v->u.array.values[j]->u.string) == 0)
+            {
+                return ngx_http_mobispot_check_fail(ck,
+                                                NGX_HTTP_UNPROCESSABLE_ENTITY,
+                                                "network given twice",
+                                                "networks[%uz]%Z", i);
+            }
+        }
+
+        if (mobispot_json_string(doc, e->u.string) != MOBISPOT_OK) {
+            return NGX_ERROR;
+        }
+
+        len += ngx_strlen(e->u.string) + 1;
+    }
+
+    if (yajl_gen_array_close(doc) != yajl_gen_status_ok) {
+        return NGX_ERROR;
+    }
+
+    ad->networks.data = ngx_pnalloc(r->pool, len + 1);
+    if (ad->networks.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ad->networks.data;
+
+    for (i = 0; i < v->u.array.len; i++) {
+        if (i) {
+            *p++ = ',';
+        }
+
+        p = ngx_cpymem(p, v->u.array.values[i]->u.string,
+                       ngx_strlen(v->u.array.values[i]->u.string));
+    }
+
+    ad->networks.len = p - ad->networks.data;
+
+    /* amenities: optional short strings */
+
+    v = ngx_http_mobispot_member(body, "amenities");
+
+    if (mobispot_json_string(doc, "amenities") != MOBISPOT_OK
+        || yajl_gen_array_open(doc) != yajl_gen_status_ok)
+    {
+        return NGX_ERROR;
+    }
+
+    if (v != NULL) {
+        if (!YAJL_IS_ARRAY(v)) {
+            return ngx_http_mobispot_check_fail(ck, NGX_HTTP_BAD_REQUEST,
+                                                "must be an array of strings",
+                                                "amenities");
+        }
+
+        if (v->u.array.len > NGX_HTTP_MOBISPOT_AMENITIES_MAX) {
+            return ngx_http_mobispot_check_fail(ck,
+                                                NGX_HTTP_UNPROCESSABLE_ENTITY,
+                                                "more than 32 amenities",
+                                                "amenities");
+        }
+
+        for (i = 0; i < v->u.array.len; i++) {
+            p = ngx_pnalloc(r->pool, 32);
+            if (p == NULL) {
+                return NGX_ERROR;
+            }
+
+            ngx_sprintf(p, "amenities[%uz]%Z", i);
+
+            if (ngx_http_mobispot_check_string(ck, v->u.array.values[i],
+                                               (char *) p, 64, &s)
+                != NGX_OK)
+            {
+                return NGX_DECLINED;
+            }
+
+            if (yajl_gen_string(doc, s.data, s.len) != yajl_gen_status_ok) {
+                return NGX_ERROR;
+            }
+        }
+    }
+
+    if (yajl_gen_array_close(doc) != yajl_gen_status_ok) {
+        return NGX_ERROR;
+    }
+
+    /* slot length */
+
+    slot = 30;
+    v = ngx_http_mobispot_member(body, "slot_minutes");
+
+    if (v != NULL) {
+        if (ngx_http_mobispot_check_int(ck, v, "slot_minutes", 1, 1440, &slot)
+            != NGX_OK)
+        {
+            return NGX_DECLINED;
+        }
+
+        if (!mobispot_slot_minutes_valid((long) slot)) {
+            return ngx_http_mobispot_check_fail(ck,
+                                                NGX_HTTP_UNPROCESSABLE_ENTITY,
+                                                "slot_minutes must be 15, 20, "
+                                                "30 or 60", "slot_minutes");
+        }
+    }
+
+    p = ngx_pnalloc(r->pool, 4);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ad->slot.data = p;
+    ad->slot.len = ngx_sprintf(p, "%L", slot) - p;
+
+    if (mobispot_json_string(doc, "slot_minutes") != MOBISPOT_OK
+        || yajl_gen_integer(doc, slot) != yajl_gen_status_ok)
+    {
+        return NGX_ERROR;
+    }
+
+    /* opening hours */
+
+    rc = ngx_http_mobispot_check_hours(ck,
+                                       ngx_http_mobispot_member(body,
+                                                            "opening_hours"),
+                                       ad, doc);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    /* closed dates: optional, sorted and deduplicated in the document */
+
+    v = ngx_http_mobispot_member(body, "closed_dates");
+    len = 0;
+
+    if (v != NULL) {
+        if (!YAJL_IS_ARRAY(v)) {
+            return ngx_http_mobispot_check_fail(ck, NGX_HTTP_BAD_REQUEST,
+                                                "must be an array of dates",
+                                                "closed_dates");
+        }
+
+        if (v->u.array.len > NGX_HTTP_MOBISPOT_CLOSED_MAX) {
+            return ngx_http_mobispot_check_fail(ck,
+                                                NGX_HTTP_UNPROCESSABLE_ENTITY,
+                                                "more than 366 dates",
+                                                "closed_dates");
+        }
+
+        for (i = 0; i < v->u.array.len; i++) {
+            e = v->u.array.values[i];
+
+            if (!YAJL_IS_STRING(e)) {
+                return ngx_http_mobispot_check_fail(ck, NGX_HTTP_BAD_REQUEST,
+                                                    "must be a string",
+                                                    "closed_dates[%uz]%Z", i);
+            }
+
+            if (mobispot_parse_date(e->u.string, ngx_strlen(e->u.string),
+                                    &days[len])
+                != MOBISPOT_OK)
+            {
+                return ngx_http_mobispot_check_fail(ck,
+                                                NGX_HTTP_UNPROCESSABLE_ENTITY,
+                                                "must be a date YYYY-MM-DD",
+                                                "closed_dates[%uz]%Z", i);
+            }
+
+            for (j = 0; j < len && days[j] != days[len]; j++) {
+                /* void */
+            }
+
+            if (j == len) {
+                len++;
+            }
+        }
+    }
+
+    ad->closed.data = ngx_pnalloc(r->pool, len * (MOBISPOT_DATE_LEN + 1) + 1);
+    if (ad->closed.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ad->closed.data;
+
+    if (mobispot_json_string(doc, "closed_dates") != MOBISPOT_OK
+        || yajl_gen_array_open(doc) != yajl_gen_status_ok)
+    {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < len; i++) {
+        if (i) {
+            *p++ = ',';
+        }
+
+        (void) mobispot_format_date(days[i], (char *) p);
+
+        if (yajl_gen_string(doc, p, MOBISPOT_DATE_LEN) != yajl_gen_status_ok)
+        {
+            return NGX_ERROR;
+        }
+
+        p += MOBISPOT_DATE_LEN;
+    }
+
+    ad->closed.len = p - ad->closed.data;
+
+    if (yajl_gen_array_close(doc) != yajl_gen_status_ok) {
+        return NGX_ERROR;
+    }
+
+    /* resources */
+
+    rc = ngx_http_mobispot_check_resources(ck,
+                                           ngx_http_mobispot_member(body,
+                                                                "resources"),
+                                           ad, doc);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (yajl_gen_map_close(doc) != yajl_gen_status_ok) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * "opening_hours": {"mon": ["08:30-12:00", "13:00-18:00"], ...}: local
+ * wall-clock intervals, in order and apart; a missing day is closed
+ */
+
+static ngx_int_t
+ngx_http_mobispot_check_hours(ngx_http_mobispot_check_t *ck, yajl_val v,
+    ngx_http_mobispot_admin_t *ad, yajl_gen doc)
+{
+    size_t               i;
+    u_char              *p;
+    yajl_val             day, e;
+    ngx_int_t            rc;
+    ngx_uint_t           d;
+    mobispot_hours_t     h;
+    mobispot_interval_t  iv;
+
+    if (v == NULL || !YAJL_IS_OBJECT(v)) {
+        return ngx_http_mobispot_check_fail(ck, NGX_HTTP_BAD_REQUEST,
+                                            v ? "must be an object of "
+                                                "weekdays"
+                                              : "missing field",
+                                            "opening_hours");
+    }
+
+    rc = ngx_http_mobispot_check_keys(ck, v, "opening_hours.",
+                                      ngx_http_mobispot_days);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    ngx_memzero(&h, sizeof(mobispot_hours_t));
+
+    if (mobispot_json_string(doc, "opening_hours") != MOBISPOT_OK
+        || yajl_gen_map_open(doc) != yajl_gen_status_ok)
+    {
+        return NGX_ERROR;
+    }
+
+    for (d = 0; d < 7; d++) {
+        day = ngx_http_mobispot_member(v, ngx_http_mobispot_days[d]);
+
+        if (mobispot_json_string(doc, ngx_http_mobispot_days[d])
+            != MOBISPOT_OK
+            || yajl_gen_array_open(doc) != yajl_gen_status_ok)
+        {
+            return NGX_ERROR;
+        }
+
+        if (day != NULL && !YAJL_IS_ARRAY(day)) {
+            return ngx_http_mobispot_check_fail(ck, NGX_HTTP_BAD_REQUEST,
+                                                "must be an array of "
+                                                "\"HH:MM-HH:MM\"",
+                                                "opening_hours.%s%Z",
+                                                ngx_http_mobispot_days[d]);
+        }
+
+        for (i = 0; day && i < day->u.array.len; i++) {
+            e = day->u.array.values[i];
+
+            if (!YAJL_IS_STRING(e)) {
+                return ngx_http_mobispot_check_fail(ck, NGX_HTTP_BAD_REQUEST,
+                                                    "must be a string",
+                                                    "opening_hours.%s[%uz]%Z",
+                                                    ngx_http_mobispot_days[d],
+                                                    i);
+            }
+
+            if (mobispot_hours_parse_interval(e->u.string,
+                                              ngx_strlen(e->u.string), &iv)
+                != MOBISPOT_OK)
+            {
+                return ngx_http_mobispot_check_fail(ck,
+                                                NGX_HTTP_UNPROCESSABLE_ENTITY,
+                                                "must be \"HH:MM-HH:MM\", "
+                                                "start before end",
+                                                "opening_hours.%s[%uz]%Z",
+                                                ngx_http_mobispot_days[d], i);
+            }
+
+            if (h.n[d] == MOBISPOT_HOURS_MAX
+                || (h.n[d] > 0 && h.iv[d][h.n[d] - 1].end >= iv.start))
+            {
+                return ngx_http_mobispot_check_fail(ck,
+                                                NGX_HTTP_UNPROCESSABLE_ENTITY,
+                                                "at most 4 intervals a day, "
+                                                "in order and apart",
+                                                "opening_hours.%s[%uz]%Z",
+                                                ngx_http_mobispot_days[d], i);
+            }
+
+            h.iv[d][h.n[d]++] = iv;
+
+            if (yajl_gen_string(doc, (u_char *) e->u.string, 11)
+                != yajl_gen_status_ok)
+            {
+                return NGX_ERROR;
+            }
+        }
+
+        if (yajl_gen_array_close(doc) != yajl_gen_status_ok) {
+            return NGX_ERROR;
+        }
+    }
+
+    if (yajl_gen_map_close(doc) != yajl_gen_status_ok) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_pnalloc(ck->request->pool, 7 * MOBISPOT_HOURS_MAX * 10 + 8);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ad->hours.data = p;
+    ad->hours.len = mobispot_hours_encode(&h, (char *) p,
+                                          7 * MOBISPOT_HOURS_MAX * 10 + 8);
+
+    return ad->hours.len ? NGX_OK : NGX_ERROR;
+}
+
+
+/*
+ * "resources": [{"kind":"desk","capacity":24},
+ *               {"kind":"meeting_room","id":"r1","name":"..","seats":8}]
+ */
+
+static ngx_int_t
+ngx_http_mobispot_check_resources(ngx_http_mobispot_check_t *ck, yajl_val v,
+    ngx_http_mobispot_admin_t *ad, yajl_gen doc)
+{
+    int          kind;
+    u_char       field[64], *p;
+    size_t       i, j;
+    int64_t      n;
+    yajl_val     e, x;
+    ngx_int_t    rc;
+    ngx_str_t    s, id;
+
+    static const char  *known_desk[] = { "kind", "capacity", NULL };
+    static const char  *known_room[] = { "kind", "id", "name", "seats", NULL };
+
+    if (v == NULL || !YAJL_IS_ARRAY(v)) {
+        return ngx_http_mobispot_check_fail(ck, NGX_HTTP_BAD_REQUEST,
+                                            v ? "must be an array" :
+                                                "missing field",
+                                            "resources");
+    }
+
+    if (v->u.array.len == 0
+        || v->u.array.len > NGX_HTTP_MOBISPOT_RESOURCES_MAX)
+    {
+        return ngx_http_mobispot_check_fail(ck, NGX_HTTP_UNPROCESSABLE_ENTITY,
+                                            "a site has 1 to 64 resources",
+                                            "resources");
+    }
+
+    if (mobispot_json_string(doc, "resources") != MOBISPOT_OK
+        || yajl_gen_array_open(doc) != yajl_gen_status_ok)
+    {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < v->u.array.len; i++) {
+        e = v->u.array.values[i];
+
+        if (!YAJL_IS_OBJECT(e)) {
+            return ngx_http_mobispot_check_fail(ck, NGX_HTTP_BAD_REQUEST,
+                                                "must be an object",
+                                                "resources[%uz]%Z", i);
+        }
+
+        p = ngx_sprintf(field, "resources[%uz].kind%Z", i);
+
+        if (ngx_http_mobispot_check_string(ck,
+                                           ngx_http_mobispot_member(e, "kind"),
+                                           (char *) field, 32, &s)
+            != NGX_OK)
+        {
+            return NGX_DECLINED;
+        }
+
+        kind = mobispot_kind_parse((char *) s.data, s.len);
+
+        if (kind < 0) {
+            return ngx_http_mobispot_check_fail(ck,
+                                                NGX_HTTP_UNPROCESSABLE_ENTITY,
+                                                "kind must be desk, "
+                                                "meeting_room, "
+                                                "conference_room or "
+                                                "training_room",
+                                                "%s", field);
+        }
+
+        p = ngx_sprintf(field, "resources[%uz].", i);
+        *p = '\0';
+
+        rc = ngx_http_mobispot_check_keys(ck, e, (char *) field,
+                                          kind == MOBISPOT_KIND_DESK
+                                          ? known_desk : known_room);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        if (yajl_gen_map_open(doc) != yajl_gen_status_ok
+            || mobispot_json_key_string(doc, "kind",
+                                        mobispot_kind_names[kind])
+               != MOBISPOT_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        if (kind == MOBISPOT_KIND_DESK) {
+            if (ad->cap[MOBISPOT_KIND_DESK]) {
+                return ngx_http_mobispot_check_fail(ck,
+                                                NGX_HTTP_UNPROCESSABLE_ENTITY,
+                                                "a site has one desk pool",
+                                                "resources[%uz]%Z", i);
+            }
+
+            ngx_sprintf(p, "capacity%Z");
+
+            if (ngx_http_mobispot_check_int(ck,
+                                            ngx_http_mobispot_member(e,
+                                                                "capacity"),
+                                            (char *) field, 1, 10000, &n)
+                != NGX_OK)
+            {
+                return NGX_DECLINED;
+            }
+
+            ad->cap[MOBISPOT_KIND_DESK] = n;
+
+            if (mobispot_json_string(doc, "capacity") != MOBISPOT_OK
+                || yajl_gen_integer(doc, n) != yajl_gen_status_ok
+                || yajl_gen_map_close(doc) != yajl_gen_status_ok)
+            {
+                return NGX_ERROR;
+            }
+
+            continue;
+        }
+
+        ngx_sprintf(p, "id%Z");
+
+        if (ngx_http_mobispot_check_string(ck,
+                                           ngx_http_mobispot_member(e, "id"),
+                                           (char *) field, 64, &id)
+            != NGX_OK)
+        {
+            return NGX_DECLINED;
+        }
+
+        if (!mobispot_id_valid((char *) id.data, id.len)) {
+            return ngx_http_mobispot_check_fail(ck,
+                                                NGX_HTTP_UNPROCESSABLE_ENTITY,
+                                                "not a valid room id",
+                                                "%s", field);
+        }
+
+        for (j = 0; j < i; j++) {
+            x = ngx_http_mobispot_member(v->u.array.values[j], "id");
+
+            if (x && YAJL_IS_STRING(x)
+                && ngx_strcmp(x->u.string, (char *) id.data) == 0)
+            {
+                return ngx_http_mobispot_check_fail(ck,
+                                                NGX_HTTP_UNPROCESSABLE_ENTITY,
+                                                "room id given twice",
+                                                "%s", field);
+            }
+        }
+
+        ngx_sprintf(p, "name%Z");
+
+        if (ngx_http_mobispot_check_string(ck,
+                                           ngx_http_mobispot_member(e, "name"),
+                                           (char *) field, 100, &s)
+            != NGX_OK)
+        {
+            return NGX_DECLINED;
+        }
+
+        ngx_sprintf(p, "seats%Z");
+
+        if (ngx_http_mobispot_check_int(ck,
+                                        ngx_http_mobispot_member(e, "seats"),
+                                        (char *) field, 1, 1000, &n)
+            != NGX_OK)
+        {
+            return NGX_DECLINED;
+        }
+
+        ad->cap[kind]++;
+
+        if (ngx_http_mobispot_gen_str(doc, "id", &id) != NGX_OK
+            || ngx_http_mobispot_gen_str(doc, "name", &s) != NGX_OK
+            || mobispot_json_string(doc, "seats") != MOBISPOT_OK
+            || yajl_gen_integer(doc, n) != yajl_gen_status_ok
+            || yajl_gen_map_close(doc) != yajl_gen_status_ok)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    if (yajl_gen_array_close(doc) != yajl_gen_status_ok) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* a command from its arguments, copied into r->pool as ngx_str_t * */
+
+static ngx_int_t
+ngx_http_mobispot_admin_cmd(ngx_http_request_t *r,
+    ngx_http_mobispot_redis_cmd_t *cmd, ngx_uint_t argc, ...)
+{
+    va_list        args;
+    size_t        *argvlen;
+    ngx_str_t     *s;
+    ngx_uint_t     i;
+    const char   **argv;
+
+    argv = ngx_palloc(r->pool, argc * sizeof(char *));
+    argvlen = ngx_palloc(r->pool, argc * sizeof(size_t));
+
+    if (argv == NULL || argvlen == NULL) {
+        return NGX_ERROR;
+    }
+
+    va_start(args, argc);
+
+    for (i = 0; i < argc; i++) {
+        s = va_arg(args, ngx_str_t *);
+        argv[i] = (const char *) s->data;
+        argvlen[i] = s->len;
+    }
+
+    va_end(args);
+
+    cmd->argc = (int) argc;
+    cmd->argv = argv;
+    cmd->argvlen = argvlen;
+
+    return NGX_OK;
+}
+
+
+/* PUT {prefix}admin/sites/{id} */
+
+ngx_int_t
+ngx_http_mobispot_admin_site_put(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx)
+{
+    size_t                          i;
+    yajl_gen                        doc, sum;
+    yajl_val                        body;
+    ngx_int_t                       rc;
+    const char                    **argv;
+    size_t                         *argvlen;
+    ngx_http_mobispot_check_t       ck;
+    ngx_http_mobispot_admin_t      *ad;
+    ngx_http_mobispot_redis_cmd_t   cmd;
+
+    rc = ngx_http_mobispot_admin_allowed(r, ctx);
+    if (rc != NGX_OK || r->header_sent) {
+        return rc;
+    }
+
+    ngx_memzero(&ck, sizeof(ngx_http_mobispot_check_t));
+    ck.request = r;
+
+    ad = ngx_pcalloc(r->pool, sizeof(ngx_http_mobispot_admin_t));
+    if (ad == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->data = ad;
+    ad->id = ctx->params[0];
+
+    if (!mobispot_id_valid((char *) ad->id.data, ad->id.len)) {
+        return ngx_http_mobispot_spots_error(r, NGX_HTTP_BAD_REQUEST,
+                                             "invalid_id",
+                                             "a site id matches "
+                                             "[a-z0-9][a-z0-9_-]{0,63}",
+                                             "parameter", "id");
+    }
+
+    body = ngx_http_mobispot_admin_body(r, &ck);
+    if (body == NULL) {
+        return ngx_http_mobispot_check_send(&ck);
+    }
+
+    doc = ngx_http_mobispot_api_gen(r);
+    sum = ngx_http_mobispot_api_gen(r);
+
+    if (doc == NULL || sum == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_mobispot_check_site(&ck, body, ad, doc);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_mobispot_check_send(&ck);
+    }
+
+    if (rc != NGX_OK || ngx_http_mobispot_gen_copy(r, doc, &ad->doc) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* the summary in ms:sites: {"name","town","networks":[..]} */
+
+    if (yajl_gen_map_open(sum) != yajl_gen_status_ok
+        || ngx_http_mobispot_gen_str(sum, "name", &ad->name) != NGX_OK
+        || ngx_http_mobispot_gen_str(sum, "town", &ad->town) != NGX_OK
+        || mobispot_json_string(sum, "networks") != MOBISPOT_OK
+        || yajl_gen_array_open(sum) != yajl_gen_status_ok)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    for (i = 0; i < ad->nets->u.array.len; i++) {
+        if (mobispot_json_string(sum, ad->nets->u.array.values[i]->u.string)
+            != MOBISPOT_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    if (yajl_gen_array_close(sum) != yajl_gen_status_ok
+        || yajl_gen_map_close(sum) != yajl_gen_status_ok
+        || ngx_http_mobispot_gen_copy(r, sum, &ad->summary) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ad->nets->u.array.len == 0) {
+        return ngx_http_mobispot_admin_site_write(r, ctx);
+    }
+
+    /* the networks must exist: one HMGET, then the write */
+
+    argv = ngx_palloc(r->pool, (2 + ad->nets->u.array.len) * sizeof(char *));
+    argvlen = ngx_palloc(r->pool,
+                         (2 + ad->nets->u.array.len) * sizeof(size_t));
+
+    if (argv == NULL || argvlen == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    argv[0] = "HMGET";
+    argvlen[0] = sizeof("HMGET") - 1;
+    argv[1] = NGX_HTTP_MOBISPOT_KEY_PASSPORTS;
+    argvlen[1] = sizeof(NGX_HTTP_MOBISPOT_KEY_PASSPORTS) - 1;
+
+    for (i = 0; i < ad->nets->u.array.len; i++) {
+        argv[2 + i] = ad->nets->u.array.values[i]->u.string;
+        argvlen[2 + i] = ngx_strlen(argv[2 + i]);
+    }
+
+    cmd.argc = (int) (2 + ad->nets->u.array.len);
+    cmd.argv = argv;
+    cmd.argvlen = argvlen;
+
+    return ngx_http_mobispot_api_redis(r, ctx, &cmd, 1,
+                                       ngx_http_mobispot_admin_nets_reply,
+                                       ngx_http_mobispot_admin_nets_done);
+}
+
+
+static void
+ngx_http_mobispot_admin_nets_reply(ngx_http_request_t *r, void *data,
+    ngx_uint_t index, redisReply *reply)
+{
+    ngx_http_mobispot_api_ctx_t  *ctx = data;
+
+    size_t                      i;
+    ngx_http_mobispot_admin_t  *ad;
+
+    ad = ctx->data;
+
+    if (reply->type != REDIS_REPLY_ARRAY) {
+        ad->bad = 1;
+        return;
+    }
+
+    for (i = 0; i < reply->elements; i++) {
+        if (reply->element[i]->type != REDIS_REPLY_STRING) {
+            ad->missing = i + 1;
+            return;
+        }
+    }
+}
+
+
+static void
+ngx_http_mobispot_admin_nets_done(ngx_http_request_t *r, void *data,
+    ngx_int_t status)
+{
+    ngx_http_mobispot_api_ctx_t  *ctx = data;
+
+    u_char                     *field;
+    ngx_http_mobispot_admin_t  *ad;
+
+    ad = ctx->data;
+
+    if (status != NGX_HTTP_MOBISPOT_REDIS_OK) {
+        ngx_http_finalize_request(r,
+                               ngx_http_mobispot_api_redis_failed(r, status));
+        return;
+    }
+
+    if (ad->bad) {
+        ngx_http_finalize_request(r,
+            ngx_http_mobispot_spots_redis_error(r, "HMGET of networks"));
+        return;
+    }
+
+    if (ad->missing) {
+        field = ngx_pnalloc(r->pool, 32);
+        if (field == NULL) {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        ngx_sprintf(field, "networks[%ui]%Z", ad->missing - 1);
+
+        ngx_http_finalize_request(r,
+            ngx_http_mobispot_spots_error(r, NGX_HTTP_UNPROCESSABLE_ENTITY,
+                                          "invalid_value", "unknown network",
+                                          "field", (char *) field));
+        return;
+    }
+
+    /* NGX_DONE releases the reference of the first call */
+    ngx_http_finalize_request(r, ngx_http_mobispot_admin_site_write(r, ctx));
+}
+
+
+/*
+ * MULTI, DEL info, HSET info ..., SET doc, EXEC, then the global indexes:
+ * GEOADD ms:geo, HSET ms:sites (docs/data-model.md)
+ */
+
+static ngx_int_t
+ngx_http_mobispot_admin_site_write(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx)
+{
+    size_t                         *argvlen;
+    ngx_str_t                      *info, *doc, *f, *values[9];
+    ngx_uint_t                      i, k, argc;
+    const char                    **argv;
+    ngx_http_mobispot_admin_t      *ad;
+    ngx_http_mobispot_redis_cmd_t  *cmds;
+
+    static ngx_str_t  multi = ngx_string("MULTI");
+    static ngx_str_t  exec = ngx_string("EXEC");
+    static ngx_str_t  del = ngx_string("DEL");
+    static ngx_str_t  set = ngx_string("SET");
+    static ngx_str_t  hset = ngx_string("HSET");
+    static ngx_str_t  geoadd = ngx_string("GEOADD");
+    static ngx_str_t  geo = ngx_string(NGX_HTTP_MOBISPOT_KEY_GEO);
+    static ngx_str_t  sites = ngx_string(NGX_HTTP_MOBISPOT_KEY_SITES);
+
+    static const char  *names[] = {
+        "name", "town", "tz", "slot", "hours", "closed", "networks", "lat",
+        "lon"
+    };
+
+    ad = ctx->data;
+
+    values[0] = &ad->name;
+    values[1] = &ad->town;
+    values[2] = &ad->tz;
+    values[3] = &ad->slot;
+    values[4] = &ad->hours;
+    values[5] = &ad->closed;
+    values[6] = &ad->networks;
+    values[7] = &ad->lat;
+    values[8] = &ad->lon;
+
+    cmds = ngx_palloc(r->pool, NGX_HTTP_MOBISPOT_SITE_CMDS
+                               * sizeof(ngx_http_mobispot_redis_cmd_t));
+    info = ngx_http_mobispot_spots_key(r, "ms:{site:%V}:info", &ad->id);
+    doc = ngx_http_mobispot_spots_key(r, "ms:{site:%V}:doc", &ad->id);
+
+    if (cmds == NULL || info == NULL || doc == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* HSET info: 9 fields and a capacity per kind */
+
+    argc = 2 + 2 * (9 + MOBISPOT_KINDS);
+    argv = ngx_palloc(r->pool, argc * sizeof(char *));
+    argvlen = ngx_palloc(r->pool, argc * sizeof(size_t));
+    f = ngx_palloc(r->pool, MOBISPOT_KINDS * 2 * sizeof(ngx_str_t));
+
+    if (argv == NULL || argvlen == NULL || f == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    argv[0] = "HSET";
+    argvlen[0] = 4;
+    argv[1] = (char *) info->data;
+    argvlen[1] = info->len;
+
+    k = 2;
+
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        argv[k] = names[i];
+        argvlen[k++] = ngx_strlen(names[i]);
+        argv[k] = (char *) values[i]->data;
+        argvlen[k++] = values[i]->len;
+    }
+
+    for (i = 0; i < MOBISPOT_KINDS; i++) {
+        f[2 * i].data = ngx_pnalloc(r->pool, 32);
+        f[2 * i + 1].data = ngx_pnalloc(r->pool, NGX_INT64_LEN);
+
+        if (f[2 * i].data == NULL || f[2 * i + 1].data == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        f[2 * i].len = ngx_sprintf(f[2 * i].data, "cap:%s",
+                                   mobispot_kind_names[i])
+                       - f[2 * i].data;
+        f[2 * i + 1].len = ngx_sprintf(f[2 * i + 1].data, "%L", ad->cap[i])
+                           - f[2 * i + 1].data;
+
+        argv[k] = (char *) f[2 * i].data;
+        argvlen[k++] = f[2 * i].len;
+        argv[k] = (char *) f[2 * i + 1].data;
+        argvlen[k++] = f[2 * i + 1].len;
+    }
+
+    cmds[2].argc = (int) k;
+    cmds[2].argv = argv;
+    cmds[2].argvlen = argvlen;
+
+    if (ngx_http_mobispot_admin_cmd(r, &cmds[0], 1, &multi) != NGX_OK
+        || ngx_http_mobispot_admin_cmd(r, &cmds[1], 2, &del, info) != NGX_OK
+        || ngx_http_mobispot_admin_cmd(r, &cmds[3], 3, &set, doc, &ad->doc)
+           != NGX_OK
+        || ngx_http_mobispot_admin_cmd(r, &cmds[4], 1, &exec) != NGX_OK
+        || ngx_http_mobispot_admin_cmd(r, &cmds[5], 5, &geoadd, &geo,
+                                       &ad->lon, &ad->lat, &ad->id) != NGX_OK
+        || ngx_http_mobispot_admin_cmd(r, &cmds[6], 4, &hset, &sites,
+                                       &ad->id, &ad->summary) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_mobispot_api_redis(r, ctx, cmds,
+                                       NGX_HTTP_MOBISPOT_SITE_CMDS,
+                                       ngx_http_mobispot_admin_exec_reply,
+                                       ngx_http_mobispot_admin_write_done);
+}
+
+
+/*
+ * The replies of a write: MULTI, then QUEUED for each command, then the
+ * EXEC array (its first element: DEL, 1 when the key existed), then the
+ * index commands.  Any error reply makes the call fail.
+ */
+
+static void
+ngx_http_mobispot_admin_exec_reply(ngx_http_request_t *r, void *data,
+    ngx_uint_t index, redisReply *reply)
+{
+    ngx_http_mobispot_api_ctx_t  *ctx = data;
+
+    long long                   n;
+    ngx_http_mobispot_admin_t  *ad;
+
+    ad = ctx->data;
+
+    if (reply->type == REDIS_REPLY_ERROR || reply->type == REDIS_REPLY_NIL) {
+        ad->bad = 1;
+        return;
+    }
+
+    if (reply->type == REDIS_REPLY_ARRAY && reply->elements > 0
+        && mobispot_reply_integer(reply->element[0], &n) == MOBISPOT_OK)
+    {
+        /* the EXEC */
+        ad->created = (n == 0);
+        ad->deleted = (n != 0);
+    }
+}
+
+
+static void
+ngx_http_mobispot_admin_write_done(ngx_http_request_t *r, void *data,
+    ngx_int_t status)
+{
+    ngx_http_mobispot_api_ctx_t  *ctx = data;
+
+    ngx_http_mobispot_admin_t  *ad;
+
+    ad = ctx->data;
+
+    if (status != NGX_HTTP_MOBISPOT_REDIS_OK) {
+        ngx_http_finalize_request(r,
+                               ngx_http_mobispot_api_redis_failed(r, status));
+        return;
+    }
+
+    if (ad->bad) {
+        ngx_http_finalize_request(r,
+            ngx_http_mobispot_spots_redis_error(r, "a catalogue write"));
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "mobispot: catalogue entry \"%V\" %s", &ad->id,
+                  ad->created ? "created" : "updated");
+
+    ngx_http_finalize_request(r,
+        ngx_http_mobispot_spots_send_raw(r, ad->created ? NGX_HTTP_CREATED
+                                                        : NGX_HTTP_OK,
+                                         ad->doc.data, ad->doc.len));
+}
+
+
+/* DELETE {prefix}admin/sites/{id} */
+
+ngx_int_t
+ngx_http_mobispot_admin_site_delete(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx)
+{
+    ngx_int_t                       rc;
+    ngx_str_t                      *info, *doc;
+    ngx_http_mobispot_admin_t      *ad;
+    ngx_http_mobispot_redis_cmd_t   cmds[6];
+
+    static ngx_str_t  multi = ngx_string("MULTI");
+    static ngx_str_t  exec = ngx_string("EXEC");
+    static ngx_str_t  del = ngx_string("DEL");
+    static ngx_str_t  zrem = ngx_string("ZREM");
+    static ngx_str_t  hdel = ngx_string("HDEL");
+    static ngx_str_t  geo = ngx_string(NGX_HTTP_MOBISPOT_KEY_GEO);
+    static ngx_str_t  sites = ngx_string(NGX_HTTP_MOBISPOT_KEY_SITES);
+
+    rc = ngx_http_mobispot_admin_allowed(r, ctx);
+    if (rc != NGX_OK || r->header_sent) {
+        return rc;
+    }
+
+    ad = ngx_pcalloc(r->pool, sizeof(ngx_http_mobispot_admin_t));
+    if (ad == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->data = ad;
+    ad->id = ctx->params[0];
+
+    if (!mobispot_id_valid((char *) ad->id.data, ad->id.len)) {
+        return ngx_http_mobispot_spots_error(r, NGX_HTTP_NOT_FOUND,
+                                             "unknown_site", "no such site",
+                                             "parameter", "id");
+    }
+
+    doc = ngx_http_mobispot_spots_key(r, "ms:{site:%V}:doc", &ad->id);
+    info = ngx_http_mobispot_spots_key(r, "ms:{site:%V}:info", &ad->id);
+
+    if (doc == NULL || info == NULL
+        || ngx_http_mobispot_admin_cmd(r, &cmds[0], 1, &multi) != NGX_OK
+        || ngx_http_mobispot_admin_cmd(r, &cmds[1], 2, &del, doc) != NGX_OK
+        || ngx_http_mobispot_admin_cmd(r, &cmds[2], 2, &del, info) != NGX_OK
+        || ngx_http_mobispot_admin_cmd(r, &cmds[3], 1, &exec) != NGX_OK
+        || ngx_http_mobispot_admin_cmd(r, &cmds[4], 3, &zrem, &geo, &ad->id)
+           != NGX_OK
+        || ngx_http_mobispot_admin_cmd(r, &cmds[5], 3, &hdel, &sites, &ad->id)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_mobispot_api_redis(r, ctx, cmds, 6,
+                                       ngx_http_mobispot_admin_exec_reply,
+                                       ngx_http_mobispot_admin_delete_done);
+}
+
+
+static void
+ngx_http_mobispot_admin_delete_done(ngx_http_request_t *r, void *data,
+    ngx_int_t status)
+{
+    ngx_http_mobispot_api_ctx_t  *ctx = data;
+
+    yajl_gen                    g;
+    ngx_http_mobispot_admin_t  *ad;
+
+    ad = ctx->data;
+
+    if (status != NGX_HTTP_MOBISPOT_REDIS_OK) {
+        ngx_http_finalize_request(r,
+                               ngx_http_mobispot_api_redis_failed(r, status));
+        return;
+    }
+
+    if (ad->bad) {
+        ngx_http_finalize_request(r,
+            ngx_http_mobispot_spots_redis_error(r, "a catalogue delete"));
+        return;
+    }
+
+    if (!ad->deleted) {
+        ngx_http_finalize_request(r,
+            ngx_http_mobispot_spots_error(r, NGX_HTTP_NOT_FOUND,
+                                          "unknown_site", "no such site",
+                                          "parameter", "id"));
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "mobispot: site \"%V\" deleted", &ad->id);
+
+    g = ngx_http_mobispot_api_gen(r);
+
+    if (g == NULL
+        || yajl_gen_map_open(g) != yajl_gen_status_ok
+        || mobispot_json_string(g, "id") != MOBISPOT_OK
+        || yajl_gen_string(g, ad->id.data, ad->id.len) != yajl_gen_status_ok
+        || mobispot_json_string(g, "deleted") != MOBISPOT_OK
+        || yajl_gen_bool(g, 1) != yajl_gen_status_ok
+        || yajl_gen_map_close(g) != yajl_gen_status_ok)
+    {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_http_finalize_request(r, ngx_http_mobispot_api_send(r, NGX_HTTP_OK, g));
+}
+
+
+/*
+ * PUT {prefix}admin/networks/{id}
+ * {"name":"CoWallonia","passport":{"id":"cowallonia-pass",
+ *  "name":"CoWallonia pass","monthly_price_eur":250}}
+ */
+
+ngx_int_t
+ngx_http_mobispot_admin_network_put(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx)
+{
+    double                          price;
+    yajl_gen                        doc;
+    yajl_val                        body, pass, v;
+    ngx_int_t                       rc;
+    ngx_str_t                       name, pid, pname, price_s;
+    ngx_http_mobispot_check_t       ck;
+    ngx_http_mobispot_admin_t      *ad;
+    ngx_http_mobispot_redis_cmd_t   cmds[4];
+
+    static ngx_str_t  multi = ngx_string("MULTI");
+    static ngx_str_t  exec = ngx_string("EXEC");
+    static ngx_str_t  hset = ngx_string("HSET");
+    static ngx_str_t  docs = ngx_string(NGX_HTTP_MOBISPOT_KEY_NETWORKS);
+    static ngx_str_t  passports = ngx_string(NGX_HTTP_MOBISPOT_KEY_PASSPORTS);
+
+    static const char  *known[] = { "name", "passport", NULL };
+    static const char  *known_pass[] = { "id", "name", "monthly_price_eur",
+                                         NULL };
+
+    rc = ngx_http_mobispot_admin_allowed(r, ctx);
+    if (rc != NGX_OK || r->header_sent) {
+        return rc;
+    }
+
+    ngx_memzero(&ck, sizeof(ngx_http_mobispot_check_t));
+    ck.request = r;
+
+    ad = ngx_pcalloc(r->pool, sizeof(ngx_http_mobispot_admin_t));
+    if (ad == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->data = ad;
+    ad->id = ctx->params[0];
+
+    if (!mobispot_id_valid((char *) ad->id.data, ad->id.len)) {
+        return ngx_http_mobispot_spots_error(r, NGX_HTTP_BAD_REQUEST,
+                                             "invalid_id",
+                                             "a network id matches "
+                                             "[a-z0-9][a-z0-9_-]{0,63}",
+                                             "parameter", "id");
+    }
+
+    body = ngx_http_mobispot_admin_body(r, &ck);
+    if (body == NULL) {
+        return ngx_http_mobispot_check_send(&ck);
+    }
+
+    if (ngx_http_mobispot_check_keys(&ck, body, "", known) != NGX_OK
+        || ngx_http_mobispot_check_string(&ck,
+                                          ngx_http_mobispot_member(body,
+                                                                   "name"),
+                                          "name", 200, &name) != NGX_OK)
+    {
+        return ngx_http_mobispot_check_send(&ck);
+    }
+
+    pass = ngx_http_mobispot_member(body, "passport");
+
+    if (pass == NULL || !YAJL_IS_OBJECT(pass)) {
+        (void) ngx_http_mobispot_check_fail(&ck, NGX_HTTP_BAD_REQUEST,
+                                            pass ? "must be an object"
+                                                 : "missing field",
+                                            "passport");
+        return ngx_http_mobispot_check_send(&ck);
+    }
+
+    if (ngx_http_mobispot_check_keys(&ck, pass, "passport.", known_pass)
+        != NGX_OK
+        || ngx_http_mobispot_check_string(&ck,
+                                          ngx_http_mobispot_member(pass, "id"),
+                                          "passport.id", 64, &pid) != NGX_OK
+        || ngx_http_mobispot_check_string(&ck,
+                                          ngx_http_mobispot_member(pass,
+                                                                   "name"),
+                                          "passport.name", 200, &pname)
+           != NGX_OK)
+    {
+        return ngx_http_mobispot_check_send(&ck);
+    }
+
+    if (!mobispot_id_valid((char *) pid.data, pid.len)) {
+        (void) ngx_http_mobispot_check_fail(&ck,
+                                            NGX_HTTP_UNPROCESSABLE_ENTITY,
+                                            "not a valid passport id",
+                                            "passport.id");
+        return ngx_http_mobispot_check_send(&ck);
+    }
+
+    v = ngx_http_mobispot_member(pass, "monthly_price_eur");
+
+    if (v == NULL || !YAJL_IS_NUMBER(v) || !YAJL_IS_DOUBLE(v)) {
+        (void) ngx_http_mobispot_check_fail(&ck, NGX_HTTP_BAD_REQUEST,
+                                            v ? "must be a number"
+                                              : "missing field",
+                                            "passport.monthly_price_eur");
+        return ngx_http_mobispot_check_send(&ck);
+    }
+
+    price = YAJL_GET_DOUBLE(v);
+
+    if (!(price >= 0.0 && price <= 100000.0)) {
+        (void) ngx_http_mobispot_check_fail(&ck,
+                                            NGX_HTTP_UNPROCESSABLE_ENTITY,
+                                            "must be within 0..100000",
+                                            "passport.monthly_price_eur");
+        return ngx_http_mobispot_check_send(&ck);
+    }
+
+    price_s.data = (u_char *) v->u.number.r;
+    price_s.len = ngx_strlen(v->u.number.r);
+
+    doc = ngx_http_mobispot_api_gen(r);
+
+    if (doc == NULL
+        || yajl_gen_map_open(doc) != yajl_gen_status_ok
+        || ngx_http_mobispot_gen_str(doc, "id", &ad->id) != NGX_OK
+        || ngx_http_mobispot_gen_str(doc, "name", &name) != NGX_OK
+        || mobispot_json_string(doc, "passport") != MOBISPOT_OK
+        || yajl_gen_map_open(doc) != yajl_gen_status_ok
+        || ngx_http_mobispot_gen_str(doc, "id", &pid) != NGX_OK
+        || ngx_http_mobispot_gen_str(doc, "name", &pname) != NGX_OK
+        || mobispot_json_string(doc, "monthly_price_eur") != MOBISPOT_OK
+        || yajl_gen_number(doc, (char *) price_s.data, price_s.len)
+           != yajl_gen_status_ok
+        || yajl_gen_map_close(doc) != yajl_gen_status_ok
+        || yajl_gen_map_close(doc) != yajl_gen_status_ok
+        || ngx_http_mobispot_gen_copy(r, doc, &ad->doc) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* pid lives in the parse tree: copy it for the command */
+    ad->name.data = ngx_pstrdup(r->pool, &pid);
+    ad->name.len = pid.len;
+
+    if (ad->name.data == NULL
+        || ngx_http_mobispot_admin_cmd(r, &cmds[0], 1, &multi) != NGX_OK
+        || ngx_http_mobispot_admin_cmd(r, &cmds[1], 4, &hset, &docs,
+                                       &ad->id, &ad->doc) != NGX_OK
+        || ngx_http_mobispot_admin_cmd(r, &cmds[2], 4, &hset, &passports,
+                                       &ad->id, &ad->name) != NGX_OK
+        || ngx_http_mobispot_admin_cmd(r, &cmds[3], 1, &exec) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_mobispot_api_redis(r, ctx, cmds, 4,
+                                       ngx_http_mobispot_admin_network_reply,
+                                       ngx_http_mobispot_admin_write_done);
+}
+
+
+static void
+ngx_http_mobispot_admin_network_reply(ngx_http_request_t *r, void *data,
+    ngx_uint_t index, redisReply *reply)
+{
+    ngx_http_mobispot_api_ctx_t  *ctx = data;
+
+    long long                   n;
+    ngx_http_mobispot_admin_t  *ad;
+
+    ad = ctx->data;
+
+    if (reply->type == REDIS_REPLY_ERROR || reply->type == REDIS_REPLY_NIL) {
+        ad->bad = 1;
+        return;
+    }
+
+    if (reply->type == REDIS_REPLY_ARRAY && reply->elements > 0
+        && mobispot_reply_integer(reply->element[0], &n) == MOBISPOT_OK)
+    {
+        /* the EXEC: HSET answers 1 for a new field */
+        ad->created = (n == 1);
+    }
+}

@@ -1,0 +1,1513 @@
+
+/*
+ * Copyright (C) Mobispot
+ *
+ * Availability: GET {prefix}spots/{id}/availability (one round trip) and
+ * GET {prefix}spots/nearby (two round trips: GEOSEARCH, then one pipelined
+ * batch for all the candidates).  Free capacity is the capacity of a kind
+ * less the bookings of each slot, in the site's opening hours, in its
+ * time zone.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_mobispot_spots.h"
+
+
+/* the fields of ms:{site:<id>}:info an availability reads, in HMGET order */
+#define NGX_HTTP_MOBISPOT_F_NAME      0
+#define NGX_HTTP_MOBISPOT_F_TOWN      1
+#define NGX_HTTP_MOBISPOT_F_TZ        2
+#define NGX_HTTP_MOBISPOT_F_SLOT      3
+#define NGX_HTTP_MOBISPOT_F_HOURS     4
+#define NGX_HTTP_MOBISPOT_F_CLOSED    5
+#define NGX_HTTP_MOBISPOT_F_NETWORKS  6
+#define NGX_HTTP_MOBISPOT_F_CAP       7
+#define NGX_HTTP_MOBISPOT_FIELDS      8
+
+/* UTC days read for one site: 5 for "today", 8 for a 7-day window */
+#define NGX_HTTP_MOBISPOT_DAYS_MAX    8
+
+#define NGX_HTTP_MOBISPOT_CANDIDATES_MAX  200
+
+
+typedef struct {
+    uint16_t                    minute;
+    int64_t                     count;
+} ngx_http_mobispot_booked_t;
+
+
+typedef struct {
+    ngx_str_t                   id;
+    ngx_str_t                   dist;       /* km, as GEOSEARCH says it */
+    ngx_str_t                   f[NGX_HTTP_MOBISPOT_FIELDS];
+    ngx_uint_t                  found;      /* the info hash exists */
+    ngx_http_mobispot_booked_t *booked[NGX_HTTP_MOBISPOT_DAYS_MAX];
+    ngx_uint_t                  nbooked[NGX_HTTP_MOBISPOT_DAYS_MAX];
+
+    /* computed */
+    const mobispot_tz_t        *tz;
+    int64_t                     capacity;
+    int64_t                     free;
+    ngx_uint_t                  open;
+    ngx_int_t                   entitled;   /* -1: not signed in */
+} ngx_http_mobispot_site_t;
+
+
+typedef struct {
+    int                         kind;
+    int64_t                     from;
+    int64_t                     to;
+    int64_t                     day0;       /* first UTC day read */
+    ngx_uint_t                  ndays;
+    ngx_uint_t                  bad;
+
+    /* availability */
+    ngx_uint_t                  by_date;    /* 0: from/to, 1: date, 2: today */
+    int64_t                     date;       /* local day */
+
+    /* nearby */
+    double                      lat;
+    double                      lon;
+    double                      radius;
+    ngx_uint_t                  limit;
+    ngx_uint_t                  all;
+    ngx_str_t                   pass;
+    ngx_uint_t                  signed_in;
+    ngx_array_t                 passports;  /* ngx_str_t pairs */
+
+    ngx_str_t                   cap_field;  /* "cap:desk" */
+    u_char                     *suffixes;   /* ":booked:desk:<date>" ... */
+    size_t                      suffix_len;
+
+    ngx_http_mobispot_site_t   *sites;
+    ngx_uint_t                  nsites;
+    ngx_uint_t                  per_site;   /* commands per site */
+} ngx_http_mobispot_avail_t;
+
+
+static ngx_int_t ngx_http_mobispot_avail_window(ngx_http_request_t *r,
+    ngx_http_mobispot_avail_t *av, ngx_http_mobispot_arg_t *from,
+    ngx_http_mobispot_arg_t *to, int64_t max);
+static ngx_int_t ngx_http_mobispot_avail_kind(ngx_http_request_t *r,
+    ngx_http_mobispot_avail_t *av, ngx_http_mobispot_arg_t *kind);
+static ngx_int_t ngx_http_mobispot_site_cmds(ngx_http_request_t *r,
+    ngx_http_mobispot_avail_t *av, ngx_http_mobispot_site_t *site,
+    ngx_http_mobispot_redis_cmd_t *cmds);
+static ngx_int_t ngx_http_mobispot_avail_suffixes(ngx_http_request_t *r,
+    ngx_http_mobispot_avail_t *av);
+static void ngx_http_mobispot_avail_days(ngx_http_request_t *r,
+    ngx_http_mobispot_avail_t *av);
+static void ngx_http_mobispot_site_reply(ngx_http_request_t *r,
+    ngx_http_mobispot_avail_t *av, ngx_http_mobispot_site_t *site,
+    ngx_uint_t index, redisReply *reply);
+static ngx_int_t ngx_http_mobispot_site_prepare(ngx_http_request_t *r,
+    ngx_http_mobispot_avail_t *av, ngx_http_mobispot_site_t *site,
+    mobispot_hours_t *hours, unsigned *slot);
+static int64_t ngx_http_mobispot_site_booked(ngx_http_mobispot_avail_t *av,
+    ngx_http_mobispot_site_t *site, int64_t start);
+static void ngx_http_mobispot_site_window(ngx_http_mobispot_avail_t *av,
+    ngx_http_mobispot_site_t *site, mobispot_hours_t *hours, unsigned slot,
+    mobispot_slot_t *slots, size_t max);
+
+static void ngx_http_mobispot_availability_reply(ngx_http_request_t *r,
+    void *data, ngx_uint_t index, redisReply *reply);
+static void ngx_http_mobispot_availability_done(ngx_http_request_t *r,
+    void *data, ngx_int_t status);
+static ngx_int_t ngx_http_mobispot_availability_send(ngx_http_request_t *r,
+    ngx_http_mobispot_avail_t *av);
+
+static void ngx_http_mobispot_nearby_geo_reply(ngx_http_request_t *r,
+    void *data, ngx_uint_t index, redisReply *reply);
+static void ngx_http_mobispot_nearby_geo_done(ngx_http_request_t *r,
+    void *data, ngx_int_t status);
+static void ngx_http_mobispot_nearby_reply(ngx_http_request_t *r,
+    void *data, ngx_uint_t index, redisReply *reply);
+static void ngx_http_mobispot_nearby_done(ngx_http_request_t *r,
+    void *data, ngx_int_t status);
+static ngx_int_t ngx_http_mobispot_nearby_send(ngx_http_request_t *r,
+    ngx_http_mobispot_avail_t *av);
+static ngx_int_t ngx_http_mobispot_nearby_entitled(
+    ngx_http_mobispot_avail_t *av, ngx_http_mobispot_site_t *site);
+static ngx_uint_t ngx_http_mobispot_list_has(u_char *list, size_t len,
+    u_char *item, size_t item_len);
+static ngx_int_t ngx_http_mobispot_gen_time(yajl_gen g, const char *key,
+    int64_t utc, int32_t offset);
+static ngx_int_t ngx_http_mobispot_gen_int(yajl_gen g, const char *key,
+    int64_t n);
+
+
+static const char  *ngx_http_mobispot_info_fields[NGX_HTTP_MOBISPOT_FIELDS] =
+{
+    "name", "town", "tz", "slot", "hours", "closed", "networks", NULL
+};
+
+
+static ngx_int_t
+ngx_http_mobispot_avail_kind(ngx_http_request_t *r,
+    ngx_http_mobispot_avail_t *av, ngx_http_mobispot_arg_t *kind)
+{
+    av->kind = MOBISPOT_KIND_DESK;
+
+    if (!kind->set) {
+        return NGX_OK;
+    }
+
+    av->kind = mobispot_kind_parse((char *) kind->value.data,
+                                   kind->value.len);
+
+    if (av->kind < 0) {
+        return ngx_http_mobispot_spots_error(r, NGX_HTTP_BAD_REQUEST,
+                                             "invalid_parameter",
+                                             "kind must be desk, "
+                                             "meeting_room, conference_room "
+                                             "or training_room",
+                                             "parameter", "kind");
+    }
+
+    return NGX_OK;
+}
+
+
+/* from and to: both or none, RFC 3339, from < to, at most max apart */
+
+static ngx_int_t
+ngx_http_mobispot_avail_window(ngx_http_request_t *r,
+    ngx_http_mobispot_avail_t *av, ngx_http_mobispot_arg_t *from,
+    ngx_http_mobispot_arg_t *to, int64_t max)
+{
+    if (from->set
+        && mobispot_parse_rfc3339((char *) from->value.data, from->value.len,
+                                  &av->from)
+           != MOBISPOT_OK)
+    {
+        return ngx_http_mobispot_spots_error(r, NGX_HTTP_BAD_REQUEST,
+                                             "invalid_parameter",
+                                             "from must be an RFC 3339 "
+                                             "date-time",
+                                             "parameter", "from");
+    }
+
+    if (to->set
+        && mobispot_parse_rfc3339((char *) to->value.data, to->value.len,
+                                  &av->to)
+           != MOBISPOT_OK)
+    {
+        return ngx_http_mobispot_spots_error(r, NGX_HTTP_BAD_REQUEST,
+                                             "invalid_parameter",
+                                             "to must be an RFC 3339 "
+                                             "date-time",
+                                             "parameter", "to");
+    }
+
+    if (from->set != to->set) {
+        return ngx_http_mobispot_spots_error(r, NGX_HTTP_BAD_REQUEST,
+                                             "missing_parameter",
+                                             "from and to go together",
+                                             "parameter",
+                                             from->set ? "to" : "from");
+    }
+
+    if (!from->set) {
+        return NGX_OK;
+    }
+
+    if (av->from >= av->to) {
+        return ngx_http_mobispot_spots_error(r, NGX_HTTP_BAD_REQUEST,
+                                             "invalid_parameter",
+                                             "to must be later than from",
+                                             "parameter", "to");
+    }
+
+    if (av->to - av->from > max) {
+        return ngx_http_mobispot_spots_error(r, NGX_HTTP_BAD_REQUEST,
+                                             "invalid_parameter",
+                                             max == MOBISPOT_AVAIL_WINDOW_MAX
+                                             ? "the window from-to is longer "
+                                               "than 7 days"
+                                             : "the window from-to is longer "
+                                               "than 24 hours",
+                                             "parameter", "to");
+    }
+
+    return NGX_OK;
+}
+
+
+/* HMGET of the info hash, then HGETALL of each UTC day of the window */
+
+static ngx_int_t
+ngx_http_mobispot_site_cmds(ngx_http_request_t *r,
+    ngx_http_mobispot_avail_t *av, ngx_http_mobispot_site_t *site,
+    ngx_http_mobispot_redis_cmd_t *cmds)
+{
+    u_char       *p, *key;
+    size_t       *argvlen, len;
+    ngx_uint_t    i;
+    const char  **argv;
+
+    /* the fields and key suffixes shared by every site of the request */
+
+    if (av->cap_field.len == 0) {
+        if (ngx_http_mobispot_avail_suffixes(r, av) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    argv = ngx_palloc(r->pool, (2 + NGX_HTTP_MOBISPOT_FIELDS + 2 * av->ndays)
+                               * sizeof(char *));
+    argvlen = ngx_palloc(r->pool,
+                         (2 + NGX_HTTP_MOBISPOT_FIELDS + 2 * av->ndays)
+                         * sizeof(size_t));
+
+    /* "ms:{site:" id "}:info", then "ms:{site:" id "}" suffix per day */
+    len = (sizeof("ms:{site:}:info") - 1 + site->id.len)
+          + av->ndays * (sizeof("ms:{site:}") - 1 + site->id.len
+                         + av->suffix_len);
+    key = ngx_pnalloc(r->pool, len);
+
+    if (argv == NULL || argvlen == NULL || key == NULL) {
+        return NGX_ERROR;
+    }
+
+    cmds[0].argc = 2 + NGX_HTTP_MOBISPOT_FIELDS;
+    cmds[0].argv = argv;
+    cmds[0].argvlen = argvlen;
+
+    p = ngx_cpymem(key, "ms:{site:", sizeof("ms:{site:") - 1);
+    p = ngx_cpymem(p, site->id.data, site->id.len);
+    p = ngx_cpymem(p, "}:info", sizeof("}:info") - 1);
+
+    argv[0] = "HMGET";
+    argvlen[0] = 5;
+    argv[1] = (char *) key;
+    argvlen[1] = p - key;
+
+    for (i = 0; i < NGX_HTTP_MOBISPOT_FIELDS - 1; i++) {
+        argv[2 + i] = ngx_http_mobispot_info_fields[i];
+        argvlen[2 + i] = ngx_strlen(ngx_http_mobispot_info_fields[i]);
+    }
+
+    argv[2 + i] = (char *) av->cap_field.data;
+    argvlen[2 + i] = av->cap_field.len;
+
+    argv += 2 + NGX_HTTP_MOBISPOT_FIELDS;
+    argvlen += 2 + NGX_HTTP_MOBISPOT_FIELDS;
+
+    for (i = 0; i < av->ndays; i++) {
+        key = p;
+
+        p = ngx_cpymem(p, "ms:{site:", sizeof("ms:{site:") - 1);
+        p = ngx_cpymem(p, site->id.data, site->id.len);
+        *p++ = '}';
+        p = ngx_cpymem(p, av->suffixes + i * av->suffix_len, av->suffix_len);
+
+        argv[0] = "HGETALL";
+        argvlen[0] = 7;
+        argv[1] = (char *) key;
+        argvlen[1] = p - key;
+
+        cmds[1 + i].argc = 2;
+        cmds[1 + i].argv = argv;
+        cmds[1 + i].argvlen = argvlen;
+
+        argv += 2;
+        argvlen += 2;
+    }
+
+    return NGX_OK;
+}
+
+
+/* "cap:<kind>", and ":booked:<kind>:<UTC date>" for each day */
+
+static ngx_int_t
+ngx_http_mobispot_avail_suffixes(ngx_http_request_t *r,
+    ngx_http_mobispot_avail_t *av)
+{
+    u_char      *p;
+    size_t       kind_len;
+    ngx_uint_t   i;
+
+    kind_len = ngx_strlen(mobispot_kind_names[av->kind]);
+
+    av->cap_field.data = ngx_pnalloc(r->pool, sizeof("cap:") - 1 + kind_len);
+    av->suffix_len = sizeof(":booked::") - 1 + kind_len + MOBISPOT_DATE_LEN;
+    av->suffixes = ngx_pnalloc(r->pool, av->ndays * av->suffix_len);
+
+    if (av->cap_field.data == NULL || av->suffixes == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(av->cap_field.data, "cap:", sizeof("cap:") - 1);
+    p = ngx_cpymem(p, mobispot_kind_names[av->kind], kind_len);
+    av->cap_field.len = p - av->cap_field.data;
+
+    p = av->suffixes;
+
+    for (i = 0; i < av->ndays; i++) {
+        p = ngx_cpymem(p, ":booked:", sizeof(":booked:") - 1);
+        p = ngx_cpymem(p, mobispot_kind_names[av->kind], kind_len);
+        *p++ = ':';
+        p += mobispot_format_date(av->day0 + i, (char *) p);
+    }
+
+    return NGX_OK;
+}
+
+
+/* index 0: the HMGET, 1..ndays: the booked hashes */
+
+static void
+ngx_http_mobispot_site_reply(ngx_http_request_t *r,
+    ngx_http_mobispot_avail_t *av, ngx_http_mobispot_site_t *site,
+    ngx_uint_t index, redisReply *reply)
+{
+    size_t                       i, n;
+    ngx_str_t                   *s;
+    long long                    count;
+    unsigned long                minute;
+    ngx_http_mobispot_booked_t  *b;
+
+    if (index == 0) {
+        if (reply->type != REDIS_REPLY_ARRAY
+            || reply->elements != NGX_HTTP_MOBISPOT_FIELDS)
+        {
+            av->bad = 1;
+            return;
+        }
+
+        for (i = 0; i < NGX_HTTP_MOBISPOT_FIELDS; i++) {
+            if (reply->element[i]->type == REDIS_REPLY_NIL) {
+                continue;
+            }
+
+            s = ngx_http_mobispot_spots_copy_reply(r, reply->element[i]);
+            if (s == NULL) {
+                av->bad = 1;
+                return;
+            }
+
+            site->f[i] = *s;
+        }
+
+        site->found = (site->f[NGX_HTTP_MOBISPOT_F_NAME].data != NULL);
+        return;
+    }
+
+    index--;
+
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements % 2) {
+        av->bad = 1;
+        return;
+    }
+
+    n = reply->elements / 2;
+
+    if (n == 0) {
+        return;
+    }
+
+    b = ngx_palloc(r->pool, n * sizeof(ngx_http_mobispot_booked_t));
+    if (b == NULL) {
+        av->bad = 1;
+        return;
+    }
+
+    site->booked[index] = b;
+    site->nbooked[index] = 0;
+
+    for (i = 0; i < n; i++) {
+        if (reply->element[2 * i]->type != REDIS_REPLY_STRING
+            || mobispot_parse_uint(reply->element[2 * i]->str,
+                                   reply->element[2 * i]->len, 1439, &minute)
+               != MOBISPOT_OK
+            || mobispot_reply_integer(reply->element[2 * i + 1], &count)
+               != MOBISPOT_OK)
+        {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "mobispot: malformed booked hash of site \"%V\"",
+                          &site->id);
+            continue;
+        }
+
+        b[site->nbooked[index]].minute = (uint16_t) minute;
+        b[site->nbooked[index]].count = count;
+        site->nbooked[index]++;
+    }
+}
+
+
+/* decodes the info fields: tz, slot length, hours, capacity */
+
+static ngx_int_t
+ngx_http_mobispot_site_prepare(ngx_http_request_t *r,
+    ngx_http_mobispot_avail_t *av, ngx_http_mobispot_site_t *site,
+    mobispot_hours_t *hours, unsigned *slot)
+{
+    long long       cap;
+    ngx_str_t      *f;
+    unsigned long   n;
+    redisReply      fake;
+
+    f = site->f;
+
+    site->tz = ngx_http_mobispot_tz_find(
+                   ngx_http_get_module_main_conf(r, ngx_http_mobispot_module),
+                   f[NGX_HTTP_MOBISPOT_F_TZ].data,
+                   f[NGX_HTTP_MOBISPOT_F_TZ].len);
+
+    if (site->tz == NULL
+        || mobispot_parse_uint((char *) f[NGX_HTTP_MOBISPOT_F_SLOT].data,
+                               f[NGX_HTTP_MOBISPOT_F_SLOT].len, 60, &n)
+           != MOBISPOT_OK
+        || !mobispot_slot_minutes_valid((long) n)
+        || mobispot_hours_decode((char *) f[NGX_HTTP_MOBISPOT_F_HOURS].data,
+                                 f[NGX_HTTP_MOBISPOT_F_HOURS].len, hours)
+           != MOBISPOT_OK)
+    {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "mobispot: site \"%V\" has a bad info hash in redis "
+                      "(time zone \"%V\" not in mobispot_time_zones?)",
+                      &site->id, &f[NGX_HTTP_MOBISPOT_F_TZ]);
+        return NGX_ERROR;
+    }
+
+    *slot = (unsigned) n;
+
+    site->capacity = 0;
+
+    if (f[NGX_HTTP_MOBISPOT_F_CAP].data != NULL) {
+        fake.type = REDIS_REPLY_STRING;
+        fake.str = (char *) f[NGX_HTTP_MOBISPOT_F_CAP].data;
+        fake.len = f[NGX_HTTP_MOBISPOT_F_CAP].len;
+
+        if (mobispot_reply_integer(&fake, &cap) == MOBISPOT_OK && cap > 0) {
+            site->capacity = cap;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static int64_t
+ngx_http_mobispot_site_booked(ngx_http_mobispot_avail_t *av,
+    ngx_http_mobispot_site_t *site, int64_t start)
+{
+    int64_t                      day;
+    uint16_t                     minute;
+    ngx_uint_t                   i, d;
+    ngx_http_mobispot_booked_t  *b;
+
+    day = mobispot_floor_div(start, 86400);
+
+    if (day < av->day0 || day >= av->day0 + (int64_t) av->ndays) {
+        return 0;
+    }
+
+    d = (ngx_uint_t) (day - av->day0);
+    minute = (uint16_t) ((start - day * 86400) / 60);
+    b = site->booked[d];
+
+    for (i = 0; i < site->nbooked[d]; i++) {
+        if (b[i].minute == minute) {
+            return b[i].count;
+        }
+    }
+
+    return 0;
+}
+
+
+/* free and open of a site over the window of the request */
+
+static void
+ngx_http_mobispot_site_window(ngx_http_mobispot_avail_t *av,
+    ngx_http_mobispot_site_t *site, mobispot_hours_t *hours, unsigned slot,
+    mobispot_slot_t *slots, size_t max)
+{
+    size_t    i, n;
+    int64_t   free;
+
+    n = mobispot_slots(site->tz, slot, av->from, av->to, slots, max);
+
+    mobispot_slots_open(slots, n,  hours,
+                        (char *) site->f[NGX_HTTP_MOBISPOT_F_CLOSED].data,
+                        site->f[NGX_HTTP_MOBISPOT_F_CLOSED].len);
+
+    site->open = (n > 0);
+    site->free = site->capacity;
+
+    for (i = 0; i < n; i++) {
+        if (!slots[i].open) {
+            site->open = 0;
+            break;
+        }
+
+        free = site->capacity
+               - ngx_http_mobispot_site_booked(av, site, slots[i].start);
+
+        if (free < site->free) {
+            site->free = free;
+        }
+    }
+
+    if (!site->open || site->free < 0) {
+        site->free = 0;
+    }
+}
+
+
+static ngx_int_t
+ngx_http_mobispot_gen_time(yajl_gen g, const char *key, int64_t utc,
+    int32_t offset)
+{
+    u_char  buf[MOBISPOT_RFC3339_LEN];
+
+    (void) mobispot_format_rfc3339(utc, offset, (char *) buf);
+
+    if (mobispot_json_string(g, key) != MOBISPOT_OK
+        || yajl_gen_string(g, buf, MOBISPOT_RFC3339_LEN)
+           != yajl_gen_status_ok)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* yajl_gen_integer() goes through sprintf(): ngx_sprintf() is cheaper */
+
+static ngx_int_t
+ngx_http_mobispot_gen_int(yajl_gen g, const char *key, int64_t n)
+{
+    u_char  buf[NGX_INT64_LEN], *p;
+
+    p = ngx_sprintf(buf, "%L", n);
+
+    if (mobispot_json_string(g, key) != MOBISPOT_OK
+        || yajl_gen_number(g, (char *) buf, p - buf) != yajl_gen_status_ok)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The UTC days a local day (a date, or today) can touch in any zone of
+ * mobispot_time_zones: the site's zone is known only once it is read.
+ * Two days for Europe/Brussels and UTC, the default.
+ */
+
+static void
+ngx_http_mobispot_avail_days(ngx_http_request_t *r,
+    ngx_http_mobispot_avail_t *av)
+{
+    time_t                          now;
+    int64_t                         day, first, last, d;
+    ngx_uint_t                      i;
+    ngx_http_mobispot_tz_t         *z;
+    ngx_http_mobispot_main_conf_t  *mcf;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_mobispot_module);
+
+    now = ngx_time();
+    first = INT64_MAX;
+    last = INT64_MIN;
+
+    z = mcf->time_zones->elts;
+
+    for (i = 0; i < mcf->time_zones->nelts; i++) {
+        day = av->date;
+
+        if (av->by_date == 2) {
+            day = mobispot_floor_div(now + mobispot_tz_offset(&z[i].tz, now),
+                                     86400);
+        }
+
+        d = mobispot_floor_div(mobispot_tz_local_to_utc(&z[i].tz,
+                                                        day * 86400),
+                               86400);
+        first = ngx_min(first, d);
+
+        d = mobispot_floor_div(mobispot_tz_local_to_utc(&z[i].tz,
+                                                        (day + 1) * 86400)
+                               - 1, 86400);
+        last = ngx_max(last, d);
+    }
+
+    if (last - first + 1 > NGX_HTTP_MOBISPOT_DAYS_MAX) {
+        /* zones from UTC-12 to UTC+14: cannot be */
+        first = last - NGX_HTTP_MOBISPOT_DAYS_MAX + 1;
+    }
+
+    av->day0 = first;
+    av->ndays = (ngx_uint_t) (last - first + 1);
+}
+
+
+/*
+ * GET {prefix}spots/{id}/availability?date=YYYY-MM-DD&kind=desk
+ * GET {prefix}spots/{id}/availability?from=...&to=...&kind=desk
+ */
+
+ngx_int_t
+ngx_http_mobispot_availability(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx)
+{
+    ngx_int_t                       rc;
+    ngx_str_t                      *id;
+    ngx_http_mobispot_avail_t      *av;
+    ngx_http_mobispot_redis_cmd_t  *cmds;
+
+    ngx_http_mobispot_arg_t  args[] = {
+        { "date", ngx_null_string, 0 },
+        { "from", ngx_null_string, 0 },
+        { "to", ngx_null_string, 0 },
+        { "kind", ngx_null_string, 0 },
+    };
+
+    id = &ctx->params[0];
+
+    if (!mobispot_id_valid((char *) id->data, id->len)) {
+        return ngx_http_mobispot_spots_error(r, NGX_HTTP_NOT_FOUND,
+                                             "unknown_site", "no such site",
+                                             "parameter", "id");
+    }
+
+    rc = ngx_http_mobispot_spots_args(r, args, 4);
+    if (rc != NGX_OK || r->header_sent) {
+        return rc;
+    }
+
+    av = ngx_pcalloc(r->pool, sizeof(ngx_http_mobispot_avail_t));
+    if (av == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->data = av;
+
+    rc = ngx_http_mobispot_avail_kind(r, av, &args[3]);
+    if (rc != NGX_OK || r->header_sent) {
+        return rc;
+    }
+
+    if (args[0].set && (args[1].set || args[2].set)) {
+        return ngx_http_mobispot_spots_error(r, NGX_HTTP_BAD_REQUEST,
+                                             "invalid_parameter",
+                                             "date and from/to exclude each "
+                                             "other",
+                                             "parameter", "date");
+    }
+
+    if (args[0].set) {
+        if (mobispot_parse_date((char *) args[0].value.data,
+                                args[0].value.len, &av->date)
+            != MOBISPOT_OK)
+        {
+            return ngx_http_mobispot_spots_error(r, NGX_HTTP_BAD_REQUEST,
+                                                 "invalid_parameter",
+                                                 "date must be a calendar "
+                                                 "date YYYY-MM-DD",
+                                                 "parameter", "date");
+        }
+
+        av->by_date = 1;
+        ngx_http_mobispot_avail_days(r, av);
+
+    } else if (args[1].set || args[2].set) {
+        rc = ngx_http_mobispot_avail_window(r, av, &args[1], &args[2],
+                                            MOBISPOT_AVAIL_WINDOW_MAX);
+        if (rc != NGX_OK || r->header_sent) {
+            return rc;
+        }
+
+        av->day0 = mobispot_floor_div(av->from, 86400);
+        av->ndays = (ngx_uint_t) (mobispot_floor_div(av->to - 1, 86400)
+                                  - av->day0 + 1);
+
+    } else {
+        /* today, in the site's time zone, known once the site is read */
+        av->by_date = 2;
+        ngx_http_mobispot_avail_days(r, av);
+    }
+
+    av->sites = ngx_pcalloc(r->pool, sizeof(ngx_http_mobispot_site_t));
+    cmds = ngx_palloc(r->pool,
+                      (1 + av->ndays) * sizeof(ngx_http_mobispot_redis_cmd_t));
+
+    if (av->sites == NULL || cmds == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    av->nsites = 1;
+    av->sites[0].id = *id;
+
+    if (ngx_http_mobispot_site_cmds(r, av, &av->sites[0], cmds) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_mobispot_api_redis(r, ctx, cmds, 1 + av->ndays,
+                                       ngx_http_mobispot_availability_reply,
+                                       ngx_http_mobispot_availability_done);
+}
+
+
+static void
+ngx_http_mobispot_availability_reply(ngx_http_request_t *r, void *data,
+    ngx_uint_t index, redisReply *reply)
+{
+    ngx_http_mobispot_api_ctx_t  *ctx = data;
+
+    ngx_http_mobispot_avail_t  *av;
+
+    av = ctx->data;
+
+    ngx_http_mobispot_site_reply(r, av, &av->sites[0], index, reply);
+}
+
+
+static void
+ngx_http_mobispot_availability_done(ngx_http_request_t *r, void *data,
+    ngx_int_t status)
+{
+    ngx_http_mobispot_api_ctx_t  *ctx = data;
+
+    ngx_http_mobispot_avail_t  *av;
+
+    av = ctx->data;
+
+    if (status != NGX_HTTP_MOBISPOT_REDIS_OK) {
+        ngx_http_finalize_request(r,
+                               ngx_http_mobispot_api_redis_failed(r, status));
+        return;
+    }
+
+    if (av->bad) {
+        ngx_http_finalize_request(r,
+            ngx_http_mobispot_spots_redis_error(r, "availability"));
+        return;
+    }
+
+    if (!av->sites[0].found) {
+        ngx_http_finalize_request(r,
+            ngx_http_mobispot_spots_error(r, NGX_HTTP_NOT_FOUND,
+                                          "unknown_site", "no such site",
+                                          "parameter", "id"));
+        return;
+    }
+
+    ngx_http_finalize_request(r, ngx_http_mobispot_availability_send(r, av));
+}
+
+
+/*
+ * {"site":"..","kind":"desk","time_zone":"..","capacity":N,"date":"..",
+ *  "from":"..","to":"..","slots":[{"start","end","free"}]}: open slots
+ */
+
+static ngx_int_t
+ngx_http_mobispot_availability_send(ngx_http_request_t *r,
+    ngx_http_mobispot_avail_t *av)
+{
+    char                       date[MOBISPOT_DATE_LEN];
+    size_t                     i, n, max;
+    int64_t                    free;
+    unsigned                   slot;
+    yajl_gen                   g;
+    mobispot_slot_t           *slots;
+    mobispot_hours_t           hours;
+    ngx_http_mobispot_site_t  *site;
+
+    site = &av->sites[0];
+
+    if (ngx_http_mobispot_site_prepare(r, av, site, &hours, &slot) != NGX_OK)
+    {
+        return ngx_http_mobispot_spots_redis_error(r, "availability");
+    }
+
+    if (av->by_date == 2) {
+        av->date = mobispot_floor_div(ngx_time()
+                                      + mobispot_tz_offset(site->tz,
+                                                           ngx_time()),
+                                      86400);
+    }
+
+    if (av->by_date) {
+        av->from = mobispot_tz_local_to_utc(site->tz, av->date * 86400);
+        av->to = mobispot_tz_local_to_utc(site->tz, (av->date + 1) * 86400);
+    }
+
+    max = (size_t) ((av->to - av->from) / (slot * 60)) + 2;
+
+    slots = ngx_palloc(r->pool, max * sizeof(mobispot_slot_t));
+    if (slots == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    n = mobispot_slots(site->tz, slot, av->from, av->to, slots, max);
+
+    mobispot_slots_open(slots, n, &hours,
+                        (char *) site->f[NGX_HTTP_MOBISPOT_F_CLOSED].data,
+                        site->f[NGX_HTTP_MOBISPOT_F_CLOSED].len);
+
+    g = ngx_http_mobispot_api_gen(r);
+    if (g == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (yajl_gen_map_open(g) != yajl_gen_status_ok
+        || mobispot_json_string(g, "site") != MOBISPOT_OK
+        || yajl_gen_string(g, site->id.data, site->id.len)
+           != yajl_gen_status_ok
+        || mobispot_json_key_string(g, "kind", mobispot_kind_names[av->kind])
+           != MOBISPOT_OK
+        || mobispot_json_key_string(g, "time_zone", site->tz->name)
+           != MOBISPOT_OK
+        || ngx_http_mobispot_gen_int(g, "slot_minutes", slot) != NGX_OK
+        || ngx_http_mobispot_gen_int(g, "capacity", site->capacity) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (av->by_date) {
+        (void) mobispot_format_date(av->date, date);
+
+        if (mobispot_json_string(g, "date") != MOBISPOT_OK
+            || yajl_gen_string(g, (u_char *) date, MOBISPOT_DATE_LEN)
+               != yajl_gen_status_ok)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    if (ngx_http_mobispot_gen_time(g, "from", av->from,
+                                   mobispot_tz_offset(site->tz, av->from))
+        != NGX_OK
+        || ngx_http_mobispot_gen_time(g, "to", av->to,
+                                      mobispot_tz_offset(site->tz, av->to))
+           != NGX_OK
+        || mobispot_json_string(g, "slots") != MOBISPOT_OK
+        || yajl_gen_array_open(g) != yajl_gen_status_ok)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (!slots[i].open) {
+            continue;
+        }
+
+        free = site->capacity
+               - ngx_http_mobispot_site_booked(av, site, slots[i].start);
+
+        if (free < 0) {
+            free = 0;
+        }
+
+        if (yajl_gen_map_open(g) != yajl_gen_status_ok
+            || ngx_http_mobispot_gen_time(g, "start", slots[i].start,
+                                          slots[i].offset) != NGX_OK
+            || ngx_http_mobispot_gen_time(g, "end", slots[i].end,
+                                          mobispot_tz_offset(site->tz,
+                                                             slots[i].end))
+               != NGX_OK
+            || ngx_http_mobispot_gen_int(g, "free", free) != NGX_OK
+            || yajl_gen_map_close(g) != yajl_gen_status_ok)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    if (yajl_gen_array_close(g) != yajl_gen_status_ok
+        || yajl_gen_map_close(g) != yajl_gen_status_ok)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_mobispot_api_send(r, NGX_HTTP_OK, g);
+}
+
+
+/*
+ * GET {prefix}spots/nearby?lat=&lon=&radius_km=&kind=&from=&to=&limit=&all=
+ */
+
+ngx_int_t
+ngx_http_mobispot_nearby(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx)
+{
+    u_char                          *p;
+    int64_t                          now;
+    ngx_int_t                        rc;
+    ngx_uint_t                       count;
+    unsigned long                    limit;
+    const char                     **argv;
+    size_t                          *argvlen;
+    ngx_http_mobispot_avail_t       *av;
+    ngx_http_mobispot_redis_cmd_t    cmd;
+    int                              all;
+
+    ngx_http_mobispot_arg_t  args[] = {
+        { "lat", ngx_null_string, 0 },
+        { "lon", ngx_null_string, 0 },
+        { "radius_km", ngx_null_string, 0 },
+        { "kind", ngx_null_string, 0 },
+        { "from", ngx_null_string, 0 },
+        { "to", ngx_null_string, 0 },
+        { "limit", ngx_null_string, 0 },
+        { "all", ngx_null_string, 0 },
+    };
+
+    rc = ngx_http_mobispot_spots_args(r, args, 8);
+    if (rc != NGX_OK || r->header_sent) {
+        return rc;
+    }
+
+    av = ngx_pcalloc(r->pool, sizeof(ngx_http_mobispot_avail_t));
+    if (av == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->data = av;
+
+    if (!args[0].set || !args[1].set) {
+        return ngx_http_mobispot_spots_error(r, NGX_HTTP_BAD_REQUEST,
+                                             "missing_parameter",
+                                             "lat and lon are required",
+                                             "parameter",
+                                             args[0].set ? "lon" : "lat");
+    }
+
+    if (mobispot_parse_double((char *) args[0].value.data, args[0].value.len,
+                              &av->lat)
+        != MOBISPOT_OK || !mobispot_valid_lat(av->lat))
+    {
+        return ngx_http_mobispot_spots_error(r, NGX_HTTP_BAD_REQUEST,
+                                             "invalid_parameter",
+                                             "lat must be a decimal number "
+                                             "from -85.05112878 to "
+                                             "85.05112878",
+                                             "parameter", "lat");
+    }
+
+    if (mobispot_parse_double((char *) args[1].value.data, args[1].value.len,
+                              &av->lon)
+        != MOBISPOT_OK || !mobispot_valid_lon(av->lon))
+    {
+        return ngx_http_mobispot_spots_error(r, NGX_HTTP_BAD_REQUEST,
+                                             "invalid_parameter",
+                                             "lon must be a decimal number "
+                                             "from -180 to 180",
+                                             "parameter", "lon");
+    }
+
+    av->radius = 25.0;
+
+    if (args[2].set
+        && (mobispot_parse_double((char *) args[2].value.data,
+                                  args[2].value.len, &av->radius)
+            != MOBISPOT_OK || !mobispot_valid_radius(av->radius)))
+    {
+        return ngx_http_mobispot_spots_error(r, NGX_HTTP_BAD_REQUEST,
+                                             "invalid_parameter",
+                                             "radius_km must be a decimal "
+                                             "number greater than 0 and at "
+                                             "most 500",
+                                             "parameter", "radius_km");
+    }
+
+    rc = ngx_http_mobispot_avail_kind(r, av, &args[3]);
+    if (rc != NGX_OK || r->header_sent) {
+        return rc;
+    }
+
+    rc = ngx_http_mobispot_avail_window(r, av, &args[4], &args[5],
+                                        MOBISPOT_NEARBY_WINDOW_MAX);
+    if (rc != NGX_OK || r->header_sent) {
+        return rc;
+    }
+
+    if (!args[4].set) {
+        /* now to the next half-hour boundary plus one hour */
+        now = ngx_time();
+        av->from = now;
+        av->to = (mobispot_floor_div(now + 1799, 1800)) * 1800 + 3600;
+    }
+
+    limit = MOBISPOT_LIMIT_DEFAULT;
+
+    if (args[6].set
+        && (mobispot_parse_uint((char *) args[6].value.data,
+                                args[6].value.len, MOBISPOT_LIMIT_MAX, &limit)
+            != MOBISPOT_OK || limit == 0))
+    {
+        return ngx_http_mobispot_spots_error(r, NGX_HTTP_BAD_REQUEST,
+                                             "invalid_parameter",
+                                             "limit must be an integer from "
+                                             "1 to 100",
+                                             "parameter", "limit");
+    }
+
+    all = 0;
+
+    if (args[7].set
+        && mobispot_parse_bool((char *) args[7].value.data, args[7].value.len,
+                               &all)
+           != MOBISPOT_OK)
+    {
+        return ngx_http_mobispot_spots_error(r, NGX_HTTP_BAD_REQUEST,
+                                             "invalid_parameter",
+                                             "all must be true or false",
+                                             "parameter", "all");
+    }
+
+    av->limit = limit;
+    av->all = all;
+    av->day0 = mobispot_floor_div(av->from, 86400);
+    av->ndays = (ngx_uint_t) (mobispot_floor_div(av->to - 1, 86400)
+                              - av->day0 + 1);
+
+    av->signed_in = (ngx_http_mobispot_spots_pass(r, &av->pass) == NGX_OK);
+
+    /*
+     * Candidates: the limit when every site is wanted, else three times
+     * as many (at most 200), so that full sites can be skipped.
+     */
+
+    count = av->all ? av->limit
+                    : ngx_min(3 * av->limit, NGX_HTTP_MOBISPOT_CANDIDATES_MAX);
+
+    argv = ngx_palloc(r->pool, 13 * sizeof(char *));
+    argvlen = ngx_palloc(r->pool, 13 * sizeof(size_t));
+    p = ngx_pnalloc(r->pool, 4 * 32);
+
+    if (argv == NULL || argvlen == NULL || p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    argv[0] = "GEOSEARCH";
+    argv[1] = NGX_HTTP_MOBISPOT_KEY_GEO;
+    argv[2] = "FROMLONLAT";
+    argv[3] = (char *) p;
+    argvlen[3] = ngx_sprintf(p, "%.7f", av->lon) - p;
+    p += 32;
+    argv[4] = (char *) p;
+    argvlen[4] = ngx_sprintf(p, "%.7f", av->lat) - p;
+    p += 32;
+    argv[5] = "BYRADIUS";
+    argv[6] = (char *) p;
+    argvlen[6] = ngx_sprintf(p, "%.4f", av->radius) - p;
+    p += 32;
+    argv[7] = "km";
+    argv[8] = "ASC";
+    argv[9] = "COUNT";
+    argv[10] = (char *) p;
+    argvlen[10] = ngx_sprintf(p, "%ui", count) - p;
+    argv[11] = "WITHDIST";
+
+    argvlen[0] = 9;
+    argvlen[1] = sizeof(NGX_HTTP_MOBISPOT_KEY_GEO) - 1;
+    argvlen[2] = 10;
+    argvlen[5] = 8;
+    argvlen[7] = 2;
+    argvlen[8] = 3;
+    argvlen[9] = 5;
+    argvlen[11] = 8;
+
+    cmd.argc = 12;
+    cmd.argv = argv;
+    cmd.argvlen = argvlen;
+
+    return ngx_http_mobispot_api_redis(r, ctx, &cmd, 1,
+                                       ngx_http_mobispot_nearby_geo_reply,
+                                       ngx_http_mobispot_nearby_geo_done);
+}
+
+
+/* [[member, distance], ...] */
+
+static void
+ngx_http_mobispot_nearby_geo_reply(ngx_http_request_t *r, void *data,
+    ngx_uint_t index, redisReply *reply)
+{
+    ngx_http_mobispot_api_ctx_t  *ctx = data;
+
+    size_t                      i;
+    ngx_str_t                  *id, *dist;
+    redisReply                 *e;
+    ngx_http_mobispot_avail_t  *av;
+
+    av = ctx->data;
+
+    if (reply->type != REDIS_REPLY_ARRAY) {
+        av->bad = 1;
+        return;
+    }
+
+    if (reply->elements == 0) {
+        return;
+    }
+
+    av->sites = ngx_pcalloc(r->pool,
+                            reply->elements * sizeof(ngx_http_mobispot_site_t));
+    if (av->sites == NULL) {
+        av->bad = 1;
+        return;
+    }
+
+    for (i = 0; i < reply->elements; i++) {
+        e = reply->element[i];
+
+        if (e->type != REDIS_REPLY_ARRAY || e->elements != 2) {
+            av->bad = 1;
+            return;
+        }
+
+        id = ngx_http_mobispot_spots_copy_reply(r, e->element[0]);
+        dist = ngx_http_mobispot_spots_copy_reply(r, e->element[1]);
+
+        if (id == NULL || dist == NULL) {
+            av->bad = 1;
+            return;
+        }
+
+        if (!mobispot_id_valid((char *) id->data, id->len)) {
+            continue;
+        }
+
+        av->sites[av->nsites].id = *id;
+        av->sites[av->nsites].dist = *dist;
+        av->nsites++;
+    }
+}
+
+
+static void
+ngx_http_mobispot_nearby_geo_done(ngx_http_request_t *r, void *data,
+    ngx_int_t status)
+{
+    ngx_http_mobispot_api_ctx_t  *ctx = data;
+
+    ngx_int_t                        rc;
+    ngx_uint_t                       i, n;
+    ngx_http_mobispot_avail_t       *av;
+    ngx_http_mobispot_redis_cmd_t   *cmds;
+
+    static const char    *passports[] = { "HGETALL",
+                                          NGX_HTTP_MOBISPOT_KEY_PASSPORTS };
+    static const size_t   passports_len[] = {
+        sizeof("HGETALL") - 1, sizeof(NGX_HTTP_MOBISPOT_KEY_PASSPORTS) - 1 };
+
+    av = ctx->data;
+
+    if (status != NGX_HTTP_MOBISPOT_REDIS_OK) {
+        ngx_http_finalize_request(r,
+                               ngx_http_mobispot_api_redis_failed(r, status));
+        return;
+    }
+
+    if (av->bad) {
+        ngx_http_finalize_request(r,
+            ngx_http_mobispot_spots_redis_error(r, "GEOSEARCH"));
+        return;
+    }
+
+    if (av->nsites == 0) {
+        ngx_http_finalize_request(r, ngx_http_mobispot_nearby_send(r, av));
+        return;
+    }
+
+    /* the second and last round trip: every candidate in one batch */
+
+    av->per_site = 1 + av->ndays;
+    n = av->nsites * av->per_site + (av->signed_in ? 1 : 0);
+
+    cmds = ngx_palloc(r->pool, n * sizeof(ngx_http_mobispot_redis_cmd_t));
+    if (cmds == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    for (i = 0; i < av->nsites; i++) {
+        if (ngx_http_mobispot_site_cmds(r, av, &av->sites[i],
+                                        &cmds[i * av->per_site])
+            != NGX_OK)
+        {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+    }
+
+    if (av->signed_in) {
+        if (ngx_array_init(&av->passports, r->pool, 8, sizeof(ngx_str_t))
+            != NGX_OK)
+        {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        cmds[n - 1].argc = 2;
+        cmds[n - 1].argv = passports;
+        cmds[n - 1].argvlen = passports_len;
+    }
+
+    rc = ngx_http_mobispot_api_redis(r, ctx, cmds, n,
+                                     ngx_http_mobispot_nearby_reply,
+                                     ngx_http_mobispot_nearby_done);
+
+    /* NGX_DONE releases the reference of the first call */
+    ngx_http_finalize_request(r, rc);
+}
+
+
+static void
+ngx_http_mobispot_nearby_reply(ngx_http_request_t *r, void *data,
+    ngx_uint_t index, redisReply *reply)
+{
+    ngx_http_mobispot_api_ctx_t  *ctx = data;
+
+    size_t                      i;
+    ngx_str_t                  *s, *e;
+    ngx_http_mobispot_avail_t  *av;
+
+    av = ctx->data;
+
+    if (index < av->nsites * av->per_site) {
+        ngx_http_mobispot_site_reply(r, av, &av->sites[index / av->per_site],
+                                     index % av->per_site, reply);
+        return;
+    }
+
+    /* HGETALL of the passports of the networks */
+
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements % 2) {
+        av->bad = 1;
+        return;
+    }
+
+    for (i = 0; i < reply->elements; i++) {
+        s = ngx_http_mobispot_spots_copy_reply(r, reply->element[i]);
+        e = ngx_array_push(&av->passports);
+
+        if (s == NULL || e == NULL) {
+            av->bad = 1;
+            return;
+        }
+
+        *e = *s;
+    }
+}
+
+
+static void
+ngx_http_mobispot_nearby_done(ngx_http_request_t *r, void *data,
+    ngx_int_t status)
+{
+    ngx_http_mobispot_api_ctx_t  *ctx = data;
+
+    size_t                      max;
+    unsigned                    slot;
+    ngx_uint_t                  i;
+    mobispot_slot_t            *slots;
+    mobispot_hours_t            hours;
+    ngx_http_mobispot_avail_t  *av;
+    ngx_http_mobispot_site_t   *site;
+
+    av = ctx->data;
+
+    if (status != NGX_HTTP_MOBISPOT_REDIS_OK) {
+        ngx_http_finalize_request(r,
+                               ngx_http_mobispot_api_redis_failed(r, status));
+        return;
+    }
+
+    if (av->bad) {
+        ngx_http_finalize_request(r,
+            ngx_http_mobispot_spots_redis_error(r, "nearby"));
+        return;
+    }
+
+    /* at most a day of 15-minute slots, plus the partial ends */
+    max = MOBISPOT_NEARBY_WINDOW_MAX / (15 * 60) + 2;
+
+    slots = ngx_palloc(r->pool, max * sizeof(mobispot_slot_t));
+    if (slots == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    for (i = 0; i < av->nsites; i++) {
+        site = &av->sites[i];
+
+        if (!site->found) {
+            /* in the GEO index, deleted or not yet written: skipped */
+            continue;
+        }
+
+        if (ngx_http_mobispot_site_prepare(r, av, site, &hours, &slot)
+            != NGX_OK)
+        {
+            site->found = 0;
+            continue;
+        }
+
+        ngx_http_mobispot_site_window(av, site, &hours, slot, slots, max);
+
+        site->entitled = av->signed_in
+                         ? ngx_http_mobispot_nearby_entitled(av, site) : -1;
+    }
+
+    ngx_http_finalize_request(r, ngx_http_mobispot_nearby_send(r, av));
+}
+
+
+/* whether an item is in a list separated by commas or blanks */
+
+static ngx_uint_t
+ngx_http_mobispot_list_has(u_char *list, size_t len, u_char *item,
+    size_t item_len)
+{
+    u_char  *p, *end, *start;
+
+    p = list;
+    end = list + len;
+
+    while (p < end) {
+        while (p < end && (*p == ',' || *p == ' ')) {
+            p++;
+        }
+
+        start = p;
+
+        while (p < end && *p != ',' && *p != ' ') {
+            p++;
+        }
+
+        if ((size_t) (p - start) == item_len && item_len
+            && ngx_strncmp(start, item, item_len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* the caller's passport covers one of the site's networks */
+
+static ngx_int_t
+ngx_http_mobispot_nearby_entitled(ngx_http_mobispot_avail_t *av,
+    ngx_http_mobispot_site_t *site)
+{
+    ngx_str_t   *pp, *nets;
+    ngx_uint_t   i;
+
+    pp = av->passports.elts;
+    nets = &site->f[NGX_HTTP_MOBISPOT_F_NETWORKS];
+
+    for (i = 0; i + 1 < av->passports.nelts; i += 2) {
+        if (ngx_http_mobispot_list_has(nets->data, nets->len, pp[i].data,
+                                       pp[i].len)
+            && ngx_http_mobispot_list_has(av->pass.data, av->pass.len,
+                                          pp[i + 1].data, pp[i + 1].len))
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * {"kind":"desk","from":"..","to":"..","sites":[{"id","name","town",
+ *  "distance_km","free","open"[,"entitled"]}]}, nearest first
+ */
+
+static ngx_int_t
+ngx_http_mobispot_nearby_send(ngx_http_request_t *r,
+    ngx_http_mobispot_avail_t *av)
+{
+    yajl_gen                   g;
+    ngx_uint_t                 i, sent;
+    ngx_http_mobispot_site_t  *site;
+
+    g = ngx_http_mobispot_api_gen(r);
+    if (g == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (yajl_gen_map_open(g) != yajl_gen_status_ok
+        || mobispot_json_key_string(g, "kind", mobispot_kind_names[av->kind])
+           != MOBISPOT_OK
+        || ngx_http_mobispot_gen_time(g, "from", av->from, 0) != NGX_OK
+        || ngx_http_mobispot_gen_time(g, "to", av->to, 0) != NGX_OK
+        || mobispot_json_string(g, "sites") != MOBISPOT_OK
+        || yajl_gen_array_open(g) != yajl_gen_status_ok)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    sent = 0;
+
+    for (i = 0; i < av->nsites && sent < av->limit; i++) {
+        site = &av->sites[i];
+
+        if (!site->found || (!av->all && site->free <= 0)) {
+            continue;
+        }
+
+        sent++;
+
+        if (yajl_gen_map_open(g) != yajl_gen_status_ok
+            || mobispot_json_string(g, "id") != MOBISPOT_OK
+            || yajl_gen_string(g, site->id.data, site->id.len)
+               != yajl_gen_status_ok
+            || mobispot_json_string(g, "name") != MOBISPOT_OK
+            || yajl_gen_string(g, site->f[NGX_HTTP_MOBISPOT_F_NAME].data,
+                               site->f[NGX_HTTP_MOBISPOT_F_NAME].len)
+               != yajl_gen_status_ok
+            || mobispot_json_string(g, "town") != MOBISPOT_OK
+            || yajl_gen_string(g, site->f[NGX_HTTP_MOBISPOT_F_TOWN].data,
+                               site->f[NGX_HTTP_MOBISPOT_F_TOWN].len)
+               != yajl_gen_status_ok
+            || mobispot_json_string(g, "distance_km") != MOBISPOT_OK
+            || yajl_gen_number(g, (char *) site->dist.data, site->dist.len)
+               != yajl_gen_status_ok
+            || ngx_http_mobispot_gen_int(g, "free", site->free) != NGX_OK
+            || mobispot_json_string(g, "open") != MOBISPOT_OK
+            || yajl_gen_bool(g, (int) site->open) != yajl_gen_status_ok)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (site->entitled >= 0
+            && (mobispot_json_string(g, "entitled") != MOBISPOT_OK
+                || yajl_gen_bool(g, (int) site->entitled)
+                   != yajl_gen_status_ok))
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (yajl_gen_map_close(g) != yajl_gen_status_ok) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    if (yajl_gen_array_close(g) != yajl_gen_status_ok
+        || yajl_gen_map_close(g) != yajl_gen_status_ok)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_mobispot_api_send(r, NGX_HTTP_OK, g);
+}

@@ -1,0 +1,101 @@
+
+/*
+ * Copyright (C) Mobispot
+ *
+ * The Spot API: the site catalogue, its admin routes, availability and
+ * nearby search.  The Redis keys are described in docs/data-model.md.
+ */
+
+
+#ifndef _NGX_HTTP_MOBISPOT_SPOTS_H_INCLUDED_
+#define _NGX_HTTP_MOBISPOT_SPOTS_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <yajl/yajl_tree.h>
+
+#include "mobispot_spots.h"
+#include "ngx_http_mobispot_api.h"
+
+
+#ifndef NGX_HTTP_UNPROCESSABLE_ENTITY
+#define NGX_HTTP_UNPROCESSABLE_ENTITY  422
+#endif
+
+#define NGX_HTTP_MOBISPOT_ZONEINFO  "/usr/share/zoneinfo/"
+
+/* key names: see docs/data-model.md */
+#define NGX_HTTP_MOBISPOT_KEY_GEO        "ms:geo"
+#define NGX_HTTP_MOBISPOT_KEY_SITES      "ms:sites"
+#define NGX_HTTP_MOBISPOT_KEY_NETWORKS   "ms:{networks}:doc"
+#define NGX_HTTP_MOBISPOT_KEY_PASSPORTS  "ms:{networks}:passport"
+
+
+/* a zone loaded by mobispot_time_zones */
+typedef struct {
+    ngx_str_t                  name;
+    mobispot_tz_t              tz;
+} ngx_http_mobispot_tz_t;
+
+
+/* one query parameter a route knows */
+typedef struct {
+    const char                *name;
+    ngx_str_t                  value;     /* unescaped */
+    ngx_uint_t                 set;
+} ngx_http_mobispot_arg_t;
+
+
+/* configuration (ngx_http_mobispot_spots.c) */
+
+char *ngx_http_mobispot_time_zones(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_mobispot_spots_init_main_conf(ngx_conf_t *cf,
+    ngx_http_mobispot_main_conf_t *mcf);
+const mobispot_tz_t *ngx_http_mobispot_tz_find(
+    ngx_http_mobispot_main_conf_t *mcf, u_char *name, size_t len);
+
+
+/* helpers shared by the Spot API routes (ngx_http_mobispot_spots.c) */
+
+ngx_int_t ngx_http_mobispot_spots_error(ngx_http_request_t *r,
+    ngx_uint_t status, const char *code, const char *message,
+    const char *member, const char *name);
+ngx_int_t ngx_http_mobispot_spots_args(ngx_http_request_t *r,
+    ngx_http_mobispot_arg_t *args, ngx_uint_t n);
+ngx_int_t ngx_http_mobispot_spots_send_raw(ngx_http_request_t *r,
+    ngx_uint_t status, u_char *data, size_t len);
+ngx_int_t ngx_http_mobispot_spots_gen_value(yajl_gen g, yajl_val v);
+ngx_str_t *ngx_http_mobispot_spots_copy_reply(ngx_http_request_t *r,
+    redisReply *reply);
+ngx_int_t ngx_http_mobispot_spots_pass(ngx_http_request_t *r,
+    ngx_str_t *pass);
+ngx_int_t ngx_http_mobispot_spots_redis_error(ngx_http_request_t *r,
+    const char *what);
+
+ngx_str_t *ngx_http_mobispot_spots_key(ngx_http_request_t *r,
+    const char *fmt, ...);
+
+
+/* routes */
+
+ngx_int_t ngx_http_mobispot_spot_get(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx);
+ngx_int_t ngx_http_mobispot_networks_get(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx);
+ngx_int_t ngx_http_mobispot_availability(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx);
+ngx_int_t ngx_http_mobispot_nearby(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx);
+ngx_int_t ngx_http_mobispot_admin_network_put(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx);
+ngx_int_t ngx_http_mobispot_admin_site_put(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx);
+ngx_int_t ngx_http_mobispot_admin_site_delete(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx);
+
+
+#endif /* _NGX_HTTP_MOBISPOT_SPOTS_H_INCLUDED_ */

@@ -1,0 +1,346 @@
+# The admin API of the catalogue: PUT networks, PUT/DELETE sites; good and
+# bad bodies (nothing written on error), atomic site update, admin role.
+#
+#   prove -I t/lib t/200-spots-admin.t
+
+use strict;
+use warnings;
+use lib 't/lib';
+use Test::Mobispot;
+
+our $SITE = '{"name":"CoWallonia Namur","town":"Namur",'
+    . '"address":"Place d\'Armes 1, 5000 Namur","latitude":50.4641,'
+    . '"longitude":4.8661,"time_zone":"Europe/Brussels",'
+    . '"networks":["cowallonia"],"amenities":["fibre_1gbps"],"slot_minutes":30,'
+    . '"opening_hours":{"mon":["08:30-12:00","13:00-18:00"],'
+    . '"sat":["09:00-13:00"]},"closed_dates":["2026-12-25","2026-12-25"],'
+    . '"resources":[{"kind":"desk","capacity":24},'
+    . '{"kind":"meeting_room","id":"meuse","name":"Meuse","seats":8},'
+    . '{"kind":"meeting_room","id":"sambre","name":"Sambre","seats":6}]}';
+
+# a valid body with one member replaced (or removed with undef)
+sub site_with {
+    my ($key, $json) = @_;
+    my $s = $SITE;
+    if (defined $json) {
+        $s =~ s/"\Q$key\E":(\[[^\]]*\]|\{[^}]*\}\]?|"[^"]*"|[-0-9.]+)/"$key":$json/
+            or die "no $key";
+    } else {
+        $s =~ s/"\Q$key\E":(\[[^\]]*\]|"[^"]*"|[-0-9.]+),// or die "no $key";
+    }
+    return $s;
+}
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: PUT a network: 201, then 200 when replaced
+--- http_config
+    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /api/v1/ { mobispot_api; }
+--- request eval
+["PUT /api/v1/admin/networks/cowallonia", "PUT /api/v1/admin/networks/cowallonia"]
+--- request_body eval
+['{"name":"CoWallonia","passport":{"id":"cowallonia-pass","name":"CoWallonia pass","monthly_price_eur":250}}',
+ '{"name":"CoWallonia","passport":{"id":"cowallonia-pass","name":"CoWallonia pass","monthly_price_eur":275.5}}']
+--- error_code eval
+[201, 200]
+--- response_body_json eval
+[{id => "cowallonia", name => "CoWallonia", passport => {id => "cowallonia-pass", name => "CoWallonia pass", monthly_price_eur => 250}},
+ {id => "cowallonia", name => "CoWallonia", passport => {id => "cowallonia-pass", name => "CoWallonia pass", monthly_price_eur => 275.5}}]
+--- redis_check
+HGET ms:{networks}:passport cowallonia => cowallonia-pass
+HGET ms:{networks}:doc cowallonia =~ "monthly_price_eur":275.5
+--- no_error_log
+[error]
+
+
+
+=== TEST 2: PUT a network: bad bodies name the field, nothing is written
+--- http_config
+    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /api/v1/ { mobispot_api; }
+--- request eval
+[("PUT /api/v1/admin/networks/n1") x 6, "PUT /api/v1/admin/networks/Bad{id}"]
+--- request_body eval
+['{"name":"N"}',
+ '{"name":"N","passport":{"id":"p","name":"P","monthly_price_eur":"250"}}',
+ '{"name":"N","passport":{"id":"p","name":"P","monthly_price_eur":-1}}',
+ '{"name":"N","passport":{"id":"P P","name":"P","monthly_price_eur":1}}',
+ '{"name":"N","passport":{"id":"p","name":"P","monthly_price_eur":1,"vat":21}}',
+ '{"name":"","passport":{"id":"p","name":"P","monthly_price_eur":1}}',
+ '{"name":"N","passport":{"id":"p","name":"P","monthly_price_eur":1}}']
+--- error_code eval
+[400, 400, 422, 422, 400, 422, 400]
+--- response_body_json_subset eval
+[{error => {code => "invalid_field", field => "passport"}},
+ {error => {code => "invalid_field", field => "passport.monthly_price_eur"}},
+ {error => {code => "invalid_value", field => "passport.monthly_price_eur"}},
+ {error => {code => "invalid_value", field => "passport.id"}},
+ {error => {code => "invalid_field", field => "passport.vat", message => "unknown field"}},
+ {error => {code => "invalid_value", field => "name"}},
+ {error => {code => "invalid_id", parameter => "id"}}]
+--- redis_check
+HLEN ms:{networks}:doc => 0
+HLEN ms:{networks}:passport => 0
+--- no_error_log
+[error]
+
+
+
+=== TEST 3: PUT a site: 201 with the stored document, readable at once
+--- http_config
+    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /api/v1/ { mobispot_api; }
+--- redis
+HSET ms:{networks}:passport cowallonia cowallonia-pass
+--- request eval
+["PUT /api/v1/admin/sites/cw-namur", "GET /api/v1/spots/cw-namur"]
+--- request_body eval
+[$::SITE, ""]
+--- error_code eval
+[201, 200]
+--- response_body_json eval
+my $doc = {
+    id => "cw-namur", name => "CoWallonia Namur", town => "Namur",
+    address => "Place d'Armes 1, 5000 Namur",
+    latitude => 50.4641, longitude => 4.8661,
+    time_zone => "Europe/Brussels", networks => ["cowallonia"],
+    amenities => ["fibre_1gbps"], slot_minutes => 30,
+    opening_hours => {mon => ["08:30-12:00", "13:00-18:00"], tue => [],
+                      wed => [], thu => [], fri => [],
+                      sat => ["09:00-13:00"], sun => []},
+    closed_dates => ["2026-12-25"],
+    resources => [{kind => "desk", capacity => 24},
+                  {kind => "meeting_room", id => "meuse", name => "Meuse", seats => 8},
+                  {kind => "meeting_room", id => "sambre", name => "Sambre", seats => 6}],
+};
+[$doc, $doc]
+--- response_headers eval
+["Content-Type: application/json", "Cache-Control: no-store"]
+--- redis_check
+HMGET ms:{site:cw-namur}:info name tz slot hours closed networks => ["CoWallonia Namur","Europe/Brussels","30","510-720,780-1080;;;;;540-780;","2026-12-25","cowallonia"]
+HMGET ms:{site:cw-namur}:info cap:desk cap:meeting_room cap:conference_room cap:training_room => ["24","2","0","0"]
+HGET ms:sites cw-namur => {"name":"CoWallonia Namur","town":"Namur","networks":["cowallonia"]}
+ZSCORE ms:geo cw-namur =~ ^[0-9]+$
+--- no_error_log
+[error]
+
+
+
+=== TEST 4: a site update replaces the whole site at once and keeps bookings
+--- http_config
+    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /api/v1/ { mobispot_api; }
+--- redis
+HSET ms:{networks}:passport cowallonia cowallonia-pass
+HSET ms:{site:cw-namur}:info name Old cap:training_room 3 stale yes
+SET ms:{site:cw-namur}:doc '{"id":"cw-namur","name":"Old"}'
+HSET ms:{site:cw-namur}:booked:desk:2026-12-01 480 5
+--- request eval
+"PUT /api/v1/admin/sites/cw-namur\n$::SITE"
+--- error_code: 200
+--- response_body_json_subset
+{"id":"cw-namur","name":"CoWallonia Namur"}
+--- redis_check
+HEXISTS ms:{site:cw-namur}:info stale => 0
+HGET ms:{site:cw-namur}:info cap:training_room => 0
+HGET ms:{site:cw-namur}:info name => CoWallonia Namur
+GET ms:{site:cw-namur}:doc =~ "name":"CoWallonia Namur"
+HGET ms:{site:cw-namur}:booked:desk:2026-12-01 480 => 5
+--- error_log
+mobispot: catalogue entry "cw-namur" updated
+
+
+
+=== TEST 5: bad site bodies: 400 for types, 422 for values, nothing written
+--- http_config
+    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /api/v1/ { mobispot_api; }
+--- redis
+HSET ms:{networks}:passport cowallonia cowallonia-pass
+--- request eval
+[("PUT /api/v1/admin/sites/s1") x 24]
+--- request_body eval
+['',
+ '{"name":',
+ '[1,2]',
+ "{\"name\":\"a\0b\"}",
+ main::site_with("name", '42'),
+ main::site_with("name", '""'),
+ main::site_with("latitude", '"50.4"'),
+ main::site_with("latitude", '90.5'),
+ main::site_with("longitude", '-180.01'),
+ main::site_with("time_zone", '"Mars/Olympus_Mons"'),
+ main::site_with("time_zone", '7'),
+ main::site_with("networks", '"cowallonia"'),
+ main::site_with("networks", '["cowallonia","nope"]'),
+ main::site_with("networks", '["Bad Id"]'),
+ main::site_with("slot_minutes", '25'),
+ main::site_with("opening_hours", '{"mon":["18:00-08:30"]}'),
+ main::site_with("opening_hours", '{"mon":["8:30-18:00"]}'),
+ main::site_with("opening_hours", '{"mon":["08:30-12:00","11:00-18:00"]}'),
+ main::site_with("opening_hours", '{"monday":["08:30-12:00"]}'),
+ main::site_with("closed_dates", '["2026-02-30"]'),
+ main::site_with("resources", '[{"kind":"desk","capacity":0}]'),
+ main::site_with("resources", '[{"kind":"desk","capacity":2.5}]'),
+ main::site_with("resources", '[{"kind":"sofa","capacity":2}]'),
+ main::site_with("resources", '[{"kind":"meeting_room","id":"r","name":"R","seats":4},{"kind":"meeting_room","id":"r","name":"S","seats":4}]')]
+--- error_code eval
+[400, 400, 400, 400, 400, 422, 400, 422, 422, 422, 400, 400, 422, 422,
+ 422, 422, 422, 422, 400, 422, 422, 400, 422, 422]
+--- response_body_json_subset eval
+[{error => {code => "malformed_json"}},
+ {error => {code => "malformed_json"}},
+ {error => {code => "invalid_field"}},
+ {error => {code => "malformed_json"}},
+ {error => {code => "invalid_field", field => "name"}},
+ {error => {code => "invalid_value", field => "name"}},
+ {error => {code => "invalid_field", field => "latitude"}},
+ {error => {code => "invalid_value", field => "latitude"}},
+ {error => {code => "invalid_value", field => "longitude"}},
+ {error => {code => "invalid_value", field => "time_zone"}},
+ {error => {code => "invalid_field", field => "time_zone"}},
+ {error => {code => "invalid_field", field => "networks"}},
+ {error => {code => "invalid_value", field => "networks[1]", message => "unknown network"}},
+ {error => {code => "invalid_value", field => "networks[0]"}},
+ {error => {code => "invalid_value", field => "slot_minutes"}},
+ {error => {code => "invalid_value", field => "opening_hours.mon[0]"}},
+ {error => {code => "invalid_value", field => "opening_hours.mon[0]"}},
+ {error => {code => "invalid_value", field => "opening_hours.mon[1]"}},
+ {error => {code => "invalid_field", field => "opening_hours.monday"}},
+ {error => {code => "invalid_value", field => "closed_dates[0]"}},
+ {error => {code => "invalid_value", field => "resources[0].capacity"}},
+ {error => {code => "invalid_field", field => "resources[0].capacity"}},
+ {error => {code => "invalid_value", field => "resources[0].kind"}},
+ {error => {code => "invalid_value", field => "resources[1].id"}}]
+--- redis_check
+EXISTS ms:{site:s1}:doc => 0
+EXISTS ms:{site:s1}:info => 0
+HLEN ms:sites => 0
+ZCARD ms:geo => 0
+--- no_error_log
+[error]
+
+
+
+=== TEST 6: a bad site id, an oversized body, a method the route lacks
+--- http_config
+    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /api/v1/ {
+        mobispot_api_max_body 1k;
+        mobispot_api;
+    }
+--- request eval
+["PUT /api/v1/admin/sites/Namur", "PUT /api/v1/admin/sites/big\n" . ("x" x 2000), "POST /api/v1/admin/sites/a\n{}"]
+--- error_code eval
+[400, 413, 405]
+--- response_body_json_subset eval
+[{error => {code => "invalid_id", parameter => "id"}},
+ {error => {code => "body_too_large"}},
+ {error => {code => "method_not_allowed"}}]
+--- response_headers eval
+[undef, undef, "Allow: PUT, DELETE"]
+
+
+
+=== TEST 7: DELETE a site: 200, its keys and index entries go; 404 after
+--- http_config
+    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /api/v1/ { mobispot_api; }
+--- redis
+SET ms:{site:a}:doc '{"id":"a"}'
+HSET ms:{site:a}:info name A
+GEOADD ms:geo 4.86 50.46 a
+HSET ms:sites a '{"name":"A","town":"T","networks":[]}'
+--- request eval
+["DELETE /api/v1/admin/sites/a", "DELETE /api/v1/admin/sites/a", "GET /api/v1/spots/a"]
+--- error_code eval
+[200, 404, 404]
+--- response_body_json eval
+[{id => "a", deleted => \1},
+ {error => {code => "unknown_site", message => "no such site", parameter => "id"}},
+ {error => {code => "unknown_site", message => "no such site", parameter => "id"}}]
+--- redis_check
+EXISTS ms:{site:a}:doc => 0
+EXISTS ms:{site:a}:info => 0
+ZCARD ms:geo => 0
+HLEN ms:sites => 0
+
+
+
+=== TEST 8: mobispot_admin_role: 401 without a signed-in caller, 403 without the role
+--- http_config
+    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /none/ {
+        mobispot_admin_role admin;
+        mobispot_api;
+    }
+    location /user/ {
+        # stands for the SSO module's $mobispot_roles (issue 3)
+        set $mobispot_roles "user,manager";
+        mobispot_admin_role admin;
+        mobispot_api;
+    }
+    location /admin/ {
+        set $mobispot_roles "user admin";
+        mobispot_admin_role admin;
+        mobispot_api;
+    }
+--- request eval
+["DELETE /none/admin/sites/a", "DELETE /user/admin/sites/a", "DELETE /admin/admin/sites/a",
+ "PUT /user/admin/networks/n\n{}"]
+--- error_code eval
+[401, 403, 404, 403]
+--- response_body_json_subset eval
+[{error => {code => "unauthenticated"}}, {error => {code => "forbidden"}},
+ {error => {code => "unknown_site"}}, {error => {code => "forbidden"}}]
+
+
+
+=== TEST 9: mobispot_time_zones: an unknown zone stops the configuration
+--- http_config
+    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    mobispot_time_zones Europe/Brussels Mars/Olympus_Mons;
+--- config
+    location /api/v1/ { mobispot_api; }
+--- must_die
+--- error_log
+unknown time zone "Mars/Olympus_Mons"
+
+
+
+=== TEST 10: mobispot_time_zones: names with dots are refused
+--- http_config
+    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    mobispot_time_zones ../../etc/passwd;
+--- config
+    location /api/v1/ { mobispot_api; }
+--- must_die
+--- error_log
+invalid time zone name "../../etc/passwd"
+
+
+
+=== TEST 11: a site in a zone of mobispot_time_zones other than the default
+--- http_config
+    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    mobispot_time_zones Europe/Brussels America/New_York;
+--- config
+    location /api/v1/ { mobispot_api; }
+--- redis
+HSET ms:{networks}:passport cowallonia cowallonia-pass
+--- request eval
+"PUT /api/v1/admin/sites/ny\n" . main::site_with("time_zone", '"America/New_York"')
+--- error_code: 201
+--- redis_check
+HGET ms:{site:ny}:info tz => America/New_York

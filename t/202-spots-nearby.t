@@ -1,0 +1,246 @@
+# GET spots/nearby: ordering, radius, free capacity (bookings changed in
+# Redis), all=true, limit, kinds, entitlement with and without a caller's
+# passport, index entries without a site, and the bad-input matrix.
+#
+#   prove -I t/lib t/202-spots-nearby.t
+
+use strict;
+use warnings;
+use lib 't/lib';
+use Test::Mobispot;
+
+my $H = "'540-1020;540-1020;540-1020;540-1020;540-1020;540-1020;540-1020'";
+
+our @SEED = (
+    "HSET ms:{site:a}:info name A town Namur tz Europe/Brussels slot 30 hours $H closed '' networks cowallonia cap:desk 10 cap:meeting_room 1",
+    "HSET ms:{site:b}:info name B town 'Les Isnes' tz Europe/Brussels slot 30 hours $H closed '' networks swc cap:desk 5",
+    "HSET ms:{site:c}:info name C town Charleroi tz Europe/Brussels slot 30 hours $H closed '' networks 'swc,cowallonia' cap:desk 8 cap:meeting_room 2",
+    "HSET ms:{site:d}:info name D town 'Liège' tz Europe/Brussels slot 30 hours $H closed '' networks cowallonia cap:desk 30",
+    "GEOADD ms:geo 4.8661 50.4641 a 4.7310 50.5030 b 4.4446 50.4108 c 5.5733 50.6451 d",
+    "HSET ms:{networks}:passport cowallonia cowallonia-pass swc swc-pass",
+    # Tuesday 1 December 2026, 10:00-11:00 local = 09:00Z-10:00Z
+    "HSET ms:{site:b}:booked:desk:2026-12-01 570 5",
+    "HSET ms:{site:c}:booked:desk:2026-12-01 540 3 570 1",
+);
+
+our $Q = '/api/v1/spots/nearby?lat=50.4674&lon=4.8720&from=2026-12-01T09:00:00Z&to=2026-12-01T10:00:00Z';
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: nearest first, within the radius, only sites with free capacity
+--- http_config
+    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /api/v1/ { mobispot_api; }
+--- redis eval
+[@::SEED]
+--- request eval
+"GET $::Q&radius_km=40"
+--- error_code: 200
+--- response_body_json_subset
+{"kind":"desk","from":"2026-12-01T09:00:00+00:00","to":"2026-12-01T10:00:00+00:00",
+ "sites":[{"id":"a","name":"A","town":"Namur","free":10,"open":true},
+          {"id":"c","name":"C","town":"Charleroi","free":5,"open":true}]}
+--- response_body_like
+"distance_km":0\.[0-9]+,.*"distance_km":3[0-9]\.[0-9]+,
+--- no_error_log
+[error]
+
+
+
+=== TEST 2: not signed in: no "entitled" member
+--- http_config
+    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /api/v1/ { mobispot_api; }
+--- redis eval
+[@::SEED]
+--- request eval
+"GET $::Q&radius_km=40"
+--- response_body_like
+^(?!.*entitled).*"id":"a"
+
+
+
+=== TEST 3: all=true lists full and closed sites too; a bigger radius reaches Liège
+--- http_config
+    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /api/v1/ { mobispot_api; }
+--- redis eval
+[@::SEED]
+--- request eval
+["GET $::Q&radius_km=60&all=true",
+ "GET /api/v1/spots/nearby?lat=50.4674&lon=4.8720&radius_km=60&all=true&from=2026-12-01T17:00:00Z&to=2026-12-01T18:00:00Z",
+ "GET /api/v1/spots/nearby?lat=50.4674&lon=4.8720&radius_km=60&from=2026-12-01T17:00:00Z&to=2026-12-01T18:00:00Z"]
+--- response_body_json_subset eval
+[{sites => [{id => "a", free => 10, open => \1}, {id => "b", free => 0, open => \1},
+            {id => "c", free => 5, open => \1}, {id => "d", free => 30, open => \1}]},
+ {sites => [{id => "a", free => 0, open => \0}, {id => "b", free => 0, open => \0},
+            {id => "c", free => 0, open => \0}, {id => "d", free => 0, open => \0}]},
+ {sites => []}]
+
+
+
+=== TEST 4: limit, a small radius, a room kind
+--- http_config
+    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /api/v1/ { mobispot_api; }
+--- redis eval
+[@::SEED, "HSET ms:{site:a}:booked:meeting_room:2026-12-01 570 1"]
+--- request eval
+["GET $::Q&radius_km=60&limit=1",
+ "GET $::Q&radius_km=1",
+ "GET $::Q&radius_km=0.1",
+ "GET $::Q&radius_km=40&kind=meeting_room&all=true"]
+--- response_body_json_subset eval
+[{sites => [{id => "a"}]},
+ {sites => [{id => "a"}]},
+ {sites => []},
+ {kind => "meeting_room", sites => [{id => "a", free => 0}, {id => "b", free => 0}, {id => "c", free => 2}]}]
+
+
+
+=== TEST 5: free capacity follows a booking changed in Redis directly
+--- http_config
+    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /api/v1/ { mobispot_api; }
+--- redis eval
+[@::SEED]
+--- request eval
+["GET $::Q&radius_km=40", "GET $::Q&radius_km=40", "GET $::Q&radius_km=40"]
+--- before_request eval
+["", "redis HSET ms:{site:a}:booked:desk:2026-12-01 570 9", "redis HSET ms:{site:a}:booked:desk:2026-12-01 540 10"]
+--- response_body_json_subset eval
+[{sites => [{id => "a", free => 10}, {id => "c", free => 5}]},
+ {sites => [{id => "a", free => 1}, {id => "c", free => 5}]},
+ {sites => [{id => "c", free => 5}]}]
+
+
+
+=== TEST 6: signed in: "entitled" says whether the caller's passport covers the site
+--- http_config
+    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    # $mobispot_pass stands for what the SSO module hands over (issue 3)
+    location /cw/ {
+        set $mobispot_pass cowallonia-pass;
+        mobispot_api;
+    }
+    location /swc/ {
+        set $mobispot_pass "other-pass swc-pass";
+        mobispot_api;
+    }
+--- redis eval
+[@::SEED]
+--- request eval
+["GET /cw/spots/nearby?lat=50.4674&lon=4.8720&from=2026-12-01T09:00:00Z&to=2026-12-01T10:00:00Z&radius_km=60&all=true",
+ "GET /swc/spots/nearby?lat=50.4674&lon=4.8720&from=2026-12-01T09:00:00Z&to=2026-12-01T10:00:00Z&radius_km=60&all=true"]
+--- response_body_json_subset eval
+[{sites => [{id => "a", entitled => \1}, {id => "b", entitled => \0},
+            {id => "c", entitled => \1}, {id => "d", entitled => \1}]},
+ {sites => [{id => "a", entitled => \0}, {id => "b", entitled => \1},
+            {id => "c", entitled => \1}, {id => "d", entitled => \0}]}]
+--- no_error_log
+[error]
+
+
+
+=== TEST 7: an index entry whose site is gone is skipped; the default window works
+--- http_config
+    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /api/v1/ { mobispot_api; }
+--- redis eval
+[@::SEED, "GEOADD ms:geo 4.8700 50.4670 ghost"]
+--- request eval
+["GET $::Q&radius_km=40", "GET /api/v1/spots/nearby?lat=50.4674&lon=4.8720&all=true&radius_km=1"]
+--- response_body_json_subset eval
+[{sites => [{id => "a"}, {id => "c"}]}, {sites => [{id => "a"}]}]
+--- response_body_like eval
+[qr/./, qr/"from":"20[0-9-]+T[0-9:]+\+00:00","to":"20[0-9-]+T[0-9][0-9]:(00|30):00\+00:00"/]
+
+
+
+=== TEST 8: bad input names the parameter
+--- http_config
+    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /api/v1/ { mobispot_api; }
+--- request eval
+["GET /api/v1/spots/nearby?lon=4.8",
+ "GET /api/v1/spots/nearby?lat=50.4",
+ "GET /api/v1/spots/nearby?lat=90&lon=4.8",
+ "GET /api/v1/spots/nearby?lat=-85.1&lon=4.8",
+ "GET /api/v1/spots/nearby?lat=50.4&lon=180.5",
+ "GET /api/v1/spots/nearby?lat=abc&lon=4.8",
+ "GET /api/v1/spots/nearby?lat=50.4&lon=4.8e1",
+ "GET /api/v1/spots/nearby?lat=50.4&lon=",
+ "GET /api/v1/spots/nearby?lat=50.4&lon=4.8&lat=50.5",
+ "GET /api/v1/spots/nearby?lat=50.4&lon=4.8&radius_km=0",
+ "GET /api/v1/spots/nearby?lat=50.4&lon=4.8&radius_km=-3",
+ "GET /api/v1/spots/nearby?lat=50.4&lon=4.8&radius_km=500.5",
+ "GET /api/v1/spots/nearby?lat=50.4&lon=4.8&kind=sofa",
+ "GET /api/v1/spots/nearby?lat=50.4&lon=4.8&from=2026-12-01T10:00:00Z&to=2026-12-01T09:00:00Z",
+ "GET /api/v1/spots/nearby?lat=50.4&lon=4.8&from=2026-12-01T10:00:00Z&to=2026-12-02T10:00:01Z",
+ "GET /api/v1/spots/nearby?lat=50.4&lon=4.8&from=2026-12-01T10:00:00Z",
+ "GET /api/v1/spots/nearby?lat=50.4&lon=4.8&from=2026-12-01&to=2026-12-02",
+ "GET /api/v1/spots/nearby?lat=50.4&lon=4.8&limit=0",
+ "GET /api/v1/spots/nearby?lat=50.4&lon=4.8&limit=101",
+ "GET /api/v1/spots/nearby?lat=50.4&lon=4.8&limit=ten",
+ "GET /api/v1/spots/nearby?lat=50.4&lon=4.8&all=1",
+ "GET /api/v1/spots/nearby?lat=50.4&lon=4.8&all=true&all=false"]
+--- error_code eval
+[(400) x 22]
+--- response_body_json_subset eval
+[{error => {code => "missing_parameter", parameter => "lat"}},
+ {error => {code => "missing_parameter", parameter => "lon"}},
+ {error => {code => "invalid_parameter", parameter => "lat"}},
+ {error => {code => "invalid_parameter", parameter => "lat"}},
+ {error => {code => "invalid_parameter", parameter => "lon"}},
+ {error => {code => "invalid_parameter", parameter => "lat"}},
+ {error => {code => "invalid_parameter", parameter => "lon"}},
+ {error => {code => "invalid_parameter", parameter => "lon"}},
+ {error => {code => "duplicate_parameter", parameter => "lat"}},
+ {error => {code => "invalid_parameter", parameter => "radius_km"}},
+ {error => {code => "invalid_parameter", parameter => "radius_km"}},
+ {error => {code => "invalid_parameter", parameter => "radius_km"}},
+ {error => {code => "invalid_parameter", parameter => "kind"}},
+ {error => {code => "invalid_parameter", parameter => "to"}},
+ {error => {code => "invalid_parameter", parameter => "to", message => "the window from-to is longer than 24 hours"}},
+ {error => {code => "missing_parameter", parameter => "to"}},
+ {error => {code => "invalid_parameter", parameter => "from"}},
+ {error => {code => "invalid_parameter", parameter => "limit"}},
+ {error => {code => "invalid_parameter", parameter => "limit"}},
+ {error => {code => "invalid_parameter", parameter => "limit"}},
+ {error => {code => "invalid_parameter", parameter => "all"}},
+ {error => {code => "duplicate_parameter", parameter => "all"}}]
+--- no_error_log
+[error]
+[alert]
+
+
+
+=== TEST 9: Redis goes silent between the two round trips: 504, nothing leaks
+--- http_config
+    mobispot_redis 127.0.0.1:$TEST_NGINX_FAKE_REDIS_PORT;
+    mobispot_redis_timeout 300ms;
+--- config
+    location /api/v1/ { mobispot_api; }
+--- fake_redis
+reply *1\r\n*2\r\n$1\r\na\r\n$6\r\n0.5562
+silence
+--- request
+GET /api/v1/spots/nearby?lat=50.4674&lon=4.8720
+--- error_code: 504
+--- response_body_json_subset
+{"error":{"code":"redis_timeout"}}
+--- fake_redis_received
+GEOSEARCH ms:geo FROMLONLAT 4.8720000 50.4674000 BYRADIUS 25.0000 km ASC COUNT 60 WITHDIST
+HMGET ms:{site:a}:info name town tz slot hours closed networks cap:desk
+--- no_error_log
+[alert]
