@@ -1031,7 +1031,9 @@ ngx_http_mobispot_redis_sub_connect(ngx_http_mobispot_redis_sub_t *sub)
     (void) redisAsyncSetConnectCallback(ac,
                                     ngx_http_mobispot_redis_sub_on_connect);
 
-    ngx_add_timer(&sub->connect_timer, conf->connect_timeout);
+    /* the connect, then the handshake, the snapshot and the SUBSCRIBE */
+    ngx_add_timer(&sub->connect_timer, conf->connect_timeout
+                                       + 2 * conf->timeout);
 }
 
 
@@ -1286,7 +1288,7 @@ ngx_http_mobispot_redis_sub_timeout_handler(ngx_event_t *ev)
     ngx_log_error(NGX_LOG_ERR, sub->log, 0,
                   "mobispot: subscription to \"%s\" on redis %V not ready "
                   "after %M ms", sub->sc.channel, &sub->conf->address,
-                  sub->conf->connect_timeout);
+                  sub->conf->connect_timeout + 2 * sub->conf->timeout);
 
     ngx_http_mobispot_redis_sub_drop(sub);
 }
