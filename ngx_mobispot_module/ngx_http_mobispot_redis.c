@@ -896,8 +896,10 @@ static void ngx_http_mobispot_redis_sub_on_snapshot(redisAsyncContext *ac,
     void *reply, void *privdata);
 static void ngx_http_mobispot_redis_sub_on_message(redisAsyncContext *ac,
     void *reply, void *privdata);
-static void ngx_http_mobispot_redis_sub_down(ngx_http_mobispot_redis_sub_t *sub);
-static void ngx_http_mobispot_redis_sub_drop(ngx_http_mobispot_redis_sub_t *sub);
+static void ngx_http_mobispot_redis_sub_down(
+    ngx_http_mobispot_redis_sub_t *sub);
+static void ngx_http_mobispot_redis_sub_drop(
+    ngx_http_mobispot_redis_sub_t *sub);
 static void ngx_http_mobispot_redis_sub_schedule(
     ngx_http_mobispot_redis_sub_t *sub);
 static void ngx_http_mobispot_redis_sub_reconnect_handler(ngx_event_t *ev);
