@@ -63,8 +63,9 @@ static ngx_http_mobispot_sso_cache_entry_t *
     ngx_uint_t *hit);
 static void ngx_http_mobispot_sso_cache_put(ngx_http_request_t *r,
     ngx_http_mobispot_sso_loc_conf_t *lcf,
-    ngx_http_mobispot_sso_cache_entry_t *e, uint32_t hash, ngx_str_t *token,
-    size_t dot1, size_t dot2, yajl_val payload, time_t exp);
+    ngx_http_mobispot_sso_ctx_t *ctx, ngx_http_mobispot_sso_cache_entry_t *e,
+    uint32_t hash, ngx_str_t *token, size_t dot1, size_t dot2,
+    yajl_val payload, time_t exp);
 static ngx_int_t ngx_http_mobispot_sso_init_process(ngx_cycle_t *cycle);
 static void ngx_http_mobispot_sso_exit_process(ngx_cycle_t *cycle);
 static void *ngx_http_mobispot_sso_create_main_conf(ngx_conf_t *cf);
@@ -406,7 +407,7 @@ ngx_http_mobispot_sso_verify(ngx_http_request_t *r,
 {
     size_t                                dot1, dot2;
     uint32_t                              hash;
-    yajl_val                              header, payload;
+    yajl_val                              header, payload, sid;
     ngx_str_t                             token;
     ngx_uint_t                            status, hit;
     const char                           *reason;
@@ -434,6 +435,16 @@ ngx_http_mobispot_sso_verify(ngx_http_request_t *r,
         ctx->segment.data = token.data + e->dot1 + 1;
         ctx->segment.len = e->dot2 - e->dot1 - 1;
         ctx->exp = e->exp;
+
+        if (e->sid_len >= 0) {
+            ctx->sid.data = ngx_pnalloc(r->pool, e->sid_len + 1);
+            if (ctx->sid.data == NULL) {
+                return MOBISPOT_SSO_UNAVAILABLE;
+            }
+
+            ngx_memcpy(ctx->sid.data, e->sid, e->sid_len);
+            ctx->sid.len = e->sid_len;
+        }
 
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "mobispot: sso token cached");
@@ -483,9 +494,18 @@ ngx_http_mobispot_sso_verify(ngx_http_request_t *r,
     ctx->segment.data = token.data + dot1 + 1;
     ctx->segment.len = dot2 - dot1 - 1;
 
+    sid = mobispot_json_member(payload, "sid");
+
+    if (sid != NULL && YAJL_IS_STRING(sid)
+        && ngx_strlen(sid->u.string) <= NGX_HTTP_MOBISPOT_SSO_SID_MAX)
+    {
+        ctx->sid.data = (u_char *) sid->u.string;
+        ctx->sid.len = ngx_strlen(sid->u.string);
+    }
+
     if (e) {
-        ngx_http_mobispot_sso_cache_put(r, lcf, e, hash, &token, dot1, dot2,
-                                        payload, (time_t) ctx->exp);
+        ngx_http_mobispot_sso_cache_put(r, lcf, ctx, e, hash, &token, dot1,
+                                        dot2, payload, (time_t) ctx->exp);
     }
 
     ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
@@ -1235,8 +1255,9 @@ ngx_http_mobispot_sso_cache_get(ngx_http_request_t *r,
 static void
 ngx_http_mobispot_sso_cache_put(ngx_http_request_t *r,
     ngx_http_mobispot_sso_loc_conf_t *lcf,
-    ngx_http_mobispot_sso_cache_entry_t *e, uint32_t hash, ngx_str_t *token,
-    size_t dot1, size_t dot2, yajl_val payload, time_t exp)
+    ngx_http_mobispot_sso_ctx_t *ctx, ngx_http_mobispot_sso_cache_entry_t *e,
+    uint32_t hash, ngx_str_t *token, size_t dot1, size_t dot2,
+    yajl_val payload, time_t exp)
 {
     u_char     *p;
     long long   nbf, iat;
@@ -1269,6 +1290,14 @@ ngx_http_mobispot_sso_cache_put(ngx_http_request_t *r,
     e->not_before = (time_t) ngx_max(nbf, iat);
     e->dot1 = dot1;
     e->dot2 = dot2;
+
+    if (ctx->sid.data) {
+        ngx_memcpy(e->sid, ctx->sid.data, ctx->sid.len);
+        e->sid_len = ctx->sid.len;
+
+    } else {
+        e->sid_len = -1;
+    }
 }
 
 

@@ -34,6 +34,7 @@
 #define NGX_HTTP_MOBISPOT_SSO_KEY_MAX    65536
 #define NGX_HTTP_MOBISPOT_SSO_MAX_SIZE   8192
 #define NGX_HTTP_MOBISPOT_SSO_CACHE_SIZE 1024
+#define NGX_HTTP_MOBISPOT_SSO_SID_MAX    255
 
 
 typedef struct {
@@ -71,6 +72,8 @@ typedef struct {
     size_t                         dot2;
     u_char                        *token;     /* ngx_alloc()ed */
     size_t                         len;
+    ngx_int_t                      sid_len;   /* -1: no usable sid */
+    u_char                         sid[NGX_HTTP_MOBISPOT_SSO_SID_MAX];
 } ngx_http_mobispot_sso_cache_entry_t;
 
 
@@ -147,6 +150,7 @@ typedef struct {
     yajl_val                       payload;   /* parsed when needed */
     ngx_str_t                      segment;   /* the payload, base64url */
     long long                      exp;
+    ngx_str_t                      sid;       /* data NULL: none usable */
 
     /* site entitlement */
     unsigned                       entitlement_done:1;

@@ -27,7 +27,6 @@
 
 
 #define NGX_HTTP_MOBISPOT_SSO_REVOKED_KEY  "ms:sso:revoked"
-#define NGX_HTTP_MOBISPOT_SSO_SID_MAX      255
 #define NGX_HTTP_MOBISPOT_SSO_STAMP        500
 
 
@@ -334,38 +333,30 @@ ngx_uint_t
 ngx_http_mobispot_sso_revoked(ngx_http_request_t *r,
     ngx_http_mobispot_sso_ctx_t *ctx)
 {
-    size_t                              len;
     time_t                              stamp;
-    yajl_val                            payload, sid;
     uint32_t                            hash;
     ngx_uint_t                          revoked;
     ngx_http_mobispot_sso_main_conf_t  *mcf;
 
     mcf = ngx_http_get_module_main_conf(r, ngx_http_mobispot_sso_module);
 
-    payload = ngx_http_mobispot_sso_payload(r, ctx);
-    if (payload == NULL) {
-        return MOBISPOT_SSO_UNAVAILABLE;
-    }
+    /* set by the verification: a string of at most SID_MAX bytes */
 
-    sid = mobispot_json_member(payload, "sid");
-
-    if (sid == NULL || !YAJL_IS_STRING(sid)) {
+    if (ctx->sid.data == NULL) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "mobispot: sso token refused (malformed): no sid, "
-                      "the session could not be signed out");
+                      "mobispot: sso token refused (malformed): no sid "
+                      "(or a sid longer than %d bytes), the session could "
+                      "not be signed out", NGX_HTTP_MOBISPOT_SSO_SID_MAX);
         return MOBISPOT_SSO_MALFORMED;
     }
 
-    len = ngx_strlen(sid->u.string);
-    hash = ngx_murmur_hash2((u_char *) sid->u.string, len);
+    hash = ngx_murmur_hash2(ctx->sid.data, ctx->sid.len);
 
     ngx_shmtx_lock(&mcf->revoke_shpool->mutex);
 
     stamp = mcf->revoke_sh->stamp;
-    revoked = ngx_http_mobispot_sso_revoked_find(mcf, hash,
-                                                 (u_char *) sid->u.string,
-                                                 len)
+    revoked = ngx_http_mobispot_sso_revoked_find(mcf, hash, ctx->sid.data,
+                                                 ctx->sid.len)
               != NULL;
 
     ngx_shmtx_unlock(&mcf->revoke_shpool->mutex);

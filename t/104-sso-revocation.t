@@ -21,6 +21,8 @@ $T{s1} = hs(sid => 'sess-1');
 $T{s2} = hs(sid => 'sess-2', sub => 'bob');
 $T{s3} = hs(sid => 'sess-3', sub => 'carol');
 $T{nosid} = hs(sid => undef);
+$T{longsid} = hs(sid => 'x' x 300);
+$T{numsid} = hs(sid => 42);
 
 our $HTTP = <<'_EOC_';
     mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
@@ -65,7 +67,7 @@ __DATA__
 [{error => {code => "revoked"}}, undef, {error => {code => "malformed"}}]
 --- error_log
 mobispot: sso token refused (revoked): session signed out
-no sid, the session could not be signed out
+mobispot: sso token refused (malformed): no sid
 --- no_error_log
 [error]
 
@@ -134,3 +136,19 @@ mobispot: the revocation feed is stale
 --- must_die
 --- error_log
 "mobispot_sso_revocation" needs "mobispot_redis"
+
+
+
+=== TEST 6: a sid that is not a short string cannot be signed out: refused, also from the cache
+--- http_config eval: $::HTTP
+--- config eval: $::CONFIG
+--- request eval
+["GET /p", "GET /p", "GET /p", "GET /p"]
+--- before_request eval
+["sleep 0.3", "", "", ""]
+--- more_headers eval
+["Authorization: Bearer $::T{longsid}", "Authorization: Bearer $::T{longsid}", "Authorization: Bearer $::T{numsid}", "Authorization: Bearer $::T{s3}"]
+--- error_code eval
+[401, 401, 401, 200]
+--- no_error_log
+[error]
