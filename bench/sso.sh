@@ -10,6 +10,9 @@
 #   bash bench/sso.sh
 #   BENCH_DURATION=10s BENCH_CONNECTIONS=50 BENCH_THREADS=1 BENCH_WORKERS=1
 #
+# A fourth case adds site entitlement (networks from Redis, cached per
+# worker) and single sign-out (shared memory lookup) to RS256.
+#
 # Prints the rates and the ratios (targets: HS256 >= 0.85, RS256 >= 0.80).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -29,7 +32,11 @@ hs=$("$jwt" mint --key "$k/hs256.secret" --alg HS256 --ttl 3600 "$claims")
 rs=$("$jwt" mint --key "$k/rsa.key" --alg RS256 --kid r1 --ttl 3600 "$claims")
 
 bench_start_redis
+redis-cli -p "$bench_redis_port" HSET 'ms:{site:namur}:info' networks cowallonia >/dev/null
+redis-cli -p "$bench_redis_port" HSET 'ms:{networks}:passport' cowallonia cowallonia >/dev/null
+
 bench_start_nginx "
+    mobispot_sso_revocation on;
     mobispot_jwt_key $k/hs256.secret alg=HS256;
     mobispot_jwt_key $k/rsa.pub alg=RS256 kid=r1;
     mobispot_jwt_issuer https://sso.mobispot.test;
@@ -38,6 +45,7 @@ bench_start_nginx "
 " "
     location = /plain { empty_gif; }
     location = /sso { mobispot_sso on; empty_gif; }
+    location = /full { mobispot_sso on; mobispot_site namur; empty_gif; }
 "
 
 rounds=${BENCH_ROUNDS:-3}
@@ -49,7 +57,7 @@ median() {
 echo "wrk -t$BENCH_THREADS -c$BENCH_CONNECTIONS -d$BENCH_DURATION x $rounds rounds (interleaved, median kept), nginx workers: $BENCH_WORKERS, sso cache: ${MOBISPOT_SSO_CACHE_SIZE:-1024}"
 bench_wrk "warm-up" /sso -d2s -H "Authorization: Bearer $rs" > /dev/null
 
-base=() hsr=() rsr=()
+base=() hsr=() rsr=() full=()
 for r in $(seq "$rounds"); do
     bench_wrk "[$r] unprotected" /plain
     base+=("$bench_rate")
@@ -57,9 +65,13 @@ for r in $(seq "$rounds"); do
     hsr+=("$bench_rate")
     bench_wrk "[$r] mobispot_sso RS256" /sso -H "Authorization: Bearer $rs"
     rsr+=("$bench_rate")
+    bench_wrk "[$r] RS256+site+revocation" /full -H "Authorization: Bearer $rs"
+    full+=("$bench_rate")
 done
 
 b=$(median "${base[@]}") h=$(median "${hsr[@]}") s=$(median "${rsr[@]}")
-printf 'median: unprotected %.0f, HS256 %.0f, RS256 %.0f req/s\n' "$b" "$h" "$s"
+f=$(median "${full[@]}")
+printf 'median: unprotected %.0f, HS256 %.0f, RS256 %.0f, RS256 with site entitlement and revocation %.0f req/s\n' "$b" "$h" "$s" "$f"
 echo "ratio HS256 / unprotected: $(bench_ratio "$h" "$b") (target >= 0.85)"
 echo "ratio RS256 / unprotected: $(bench_ratio "$s" "$b") (target >= 0.80)"
+echo "ratio RS256+site+revocation / unprotected: $(bench_ratio "$f" "$b")"

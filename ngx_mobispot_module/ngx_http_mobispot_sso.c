@@ -372,12 +372,15 @@ ngx_http_mobispot_sso_handler(ngx_http_request_t *r)
         && !ctx->entitlement_done)
     {
         if (ngx_http_mobispot_sso_entitlement(r, lcf, ctx) == NGX_AGAIN) {
-            /* resumed by the Redis call */
+            /* resumed by the Redis call; the cache entry may change */
+            ctx->entry = NULL;
             return NGX_DONE;
         }
 
         ctx->entitlement_done = 1;
     }
+
+    ctx->entry = NULL;
 
     if (lcf->mode == NGX_HTTP_MOBISPOT_SSO_OPTIONAL) {
         return NGX_DECLINED;
@@ -446,6 +449,8 @@ ngx_http_mobispot_sso_verify(ngx_http_request_t *r,
             ctx->sid.len = e->sid_len;
         }
 
+        ctx->entry = e;
+
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                        "mobispot: sso token cached");
 
@@ -506,6 +511,7 @@ ngx_http_mobispot_sso_verify(ngx_http_request_t *r,
     if (e) {
         ngx_http_mobispot_sso_cache_put(r, lcf, ctx, e, hash, &token, dot1,
                                         dot2, payload, (time_t) ctx->exp);
+        ctx->entry = e;
     }
 
     ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
@@ -1290,6 +1296,8 @@ ngx_http_mobispot_sso_cache_put(ngx_http_request_t *r,
     e->not_before = (time_t) ngx_max(nbf, iat);
     e->dot1 = dot1;
     e->dot2 = dot2;
+
+    e->site = NULL;
 
     if (ctx->sid.data) {
         ngx_memcpy(e->sid, ctx->sid.data, ctx->sid.len);

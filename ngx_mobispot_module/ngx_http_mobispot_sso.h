@@ -74,6 +74,11 @@ typedef struct {
     size_t                         len;
     ngx_int_t                      sid_len;   /* -1: no usable sid */
     u_char                         sid[NGX_HTTP_MOBISPOT_SSO_SID_MAX];
+
+    /* the entitlement decided for this token with a copy of a site */
+    void                          *site;      /* NULL: none */
+    ngx_uint_t                     site_gen;
+    ngx_uint_t                     site_rc;
 } ngx_http_mobispot_sso_cache_entry_t;
 
 
@@ -86,6 +91,7 @@ typedef struct {
     ngx_str_t                      id;        /* mobispot_site, conf memory */
     time_t                         fetched;   /* 0: never */
     ngx_uint_t                     changed;   /* read again before use */
+    ngx_uint_t                     gen;       /* bumped by every read */
     const char                   **nets;
     const char                   **passports; /* NULL: unknown network */
     ngx_uint_t                     n;
@@ -151,6 +157,9 @@ typedef struct {
     ngx_str_t                      segment;   /* the payload, base64url */
     long long                      exp;
     ngx_str_t                      sid;       /* data NULL: none usable */
+
+    /* the token's cache entry, only while the handler runs synchronously */
+    ngx_http_mobispot_sso_cache_entry_t  *entry;
 
     /* site entitlement */
     unsigned                       entitlement_done:1;

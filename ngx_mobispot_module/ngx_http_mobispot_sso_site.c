@@ -324,6 +324,7 @@ ngx_http_mobispot_sso_site_store(ngx_http_request_t *r,
     site->n = n;
     site->fetched = ngx_time();
     site->changed = 0;
+    site->gen++;
 
     if (n == 0) {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
@@ -363,9 +364,19 @@ static void
 ngx_http_mobispot_sso_site_decide(ngx_http_request_t *r,
     ngx_http_mobispot_sso_ctx_t *ctx, ngx_http_mobispot_sso_site_t *site)
 {
-    ngx_uint_t   rc;
-    yajl_val     payload;
-    const char  *reason;
+    ngx_uint_t                            rc;
+    yajl_val                              payload;
+    const char                           *reason;
+    ngx_http_mobispot_sso_cache_entry_t  *e;
+
+    e = ctx->entry;
+    reason = "decided earlier for this token";
+
+    if (e && e->site == site && e->site_gen == site->gen) {
+        /* a repeat token, the same copy of the site: the same answer */
+        rc = e->site_rc;
+        goto decided;
+    }
 
     payload = ngx_http_mobispot_sso_payload(r, ctx);
 
@@ -378,6 +389,14 @@ ngx_http_mobispot_sso_site_decide(ngx_http_request_t *r,
 
     rc = mobispot_claims_entitled(payload, site->nets, site->passports,
                                   site->n, &reason);
+
+    if (e) {
+        e->site = site;
+        e->site_gen = site->gen;
+        e->site_rc = rc;
+    }
+
+decided:
 
     if (rc != MOBISPOT_SSO_OK) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
