@@ -29,9 +29,18 @@ fi
 
 bash "$root/tools/deps.sh" run
 bash "$root/tools/build.sh"
+make -s -C "$root/tools"
+jwt="$root/tools/build/mobispot-jwt"
 
 stop
-mkdir -p "$dir/logs" "$dir/tmp" "$dir/redis"
+mkdir -p "$dir/logs" "$dir/tmp" "$dir/redis" "$dir/keys"
+
+# the demo SSO issuer's key pair (the gateway only gets the public key)
+if [ ! -f "$dir/keys/issuer.key" ]; then
+    openssl genrsa -out "$dir/keys/issuer.key" 2048 2>/dev/null
+    openssl rsa -in "$dir/keys/issuer.key" -pubout \
+        -out "$dir/keys/issuer.pub" 2>/dev/null
+fi
 
 redis-server --port "$rport" --bind 127.0.0.1 --dir "$dir/redis" \
     --appendonly yes --appendfsync everysec --save '' \
@@ -58,6 +67,11 @@ done
 # the demo catalogue: 2 networks, 15 sites, through the admin API
 bash "$root/tools/seed/load.sh" "http://127.0.0.1:$port/api/v1/"
 
+# a sample token: a CoWallonia pass holder, valid for 8 hours
+token=$("$jwt" mint --key "$dir/keys/issuer.key" --alg RS256 --kid demo \
+        --ttl 28800 '{"iss":"https://sso.mobispot.demo","aud":["cw-namur","mobispot-app"],"sub":"demo-user","sid":"demo-session","pass":"cowallonia-pass"}')
+echo "$token" > "$dir/sample-token"
+
 cat <<TXT
 
 Mobispot demo is running (logs in $dir/logs):
@@ -71,6 +85,16 @@ Try:
   curl -s 'http://127.0.0.1:$port/api/v1/spots/nearby?lat=50.4674&lon=4.8720&radius_km=40'
   curl -s http://127.0.0.1:$port/api/v1/spots/cw-namur
   curl -s 'http://127.0.0.1:$port/api/v1/spots/cw-namur/availability?kind=meeting_room'
+
+SSO at the cw-namur gateway (sample token in $dir/sample-token):
+  TOKEN=\$(cat $dir/sample-token)
+  curl -s -H "Authorization: Bearer \$TOKEN" http://127.0.0.1:$port/site/cw-namur/
+  curl -s http://127.0.0.1:$port/site/cw-namur/                 # 401 JSON
+  curl -si -H 'Accept: text/html' http://127.0.0.1:$port/site/cw-namur/ | grep Location
+  $jwt inspect --key $dir/keys/issuer.pub --alg RS256 --kid demo "\$TOKEN"
+  # single sign-out of the session, at every gateway:
+  redis-cli -p $rport ZADD ms:sso:revoked $(( $(date +%s) + 28800 )) demo-session
+  redis-cli -p $rport PUBLISH ms:sso:revoked "demo-session $(( $(date +%s) + 28800 ))"
 
 Stop it with: bash tools/demo.sh stop
 TXT
