@@ -19,7 +19,7 @@ test_pkgs=(
     libtest-base-perl             # the harness in t/ reads Test::Base blocks
     valgrind clang                # memcheck mode, sanitizers, libFuzzer
     wrk                           # bench/
-    python3
+    python3 python3-cryptography  # t/lib/mobispot_token.py signs test tokens
 )
 
 pkgs=("${run_pkgs[@]}")
