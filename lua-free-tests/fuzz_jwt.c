@@ -84,6 +84,8 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 
             (void) mobispot_claims_check(p, &c, 1700000000LL, &exp, &reason);
             (void) mobispot_claims_entitled(p, nets, pass, 2, &reason);
+            (void) mobispot_claims_zone(p, "wallonia", &reason);
+            (void) mobispot_claims_zone(p, NULL, &reason);
             yajl_tree_free(p);
         }
     }

@@ -65,6 +65,25 @@ claims(const char *json, const mobispot_claims_conf_t *conf)
 
 
 static int
+zone(const char *json, const char *z)
+{
+    int          rc;
+    yajl_val     v;
+    const char  *reason;
+
+    v = mobispot_jwt_json(json, strlen(json), &reason);
+    if (v == NULL) {
+        return -1;
+    }
+
+    rc = mobispot_claims_zone(v, z, &reason);
+    yajl_tree_free(v);
+
+    return rc;
+}
+
+
+static int
 entitled(const char *json)
 {
     int          rc;
@@ -248,6 +267,20 @@ main(void)
                "pass not a string");
     TAP_IS_INT(entitled("{\"nets\":[\"ghost\"]}"), MOBISPOT_SSO_OK,
                "limit-only token on a network without passport");
+
+    /* zones */
+
+    TAP_IS_INT(zone("{}", NULL), MOBISPOT_SSO_OK, "no zones: not limited");
+    TAP_IS_INT(zone("{}", "wallonia"), MOBISPOT_SSO_OK,
+               "no zones, a site with a zone");
+    TAP_IS_INT(zone("{\"zones\":[\"wallonia\"]}", "wallonia"),
+               MOBISPOT_SSO_OK, "site in the token's zones");
+    TAP_IS_INT(zone("{\"zones\":[\"brussels\"]}", "wallonia"),
+               MOBISPOT_SSO_NOT_ENTITLED, "site outside the token's zones");
+    TAP_IS_INT(zone("{\"zones\":[\"wallonia\"]}", NULL),
+               MOBISPOT_SSO_NOT_ENTITLED, "zone-limited, site without zone");
+    TAP_IS_INT(zone("{\"zones\":\"wallonia\"}", "wallonia"),
+               MOBISPOT_SSO_MALFORMED, "zones not an array");
 
     TAP_IS_STR(mobispot_sso_status_name(MOBISPOT_SSO_WRONG_AUDIENCE),
                "wrong_audience", "status names");

@@ -263,3 +263,52 @@ mobispot_claims_entitled(yajl_val payload, const char **nets,
     *reason = "no network of the site is covered by the token";
     return MOBISPOT_SSO_NOT_ENTITLED;
 }
+
+
+/*
+ * Zone limits: a token with a "zones" claim (an array of zone ids: a
+ * company account piloting some geographic zones) is entitled only to
+ * sites whose zone is listed; a site without a zone entitles no such
+ * token.  A token without "zones" is not limited.
+ */
+
+int
+mobispot_claims_zone(yajl_val payload, const char *zone, const char **reason)
+{
+    size_t    i;
+    yajl_val  zones, v;
+
+    zones = mobispot_json_member(payload, "zones");
+
+    if (zones == NULL) {
+        return MOBISPOT_SSO_OK;
+    }
+
+    if (!YAJL_IS_ARRAY(zones)) {
+        *reason = "zones is not an array";
+        return MOBISPOT_SSO_MALFORMED;
+    }
+
+    for (i = 0; i < zones->u.array.len; i++) {
+        if (!YAJL_IS_STRING(zones->u.array.values[i])) {
+            *reason = "zones holds a non-string";
+            return MOBISPOT_SSO_MALFORMED;
+        }
+    }
+
+    if (zone == NULL) {
+        *reason = "the site has no zone and the token is zone-limited";
+        return MOBISPOT_SSO_NOT_ENTITLED;
+    }
+
+    for (i = 0; i < zones->u.array.len; i++) {
+        v = zones->u.array.values[i];
+
+        if (strcmp(v->u.string, zone) == 0) {
+            return MOBISPOT_SSO_OK;
+        }
+    }
+
+    *reason = "the site's zone is outside the token's zones";
+    return MOBISPOT_SSO_NOT_ENTITLED;
+}

@@ -78,6 +78,8 @@ int mobispot_claims_check(yajl_val payload,
 
 int mobispot_claims_entitled(yajl_val payload, const char **nets,
     const char **passports, size_t n, const char **reason);
+int mobispot_claims_zone(yajl_val payload, const char *zone,
+    const char **reason);
 
 yajl_val mobispot_json_member(yajl_val object, const char *name);
 int mobispot_json_integer(yajl_val v, long long *value);

@@ -95,6 +95,7 @@ typedef struct {
     const char                   **nets;
     const char                   **passports; /* NULL: unknown network */
     ngx_uint_t                     n;
+    const char                    *zone;      /* NULL: none */
     void                          *mem;
 } ngx_http_mobispot_sso_site_t;
 
@@ -165,6 +166,7 @@ typedef struct {
     unsigned                       entitlement_done:1;
     unsigned                       site_read:1;   /* the replies came */
     ngx_str_t                      site_nets;     /* "a,b", copied */
+    ngx_str_t                      site_zone;     /* data NULL: none */
     ngx_array_t                   *site_passports; /* ngx_str_t pairs */
 } ngx_http_mobispot_sso_ctx_t;
 

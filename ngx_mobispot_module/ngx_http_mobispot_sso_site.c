@@ -9,7 +9,7 @@
  * (mobispot_claims_entitled()).
  *
  * Redis keys (docs/data-model.md):
- *   HGET    ms:{site:<id>}:info networks     "cowallonia,swc"
+ *   HMGET   ms:{site:<id>}:info networks zone  "cowallonia,swc", "wallonia"
  *   HGETALL ms:{networks}:passport           network id -> passport id
  *
  * A message on the channel ms:sso:sites (a site id, or "*" for all) makes
@@ -58,9 +58,9 @@ ngx_http_mobispot_sso_entitlement(ngx_http_request_t *r,
     ngx_http_mobispot_sso_loc_conf_t *lcf, ngx_http_mobispot_sso_ctx_t *ctx)
 {
     u_char                             *p;
-    size_t                              len0[3], len1[2];
+    size_t                              len0[4], len1[2];
     ngx_int_t                           rc;
-    const char                         *argv0[3], *argv1[2];
+    const char                         *argv0[4], *argv1[2];
     ngx_http_mobispot_redis_cmd_t       cmds[2];
     ngx_http_mobispot_sso_site_t       *site;
     ngx_http_mobispot_main_conf_t      *mmcf;
@@ -90,19 +90,21 @@ ngx_http_mobispot_sso_entitlement(ngx_http_request_t *r,
 
     /* the argument vectors are copied by hiredis when the call is made */
 
-    argv0[0] = "HGET";
-    len0[0] = 4;
+    argv0[0] = "HMGET";
+    len0[0] = 5;
     argv0[1] = (const char *) p;
     len0[1] = ngx_sprintf(p, "ms:{site:%V}:info", &site->id) - p;
     argv0[2] = "networks";
     len0[2] = sizeof("networks") - 1;
+    argv0[3] = "zone";
+    len0[3] = sizeof("zone") - 1;
 
     argv1[0] = "HGETALL";
     len1[0] = 7;
     argv1[1] = "ms:{networks}:passport";
     len1[1] = sizeof("ms:{networks}:passport") - 1;
 
-    cmds[0].argc = 3;
+    cmds[0].argc = 4;
     cmds[0].argv = argv0;
     cmds[0].argvlen = len0;
     cmds[1].argc = 2;
@@ -139,27 +141,39 @@ ngx_http_mobispot_sso_site_reply(ngx_http_request_t *r, void *data,
 {
     ngx_http_mobispot_sso_ctx_t *ctx = data;
 
-    size_t      i;
-    ngx_str_t  *s;
+    size_t       i;
+    ngx_str_t   *s, *out;
+    redisReply  *e;
 
     if (index == 0) {
-        if (reply->type == REDIS_REPLY_NIL) {
-            ctx->site_nets.len = 0;
-            ctx->site_read = 1;
+
+        /* HMGET networks zone: each a string or nil */
+
+        if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2) {
             return;
         }
 
-        if (reply->type != REDIS_REPLY_STRING) {
-            return;
+        for (i = 0; i < 2; i++) {
+            e = reply->element[i];
+            out = (i == 0) ? &ctx->site_nets : &ctx->site_zone;
+
+            if (e->type == REDIS_REPLY_NIL) {
+                continue;
+            }
+
+            if (e->type != REDIS_REPLY_STRING) {
+                return;
+            }
+
+            out->data = ngx_pnalloc(r->pool, e->len + 1);
+            if (out->data == NULL) {
+                return;
+            }
+
+            ngx_memcpy(out->data, e->str, e->len);
+            out->len = e->len;
         }
 
-        ctx->site_nets.data = ngx_pnalloc(r->pool, reply->len);
-        if (ctx->site_nets.data == NULL) {
-            return;
-        }
-
-        ngx_memcpy(ctx->site_nets.data, reply->str, reply->len);
-        ctx->site_nets.len = reply->len;
         ctx->site_read = 1;
 
         return;
@@ -268,7 +282,8 @@ ngx_http_mobispot_sso_site_store(ngx_http_request_t *r,
         }
     }
 
-    size = 2 * n * sizeof(char *) + ctx->site_nets.len + n;
+    size = 2 * n * sizeof(char *) + ctx->site_nets.len + n
+           + ctx->site_zone.len + 1;
     pairs = ctx->site_passports->elts;
 
     for (j = 1; j < ctx->site_passports->nelts; j += 2) {
@@ -312,6 +327,14 @@ ngx_http_mobispot_sso_site_store(ngx_http_request_t *r,
         }
 
         p++;
+    }
+
+    site->zone = NULL;
+
+    if (ctx->site_zone.data) {
+        site->zone = (const char *) str;
+        str = ngx_cpymem(str, ctx->site_zone.data, ctx->site_zone.len);
+        *str++ = '\0';
     }
 
     if (site->mem) {
@@ -389,6 +412,10 @@ ngx_http_mobispot_sso_site_decide(ngx_http_request_t *r,
 
     rc = mobispot_claims_entitled(payload, site->nets, site->passports,
                                   site->n, &reason);
+
+    if (rc == MOBISPOT_SSO_OK) {
+        rc = mobispot_claims_zone(payload, site->zone, &reason);
+    }
 
     if (e) {
         e->site = site;

@@ -24,6 +24,8 @@ $T{none} = hs(pass => undef);
 $T{company_in} = hs(pass => undef, nets => '["swc"]', sub => 'acme');
 $T{company_out} = hs(pass => undef, nets => '["brussels"]');
 $T{limited_pass} = hs(pass => 'cowallonia-pass', nets => '["swc"]');
+$T{zone_in} = hs(pass => 'cowallonia-pass', zones => '["wallonia"]', sub => 'zoned');
+$T{zone_out} = hs(pass => 'cowallonia-pass', zones => '["brussels"]');
 
 our $HTTP = <<'_EOC_';
     mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
@@ -207,3 +209,39 @@ HSET ms:{networks}:passport cowallonia cowallonia-pass swc swc-pass
 [403, 403, 403, 200]
 --- no_error_log
 [error]
+
+
+
+=== TEST 9: zone-limited company tokens: the site's zone (ms:{site:<id>}:info zone) must be in the token's zones
+--- http_config eval: $::HTTP
+--- config eval: $::CONFIG
+--- redis
+HSET ms:{site:namur}:info networks cowallonia zone wallonia
+HSET ms:{networks}:passport cowallonia cowallonia-pass
+--- request eval
+["GET /p", "GET /p", "GET /p"]
+--- more_headers eval
+[map { "Authorization: Bearer $::T{$_}" } qw(zone_in zone_out cow)]
+--- error_code eval
+[200, 403, 200]
+--- error_log
+the site's zone is outside the token's zones
+--- no_error_log
+[error]
+
+
+
+=== TEST 10: a zone-limited token at a site without a zone is refused (fail closed)
+--- http_config eval: $::HTTP
+--- config eval: $::CONFIG
+--- redis
+HSET ms:{site:namur}:info networks cowallonia
+HSET ms:{networks}:passport cowallonia cowallonia-pass
+--- request eval
+["GET /p", "GET /p"]
+--- more_headers eval
+[map { "Authorization: Bearer $::T{$_}" } qw(zone_in cow)]
+--- error_code eval
+[403, 200]
+--- error_log
+the site has no zone and the token is zone-limited
