@@ -253,6 +253,23 @@ mobispot_format_date(int64_t days, char *buf)
 size_t
 mobispot_format_rfc3339(int64_t utc, int32_t offset, char *buf)
 {
+    mobispot_date_cache_t  cache;
+
+    cache.days = INT64_MIN;
+
+    return mobispot_format_rfc3339_cached(utc, offset, buf, &cache);
+}
+
+
+/*
+ * The same, with the date of the last call kept in a cache: a run of
+ * slots of one day formats its date once.
+ */
+
+size_t
+mobispot_format_rfc3339_cached(int64_t utc, int32_t offset, char *buf,
+    mobispot_date_cache_t *cache)
+{
     int      hh, mm, ss, a;
     int64_t  local, days, sod;
 
@@ -264,7 +281,12 @@ mobispot_format_rfc3339(int64_t utc, int32_t offset, char *buf)
     mm = (int) (sod / 60 % 60);
     ss = (int) (sod % 60);
 
-    (void) mobispot_format_date(days, buf);
+    if (cache->days != days) {
+        (void) mobispot_format_date(days, cache->date);
+        cache->days = days;
+    }
+
+    memcpy(buf, cache->date, MOBISPOT_DATE_LEN);
 
     buf[10] = 'T';
     buf[11] = (char) ('0' + hh / 10);
@@ -603,6 +625,45 @@ mobispot_tz_offset(const mobispot_tz_t *tz, int64_t utc)
     }
 
     return tz->off[lo];
+}
+
+
+/*
+ * The first instant after utc at which the offset may change: the next
+ * transition of the table, or utc + 1 outside the table (the caller then
+ * asks mobispot_tz_offset() again, which is exact, only slower).
+ */
+
+int64_t
+mobispot_tz_next_change(const mobispot_tz_t *tz, int64_t utc)
+{
+    int  lo, hi, mid;
+
+    if (!tz->has_dst) {
+        return INT64_MAX;
+    }
+
+    if (utc < tz->trans[0] || utc >= tz->trans[2 * MOBISPOT_TZ_YEARS - 1]) {
+        return utc + 1;
+    }
+
+    /* the first transition after utc */
+
+    lo = 0;
+    hi = 2 * MOBISPOT_TZ_YEARS - 1;
+
+    while (hi - lo > 1) {
+        mid = (lo + hi) / 2;
+
+        if (tz->trans[mid] <= utc) {
+            lo = mid;
+
+        } else {
+            hi = mid;
+        }
+    }
+
+    return tz->trans[hi];
 }
 
 

@@ -436,6 +436,34 @@ ngx_http_mobispot_api_gen(ngx_http_request_t *r)
 }
 
 
+/*
+ * A generator that does not check UTF-8, for the answers whose strings
+ * are all produced by the module (constants, numbers, times) or were
+ * validated before they were stored: identifiers checked against
+ * [a-z0-9_-], names and towns parsed by yajl (which checks UTF-8) in the
+ * admin API before they were written to Redis.  Anything that can echo
+ * client input as it came (error messages, parameter names) keeps
+ * ngx_http_mobispot_api_gen().  The check costs a pass over every string.
+ */
+
+yajl_gen
+ngx_http_mobispot_api_gen_trusted(ngx_http_request_t *r)
+{
+    yajl_gen  g;
+
+    g = ngx_http_mobispot_api_gen(r);
+    if (g == NULL) {
+        return NULL;
+    }
+
+    if (!yajl_gen_config(g, yajl_gen_validate_utf8, 0)) {
+        return NULL;
+    }
+
+    return g;
+}
+
+
 static void
 ngx_http_mobispot_api_gen_cleanup(void *data)
 {

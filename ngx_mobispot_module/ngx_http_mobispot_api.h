@@ -62,6 +62,7 @@ ngx_int_t ngx_http_mobispot_api_redis_failed(ngx_http_request_t *r,
     ngx_int_t status);
 
 yajl_gen ngx_http_mobispot_api_gen(ngx_http_request_t *r);
+yajl_gen ngx_http_mobispot_api_gen_trusted(ngx_http_request_t *r);
 ngx_int_t ngx_http_mobispot_api_send(ngx_http_request_t *r, ngx_uint_t status,
     yajl_gen g);
 ngx_int_t ngx_http_mobispot_api_error(ngx_http_request_t *r,

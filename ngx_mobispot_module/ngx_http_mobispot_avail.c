@@ -818,8 +818,12 @@ ngx_http_mobispot_availability_send(ngx_http_request_t *r,
     ngx_http_mobispot_avail_t *av)
 {
     char                       date[MOBISPOT_DATE_LEN];
+    u_char                     start[MOBISPOT_RFC3339_LEN];
+    u_char                     end[MOBISPOT_RFC3339_LEN];
+    u_char                     numbuf[NGX_INT64_LEN], *num;
     size_t                     i, n, max;
-    int64_t                    free;
+    int64_t                    free, start_utc;
+    mobispot_date_cache_t      cache;
     unsigned                   slot;
     yajl_gen                   g;
     mobispot_slot_t           *slots;
@@ -858,7 +862,9 @@ ngx_http_mobispot_availability_send(ngx_http_request_t *r,
                         (char *) site->f[NGX_HTTP_MOBISPOT_F_CLOSED].data,
                         site->f[NGX_HTTP_MOBISPOT_F_CLOSED].len);
 
-    g = ngx_http_mobispot_api_gen(r);
+    /* every string is a validated id, a constant or formatted here */
+
+    g = ngx_http_mobispot_api_gen_trusted(r);
     if (g == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -900,6 +906,15 @@ ngx_http_mobispot_availability_send(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    /*
+     * Each instant is formatted once: the end of a slot is the start of
+     * the next one, whose text is kept in "start" (valid while
+     * "start_utc" says so); the date of a run of slots, once per day.
+     */
+
+    cache.days = INT64_MIN;
+    start_utc = INT64_MIN;
+
     for (i = 0; i < n; i++) {
         if (!slots[i].open) {
             continue;
@@ -912,18 +927,38 @@ ngx_http_mobispot_availability_send(ngx_http_request_t *r,
             free = 0;
         }
 
+        if (start_utc != slots[i].start) {
+            (void) mobispot_format_rfc3339_cached(slots[i].start,
+                                                  slots[i].offset,
+                                                  (char *) start, &cache);
+        }
+
+        (void) mobispot_format_rfc3339_cached(slots[i].end,
+                                              slots[i].end_offset,
+                                              (char *) end, &cache);
+
+        num = ngx_sprintf(numbuf, "%L", free);
+
         if (yajl_gen_map_open(g) != yajl_gen_status_ok
-            || ngx_http_mobispot_gen_time(g, "start", slots[i].start,
-                                          slots[i].offset) != NGX_OK
-            || ngx_http_mobispot_gen_time(g, "end", slots[i].end,
-                                          mobispot_tz_offset(site->tz,
-                                                             slots[i].end))
-               != NGX_OK
-            || ngx_http_mobispot_gen_int(g, "free", free) != NGX_OK
+            || yajl_gen_string(g, (u_char *) "start", sizeof("start") - 1)
+               != yajl_gen_status_ok
+            || yajl_gen_string(g, start, MOBISPOT_RFC3339_LEN)
+               != yajl_gen_status_ok
+            || yajl_gen_string(g, (u_char *) "end", sizeof("end") - 1)
+               != yajl_gen_status_ok
+            || yajl_gen_string(g, end, MOBISPOT_RFC3339_LEN)
+               != yajl_gen_status_ok
+            || yajl_gen_string(g, (u_char *) "free", sizeof("free") - 1)
+               != yajl_gen_status_ok
+            || yajl_gen_number(g, (char *) numbuf, num - numbuf)
+               != yajl_gen_status_ok
             || yajl_gen_map_close(g) != yajl_gen_status_ok)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
+
+        ngx_memcpy(start, end, MOBISPOT_RFC3339_LEN);
+        start_utc = slots[i].end;
     }
 
     if (yajl_gen_array_close(g) != yajl_gen_status_ok
@@ -1441,7 +1476,12 @@ ngx_http_mobispot_nearby_send(ngx_http_request_t *r,
     ngx_uint_t                 i, sent;
     ngx_http_mobispot_site_t  *site;
 
-    g = ngx_http_mobispot_api_gen(r);
+    /*
+     * Ids are validated, names and towns were checked by the admin API's
+     * parser before they were stored: see ngx_http_mobispot_api_gen_trusted()
+     */
+
+    g = ngx_http_mobispot_api_gen_trusted(r);
     if (g == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
