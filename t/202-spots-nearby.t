@@ -233,6 +233,7 @@ __DATA__
     location /api/v1/ { mobispot_api; }
 --- fake_redis
 reply *1\r\n*2\r\n$1\r\na\r\n$6\r\n0.5562
+reply $-1
 silence
 --- request
 GET /api/v1/spots/nearby?lat=50.4674&lon=4.8720
@@ -241,6 +242,7 @@ GET /api/v1/spots/nearby?lat=50.4674&lon=4.8720
 {"error":{"code":"redis_timeout"}}
 --- fake_redis_received
 GEOSEARCH ms:geo FROMLONLAT 4.8720000 50.4674000 BYRADIUS 25.0000 km ASC COUNT 60 WITHDIST
-HMGET ms:{site:a}:info name town tz slot hours closed networks cap:desk
+GET ms:version
+HMGET ms:{site:a}:info name town tz slot hours closed networks cap:desk cap:meeting_room cap:conference_room cap:training_room
 --- no_error_log
 [alert]
