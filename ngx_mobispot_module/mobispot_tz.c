@@ -28,6 +28,10 @@ static const char *mobispot_tz_rule(const char *p, const char *end,
 static int64_t mobispot_tz_rule_day(const mobispot_tz_rule_t *rule, int year);
 static int mobispot_digits(const char *s, int n);
 static void mobispot_tz_table(mobispot_tz_t *tz);
+static int mobispot_tz_index(const mobispot_tz_t *tz, int64_t utc);
+
+/* the mean Gregorian year */
+#define MOBISPOT_TZ_YEAR_SECONDS  31556952
 
 
 int64_t
@@ -598,7 +602,7 @@ mobispot_tz_rule_day(const mobispot_tz_rule_t *rule, int year)
 int32_t
 mobispot_tz_offset(const mobispot_tz_t *tz, int64_t utc)
 {
-    int  lo, hi, mid;
+    int  i;
 
     if (!tz->has_dst) {
         return tz->std_offset;
@@ -608,23 +612,37 @@ mobispot_tz_offset(const mobispot_tz_t *tz, int64_t utc)
         return mobispot_tz_offset_rule(tz, utc);
     }
 
-    /* the last transition at or before utc */
+    i = mobispot_tz_index(tz, utc);
 
-    lo = 0;
-    hi = 2 * MOBISPOT_TZ_YEARS - 1;
+    return tz->off[i];
+}
 
-    while (hi - lo > 1) {
-        mid = (lo + hi) / 2;
 
-        if (tz->trans[mid] <= utc) {
-            lo = mid;
+/*
+ * The last transition at or before utc, within the table: two a year, so
+ * the year of utc gives the index give or take one.
+ */
 
-        } else {
-            hi = mid;
-        }
+static int
+mobispot_tz_index(const mobispot_tz_t *tz, int64_t utc)
+{
+    int  i;
+
+    i = 2 * (int) ((utc - tz->trans[0]) / MOBISPOT_TZ_YEAR_SECONDS);
+
+    if (i > 2 * MOBISPOT_TZ_YEARS - 1) {
+        i = 2 * MOBISPOT_TZ_YEARS - 1;
     }
 
-    return tz->off[lo];
+    while (i > 0 && tz->trans[i] > utc) {
+        i--;
+    }
+
+    while (i < 2 * MOBISPOT_TZ_YEARS - 1 && tz->trans[i + 1] <= utc) {
+        i++;
+    }
+
+    return i;
 }
 
 
@@ -637,8 +655,6 @@ mobispot_tz_offset(const mobispot_tz_t *tz, int64_t utc)
 int64_t
 mobispot_tz_next_change(const mobispot_tz_t *tz, int64_t utc)
 {
-    int  lo, hi, mid;
-
     if (!tz->has_dst) {
         return INT64_MAX;
     }
@@ -647,23 +663,7 @@ mobispot_tz_next_change(const mobispot_tz_t *tz, int64_t utc)
         return utc + 1;
     }
 
-    /* the first transition after utc */
-
-    lo = 0;
-    hi = 2 * MOBISPOT_TZ_YEARS - 1;
-
-    while (hi - lo > 1) {
-        mid = (lo + hi) / 2;
-
-        if (tz->trans[mid] <= utc) {
-            lo = mid;
-
-        } else {
-            hi = mid;
-        }
-    }
-
-    return tz->trans[hi];
+    return tz->trans[mobispot_tz_index(tz, utc) + 1];
 }
 
 
