@@ -772,6 +772,9 @@ ngx_http_mobispot_redis_write_handler(ngx_event_t *ev)
 {
     ngx_connection_t  *c = ev->data;
 
+    /* ready again once hiredis has written everything (del_write) */
+    ev->ready = 0;
+
     redisAsyncHandleWrite(c->data);
 }
 
@@ -803,10 +806,32 @@ ngx_http_mobispot_redis_del_read(void *privdata)
 }
 
 
+/*
+ * Commands were queued.  When the socket took everything the last time
+ * (write->ready), they are written at the end of this event loop
+ * iteration, after the other ready events (so the commands of all the
+ * requests of the iteration go in one write), without asking epoll
+ * whether the socket is writable: that saves two epoll_ctl() calls and a
+ * trip through epoll_wait() per batch.  Otherwise (connecting, or the
+ * last write was partial) epoll says when to write.
+ */
+
 static void
 ngx_http_mobispot_redis_add_write(void *privdata)
 {
     ngx_connection_t  *c = privdata;
+
+    redisAsyncContext  *ac;
+
+    ac = c->data;
+
+    if (c->write->ready && (ac->c.flags & REDIS_CONNECTED)) {
+        if (!c->write->posted) {
+            ngx_post_event(c->write, &ngx_posted_events);
+        }
+
+        return;
+    }
 
     if (!c->write->active) {
         if (ngx_add_event(c->write, NGX_WRITE_EVENT, NGX_LEVEL_EVENT)
@@ -823,6 +848,9 @@ static void
 ngx_http_mobispot_redis_del_write(void *privdata)
 {
     ngx_connection_t  *c = privdata;
+
+    /* hiredis wrote all it had: the next batch may be written at once */
+    c->write->ready = 1;
 
     if (c->write->active) {
         (void) ngx_del_event(c->write, NGX_WRITE_EVENT, 0);
