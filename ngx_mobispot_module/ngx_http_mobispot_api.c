@@ -549,6 +549,20 @@ ngx_http_mobispot_api_print(void *ctx, const char *str, size_t len)
     ngx_chain_t  *cl;
 
     out->len += len;
+    b = out->buf;
+
+    /* the usual case: a few bytes, and room for them */
+
+    if (b != NULL && len <= (size_t) (b->end - b->last)) {
+        if (len == 1) {
+            *b->last++ = (u_char) *str;
+
+        } else {
+            b->last = ngx_cpymem(b->last, str, len);
+        }
+
+        return;
+    }
 
     while (len) {
         b = out->buf;

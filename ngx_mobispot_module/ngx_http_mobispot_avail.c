@@ -65,6 +65,8 @@ typedef struct {
     ngx_str_t                   f[NGX_HTTP_MOBISPOT_FIELDS];
     ngx_uint_t                  found;      /* the info hash exists */
     ngx_uint_t                  prepared;   /* info decoded (or cached) */
+    mobispot_slot_t            *slots;      /* the window's, once known */
+    size_t                      nslots;
     ngx_http_mobispot_booked_t *booked[NGX_HTTP_MOBISPOT_DAYS_MAX];
     ngx_uint_t                  nbooked[NGX_HTTP_MOBISPOT_DAYS_MAX];
 
@@ -134,7 +136,7 @@ static int64_t ngx_http_mobispot_site_booked(ngx_http_mobispot_avail_t *av,
 static size_t ngx_http_mobispot_site_slots(ngx_http_mobispot_avail_t *av,
     ngx_http_mobispot_site_t *site, mobispot_slot_t *slots, size_t max);
 static void ngx_http_mobispot_site_window(ngx_http_mobispot_avail_t *av,
-    ngx_http_mobispot_site_t *site, mobispot_slot_t *slots, size_t max);
+    ngx_http_mobispot_site_t *site, mobispot_slot_t *slots, size_t n);
 static ngx_int_t ngx_http_mobispot_site_slot_cmds(ngx_http_request_t *r,
     ngx_http_mobispot_avail_t *av, ngx_uint_t index, mobispot_slot_t *slots,
     size_t n, ngx_http_mobispot_redis_cmd_t *cmds, ngx_uint_t *ncmds);
@@ -583,12 +585,10 @@ ngx_http_mobispot_site_slots(ngx_http_mobispot_avail_t *av,
 
 static void
 ngx_http_mobispot_site_window(ngx_http_mobispot_avail_t *av,
-    ngx_http_mobispot_site_t *site, mobispot_slot_t *slots, size_t max)
+    ngx_http_mobispot_site_t *site, mobispot_slot_t *slots, size_t n)
 {
-    size_t    i, n;
+    size_t    i;
     int64_t   free;
-
-    n = ngx_http_mobispot_site_slots(av, site, slots, max);
 
     site->open = (n > 0);
     site->free = site->capacity;
@@ -1539,6 +1539,17 @@ ngx_http_mobispot_nearby_geo_done(ngx_http_request_t *r, void *data,
 
             k = ngx_http_mobispot_site_slots(av, site, slots, max);
 
+            /* kept for nearby_done(), which needs them again */
+
+            site->slots = ngx_palloc(r->pool, k * sizeof(mobispot_slot_t));
+            if (site->slots == NULL) {
+                ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+                return;
+            }
+
+            ngx_memcpy(site->slots, slots, k * sizeof(mobispot_slot_t));
+            site->nslots = k;
+
             if (ngx_http_mobispot_site_slot_cmds(r, av, i, slots, k, cmds, &n)
                 != NGX_OK)
             {
@@ -1704,7 +1715,12 @@ ngx_http_mobispot_nearby_done(ngx_http_request_t *r, void *data,
                                              av->version, &site->info);
         }
 
-        ngx_http_mobispot_site_window(av, site, slots, max);
+        if (site->slots == NULL) {
+            site->slots = slots;
+            site->nslots = ngx_http_mobispot_site_slots(av, site, slots, max);
+        }
+
+        ngx_http_mobispot_site_window(av, site, site->slots, site->nslots);
 
         site->entitled = av->signed_in
                          ? ngx_http_mobispot_nearby_entitled(av, site) : -1;
