@@ -33,9 +33,17 @@
 
 #define NGX_HTTP_MOBISPOT_CANDIDATES_MAX  200
 
-/* the slots of a nearby window: a day of 15-minute slots and two ends */
+/* the slots of a nearby window: a day of 15-minute slots and partial ones */
 #define NGX_HTTP_MOBISPOT_NEARBY_SLOTS_MAX                                    \
-    (MOBISPOT_NEARBY_WINDOW_MAX / (15 * 60) + 2)
+    (MOBISPOT_NEARBY_WINDOW_MAX / (15 * 60) + 3)
+
+/*
+ * The slots of this window at most: 15-minute slots, the partial ones at
+ * its ends and at a day end (a small array stays in the pool, no malloc())
+ */
+#define ngx_http_mobispot_nearby_slots_max(av)                                \
+    ngx_min((size_t) (((av)->to - (av)->from) / (15 * 60) + 3),               \
+            (size_t) NGX_HTTP_MOBISPOT_NEARBY_SLOTS_MAX)
 
 
 typedef struct {
@@ -1502,7 +1510,7 @@ ngx_http_mobispot_nearby_geo_done(ngx_http_request_t *r, void *data,
      */
 
     n = av->nsites * (1 + av->ndays) + (av->signed_in ? 1 : 0);
-    max = NGX_HTTP_MOBISPOT_NEARBY_SLOTS_MAX;
+    max = ngx_http_mobispot_nearby_slots_max(av);
 
     cmds = ngx_palloc(r->pool, n * sizeof(ngx_http_mobispot_redis_cmd_t));
     av->map = ngx_palloc(r->pool,
@@ -1687,7 +1695,7 @@ ngx_http_mobispot_nearby_done(ngx_http_request_t *r, void *data,
         return;
     }
 
-    max = NGX_HTTP_MOBISPOT_NEARBY_SLOTS_MAX;
+    max = ngx_http_mobispot_nearby_slots_max(av);
 
     slots = ngx_palloc(r->pool, max * sizeof(mobispot_slot_t));
     if (slots == NULL) {
