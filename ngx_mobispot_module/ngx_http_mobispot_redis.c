@@ -276,7 +276,7 @@ ngx_http_mobispot_redis_call(ngx_http_request_t *r,
         len += ngx_http_mobispot_redis_cmd_len(&cmds[i]);
     }
 
-    buf = ngx_pnalloc(r->pool, len);
+    buf = ngx_pnalloc(r->pool, len + 1);
     if (buf == NULL) {
         ngx_free(call);
         return NGX_ERROR;
@@ -284,6 +284,13 @@ ngx_http_mobispot_redis_call(ngx_http_request_t *r,
 
     for (i = 0; i < n; i++) {
         p = ngx_http_mobispot_redis_cmd_write(&cmds[i], buf);
+
+        /*
+         * hiredis looks at the byte after a command (for its name, as in
+         * a NUL-terminated string of its own formatting): the next
+         * command overwrites this one
+         */
+        *p = '\0';
 
         if (redisAsyncFormattedCommand(client->ac,
                                        ngx_http_mobispot_redis_on_reply,
