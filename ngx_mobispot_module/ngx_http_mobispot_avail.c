@@ -1405,18 +1405,21 @@ ngx_http_mobispot_nearby_geo_reply(ngx_http_request_t *r, void *data,
     if (index == 1) {
         av->version = -1;
 
-        if (reply->type != REDIS_REPLY_NIL
-            && (mobispot_reply_integer(reply, &version) != MOBISPOT_OK
-                || version < 0))
-        {
-            av->bad = 1;
+        if (reply->type == REDIS_REPLY_NIL) {
             return;
         }
 
-        if (reply->type != REDIS_REPLY_NIL) {
-            av->version = version;
+        if (mobispot_reply_integer(reply, &version) != MOBISPOT_OK
+            || version < 0)
+        {
+            /* the answer does not need the cache: it is only not used */
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "mobispot: \"" NGX_HTTP_MOBISPOT_KEY_VERSION
+                          "\" is not a counter, site info not cached");
+            return;
         }
 
+        av->version = version;
         return;
     }
 

@@ -331,3 +331,22 @@ INFO commandstats =~ cmdstat_hmget:calls=6,
  {sites => [{id => "a", free => 4}, {id => "c", free => 5}]}]
 --- error_log
 catalogue version went back from 5 to 1
+
+
+
+=== TEST 14: a catalogue version that is not a counter: nothing cached, the answer is right
+--- http_config
+    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /api/v1/ { mobispot_api; }
+--- redis eval
+[@::SEED, "SET ms:version garbage"]
+--- request eval
+["GET $::Q&radius_km=40", "GET $::Q&radius_km=40"]
+--- before_request eval
+["", "redis HSET ms:{site:a}:info cap:desk 3"]
+--- response_body_json_subset eval
+[{sites => [{id => "a", free => 10}, {id => "c", free => 5}]},
+ {sites => [{id => "a", free => 3}, {id => "c", free => 5}]}]
+--- error_log
+"ms:version" is not a counter, site info not cached
