@@ -175,13 +175,14 @@ test_tz(void)
 static void
 test_slots(void)
 {
-    int                  i, open;
-    char                 buf[128];
-    size_t               n, len;
-    int64_t              day;
-    mobispot_tz_t        tz;
-    mobispot_hours_t     h, h2;
-    mobispot_slot_t      slots[128];
+    int                    i, k, open, bad;
+    char                   buf[128], a[32], b[32];
+    size_t                 n, len;
+    int64_t                day, t;
+    mobispot_tz_t          tz;
+    mobispot_hours_t       h, h2;
+    mobispot_date_cache_t  cache;
+    static mobispot_slot_t slots[512];
     mobispot_interval_t  iv;
 
     (void) mobispot_tz_parse(BRUSSELS, strlen(BRUSSELS), &tz);
@@ -286,6 +287,45 @@ test_slots(void)
     ok(mobispot_slots(&tz, 15, utc("2026-06-01T00:00:00Z"),
                       utc("2026-06-08T00:00:00Z"), slots, 128) == 128,
        "output bounded");
+
+    /*
+     * Offsets are looked up at changes only: each slot's start and end
+     * offsets are what a lookup per instant says, on DST days, inside and
+     * outside the precomputed table, for windows starting mid-slot.
+     */
+    for (bad = 0, k = 0; k < 6; k++) {
+        static const char *from[] = {
+            "2026-03-27T10:10:00Z", "2026-10-23T23:59:00Z",
+            "1999-03-26T00:00:00Z", "2150-10-23T05:00:00Z",
+            "2026-06-01T00:00:00Z", "2099-10-24T00:00:00Z"};
+
+        n = mobispot_slots(&tz, k % 2 ? 20 : 15, utc(from[k]),
+                           utc(from[k]) + 4 * 86400, slots, 512);
+
+        for (i = 0; i < (int) n; i++) {
+            bad += slots[i].offset != mobispot_tz_offset(&tz, slots[i].start)
+                   || slots[i].end_offset
+                          != mobispot_tz_offset(&tz, slots[i].end)
+                   || (i > 0 && slots[i].start != slots[i - 1].end);
+        }
+
+        bad += (int) n < 4 * 96 / (k % 2 ? 2 : 1) - 8;
+    }
+    ok(bad == 0, "slot offsets equal a lookup per instant");
+
+    cache.days = INT64_MIN;
+    for (bad = 0, t = utc("2026-10-24T20:00:00Z");
+         t < utc("2026-10-26T04:00:00Z"); t += 1800) {
+        (void) mobispot_format_rfc3339(t, mobispot_tz_offset(&tz, t), a);
+        (void) mobispot_format_rfc3339_cached(t, mobispot_tz_offset(&tz, t),
+                                              b, &cache);
+        bad += memcmp(a, b, MOBISPOT_RFC3339_LEN) != 0;
+    }
+    ok(bad == 0, "cached date formatting across days and a change");
+
+    ok(mobispot_tz_next_change(&tz, utc("2026-06-01T00:00:00Z"))
+           == utc("2026-10-25T01:00:00Z"),
+       "next change after June is the end of summer time");
 }
 
 

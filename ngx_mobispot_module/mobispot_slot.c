@@ -229,7 +229,9 @@ mobispot_slots(const mobispot_tz_t *tz, unsigned slot_minutes, int64_t from,
     int64_t to, mobispot_slot_t *out, size_t max)
 {
     size_t            n;
-    int64_t           day, day_start, day_end, s, e, len;
+    int32_t           offset;
+    uint8_t           wday;
+    int64_t           day, day_start, day_end, s, e, len, next;
     mobispot_slot_t  *slot;
 
     if (from >= to || slot_minutes == 0) {
@@ -242,10 +244,28 @@ mobispot_slots(const mobispot_tz_t *tz, unsigned slot_minutes, int64_t from,
     day = mobispot_floor_div(from + mobispot_tz_offset(tz, from), 86400);
     day_start = mobispot_tz_local_to_utc(tz, day * 86400);
 
+    /*
+     * The offset is looked up again only at a change of offset (twice a
+     * year in a zone with DST), not for each slot: "next" is the first
+     * instant at which it may differ from "offset".
+     */
+
+    offset = mobispot_tz_offset(tz, day_start);
+    next = mobispot_tz_next_change(tz, day_start);
+
     while (day_start < to) {
         day_end = mobispot_tz_local_to_utc(tz, (day + 1) * 86400);
+        wday = (uint8_t) ((day % 7 + 10) % 7);
 
-        for (s = day_start; s < day_end && s < to; s += len) {
+        /* the first slot that ends after from */
+
+        s = day_start;
+
+        if (from > day_start) {
+            s += (from - day_start) / len * len;
+        }
+
+        for ( /* void */ ; s < day_end && s < to; s += len) {
             e = s + len;
 
             if (e > day_end) {
@@ -260,15 +280,27 @@ mobispot_slots(const mobispot_tz_t *tz, unsigned slot_minutes, int64_t from,
                 return n;
             }
 
+            if (s >= next) {
+                offset = mobispot_tz_offset(tz, s);
+                next = mobispot_tz_next_change(tz, s);
+            }
+
             slot = &out[n++];
 
             slot->start = s;
             slot->end = e;
             slot->local_day = day;
-            slot->offset = mobispot_tz_offset(tz, s);
-            slot->minute = (uint16_t) ((s + slot->offset - day * 86400) / 60);
-            slot->wday = (uint8_t) ((day % 7 + 10) % 7);
+            slot->offset = offset;
+            slot->minute = (uint16_t) ((s + offset - day * 86400) / 60);
+            slot->wday = wday;
             slot->open = 0;
+
+            if (e >= next) {
+                offset = mobispot_tz_offset(tz, e);
+                next = mobispot_tz_next_change(tz, e);
+            }
+
+            slot->end_offset = offset;
         }
 
         day++;

@@ -54,6 +54,7 @@ int mobispot_tz_tzif_footer(const unsigned char *buf, size_t len,
     const char **rule, size_t *rule_len);
 int32_t mobispot_tz_offset(const mobispot_tz_t *tz, int64_t utc);
 int32_t mobispot_tz_offset_rule(const mobispot_tz_t *tz, int64_t utc);
+int64_t mobispot_tz_next_change(const mobispot_tz_t *tz, int64_t utc);
 int64_t mobispot_tz_local_to_utc(const mobispot_tz_t *tz, int64_t local);
 
 
@@ -68,6 +69,15 @@ size_t mobispot_format_date(int64_t days, char *buf);
 size_t mobispot_format_rfc3339(int64_t utc, int32_t offset, char *buf);
 
 #define MOBISPOT_DATE_LEN     10    /* YYYY-MM-DD */
+
+typedef struct {
+    int64_t         days;           /* INT64_MIN: empty */
+    char            date[MOBISPOT_DATE_LEN];
+} mobispot_date_cache_t;
+
+size_t mobispot_format_rfc3339_cached(int64_t utc, int32_t offset, char *buf,
+    mobispot_date_cache_t *cache);
+
 #define MOBISPOT_RFC3339_LEN  25    /* YYYY-MM-DDThh:mm:ss+hh:mm */
 
 
@@ -92,6 +102,7 @@ typedef struct {
     int64_t         end;
     int64_t         local_day;      /* days since the epoch, local */
     int32_t         offset;         /* UTC offset at start */
+    int32_t         end_offset;     /* UTC offset at end */
     uint16_t        minute;         /* minutes after local midnight (wall) */
     uint8_t         wday;           /* 0 = Monday */
     uint8_t         open;

@@ -28,6 +28,10 @@ static const char *mobispot_tz_rule(const char *p, const char *end,
 static int64_t mobispot_tz_rule_day(const mobispot_tz_rule_t *rule, int year);
 static int mobispot_digits(const char *s, int n);
 static void mobispot_tz_table(mobispot_tz_t *tz);
+static int mobispot_tz_index(const mobispot_tz_t *tz, int64_t utc);
+
+/* the mean Gregorian year */
+#define MOBISPOT_TZ_YEAR_SECONDS  31556952
 
 
 int64_t
@@ -253,6 +257,23 @@ mobispot_format_date(int64_t days, char *buf)
 size_t
 mobispot_format_rfc3339(int64_t utc, int32_t offset, char *buf)
 {
+    mobispot_date_cache_t  cache;
+
+    cache.days = INT64_MIN;
+
+    return mobispot_format_rfc3339_cached(utc, offset, buf, &cache);
+}
+
+
+/*
+ * The same, with the date of the last call kept in a cache: a run of
+ * slots of one day formats its date once.
+ */
+
+size_t
+mobispot_format_rfc3339_cached(int64_t utc, int32_t offset, char *buf,
+    mobispot_date_cache_t *cache)
+{
     int      hh, mm, ss, a;
     int64_t  local, days, sod;
 
@@ -264,7 +285,12 @@ mobispot_format_rfc3339(int64_t utc, int32_t offset, char *buf)
     mm = (int) (sod / 60 % 60);
     ss = (int) (sod % 60);
 
-    (void) mobispot_format_date(days, buf);
+    if (cache->days != days) {
+        (void) mobispot_format_date(days, cache->date);
+        cache->days = days;
+    }
+
+    memcpy(buf, cache->date, MOBISPOT_DATE_LEN);
 
     buf[10] = 'T';
     buf[11] = (char) ('0' + hh / 10);
@@ -576,7 +602,7 @@ mobispot_tz_rule_day(const mobispot_tz_rule_t *rule, int year)
 int32_t
 mobispot_tz_offset(const mobispot_tz_t *tz, int64_t utc)
 {
-    int  lo, hi, mid;
+    int  i;
 
     if (!tz->has_dst) {
         return tz->std_offset;
@@ -586,23 +612,58 @@ mobispot_tz_offset(const mobispot_tz_t *tz, int64_t utc)
         return mobispot_tz_offset_rule(tz, utc);
     }
 
-    /* the last transition at or before utc */
+    i = mobispot_tz_index(tz, utc);
 
-    lo = 0;
-    hi = 2 * MOBISPOT_TZ_YEARS - 1;
+    return tz->off[i];
+}
 
-    while (hi - lo > 1) {
-        mid = (lo + hi) / 2;
 
-        if (tz->trans[mid] <= utc) {
-            lo = mid;
+/*
+ * The last transition at or before utc, within the table: two a year, so
+ * the year of utc gives the index give or take one.
+ */
 
-        } else {
-            hi = mid;
-        }
+static int
+mobispot_tz_index(const mobispot_tz_t *tz, int64_t utc)
+{
+    int  i;
+
+    i = 2 * (int) ((utc - tz->trans[0]) / MOBISPOT_TZ_YEAR_SECONDS);
+
+    if (i > 2 * MOBISPOT_TZ_YEARS - 1) {
+        i = 2 * MOBISPOT_TZ_YEARS - 1;
     }
 
-    return tz->off[lo];
+    while (i > 0 && tz->trans[i] > utc) {
+        i--;
+    }
+
+    while (i < 2 * MOBISPOT_TZ_YEARS - 1 && tz->trans[i + 1] <= utc) {
+        i++;
+    }
+
+    return i;
+}
+
+
+/*
+ * The first instant after utc at which the offset may change: the next
+ * transition of the table, or utc + 1 outside the table (the caller then
+ * asks mobispot_tz_offset() again, which is exact, only slower).
+ */
+
+int64_t
+mobispot_tz_next_change(const mobispot_tz_t *tz, int64_t utc)
+{
+    if (!tz->has_dst) {
+        return INT64_MAX;
+    }
+
+    if (utc < tz->trans[0] || utc >= tz->trans[2 * MOBISPOT_TZ_YEARS - 1]) {
+        return utc + 1;
+    }
+
+    return tz->trans[mobispot_tz_index(tz, utc) + 1];
 }
 
 

@@ -28,7 +28,7 @@
 #define NGX_HTTP_MOBISPOT_CLOSED_MAX     366
 
 /* the commands of a site write: see ngx_http_mobispot_admin_site_write() */
-#define NGX_HTTP_MOBISPOT_SITE_CMDS      7
+#define NGX_HTTP_MOBISPOT_SITE_CMDS      8
 
 
 /* the outcome of a check: the first error found */
@@ -1411,7 +1411,10 @@ ngx_http_mobispot_admin_nets_done(ngx_http_request_t *r, void *data,
 
 /*
  * MULTI, DEL info, HSET info ..., SET doc, EXEC, then the global indexes:
- * GEOADD ms:geo, HSET ms:sites (docs/data-model.md)
+ * GEOADD ms:geo, HSET ms:sites, and last INCR ms:version, the catalogue
+ * version that tells the workers' info caches that a site changed
+ * (docs/data-model.md): after the EXEC, so that no reader can see the new
+ * version before the new site; and answered before the client is.
  */
 
 static ngx_int_t
@@ -1431,8 +1434,10 @@ ngx_http_mobispot_admin_site_write(ngx_http_request_t *r,
     static ngx_str_t  set = ngx_string("SET");
     static ngx_str_t  hset = ngx_string("HSET");
     static ngx_str_t  geoadd = ngx_string("GEOADD");
+    static ngx_str_t  incr = ngx_string("INCR");
     static ngx_str_t  geo = ngx_string(NGX_HTTP_MOBISPOT_KEY_GEO);
     static ngx_str_t  sites = ngx_string(NGX_HTTP_MOBISPOT_KEY_SITES);
+    static ngx_str_t  version = ngx_string(NGX_HTTP_MOBISPOT_KEY_VERSION);
 
     static const char  *names[] = {
         "name", "town", "tz", "slot", "hours", "closed", "networks", "lat",
@@ -1517,7 +1522,9 @@ ngx_http_mobispot_admin_site_write(ngx_http_request_t *r,
         || ngx_http_mobispot_admin_cmd(r, &cmds[5], 5, &geoadd, &geo,
                                        &ad->lon, &ad->lat, &ad->id) != NGX_OK
         || ngx_http_mobispot_admin_cmd(r, &cmds[6], 4, &hset, &sites,
-                                       &ad->id, &ad->summary) != NGX_OK)
+                                       &ad->id, &ad->summary) != NGX_OK
+        || ngx_http_mobispot_admin_cmd(r, &cmds[7], 2, &incr, &version)
+           != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -1603,15 +1610,17 @@ ngx_http_mobispot_admin_site_delete(ngx_http_request_t *r,
     ngx_int_t                       rc;
     ngx_str_t                      *info, *doc;
     ngx_http_mobispot_admin_t      *ad;
-    ngx_http_mobispot_redis_cmd_t   cmds[6];
+    ngx_http_mobispot_redis_cmd_t   cmds[7];
 
     static ngx_str_t  multi = ngx_string("MULTI");
     static ngx_str_t  exec = ngx_string("EXEC");
     static ngx_str_t  del = ngx_string("DEL");
     static ngx_str_t  zrem = ngx_string("ZREM");
     static ngx_str_t  hdel = ngx_string("HDEL");
+    static ngx_str_t  incr = ngx_string("INCR");
     static ngx_str_t  geo = ngx_string(NGX_HTTP_MOBISPOT_KEY_GEO);
     static ngx_str_t  sites = ngx_string(NGX_HTTP_MOBISPOT_KEY_SITES);
+    static ngx_str_t  version = ngx_string(NGX_HTTP_MOBISPOT_KEY_VERSION);
 
     rc = ngx_http_mobispot_admin_allowed(r, ctx);
     if (rc != NGX_OK || r->header_sent) {
@@ -1643,12 +1652,16 @@ ngx_http_mobispot_admin_site_delete(ngx_http_request_t *r,
         || ngx_http_mobispot_admin_cmd(r, &cmds[4], 3, &zrem, &geo, &ad->id)
            != NGX_OK
         || ngx_http_mobispot_admin_cmd(r, &cmds[5], 3, &hdel, &sites, &ad->id)
+           != NGX_OK
+        || ngx_http_mobispot_admin_cmd(r, &cmds[6], 2, &incr, &version)
            != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_mobispot_api_redis(r, ctx, cmds, 6,
+    /* the catalogue version, as a site write does */
+
+    return ngx_http_mobispot_api_redis(r, ctx, cmds, 7,
                                        ngx_http_mobispot_admin_exec_reply,
                                        ngx_http_mobispot_admin_delete_done);
 }

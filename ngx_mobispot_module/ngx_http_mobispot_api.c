@@ -25,6 +25,12 @@ static ngx_int_t ngx_http_mobispot_api_not_allowed(ngx_http_request_t *r,
     ngx_uint_t allowed);
 static void ngx_http_mobispot_api_body_handler(ngx_http_request_t *r);
 static void ngx_http_mobispot_api_gen_cleanup(void *data);
+static void *ngx_http_mobispot_api_yajl_malloc(void *ctx, size_t size);
+static void *ngx_http_mobispot_api_yajl_realloc(void *ctx, void *ptr,
+    size_t size);
+static void ngx_http_mobispot_api_yajl_free(void *ctx, void *ptr);
+static void ngx_http_mobispot_api_print(void *ctx, const char *str,
+    size_t len);
 static ngx_int_t ngx_http_mobispot_api_header(ngx_http_request_t *r,
     const char *name, size_t name_len, u_char *value, size_t value_len);
 
@@ -436,6 +442,163 @@ ngx_http_mobispot_api_gen(ngx_http_request_t *r)
 }
 
 
+/*
+ * The generator of an answer whose strings are all produced by the module
+ * (constants, numbers, times) or were validated before they were stored:
+ * identifiers checked against [a-z0-9_-], names and towns parsed by yajl
+ * (which checks UTF-8) in the admin API before they were written to
+ * Redis.  It does not check UTF-8 again (a pass over every string).
+ * Anything that can echo client input as it came (error messages,
+ * parameter names) keeps ngx_http_mobispot_api_gen(), which checks.
+ *
+ * It also costs no malloc(): yajl allocates from the request pool, and
+ * prints straight into a chain of nginx buffers (ctx->out) that
+ * ngx_http_mobispot_api_send() sends, instead of a buffer of its own that
+ * grows by realloc().
+ */
+
+yajl_gen
+ngx_http_mobispot_api_gen_trusted(ngx_http_request_t *r)
+{
+    yajl_gen                      g;
+    yajl_alloc_funcs              afs;
+    ngx_http_mobispot_api_ctx_t  *ctx;
+    ngx_http_mobispot_api_out_t  *out;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_mobispot_module);
+
+    out = ngx_pcalloc(r->pool, sizeof(ngx_http_mobispot_api_out_t));
+    if (ctx == NULL || out == NULL) {
+        return NULL;
+    }
+
+    out->pool = r->pool;
+    out->last = &out->first;
+
+    afs.malloc = ngx_http_mobispot_api_yajl_malloc;
+    afs.realloc = ngx_http_mobispot_api_yajl_realloc;
+    afs.free = ngx_http_mobispot_api_yajl_free;
+    afs.ctx = r->pool;
+
+    g = yajl_gen_alloc(&afs);
+    if (g == NULL) {
+        return NULL;
+    }
+
+    if (!yajl_gen_config(g, yajl_gen_print_callback,
+                         ngx_http_mobispot_api_print, out))
+    {
+        return NULL;
+    }
+
+    ctx->out = out;
+
+    return g;
+}
+
+
+/* yajl's allocations in the request pool: each with its size before it */
+
+static void *
+ngx_http_mobispot_api_yajl_malloc(void *ctx, size_t size)
+{
+    size_t  *p;
+
+    p = ngx_palloc(ctx, sizeof(size_t) + size);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    *p = size;
+
+    return p + 1;
+}
+
+
+static void *
+ngx_http_mobispot_api_yajl_realloc(void *ctx, void *ptr, size_t size)
+{
+    void  *p;
+
+    p = ngx_http_mobispot_api_yajl_malloc(ctx, size);
+
+    if (p != NULL && ptr != NULL) {
+        ngx_memcpy(p, ptr, ngx_min(size, ((size_t *) ptr)[-1]));
+    }
+
+    return p;
+}
+
+
+static void
+ngx_http_mobispot_api_yajl_free(void *ctx, void *ptr)
+{
+    /* the pool frees it with the request */
+}
+
+
+/* yajl's output, appended to a chain of buffers of the request pool */
+
+static void
+ngx_http_mobispot_api_print(void *ctx, const char *str, size_t len)
+{
+    ngx_http_mobispot_api_out_t *out = ctx;
+
+    size_t        n;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    out->len += len;
+    b = out->buf;
+
+    /* the usual case: a few bytes, and room for them */
+
+    if (b != NULL && len <= (size_t) (b->end - b->last)) {
+        if (len == 1) {
+            *b->last++ = (u_char) *str;
+
+        } else {
+            b->last = ngx_cpymem(b->last, str, len);
+        }
+
+        return;
+    }
+
+    while (len) {
+        b = out->buf;
+
+        if (b == NULL || b->last == b->end) {
+            b = ngx_create_temp_buf(out->pool,
+                                    ngx_max(len, NGX_HTTP_MOBISPOT_OUT_SIZE));
+            cl = ngx_alloc_chain_link(out->pool);
+
+            if (b == NULL || cl == NULL) {
+                out->failed = 1;
+                return;
+            }
+
+            cl->buf = b;
+            cl->next = NULL;
+            *out->last = cl;
+            out->last = &cl->next;
+            out->buf = b;
+        }
+
+        n = ngx_min(len, (size_t) (b->end - b->last));
+
+        if (n == 1) {
+            *b->last++ = (u_char) *str;
+
+        } else {
+            b->last = ngx_cpymem(b->last, str, n);
+        }
+
+        str += n;
+        len -= n;
+    }
+}
+
+
 static void
 ngx_http_mobispot_api_gen_cleanup(void *data)
 {
@@ -451,12 +614,27 @@ ngx_http_mobispot_api_send(ngx_http_request_t *r, ngx_uint_t status,
     u_char                        *p;
     ngx_int_t                      rc;
     ngx_buf_t                     *b;
-    ngx_chain_t                    out;
+    ngx_chain_t                    out, *cl;
     const unsigned char           *buf;
+    ngx_http_mobispot_api_ctx_t   *ctx;
     ngx_http_mobispot_loc_conf_t  *lcf;
 
+    ctx = ngx_http_get_module_ctx(r, ngx_http_mobispot_module);
+
+    cl = NULL;
+
     if (yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+
+        /* a generator of ngx_http_mobispot_api_gen_trusted() */
+
+        if (ctx == NULL || ctx->out == NULL || ctx->out->failed
+            || ctx->out->first == NULL)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        cl = ctx->out->first;
+        len = ctx->out->len;
     }
 
     r->headers_out.status = status;
@@ -502,6 +680,15 @@ ngx_http_mobispot_api_send(ngx_http_request_t *r, ngx_uint_t status,
 
     if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
         return rc;
+    }
+
+    if (cl != NULL) {
+        for ( /* void */ ; cl->next; cl = cl->next) { /* void */ }
+
+        cl->buf->last_buf = (r == r->main) ? 1 : 0;
+        cl->buf->last_in_chain = 1;
+
+        return ngx_http_output_filter(r, ctx->out->first);
     }
 
     b = ngx_calloc_buf(r->pool);

@@ -24,6 +24,19 @@
 typedef struct ngx_http_mobispot_api_route_s  ngx_http_mobispot_api_route_t;
 
 
+/* the output of a generator of ngx_http_mobispot_api_gen_trusted() */
+#define NGX_HTTP_MOBISPOT_OUT_SIZE  4096
+
+typedef struct {
+    ngx_pool_t                        *pool;
+    ngx_chain_t                       *first;
+    ngx_chain_t                      **last;
+    ngx_buf_t                         *buf;       /* being filled */
+    size_t                             len;
+    ngx_uint_t                         failed;    /* out of memory */
+} ngx_http_mobispot_api_out_t;
+
+
 typedef struct {
     const ngx_http_mobispot_api_route_t *route;
     ngx_str_t                          path;      /* below the prefix */
@@ -32,6 +45,7 @@ typedef struct {
     ngx_http_mobispot_main_conf_t     *mcf;
     ngx_http_mobispot_loc_conf_t      *lcf;
     void                              *data;      /* the route's own state */
+    ngx_http_mobispot_api_out_t       *out;       /* the answer, or NULL */
 } ngx_http_mobispot_api_ctx_t;
 
 
@@ -62,6 +76,7 @@ ngx_int_t ngx_http_mobispot_api_redis_failed(ngx_http_request_t *r,
     ngx_int_t status);
 
 yajl_gen ngx_http_mobispot_api_gen(ngx_http_request_t *r);
+yajl_gen ngx_http_mobispot_api_gen_trusted(ngx_http_request_t *r);
 ngx_int_t ngx_http_mobispot_api_send(ngx_http_request_t *r, ngx_uint_t status,
     yajl_gen g);
 ngx_int_t ngx_http_mobispot_api_error(ngx_http_request_t *r,

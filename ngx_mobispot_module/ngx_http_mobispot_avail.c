@@ -25,13 +25,25 @@
 #define NGX_HTTP_MOBISPOT_F_HOURS     4
 #define NGX_HTTP_MOBISPOT_F_CLOSED    5
 #define NGX_HTTP_MOBISPOT_F_NETWORKS  6
-#define NGX_HTTP_MOBISPOT_F_CAP       7
-#define NGX_HTTP_MOBISPOT_FIELDS      8
+#define NGX_HTTP_MOBISPOT_F_CAP       7   /* + kind: cap:<kind> */
+#define NGX_HTTP_MOBISPOT_FIELDS      (7 + MOBISPOT_KINDS)
 
 /* UTC days read for one site: 5 for "today", 8 for a 7-day window */
 #define NGX_HTTP_MOBISPOT_DAYS_MAX    8
 
 #define NGX_HTTP_MOBISPOT_CANDIDATES_MAX  200
+
+/* the slots of a nearby window: a day of 15-minute slots and partial ones */
+#define NGX_HTTP_MOBISPOT_NEARBY_SLOTS_MAX                                    \
+    (MOBISPOT_NEARBY_WINDOW_MAX / (15 * 60) + 3)
+
+/*
+ * The slots of this window at most: 15-minute slots, the partial ones at
+ * its ends and at a day end (a small array stays in the pool, no malloc())
+ */
+#define ngx_http_mobispot_nearby_slots_max(av)                                \
+    ngx_min((size_t) (((av)->to - (av)->from) / (15 * 60) + 3),               \
+            (size_t) NGX_HTTP_MOBISPOT_NEARBY_SLOTS_MAX)
 
 
 typedef struct {
@@ -40,16 +52,34 @@ typedef struct {
 } ngx_http_mobispot_booked_t;
 
 
+/* the commands of the second round trip of nearby, per site */
+#define NGX_HTTP_MOBISPOT_READ_INFO     0   /* HMGET info */
+#define NGX_HTTP_MOBISPOT_READ_DAY      1   /* HGETALL of a booked day */
+#define NGX_HTTP_MOBISPOT_READ_SLOTS    2   /* HMGET of slots of a day */
+
+
+typedef struct {
+    ngx_uint_t                  site;
+    ngx_uint_t                  what;
+    ngx_uint_t                  day;       /* from day0 */
+    uint16_t                   *minutes;   /* READ_SLOTS: the fields */
+    ngx_uint_t                  nminutes;
+} ngx_http_mobispot_cmd_map_t;
+
+
 typedef struct {
     ngx_str_t                   id;
     ngx_str_t                   dist;       /* km, as GEOSEARCH says it */
     ngx_str_t                   f[NGX_HTTP_MOBISPOT_FIELDS];
     ngx_uint_t                  found;      /* the info hash exists */
+    ngx_uint_t                  prepared;   /* info decoded (or cached) */
+    mobispot_slot_t            *slots;      /* the window's, once known */
+    size_t                      nslots;
     ngx_http_mobispot_booked_t *booked[NGX_HTTP_MOBISPOT_DAYS_MAX];
     ngx_uint_t                  nbooked[NGX_HTTP_MOBISPOT_DAYS_MAX];
 
     /* computed */
-    const mobispot_tz_t        *tz;
+    ngx_http_mobispot_info_t    info;
     int64_t                     capacity;
     int64_t                     free;
     ngx_uint_t                  open;
@@ -79,13 +109,16 @@ typedef struct {
     ngx_uint_t                  signed_in;
     ngx_array_t                 passports;  /* ngx_str_t pairs */
 
-    ngx_str_t                   cap_field;  /* "cap:desk" */
     u_char                     *suffixes;   /* ":booked:desk:<date>" ... */
     size_t                      suffix_len;
 
     ngx_http_mobispot_site_t   *sites;
     ngx_uint_t                  nsites;
-    ngx_uint_t                  per_site;   /* commands per site */
+
+    /* nearby: the catalogue version read with GEOSEARCH; -1: none */
+    int64_t                     version;
+    ngx_http_mobispot_cmd_map_t *map;      /* what each command reads */
+    ngx_uint_t                  nmap;
 } ngx_http_mobispot_avail_t;
 
 
@@ -105,13 +138,19 @@ static void ngx_http_mobispot_site_reply(ngx_http_request_t *r,
     ngx_http_mobispot_avail_t *av, ngx_http_mobispot_site_t *site,
     ngx_uint_t index, redisReply *reply);
 static ngx_int_t ngx_http_mobispot_site_prepare(ngx_http_request_t *r,
-    ngx_http_mobispot_avail_t *av, ngx_http_mobispot_site_t *site,
-    mobispot_hours_t *hours, unsigned *slot);
+    ngx_http_mobispot_avail_t *av, ngx_http_mobispot_site_t *site);
 static int64_t ngx_http_mobispot_site_booked(ngx_http_mobispot_avail_t *av,
     ngx_http_mobispot_site_t *site, int64_t start);
+static size_t ngx_http_mobispot_site_slots(ngx_http_mobispot_avail_t *av,
+    ngx_http_mobispot_site_t *site, mobispot_slot_t *slots, size_t max);
 static void ngx_http_mobispot_site_window(ngx_http_mobispot_avail_t *av,
-    ngx_http_mobispot_site_t *site, mobispot_hours_t *hours, unsigned slot,
-    mobispot_slot_t *slots, size_t max);
+    ngx_http_mobispot_site_t *site, mobispot_slot_t *slots, size_t n);
+static ngx_int_t ngx_http_mobispot_site_slot_cmds(ngx_http_request_t *r,
+    ngx_http_mobispot_avail_t *av, ngx_uint_t index, mobispot_slot_t *slots,
+    size_t n, ngx_http_mobispot_redis_cmd_t *cmds, ngx_uint_t *ncmds);
+static void ngx_http_mobispot_site_slots_reply(ngx_http_request_t *r,
+    ngx_http_mobispot_avail_t *av, ngx_http_mobispot_cmd_map_t *m,
+    redisReply *reply);
 
 static void ngx_http_mobispot_availability_reply(ngx_http_request_t *r,
     void *data, ngx_uint_t index, redisReply *reply);
@@ -140,9 +179,11 @@ static ngx_int_t ngx_http_mobispot_gen_int(yajl_gen g, const char *key,
     int64_t n);
 
 
+/* every capacity: the info of a site is cached whatever the kind asked */
 static const char  *ngx_http_mobispot_info_fields[NGX_HTTP_MOBISPOT_FIELDS] =
 {
-    "name", "town", "tz", "slot", "hours", "closed", "networks", NULL
+    "name", "town", "tz", "slot", "hours", "closed", "networks",
+    "cap:desk", "cap:meeting_room", "cap:conference_room", "cap:training_room"
 };
 
 
@@ -249,9 +290,9 @@ ngx_http_mobispot_site_cmds(ngx_http_request_t *r,
     ngx_uint_t    i;
     const char  **argv;
 
-    /* the fields and key suffixes shared by every site of the request */
+    /* the key suffixes shared by every site of the request */
 
-    if (av->cap_field.len == 0) {
+    if (av->suffixes == NULL) {
         if (ngx_http_mobispot_avail_suffixes(r, av) != NGX_OK) {
             return NGX_ERROR;
         }
@@ -286,13 +327,10 @@ ngx_http_mobispot_site_cmds(ngx_http_request_t *r,
     argv[1] = (char *) key;
     argvlen[1] = p - key;
 
-    for (i = 0; i < NGX_HTTP_MOBISPOT_FIELDS - 1; i++) {
+    for (i = 0; i < NGX_HTTP_MOBISPOT_FIELDS; i++) {
         argv[2 + i] = ngx_http_mobispot_info_fields[i];
         argvlen[2 + i] = ngx_strlen(ngx_http_mobispot_info_fields[i]);
     }
-
-    argv[2 + i] = (char *) av->cap_field.data;
-    argvlen[2 + i] = av->cap_field.len;
 
     argv += 2 + NGX_HTTP_MOBISPOT_FIELDS;
     argvlen += 2 + NGX_HTTP_MOBISPOT_FIELDS;
@@ -322,7 +360,7 @@ ngx_http_mobispot_site_cmds(ngx_http_request_t *r,
 }
 
 
-/* "cap:<kind>", and ":booked:<kind>:<UTC date>" for each day */
+/* ":booked:<kind>:<UTC date>" for each day */
 
 static ngx_int_t
 ngx_http_mobispot_avail_suffixes(ngx_http_request_t *r,
@@ -334,17 +372,12 @@ ngx_http_mobispot_avail_suffixes(ngx_http_request_t *r,
 
     kind_len = ngx_strlen(mobispot_kind_names[av->kind]);
 
-    av->cap_field.data = ngx_pnalloc(r->pool, sizeof("cap:") - 1 + kind_len);
     av->suffix_len = sizeof(":booked::") - 1 + kind_len + MOBISPOT_DATE_LEN;
     av->suffixes = ngx_pnalloc(r->pool, av->ndays * av->suffix_len);
 
-    if (av->cap_field.data == NULL || av->suffixes == NULL) {
+    if (av->suffixes == NULL) {
         return NGX_ERROR;
     }
-
-    p = ngx_cpymem(av->cap_field.data, "cap:", sizeof("cap:") - 1);
-    p = ngx_cpymem(p, mobispot_kind_names[av->kind], kind_len);
-    av->cap_field.len = p - av->cap_field.data;
 
     p = av->suffixes;
 
@@ -441,32 +474,35 @@ ngx_http_mobispot_site_reply(ngx_http_request_t *r,
 }
 
 
-/* decodes the info fields: tz, slot length, hours, capacity */
+/* decodes the info fields: tz, slot length, hours, capacities */
 
 static ngx_int_t
 ngx_http_mobispot_site_prepare(ngx_http_request_t *r,
-    ngx_http_mobispot_avail_t *av, ngx_http_mobispot_site_t *site,
-    mobispot_hours_t *hours, unsigned *slot)
+    ngx_http_mobispot_avail_t *av, ngx_http_mobispot_site_t *site)
 {
-    long long       cap;
-    ngx_str_t      *f;
-    unsigned long   n;
-    redisReply      fake;
+    long long                  cap;
+    ngx_str_t                 *f;
+    ngx_uint_t                 k;
+    redisReply                 fake;
+    unsigned long              n;
+    ngx_http_mobispot_info_t  *info;
 
     f = site->f;
+    info = &site->info;
 
-    site->tz = ngx_http_mobispot_tz_find(
+    info->tz = ngx_http_mobispot_tz_find(
                    ngx_http_get_module_main_conf(r, ngx_http_mobispot_module),
                    f[NGX_HTTP_MOBISPOT_F_TZ].data,
                    f[NGX_HTTP_MOBISPOT_F_TZ].len);
 
-    if (site->tz == NULL
+    if (info->tz == NULL
         || mobispot_parse_uint((char *) f[NGX_HTTP_MOBISPOT_F_SLOT].data,
                                f[NGX_HTTP_MOBISPOT_F_SLOT].len, 60, &n)
            != MOBISPOT_OK
         || !mobispot_slot_minutes_valid((long) n)
         || mobispot_hours_decode((char *) f[NGX_HTTP_MOBISPOT_F_HOURS].data,
-                                 f[NGX_HTTP_MOBISPOT_F_HOURS].len, hours)
+                                 f[NGX_HTTP_MOBISPOT_F_HOURS].len,
+                                 &info->hours)
            != MOBISPOT_OK)
     {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
@@ -476,19 +512,30 @@ ngx_http_mobispot_site_prepare(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    *slot = (unsigned) n;
+    info->slot = (unsigned) n;
+    info->name = f[NGX_HTTP_MOBISPOT_F_NAME];
+    info->town = f[NGX_HTTP_MOBISPOT_F_TOWN];
+    info->closed = f[NGX_HTTP_MOBISPOT_F_CLOSED];
+    info->networks = f[NGX_HTTP_MOBISPOT_F_NETWORKS];
 
-    site->capacity = 0;
+    for (k = 0; k < MOBISPOT_KINDS; k++) {
+        info->cap[k] = 0;
 
-    if (f[NGX_HTTP_MOBISPOT_F_CAP].data != NULL) {
+        if (f[NGX_HTTP_MOBISPOT_F_CAP + k].data == NULL) {
+            continue;
+        }
+
         fake.type = REDIS_REPLY_STRING;
-        fake.str = (char *) f[NGX_HTTP_MOBISPOT_F_CAP].data;
-        fake.len = f[NGX_HTTP_MOBISPOT_F_CAP].len;
+        fake.str = (char *) f[NGX_HTTP_MOBISPOT_F_CAP + k].data;
+        fake.len = f[NGX_HTTP_MOBISPOT_F_CAP + k].len;
 
         if (mobispot_reply_integer(&fake, &cap) == MOBISPOT_OK && cap > 0) {
-            site->capacity = cap;
+            info->cap[k] = cap;
         }
     }
+
+    site->capacity = info->cap[av->kind];
+    site->prepared = 1;
 
     return NGX_OK;
 }
@@ -523,21 +570,33 @@ ngx_http_mobispot_site_booked(ngx_http_mobispot_avail_t *av,
 }
 
 
+/* the slots of a site over the window of the request, with "open" */
+
+static size_t
+ngx_http_mobispot_site_slots(ngx_http_mobispot_avail_t *av,
+    ngx_http_mobispot_site_t *site, mobispot_slot_t *slots, size_t max)
+{
+    size_t  n;
+
+    n = mobispot_slots(site->info.tz, site->info.slot, av->from, av->to,
+                       slots, max);
+
+    mobispot_slots_open(slots, n, &site->info.hours,
+                        (char *) site->info.closed.data,
+                        site->info.closed.len);
+
+    return n;
+}
+
+
 /* free and open of a site over the window of the request */
 
 static void
 ngx_http_mobispot_site_window(ngx_http_mobispot_avail_t *av,
-    ngx_http_mobispot_site_t *site, mobispot_hours_t *hours, unsigned slot,
-    mobispot_slot_t *slots, size_t max)
+    ngx_http_mobispot_site_t *site, mobispot_slot_t *slots, size_t n)
 {
-    size_t    i, n;
+    size_t    i;
     int64_t   free;
-
-    n = mobispot_slots(site->tz, slot, av->from, av->to, slots, max);
-
-    mobispot_slots_open(slots, n,  hours,
-                        (char *) site->f[NGX_HTTP_MOBISPOT_F_CLOSED].data,
-                        site->f[NGX_HTTP_MOBISPOT_F_CLOSED].len);
 
     site->open = (n > 0);
     site->free = site->capacity;
@@ -558,6 +617,157 @@ ngx_http_mobispot_site_window(ngx_http_mobispot_avail_t *av,
 
     if (!site->open || site->free < 0) {
         site->free = 0;
+    }
+}
+
+
+/*
+ * A site whose info is known (cached): HMGET of the booked fields of the
+ * window's slots, one command per UTC day, instead of HGETALL of whole
+ * days; nothing at all when the window is not within opening hours (the
+ * site is then closed, whatever is booked).
+ */
+
+static ngx_int_t
+ngx_http_mobispot_site_slot_cmds(ngx_http_request_t *r,
+    ngx_http_mobispot_avail_t *av, ngx_uint_t index, mobispot_slot_t *slots,
+    size_t n, ngx_http_mobispot_redis_cmd_t *cmds, ngx_uint_t *ncmds)
+{
+    u_char                       *p, *key;
+    size_t                        i, j, k, *argvlen;
+    int64_t                       day;
+    ngx_uint_t                    d;
+    const char                  **argv;
+    ngx_http_mobispot_site_t     *site;
+    ngx_http_mobispot_cmd_map_t  *m;
+
+    site = &av->sites[index];
+
+    for (i = 0; i < n; i++) {
+        if (!slots[i].open) {
+            return NGX_OK;
+        }
+    }
+
+    if (av->suffixes == NULL) {
+        if (ngx_http_mobispot_avail_suffixes(r, av) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    /* the slots are in order: a run of slots per UTC day */
+
+    for (i = 0; i < n; i = j) {
+        day = mobispot_floor_div(slots[i].start, 86400);
+
+        for (j = i + 1;
+             j < n && mobispot_floor_div(slots[j].start, 86400) == day;
+             j++)
+        {
+            /* void */
+        }
+
+        if (day < av->day0 || day >= av->day0 + (int64_t) av->ndays) {
+            /* cannot be: the days read cover the window */
+            continue;
+        }
+
+        d = (ngx_uint_t) (day - av->day0);
+
+        argv = ngx_palloc(r->pool, (2 + j - i) * sizeof(char *));
+        argvlen = ngx_palloc(r->pool, (2 + j - i) * sizeof(size_t));
+        key = ngx_pnalloc(r->pool, sizeof("ms:{site:}") - 1 + site->id.len
+                                   + av->suffix_len
+                                   + (j - i) * sizeof("1439") - 1);
+        m = &av->map[av->nmap];
+        m->minutes = ngx_palloc(r->pool, (j - i) * sizeof(uint16_t));
+
+        if (argv == NULL || argvlen == NULL || key == NULL
+            || m->minutes == NULL)
+        {
+            return NGX_ERROR;
+        }
+
+        p = ngx_cpymem(key, "ms:{site:", sizeof("ms:{site:") - 1);
+        p = ngx_cpymem(p, site->id.data, site->id.len);
+        *p++ = '}';
+        p = ngx_cpymem(p, av->suffixes + d * av->suffix_len, av->suffix_len);
+
+        argv[0] = "HMGET";
+        argvlen[0] = 5;
+        argv[1] = (char *) key;
+        argvlen[1] = p - key;
+
+        for (k = 0; k < j - i; k++) {
+            m->minutes[k] = (uint16_t) ((slots[i + k].start - day * 86400)
+                                        / 60);
+            argv[2 + k] = (char *) p;
+            argvlen[2 + k] = ngx_sprintf(p, "%ui",
+                                         (ngx_uint_t) m->minutes[k]) - p;
+            p += argvlen[2 + k];
+        }
+
+        m->site = index;
+        m->what = NGX_HTTP_MOBISPOT_READ_SLOTS;
+        m->day = d;
+        m->nminutes = j - i;
+
+        cmds[*ncmds].argc = (int) (2 + j - i);
+        cmds[*ncmds].argv = argv;
+        cmds[*ncmds].argvlen = argvlen;
+
+        (*ncmds)++;
+        av->nmap++;
+    }
+
+    return NGX_OK;
+}
+
+
+/* the reply of the HMGET of a day's slots: a count or nil per slot */
+
+static void
+ngx_http_mobispot_site_slots_reply(ngx_http_request_t *r,
+    ngx_http_mobispot_avail_t *av, ngx_http_mobispot_cmd_map_t *m,
+    redisReply *reply)
+{
+    size_t                       i;
+    long long                    count;
+    ngx_http_mobispot_site_t    *site;
+    ngx_http_mobispot_booked_t  *b;
+
+    site = &av->sites[m->site];
+
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != m->nminutes) {
+        av->bad = 1;
+        return;
+    }
+
+    b = ngx_palloc(r->pool, m->nminutes * sizeof(ngx_http_mobispot_booked_t));
+    if (b == NULL) {
+        av->bad = 1;
+        return;
+    }
+
+    site->booked[m->day] = b;
+    site->nbooked[m->day] = 0;
+
+    for (i = 0; i < m->nminutes; i++) {
+        if (reply->element[i]->type == REDIS_REPLY_NIL) {
+            continue;
+        }
+
+        if (mobispot_reply_integer(reply->element[i], &count) != MOBISPOT_OK)
+        {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "mobispot: malformed booked hash of site \"%V\"",
+                          &site->id);
+            continue;
+        }
+
+        b[site->nbooked[m->day]].minute = m->minutes[i];
+        b[site->nbooked[m->day]].count = count;
+        site->nbooked[m->day]++;
     }
 }
 
@@ -818,31 +1028,36 @@ ngx_http_mobispot_availability_send(ngx_http_request_t *r,
     ngx_http_mobispot_avail_t *av)
 {
     char                       date[MOBISPOT_DATE_LEN];
+    u_char                     start[MOBISPOT_RFC3339_LEN];
+    u_char                     end[MOBISPOT_RFC3339_LEN];
+    u_char                     numbuf[NGX_INT64_LEN], *num;
     size_t                     i, n, max;
-    int64_t                    free;
+    int64_t                    free, start_utc;
+    mobispot_date_cache_t      cache;
     unsigned                   slot;
     yajl_gen                   g;
     mobispot_slot_t           *slots;
-    mobispot_hours_t           hours;
+    const mobispot_tz_t       *tz;
     ngx_http_mobispot_site_t  *site;
 
     site = &av->sites[0];
 
-    if (ngx_http_mobispot_site_prepare(r, av, site, &hours, &slot) != NGX_OK)
-    {
+    if (ngx_http_mobispot_site_prepare(r, av, site) != NGX_OK) {
         return ngx_http_mobispot_spots_redis_error(r, "availability");
     }
 
+    tz = site->info.tz;
+    slot = site->info.slot;
+
     if (av->by_date == 2) {
         av->date = mobispot_floor_div(ngx_time()
-                                      + mobispot_tz_offset(site->tz,
-                                                           ngx_time()),
+                                      + mobispot_tz_offset(tz, ngx_time()),
                                       86400);
     }
 
     if (av->by_date) {
-        av->from = mobispot_tz_local_to_utc(site->tz, av->date * 86400);
-        av->to = mobispot_tz_local_to_utc(site->tz, (av->date + 1) * 86400);
+        av->from = mobispot_tz_local_to_utc(tz, av->date * 86400);
+        av->to = mobispot_tz_local_to_utc(tz, (av->date + 1) * 86400);
     }
 
     max = (size_t) ((av->to - av->from) / (slot * 60)) + 2;
@@ -852,13 +1067,11 @@ ngx_http_mobispot_availability_send(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    n = mobispot_slots(site->tz, slot, av->from, av->to, slots, max);
+    n = ngx_http_mobispot_site_slots(av, site, slots, max);
 
-    mobispot_slots_open(slots, n, &hours,
-                        (char *) site->f[NGX_HTTP_MOBISPOT_F_CLOSED].data,
-                        site->f[NGX_HTTP_MOBISPOT_F_CLOSED].len);
+    /* every string is a validated id, a constant or formatted here */
 
-    g = ngx_http_mobispot_api_gen(r);
+    g = ngx_http_mobispot_api_gen_trusted(r);
     if (g == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -869,7 +1082,7 @@ ngx_http_mobispot_availability_send(ngx_http_request_t *r,
            != yajl_gen_status_ok
         || mobispot_json_key_string(g, "kind", mobispot_kind_names[av->kind])
            != MOBISPOT_OK
-        || mobispot_json_key_string(g, "time_zone", site->tz->name)
+        || mobispot_json_key_string(g, "time_zone", tz->name)
            != MOBISPOT_OK
         || ngx_http_mobispot_gen_int(g, "slot_minutes", slot) != NGX_OK
         || ngx_http_mobispot_gen_int(g, "capacity", site->capacity) != NGX_OK)
@@ -889,16 +1102,25 @@ ngx_http_mobispot_availability_send(ngx_http_request_t *r,
     }
 
     if (ngx_http_mobispot_gen_time(g, "from", av->from,
-                                   mobispot_tz_offset(site->tz, av->from))
+                                   mobispot_tz_offset(tz, av->from))
         != NGX_OK
         || ngx_http_mobispot_gen_time(g, "to", av->to,
-                                      mobispot_tz_offset(site->tz, av->to))
+                                      mobispot_tz_offset(tz, av->to))
            != NGX_OK
         || mobispot_json_string(g, "slots") != MOBISPOT_OK
         || yajl_gen_array_open(g) != yajl_gen_status_ok)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    /*
+     * Each instant is formatted once: the end of a slot is the start of
+     * the next one, whose text is kept in "start" (valid while
+     * "start_utc" says so); the date of a run of slots, once per day.
+     */
+
+    cache.days = INT64_MIN;
+    start_utc = INT64_MIN;
 
     for (i = 0; i < n; i++) {
         if (!slots[i].open) {
@@ -912,18 +1134,38 @@ ngx_http_mobispot_availability_send(ngx_http_request_t *r,
             free = 0;
         }
 
+        if (start_utc != slots[i].start) {
+            (void) mobispot_format_rfc3339_cached(slots[i].start,
+                                                  slots[i].offset,
+                                                  (char *) start, &cache);
+        }
+
+        (void) mobispot_format_rfc3339_cached(slots[i].end,
+                                              slots[i].end_offset,
+                                              (char *) end, &cache);
+
+        num = ngx_sprintf(numbuf, "%L", free);
+
         if (yajl_gen_map_open(g) != yajl_gen_status_ok
-            || ngx_http_mobispot_gen_time(g, "start", slots[i].start,
-                                          slots[i].offset) != NGX_OK
-            || ngx_http_mobispot_gen_time(g, "end", slots[i].end,
-                                          mobispot_tz_offset(site->tz,
-                                                             slots[i].end))
-               != NGX_OK
-            || ngx_http_mobispot_gen_int(g, "free", free) != NGX_OK
+            || yajl_gen_string(g, (u_char *) "start", sizeof("start") - 1)
+               != yajl_gen_status_ok
+            || yajl_gen_string(g, start, MOBISPOT_RFC3339_LEN)
+               != yajl_gen_status_ok
+            || yajl_gen_string(g, (u_char *) "end", sizeof("end") - 1)
+               != yajl_gen_status_ok
+            || yajl_gen_string(g, end, MOBISPOT_RFC3339_LEN)
+               != yajl_gen_status_ok
+            || yajl_gen_string(g, (u_char *) "free", sizeof("free") - 1)
+               != yajl_gen_status_ok
+            || yajl_gen_number(g, (char *) numbuf, num - numbuf)
+               != yajl_gen_status_ok
             || yajl_gen_map_close(g) != yajl_gen_status_ok)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
+
+        ngx_memcpy(start, end, MOBISPOT_RFC3339_LEN);
+        start_utc = slots[i].end;
     }
 
     if (yajl_gen_array_close(g) != yajl_gen_status_ok
@@ -952,8 +1194,13 @@ ngx_http_mobispot_nearby(ngx_http_request_t *r,
     const char                     **argv;
     size_t                          *argvlen;
     ngx_http_mobispot_avail_t       *av;
-    ngx_http_mobispot_redis_cmd_t    cmd;
+    ngx_http_mobispot_redis_cmd_t   *cmd;
     int                              all;
+
+    static const char    *version[] = { "GET",
+                                        NGX_HTTP_MOBISPOT_KEY_VERSION };
+    static const size_t   version_len[] = {
+        sizeof("GET") - 1, sizeof(NGX_HTTP_MOBISPOT_KEY_VERSION) - 1 };
 
     ngx_http_mobispot_arg_t  args[] = {
         { "lat", ngx_null_string, 0 },
@@ -1088,8 +1335,9 @@ ngx_http_mobispot_nearby(ngx_http_request_t *r,
     argv = ngx_palloc(r->pool, 13 * sizeof(char *));
     argvlen = ngx_palloc(r->pool, 13 * sizeof(size_t));
     p = ngx_pnalloc(r->pool, 4 * 32);
+    cmd = ngx_palloc(r->pool, 2 * sizeof(ngx_http_mobispot_redis_cmd_t));
 
-    if (argv == NULL || argvlen == NULL || p == NULL) {
+    if (argv == NULL || argvlen == NULL || p == NULL || cmd == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -1122,17 +1370,23 @@ ngx_http_mobispot_nearby(ngx_http_request_t *r,
     argvlen[9] = 5;
     argvlen[11] = 8;
 
-    cmd.argc = 12;
-    cmd.argv = argv;
-    cmd.argvlen = argvlen;
+    cmd[0].argc = 12;
+    cmd[0].argv = argv;
+    cmd[0].argvlen = argvlen;
 
-    return ngx_http_mobispot_api_redis(r, ctx, &cmd, 1,
+    /* the catalogue version, for the worker's site info cache */
+
+    cmd[1].argc = 2;
+    cmd[1].argv = version;
+    cmd[1].argvlen = version_len;
+
+    return ngx_http_mobispot_api_redis(r, ctx, cmd, 2,
                                        ngx_http_mobispot_nearby_geo_reply,
                                        ngx_http_mobispot_nearby_geo_done);
 }
 
 
-/* [[member, distance], ...] */
+/* [[member, distance], ...], then the catalogue version (or nil) */
 
 static void
 ngx_http_mobispot_nearby_geo_reply(ngx_http_request_t *r, void *data,
@@ -1141,11 +1395,33 @@ ngx_http_mobispot_nearby_geo_reply(ngx_http_request_t *r, void *data,
     ngx_http_mobispot_api_ctx_t  *ctx = data;
 
     size_t                      i;
+    long long                   version;
     ngx_str_t                  *id, *dist;
     redisReply                 *e;
     ngx_http_mobispot_avail_t  *av;
 
     av = ctx->data;
+
+    if (index == 1) {
+        av->version = -1;
+
+        if (reply->type == REDIS_REPLY_NIL) {
+            return;
+        }
+
+        if (mobispot_reply_integer(reply, &version) != MOBISPOT_OK
+            || version < 0)
+        {
+            /* the answer does not need the cache: it is only not used */
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "mobispot: \"" NGX_HTTP_MOBISPOT_KEY_VERSION
+                          "\" is not a counter, site info not cached");
+            return;
+        }
+
+        av->version = version;
+        return;
+    }
 
     if (reply->type != REDIS_REPLY_ARRAY) {
         av->bad = 1;
@@ -1196,10 +1472,14 @@ ngx_http_mobispot_nearby_geo_done(ngx_http_request_t *r, void *data,
 {
     ngx_http_mobispot_api_ctx_t  *ctx = data;
 
+    size_t                           k, max;
     ngx_int_t                        rc;
-    ngx_uint_t                       i, n;
+    ngx_uint_t                       i, n, d;
+    mobispot_slot_t                 *slots;
     ngx_http_mobispot_avail_t       *av;
+    ngx_http_mobispot_site_t        *site;
     ngx_http_mobispot_redis_cmd_t   *cmds;
+    ngx_http_mobispot_main_conf_t   *mcf;
 
     static const char    *passports[] = { "HGETALL",
                                           NGX_HTTP_MOBISPOT_KEY_PASSPORTS };
@@ -1225,25 +1505,86 @@ ngx_http_mobispot_nearby_geo_done(ngx_http_request_t *r, void *data,
         return;
     }
 
-    /* the second and last round trip: every candidate in one batch */
+    /*
+     * The second and last round trip: every candidate in one batch.  A
+     * site whose info the worker has under the version just read needs
+     * only the booked fields of the window's slots; others need their
+     * info and whole booked days.
+     */
 
-    av->per_site = 1 + av->ndays;
-    n = av->nsites * av->per_site + (av->signed_in ? 1 : 0);
+    n = av->nsites * (1 + av->ndays) + (av->signed_in ? 1 : 0);
+    max = ngx_http_mobispot_nearby_slots_max(av);
 
     cmds = ngx_palloc(r->pool, n * sizeof(ngx_http_mobispot_redis_cmd_t));
-    if (cmds == NULL) {
+    av->map = ngx_palloc(r->pool,
+                         n * sizeof(ngx_http_mobispot_cmd_map_t));
+    slots = ngx_palloc(r->pool, max * sizeof(mobispot_slot_t));
+
+    if (cmds == NULL || av->map == NULL || slots == NULL) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
 
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_mobispot_module);
+
+    ngx_http_mobispot_info_cache_version(mcf->info_cache, av->version);
+
+    n = 0;
+
     for (i = 0; i < av->nsites; i++) {
-        if (ngx_http_mobispot_site_cmds(r, av, &av->sites[i],
-                                        &cmds[i * av->per_site])
-            != NGX_OK)
-        {
+        site = &av->sites[i];
+
+        rc = ngx_http_mobispot_info_cache_get(mcf->info_cache, &site->id,
+                                              av->version, r->pool,
+                                              &site->info);
+
+        if (rc == NGX_ERROR) {
             ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
             return;
         }
+
+        if (rc == NGX_OK) {
+            site->found = 1;
+            site->prepared = 1;
+            site->capacity = site->info.cap[av->kind];
+
+            k = ngx_http_mobispot_site_slots(av, site, slots, max);
+
+            /* kept for nearby_done(), which needs them again */
+
+            site->slots = ngx_palloc(r->pool, k * sizeof(mobispot_slot_t));
+            if (site->slots == NULL) {
+                ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+                return;
+            }
+
+            ngx_memcpy(site->slots, slots, k * sizeof(mobispot_slot_t));
+            site->nslots = k;
+
+            if (ngx_http_mobispot_site_slot_cmds(r, av, i, slots, k, cmds, &n)
+                != NGX_OK)
+            {
+                ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+                return;
+            }
+
+            continue;
+        }
+
+        if (ngx_http_mobispot_site_cmds(r, av, site, &cmds[n]) != NGX_OK) {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        for (d = 0; d < 1 + av->ndays; d++) {
+            av->map[av->nmap].site = i;
+            av->map[av->nmap].what = d ? NGX_HTTP_MOBISPOT_READ_DAY
+                                       : NGX_HTTP_MOBISPOT_READ_INFO;
+            av->map[av->nmap].day = d ? d - 1 : 0;
+            av->nmap++;
+        }
+
+        n += 1 + av->ndays;
     }
 
     if (av->signed_in) {
@@ -1254,9 +1595,16 @@ ngx_http_mobispot_nearby_geo_done(ngx_http_request_t *r, void *data,
             return;
         }
 
-        cmds[n - 1].argc = 2;
-        cmds[n - 1].argv = passports;
-        cmds[n - 1].argvlen = passports_len;
+        cmds[n].argc = 2;
+        cmds[n].argv = passports;
+        cmds[n].argvlen = passports_len;
+        n++;
+    }
+
+    if (n == 0) {
+        /* every candidate is cached and closed over the window */
+        ngx_http_mobispot_nearby_done(r, ctx, NGX_HTTP_MOBISPOT_REDIS_OK);
+        return;
     }
 
     rc = ngx_http_mobispot_api_redis(r, ctx, cmds, n,
@@ -1274,16 +1622,32 @@ ngx_http_mobispot_nearby_reply(ngx_http_request_t *r, void *data,
 {
     ngx_http_mobispot_api_ctx_t  *ctx = data;
 
-    size_t                      i;
-    ngx_str_t                  *s, *e;
-    ngx_http_mobispot_avail_t  *av;
+    size_t                        i;
+    ngx_str_t                    *s, *e;
+    ngx_http_mobispot_avail_t    *av;
+    ngx_http_mobispot_cmd_map_t  *m;
 
     av = ctx->data;
 
-    if (index < av->nsites * av->per_site) {
-        ngx_http_mobispot_site_reply(r, av, &av->sites[index / av->per_site],
-                                     index % av->per_site, reply);
-        return;
+    if (index < av->nmap) {
+        m = &av->map[index];
+
+        switch (m->what) {
+
+        case NGX_HTTP_MOBISPOT_READ_SLOTS:
+            ngx_http_mobispot_site_slots_reply(r, av, m, reply);
+            return;
+
+        case NGX_HTTP_MOBISPOT_READ_DAY:
+            ngx_http_mobispot_site_reply(r, av, &av->sites[m->site],
+                                         1 + m->day, reply);
+            return;
+
+        default: /* NGX_HTTP_MOBISPOT_READ_INFO */
+            ngx_http_mobispot_site_reply(r, av, &av->sites[m->site], 0,
+                                         reply);
+            return;
+        }
     }
 
     /* HGETALL of the passports of the networks */
@@ -1313,13 +1677,12 @@ ngx_http_mobispot_nearby_done(ngx_http_request_t *r, void *data,
 {
     ngx_http_mobispot_api_ctx_t  *ctx = data;
 
-    size_t                      max;
-    unsigned                    slot;
-    ngx_uint_t                  i;
-    mobispot_slot_t            *slots;
-    mobispot_hours_t            hours;
-    ngx_http_mobispot_avail_t  *av;
-    ngx_http_mobispot_site_t   *site;
+    size_t                          max;
+    ngx_uint_t                      i;
+    mobispot_slot_t                *slots;
+    ngx_http_mobispot_avail_t      *av;
+    ngx_http_mobispot_site_t       *site;
+    ngx_http_mobispot_main_conf_t  *mcf;
 
     av = ctx->data;
 
@@ -1335,14 +1698,15 @@ ngx_http_mobispot_nearby_done(ngx_http_request_t *r, void *data,
         return;
     }
 
-    /* at most a day of 15-minute slots, plus the partial ends */
-    max = MOBISPOT_NEARBY_WINDOW_MAX / (15 * 60) + 2;
+    max = ngx_http_mobispot_nearby_slots_max(av);
 
     slots = ngx_palloc(r->pool, max * sizeof(mobispot_slot_t));
     if (slots == NULL) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_mobispot_module);
 
     for (i = 0; i < av->nsites; i++) {
         site = &av->sites[i];
@@ -1352,14 +1716,22 @@ ngx_http_mobispot_nearby_done(ngx_http_request_t *r, void *data,
             continue;
         }
 
-        if (ngx_http_mobispot_site_prepare(r, av, site, &hours, &slot)
-            != NGX_OK)
-        {
-            site->found = 0;
-            continue;
+        if (!site->prepared) {
+            if (ngx_http_mobispot_site_prepare(r, av, site) != NGX_OK) {
+                site->found = 0;
+                continue;
+            }
+
+            ngx_http_mobispot_info_cache_put(mcf->info_cache, &site->id,
+                                             av->version, &site->info);
         }
 
-        ngx_http_mobispot_site_window(av, site, &hours, slot, slots, max);
+        if (site->slots == NULL) {
+            site->slots = slots;
+            site->nslots = ngx_http_mobispot_site_slots(av, site, slots, max);
+        }
+
+        ngx_http_mobispot_site_window(av, site, site->slots, site->nslots);
 
         site->entitled = av->signed_in
                          ? ngx_http_mobispot_nearby_entitled(av, site) : -1;
@@ -1412,7 +1784,7 @@ ngx_http_mobispot_nearby_entitled(ngx_http_mobispot_avail_t *av,
     ngx_uint_t   i;
 
     pp = av->passports.elts;
-    nets = &site->f[NGX_HTTP_MOBISPOT_F_NETWORKS];
+    nets = &site->info.networks;
 
     for (i = 0; i + 1 < av->passports.nelts; i += 2) {
         if (ngx_http_mobispot_list_has(nets->data, nets->len, pp[i].data,
@@ -1441,7 +1813,12 @@ ngx_http_mobispot_nearby_send(ngx_http_request_t *r,
     ngx_uint_t                 i, sent;
     ngx_http_mobispot_site_t  *site;
 
-    g = ngx_http_mobispot_api_gen(r);
+    /*
+     * Ids are validated, names and towns were checked by the admin API's
+     * parser before they were stored: see ngx_http_mobispot_api_gen_trusted()
+     */
+
+    g = ngx_http_mobispot_api_gen_trusted(r);
     if (g == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -1473,12 +1850,10 @@ ngx_http_mobispot_nearby_send(ngx_http_request_t *r,
             || yajl_gen_string(g, site->id.data, site->id.len)
                != yajl_gen_status_ok
             || mobispot_json_string(g, "name") != MOBISPOT_OK
-            || yajl_gen_string(g, site->f[NGX_HTTP_MOBISPOT_F_NAME].data,
-                               site->f[NGX_HTTP_MOBISPOT_F_NAME].len)
+            || yajl_gen_string(g, site->info.name.data, site->info.name.len)
                != yajl_gen_status_ok
             || mobispot_json_string(g, "town") != MOBISPOT_OK
-            || yajl_gen_string(g, site->f[NGX_HTTP_MOBISPOT_F_TOWN].data,
-                               site->f[NGX_HTTP_MOBISPOT_F_TOWN].len)
+            || yajl_gen_string(g, site->info.town.data, site->info.town.len)
                != yajl_gen_status_ok
             || mobispot_json_string(g, "distance_km") != MOBISPOT_OK
             || yajl_gen_number(g, (char *) site->dist.data, site->dist.len)

@@ -167,6 +167,7 @@ ngx_http_mobispot_create_main_conf(ngx_conf_t *cf)
      *     mcf->client = NULL;
      *     mcf->api_used = 0;
      *     mcf->time_zones = NULL;
+     *     mcf->info_cache = NULL;
      */
 
     mcf->redis.connect_timeout = NGX_CONF_UNSET_MSEC;
@@ -300,6 +301,11 @@ ngx_http_mobispot_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
+    mcf->info_cache = ngx_http_mobispot_info_cache_create(cycle->log);
+    if (mcf->info_cache == NULL) {
+        return NGX_ERROR;
+    }
+
     return NGX_OK;
 }
 
@@ -311,7 +317,14 @@ ngx_http_mobispot_exit_process(ngx_cycle_t *cycle)
 
     mcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_mobispot_module);
 
-    if (mcf == NULL || mcf->client == NULL) {
+    if (mcf == NULL) {
+        return;
+    }
+
+    ngx_http_mobispot_info_cache_destroy(mcf->info_cache);
+    mcf->info_cache = NULL;
+
+    if (mcf->client == NULL) {
         return;
     }
 

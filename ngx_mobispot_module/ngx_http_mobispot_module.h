@@ -16,6 +16,10 @@
 #include "ngx_http_mobispot_redis.h"
 
 
+typedef struct ngx_http_mobispot_info_cache_s
+    ngx_http_mobispot_info_cache_t;
+
+
 typedef struct {
     ngx_http_mobispot_redis_conf_t     redis;
 
@@ -26,6 +30,9 @@ typedef struct {
 
     /* Spot API: ngx_http_mobispot_tz_t, from mobispot_time_zones */
     ngx_array_t                       *time_zones;
+
+    /* Spot API: the worker's site info cache, made in init_process */
+    ngx_http_mobispot_info_cache_t    *info_cache;
 } ngx_http_mobispot_main_conf_t;
 
 

@@ -32,6 +32,7 @@
 #define NGX_HTTP_MOBISPOT_KEY_SITES      "ms:sites"
 #define NGX_HTTP_MOBISPOT_KEY_NETWORKS   "ms:{networks}:doc"
 #define NGX_HTTP_MOBISPOT_KEY_PASSPORTS  "ms:{networks}:passport"
+#define NGX_HTTP_MOBISPOT_KEY_VERSION    "ms:version"
 
 
 /* a zone loaded by mobispot_time_zones */
@@ -47,6 +48,34 @@ typedef struct {
     ngx_str_t                  value;     /* unescaped */
     ngx_uint_t                 set;
 } ngx_http_mobispot_arg_t;
+
+
+/* a site's info hash, decoded */
+typedef struct {
+    const mobispot_tz_t       *tz;
+    unsigned                   slot;      /* minutes */
+    mobispot_hours_t           hours;
+    int64_t                    cap[MOBISPOT_KINDS];
+    ngx_str_t                  name;
+    ngx_str_t                  town;
+    ngx_str_t                  closed;
+    ngx_str_t                  networks;
+} ngx_http_mobispot_info_t;
+
+
+/* the worker's cache of site info (ngx_http_mobispot_info.c) */
+
+ngx_http_mobispot_info_cache_t *ngx_http_mobispot_info_cache_create(
+    ngx_log_t *log);
+void ngx_http_mobispot_info_cache_destroy(
+    ngx_http_mobispot_info_cache_t *cache);
+void ngx_http_mobispot_info_cache_version(
+    ngx_http_mobispot_info_cache_t *cache, int64_t version);
+ngx_int_t ngx_http_mobispot_info_cache_get(
+    ngx_http_mobispot_info_cache_t *cache, ngx_str_t *id, int64_t version,
+    ngx_pool_t *pool, ngx_http_mobispot_info_t *info);
+void ngx_http_mobispot_info_cache_put(ngx_http_mobispot_info_cache_t *cache,
+    ngx_str_t *id, int64_t version, ngx_http_mobispot_info_t *info);
 
 
 /* configuration (ngx_http_mobispot_spots.c) */

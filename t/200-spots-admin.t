@@ -344,3 +344,35 @@ HSET ms:{networks}:passport cowallonia cowallonia-pass
 --- error_code: 201
 --- redis_check
 HGET ms:{site:ny}:info tz => America/New_York
+
+
+
+=== TEST 12: every site write bumps ms:version: nearby sees an admin change at once
+--- http_config
+    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /api/v1/ { mobispot_api; }
+--- redis
+HSET ms:{networks}:passport cowallonia cowallonia-pass
+--- request eval
+my $q = "GET /api/v1/spots/nearby?lat=50.4641&lon=4.8661&radius_km=5"
+    . "&from=2026-11-30T09:00:00Z&to=2026-11-30T10:00:00Z&all=true";
+(my $changed = $::SITE) =~ s/"capacity":24/"capacity":5/;
+$changed =~ s/"name":"CoWallonia Namur"/"name":"Namur Centre"/;
+["PUT /api/v1/admin/sites/cw-namur\n$::SITE", $q, $q,
+ "PUT /api/v1/admin/sites/cw-namur\n$changed", $q,
+ "DELETE /api/v1/admin/sites/cw-namur", $q]
+--- error_code eval
+[201, 200, 200, 200, 200, 200, 200]
+--- response_body_like eval
+[qr/./,
+ qr/"sites":\[\{"id":"cw-namur","name":"CoWallonia Namur",.*"free":24,"open":true\}\]/,
+ qr/"sites":\[\{"id":"cw-namur","name":"CoWallonia Namur",.*"free":24,"open":true\}\]/,
+ qr/./,
+ qr/"sites":\[\{"id":"cw-namur","name":"Namur Centre",.*"free":5,"open":true\}\]/,
+ qr/./,
+ qr/"sites":\[\]/]
+--- redis_check
+GET ms:version => 3
+--- no_error_log
+[error]

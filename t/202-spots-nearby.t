@@ -233,6 +233,7 @@ __DATA__
     location /api/v1/ { mobispot_api; }
 --- fake_redis
 reply *1\r\n*2\r\n$1\r\na\r\n$6\r\n0.5562
+reply $-1
 silence
 --- request
 GET /api/v1/spots/nearby?lat=50.4674&lon=4.8720
@@ -241,6 +242,111 @@ GET /api/v1/spots/nearby?lat=50.4674&lon=4.8720
 {"error":{"code":"redis_timeout"}}
 --- fake_redis_received
 GEOSEARCH ms:geo FROMLONLAT 4.8720000 50.4674000 BYRADIUS 25.0000 km ASC COUNT 60 WITHDIST
-HMGET ms:{site:a}:info name town tz slot hours closed networks cap:desk
+GET ms:version
+HMGET ms:{site:a}:info name town tz slot hours closed networks cap:desk cap:meeting_room cap:conference_room cap:training_room
 --- no_error_log
 [alert]
+
+
+
+=== TEST 10: with a catalogue version, the site info is cached; bookings stay live
+--- http_config
+    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /api/v1/ { mobispot_api; }
+--- redis eval
+[@::SEED, "SET ms:version 7"]
+--- request eval
+["GET $::Q&radius_km=40", "GET $::Q&radius_km=40", "GET $::Q&radius_km=40",
+ "GET $::Q&radius_km=40", "GET $::Q&radius_km=40"]
+--- before_request eval
+["",
+ "redis HSET ms:{site:a}:booked:desk:2026-12-01 570 9",
+ "redis HSET ms:{site:a}:info cap:desk 20",
+ "redis INCR ms:version",
+ "redis HSET ms:{site:c}:booked:desk:2026-12-01 540 8"]
+--- response_body_json_subset eval
+[{sites => [{id => "a", free => 10}, {id => "c", free => 5}]},
+ {sites => [{id => "a", free => 1}, {id => "c", free => 5}]},
+ {sites => [{id => "a", free => 1}, {id => "c", free => 5}]},
+ {sites => [{id => "a", free => 11}, {id => "c", free => 5}]},
+ {sites => [{id => "a", free => 11}]}]
+--- no_error_log
+[error]
+
+
+
+=== TEST 11: cached sites: only the booked fields of the window's slots are read
+--- http_config
+    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /api/v1/ { mobispot_api; }
+--- redis eval
+[@::SEED, "SET ms:version 1", "CONFIG RESETSTAT"]
+--- request eval
+["GET $::Q&radius_km=40", "GET $::Q&radius_km=40&all=true"]
+--- response_body_json_subset eval
+[{sites => [{id => "a", free => 10}, {id => "c", free => 5}]},
+ {sites => [{id => "a", free => 10, open => \1}, {id => "b", free => 0},
+            {id => "c", free => 5}]}]
+--- redis_check
+INFO commandstats =~ cmdstat_hgetall:calls=3,
+INFO commandstats =~ cmdstat_hmget:calls=6,
+--- no_error_log
+[error]
+
+
+
+=== TEST 12: without a catalogue version nothing is cached
+--- http_config
+    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /api/v1/ { mobispot_api; }
+--- redis eval
+[@::SEED]
+--- request eval
+["GET $::Q&radius_km=40", "GET $::Q&radius_km=40"]
+--- before_request eval
+["", "redis HSET ms:{site:a}:info cap:desk 3"]
+--- response_body_json_subset eval
+[{sites => [{id => "a", free => 10}, {id => "c", free => 5}]},
+ {sites => [{id => "a", free => 3}, {id => "c", free => 5}]}]
+
+
+
+=== TEST 13: a catalogue version that goes back (data set replaced) empties the cache
+--- http_config
+    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /api/v1/ { mobispot_api; }
+--- redis eval
+[@::SEED, "SET ms:version 5"]
+--- request eval
+["GET $::Q&radius_km=40", "GET $::Q&radius_km=40", "GET $::Q&radius_km=40"]
+--- before_request eval
+["", "redis HSET ms:{site:a}:info cap:desk 4", "redis SET ms:version 1"]
+--- response_body_json_subset eval
+[{sites => [{id => "a", free => 10}, {id => "c", free => 5}]},
+ {sites => [{id => "a", free => 10}, {id => "c", free => 5}]},
+ {sites => [{id => "a", free => 4}, {id => "c", free => 5}]}]
+--- error_log
+catalogue version went back from 5 to 1
+
+
+
+=== TEST 14: a catalogue version that is not a counter: nothing cached, the answer is right
+--- http_config
+    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /api/v1/ { mobispot_api; }
+--- redis eval
+[@::SEED, "SET ms:version garbage"]
+--- request eval
+["GET $::Q&radius_km=40", "GET $::Q&radius_km=40"]
+--- before_request eval
+["", "redis HSET ms:{site:a}:info cap:desk 3"]
+--- response_body_json_subset eval
+[{sites => [{id => "a", free => 10}, {id => "c", free => 5}]},
+ {sites => [{id => "a", free => 3}, {id => "c", free => 5}]}]
+--- error_log
+"ms:version" is not a counter, site info not cached

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# User-space instructions per request of one Spot API read path, counted by
+# callgrind on a single-process nginx (deterministic, unlike req/s on a
+# shared machine).  Same data as bench/spots.sh; one warm-up request, then
+# the counters are zeroed, N requests are made with curl, and the counts
+# are dumped.
+#
+#   bash bench/callgrind.sh avail|nearby|ok [N]
+#   MOBISPOT_MODULE=path/to/module.so   (default: build/ngx_http_mobispot_module.so)
+#
+# Prints the instructions per request and the ten costliest functions.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+what=${1:-avail}
+n=${2:-200}
+so=${MOBISPOT_MODULE:-$bench_root/build/ngx_http_mobispot_module.so}
+
+bench_start_redis
+
+# the data, loaded through an ordinary nginx
+bench_start_nginx "" "location /api/v1/ { mobispot_api; }"
+api="http://127.0.0.1:$bench_port/api/v1/"
+bash "$bench_root/tools/seed/load.sh" "$api" > /dev/null
+base=$(jq -c '.sites[] | select(.id == "cw-namur") | del(.id)' \
+       "$bench_root/tools/seed/sites.json")
+for i in $(seq 1 30); do
+    lat=$(awk -v i="$i" 'BEGIN { printf "%.4f", 50.4641 + (i % 6 - 3) * 0.02 }')
+    lon=$(awk -v i="$i" 'BEGIN { printf "%.4f", 4.8661 + (int(i / 6) - 2) * 0.03 }')
+    body=$(jq -c --argjson lat "$lat" --argjson lon "$lon" --arg n "Bench $i" \
+           '.latitude = $lat | .longitude = $lon | .name = $n' <<< "$base")
+    curl -fs -o /dev/null -X PUT --data-binary "$body" "${api}admin/sites/bench-$i"
+done
+day=2026-12-01
+for s in cw-namur bench-1 bench-2 bench-3; do
+    redis-cli -p "$bench_redis_port" hset "ms:{site:$s}:booked:desk:$day" \
+        480 5 510 24 540 3 > /dev/null
+done
+nginx -p "$bench_dir" -c "$bench_dir/nginx.conf" -s stop
+sleep 0.5
+
+case $what in
+    avail)  path="/api/v1/spots/cw-namur/availability?date=$day&kind=desk" ;;
+    nearby) path="/api/v1/spots/nearby?lat=50.4674&lon=4.8720&radius_km=20&from=${day}T09:00:00Z&to=${day}T10:00:00Z&limit=20&all=true" ;;
+    ok)     path=/ok ;;
+    *)      echo "bench: avail, nearby or ok" >&2; exit 1 ;;
+esac
+
+# the same configuration, one process, under callgrind
+sed -e "s|^load_module .*|load_module $so;|" \
+    -e 's|^worker_processes .*|master_process off; daemon off;|' \
+    "$bench_dir/nginx.conf" > "$bench_dir/cg.conf"
+out="$bench_dir/callgrind.out"
+valgrind --tool=callgrind --compress-strings=no --compress-pos=no \
+    --callgrind-out-file="$out" \
+    nginx -p "$bench_dir" -c "$bench_dir/cg.conf" > "$bench_dir/vg.log" 2>&1 &
+vg=$!
+for _ in $(seq 100); do
+    curl -fs -o /dev/null "http://127.0.0.1:$bench_port/ok" && break
+    sleep 0.2
+done
+curl -fs -o /dev/null "http://127.0.0.1:$bench_port$path"
+callgrind_control -z "$vg" > /dev/null 2>&1
+for _ in $(seq "$n"); do
+    echo "url = \"http://127.0.0.1:$bench_port$path\""
+    echo 'output = "/dev/null"'
+done > "$bench_dir/urls"
+curl -fs -K "$bench_dir/urls"
+callgrind_control -d "$vg" > /dev/null 2>&1
+sleep 0.5
+kill -QUIT "$vg"
+wait "$vg" || true
+
+# self cost per function of the dump (callgrind_annotate cannot read it)
+awk -v n="$n" '
+    /^ob=/    { ob = $0; sub(/.*\//, "", ob); next }
+    /^fn=/    { fn = substr($0, 4); next }
+    /^calls=/ { skip = 1; next }
+    /^[0-9+*-]/ {
+        if (skip) { skip = 0; next }
+        c[ob " " fn] += $2; total += $2
+    }
+    END {
+        printf "%s: %d instructions per request\n", "'"$what"'", total / n
+        for (k in c) printf "%10d %s\n", c[k] / n, k | "sort -rn | head -n 10"
+    }' "$out".1
