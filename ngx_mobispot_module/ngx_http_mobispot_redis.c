@@ -107,11 +107,6 @@ static void ngx_http_mobispot_redis_cleanup(void *privdata);
 static void ngx_http_mobispot_redis_read_handler(ngx_event_t *ev);
 static void ngx_http_mobispot_redis_write_handler(ngx_event_t *ev);
 
-static size_t ngx_http_mobispot_redis_cmd_len(
-    ngx_http_mobispot_redis_cmd_t *cmd);
-static u_char *ngx_http_mobispot_redis_cmd_write(
-    ngx_http_mobispot_redis_cmd_t *cmd, u_char *p);
-static u_char *ngx_http_mobispot_redis_uint(u_char *p, size_t n);
 static void ngx_http_mobispot_redis_on_reply(redisAsyncContext *ac,
     void *reply, void *privdata);
 static void ngx_http_mobispot_redis_call_timeout(ngx_event_t *ev);
@@ -230,8 +225,6 @@ ngx_http_mobispot_redis_call(ngx_http_request_t *r,
     ngx_http_mobispot_redis_reply_pt on_reply,
     ngx_http_mobispot_redis_done_pt on_done, void *data)
 {
-    u_char                          *buf, *p;
-    size_t                           len;
     ngx_uint_t                       i;
     ngx_pool_cleanup_t              *cln;
     ngx_http_mobispot_redis_call_t  *call;
@@ -263,44 +256,14 @@ ngx_http_mobispot_redis_call(ngx_http_request_t *r,
     call->data = data;
     call->status = NGX_HTTP_MOBISPOT_REDIS_OK;
 
-    /*
-     * The commands are put in the protocol here, in one buffer of the
-     * request pool, rather than by hiredis (whose formatting costs an
-     * sds allocation and a printf-like call per argument); hiredis copies
-     * each one into its output buffer at once.
-     */
-
-    len = 0;
-
     for (i = 0; i < n; i++) {
-        len += ngx_http_mobispot_redis_cmd_len(&cmds[i]);
-    }
-
-    buf = ngx_pnalloc(r->pool, len + 1);
-    if (buf == NULL) {
-        ngx_free(call);
-        return NGX_ERROR;
-    }
-
-    for (i = 0; i < n; i++) {
-        p = ngx_http_mobispot_redis_cmd_write(&cmds[i], buf);
-
-        /*
-         * hiredis looks at the byte after a command (for its name, as in
-         * a NUL-terminated string of its own formatting): the next
-         * command overwrites this one
-         */
-        *p = '\0';
-
-        if (redisAsyncFormattedCommand(client->ac,
-                                       ngx_http_mobispot_redis_on_reply,
-                                       call, (char *) buf, p - buf)
+        if (redisAsyncCommandArgv(client->ac, ngx_http_mobispot_redis_on_reply,
+                                  call, cmds[i].argc, cmds[i].argv,
+                                  cmds[i].argvlen)
             != REDIS_OK)
         {
             break;
         }
-
-        buf = p;
 
         call->sent++;
         client->pending++;
@@ -327,65 +290,6 @@ ngx_http_mobispot_redis_call(ngx_http_request_t *r,
     ngx_queue_insert_tail(&client->calls, &call->queue);
 
     return NGX_OK;
-}
-
-
-/* the length of a command in the protocol: *argc, then $len and arg */
-
-static size_t
-ngx_http_mobispot_redis_cmd_len(ngx_http_mobispot_redis_cmd_t *cmd)
-{
-    int     i;
-    size_t  len;
-
-    len = 1 + NGX_INT_T_LEN + 2;
-
-    for (i = 0; i < cmd->argc; i++) {
-        len += 1 + NGX_SIZE_T_LEN + 2 + cmd->argvlen[i] + 2;
-    }
-
-    return len;
-}
-
-
-static u_char *
-ngx_http_mobispot_redis_cmd_write(ngx_http_mobispot_redis_cmd_t *cmd,
-    u_char *p)
-{
-    int  i;
-
-    *p++ = '*';
-    p = ngx_http_mobispot_redis_uint(p, (size_t) cmd->argc);
-
-    for (i = 0; i < cmd->argc; i++) {
-        *p++ = '$';
-        p = ngx_http_mobispot_redis_uint(p, cmd->argvlen[i]);
-        p = ngx_cpymem(p, cmd->argv[i], cmd->argvlen[i]);
-        *p++ = CR; *p++ = LF;
-    }
-
-    return p;
-}
-
-
-/* a number and CRLF: the lengths are small, ngx_sprintf() is slower */
-
-static u_char *
-ngx_http_mobispot_redis_uint(u_char *p, size_t n)
-{
-    u_char   tmp[NGX_SIZE_T_LEN], *t;
-
-    t = tmp + NGX_SIZE_T_LEN;
-
-    do {
-        *--t = (u_char) ('0' + n % 10);
-        n /= 10;
-    } while (n);
-
-    p = ngx_cpymem(p, t, tmp + NGX_SIZE_T_LEN - t);
-    *p++ = CR; *p++ = LF;
-
-    return p;
 }
 
 
