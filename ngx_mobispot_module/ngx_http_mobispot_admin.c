@@ -28,7 +28,7 @@
 #define NGX_HTTP_MOBISPOT_CLOSED_MAX     366
 
 /* the commands of a site write: see ngx_http_mobispot_admin_site_write() */
-#define NGX_HTTP_MOBISPOT_SITE_CMDS      8
+#define NGX_HTTP_MOBISPOT_SITE_CMDS      9
 
 
 /* the outcome of a check: the first error found */
@@ -50,6 +50,7 @@ typedef struct {
     ngx_str_t                   hours;        /* encoded */
     ngx_str_t                   closed;
     ngx_str_t                   networks;     /* comma-separated */
+    ngx_str_t                   zone;         /* empty: none */
     ngx_str_t                   slot;
     ngx_str_t                   name;
     ngx_str_t                   town;
@@ -470,7 +471,7 @@ ngx_http_mobispot_check_site(ngx_http_mobispot_check_t *ck, yajl_val body,
 
     static const char  *known[] = {
         "name", "town", "address", "latitude", "longitude", "time_zone",
-        "networks", "amenities", "slot_minutes", "opening_hours",
+        "networks", "zone", "amenities", "slot_minutes", "opening_hours",
         "closed_dates", "resources", NULL
     };
 
@@ -673,6 +674,33 @@ ngx_http_mobispot_check_site(ngx_http_mobispot_check_t *ck, yajl_val body,
     }
 
     ad->networks.len = p - ad->networks.data;
+
+    /*
+     * zone: optional, an id; the SSO gateway refuses a company token
+     * limited to zones at a site outside them (and at a site without one)
+     */
+
+    v = ngx_http_mobispot_member(body, "zone");
+
+    if (v != NULL) {
+        if (!YAJL_IS_STRING(v)) {
+            return ngx_http_mobispot_check_fail(ck, NGX_HTTP_BAD_REQUEST,
+                                                "must be a string", "zone");
+        }
+
+        ad->zone.len = ngx_strlen(v->u.string);
+        ad->zone.data = (u_char *) v->u.string;
+
+        if (!mobispot_id_valid(v->u.string, ad->zone.len)) {
+            return ngx_http_mobispot_check_fail(ck,
+                                                NGX_HTTP_UNPROCESSABLE_ENTITY,
+                                                "not a valid zone id", "zone");
+        }
+
+        if (ngx_http_mobispot_gen_str(doc, "zone", &ad->zone) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
 
     /* amenities: optional short strings */
 
@@ -1411,10 +1439,12 @@ ngx_http_mobispot_admin_nets_done(ngx_http_request_t *r, void *data,
 
 /*
  * MULTI, DEL info, HSET info ..., SET doc, EXEC, then the global indexes:
- * GEOADD ms:geo, HSET ms:sites, and last INCR ms:version, the catalogue
+ * GEOADD ms:geo, HSET ms:sites, then INCR ms:version, the catalogue
  * version that tells the workers' info caches that a site changed
  * (docs/data-model.md): after the EXEC, so that no reader can see the new
- * version before the new site; and answered before the client is.
+ * version before the new site; and answered before the client is.  Last,
+ * PUBLISH ms:sso:sites <id>: the SSO gateways read the site's networks
+ * and zone again (docs/sso.md).
  */
 
 static ngx_int_t
@@ -1422,7 +1452,7 @@ ngx_http_mobispot_admin_site_write(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx)
 {
     size_t                         *argvlen;
-    ngx_str_t                      *info, *doc, *f, *values[9];
+    ngx_str_t                      *info, *doc, *f, *values[10];
     ngx_uint_t                      i, k, argc;
     const char                    **argv;
     ngx_http_mobispot_admin_t      *ad;
@@ -1439,9 +1469,12 @@ ngx_http_mobispot_admin_site_write(ngx_http_request_t *r,
     static ngx_str_t  sites = ngx_string(NGX_HTTP_MOBISPOT_KEY_SITES);
     static ngx_str_t  version = ngx_string(NGX_HTTP_MOBISPOT_KEY_VERSION);
 
+    static ngx_str_t  publish = ngx_string("PUBLISH");
+    static ngx_str_t  channel = ngx_string(NGX_HTTP_MOBISPOT_CHANNEL_SITES);
+
     static const char  *names[] = {
         "name", "town", "tz", "slot", "hours", "closed", "networks", "lat",
-        "lon"
+        "lon", "zone"
     };
 
     ad = ctx->data;
@@ -1455,6 +1488,7 @@ ngx_http_mobispot_admin_site_write(ngx_http_request_t *r,
     values[6] = &ad->networks;
     values[7] = &ad->lat;
     values[8] = &ad->lon;
+    values[9] = &ad->zone;
 
     cmds = ngx_palloc(r->pool, NGX_HTTP_MOBISPOT_SITE_CMDS
                                * sizeof(ngx_http_mobispot_redis_cmd_t));
@@ -1465,9 +1499,9 @@ ngx_http_mobispot_admin_site_write(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    /* HSET info: 9 fields and a capacity per kind */
+    /* HSET info: 10 fields and a capacity per kind */
 
-    argc = 2 + 2 * (9 + MOBISPOT_KINDS);
+    argc = 2 + 2 * (10 + MOBISPOT_KINDS);
     argv = ngx_palloc(r->pool, argc * sizeof(char *));
     argvlen = ngx_palloc(r->pool, argc * sizeof(size_t));
     f = ngx_palloc(r->pool, MOBISPOT_KINDS * 2 * sizeof(ngx_str_t));
@@ -1524,6 +1558,9 @@ ngx_http_mobispot_admin_site_write(ngx_http_request_t *r,
         || ngx_http_mobispot_admin_cmd(r, &cmds[6], 4, &hset, &sites,
                                        &ad->id, &ad->summary) != NGX_OK
         || ngx_http_mobispot_admin_cmd(r, &cmds[7], 2, &incr, &version)
+           != NGX_OK
+        || ngx_http_mobispot_admin_cmd(r, &cmds[8], 3, &publish, &channel,
+                                       &ad->id)
            != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -1610,7 +1647,7 @@ ngx_http_mobispot_admin_site_delete(ngx_http_request_t *r,
     ngx_int_t                       rc;
     ngx_str_t                      *info, *doc;
     ngx_http_mobispot_admin_t      *ad;
-    ngx_http_mobispot_redis_cmd_t   cmds[7];
+    ngx_http_mobispot_redis_cmd_t   cmds[8];
 
     static ngx_str_t  multi = ngx_string("MULTI");
     static ngx_str_t  exec = ngx_string("EXEC");
@@ -1621,6 +1658,8 @@ ngx_http_mobispot_admin_site_delete(ngx_http_request_t *r,
     static ngx_str_t  geo = ngx_string(NGX_HTTP_MOBISPOT_KEY_GEO);
     static ngx_str_t  sites = ngx_string(NGX_HTTP_MOBISPOT_KEY_SITES);
     static ngx_str_t  version = ngx_string(NGX_HTTP_MOBISPOT_KEY_VERSION);
+    static ngx_str_t  publish = ngx_string("PUBLISH");
+    static ngx_str_t  channel = ngx_string(NGX_HTTP_MOBISPOT_CHANNEL_SITES);
 
     rc = ngx_http_mobispot_admin_allowed(r, ctx);
     if (rc != NGX_OK || r->header_sent) {
@@ -1654,14 +1693,17 @@ ngx_http_mobispot_admin_site_delete(ngx_http_request_t *r,
         || ngx_http_mobispot_admin_cmd(r, &cmds[5], 3, &hdel, &sites, &ad->id)
            != NGX_OK
         || ngx_http_mobispot_admin_cmd(r, &cmds[6], 2, &incr, &version)
+           != NGX_OK
+        || ngx_http_mobispot_admin_cmd(r, &cmds[7], 3, &publish, &channel,
+                                       &ad->id)
            != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    /* the catalogue version, as a site write does */
+    /* the catalogue version and the gateways' notice, as a site write does */
 
-    return ngx_http_mobispot_api_redis(r, ctx, cmds, 7,
+    return ngx_http_mobispot_api_redis(r, ctx, cmds, 8,
                                        ngx_http_mobispot_admin_exec_reply,
                                        ngx_http_mobispot_admin_delete_done);
 }

@@ -34,6 +34,9 @@
 #define NGX_HTTP_MOBISPOT_KEY_PASSPORTS  "ms:{networks}:passport"
 #define NGX_HTTP_MOBISPOT_KEY_VERSION    "ms:version"
 
+/* site changes, for the SSO gateways (docs/sso.md) */
+#define NGX_HTTP_MOBISPOT_CHANNEL_SITES  "ms:sso:sites"
+
 
 /* a zone loaded by mobispot_time_zones */
 typedef struct {

@@ -331,7 +331,8 @@ ngx_http_mobispot_sso_site_store(ngx_http_request_t *r,
 
     site->zone = NULL;
 
-    if (ctx->site_zone.data) {
+    /* an empty zone (the catalogue writes one for a site without) is none */
+    if (ctx->site_zone.len) {
         site->zone = (const char *) str;
         str = ngx_cpymem(str, ctx->site_zone.data, ctx->site_zone.len);
         *str++ = '\0';
