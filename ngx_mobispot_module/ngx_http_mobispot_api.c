@@ -24,6 +24,8 @@ static ngx_uint_t ngx_http_mobispot_api_match(ngx_str_t *pattern,
 static ngx_int_t ngx_http_mobispot_api_not_allowed(ngx_http_request_t *r,
     ngx_uint_t allowed);
 static void ngx_http_mobispot_api_body_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_mobispot_api_body_join(ngx_http_request_t *r,
+    size_t size);
 static void ngx_http_mobispot_api_gen_cleanup(void *data);
 static void *ngx_http_mobispot_api_yajl_malloc(void *ctx, size_t size);
 static void *ngx_http_mobispot_api_yajl_realloc(void *ctx, void *ptr,
@@ -203,7 +205,55 @@ ngx_http_mobispot_api_body_handler(ngx_http_request_t *r)
         return;
     }
 
+    if (ngx_http_mobispot_api_body_join(r, (size_t) size) != NGX_OK) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
     ngx_http_finalize_request(r, ctx->route->handler(r, ctx));
+}
+
+
+/*
+ * The body in one buffer for the route handlers: the part read with the
+ * request header and the rest read after it come in two buffers (or more)
+ * when the header buffer did not hold the whole body.
+ */
+
+static ngx_int_t
+ngx_http_mobispot_api_body_join(ngx_http_request_t *r, size_t size)
+{
+    u_char       *p;
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl, *one;
+
+    if (r->request_body == NULL || r->request_body->bufs == NULL
+        || r->request_body->bufs->next == NULL)
+    {
+        return NGX_OK;
+    }
+
+    b = ngx_create_temp_buf(r->pool, size ? size : 1);
+    one = ngx_alloc_chain_link(r->pool);
+
+    if (b == NULL || one == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = b->last;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
+    }
+
+    b->last = p;
+    b->last_buf = 1;
+
+    one->buf = b;
+    one->next = NULL;
+    r->request_body->bufs = one;
+
+    return NGX_OK;
 }
 
 

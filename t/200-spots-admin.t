@@ -376,3 +376,23 @@ $changed =~ s/"name":"CoWallonia Namur"/"name":"Namur Centre"/;
 GET ms:version => 3
 --- no_error_log
 [error]
+
+
+
+=== TEST 13: a body that does not fit in the request header buffer (read in two parts)
+--- http_config
+    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    client_header_buffer_size 1k;
+--- config
+    location /api/v1/ { mobispot_api; }
+--- redis
+HSET ms:{networks}:passport cowallonia cowallonia-pass
+--- request eval
+"PUT /api/v1/admin/sites/cw-namur\n"
+. ::site_with('closed_dates',
+              '[' . join(',', map { sprintf '"2027-02-%02d"', $_ } 1 .. 28)
+              . ',' . join(',', map { sprintf '"2027-03-%02d"', $_ } 1 .. 31) . ']')
+--- error_code: 201
+--- response_body_like: "closed_dates":\["2027-02-01",.*"2027-03-31"\]
+--- redis_check
+HEXISTS ms:{site:cw-namur}:info name => 1
