@@ -62,6 +62,13 @@ typedef struct {
     ngx_uint_t                  created;
     ngx_uint_t                  deleted;
     ngx_uint_t                  bad;
+
+    /*
+     * what the first reply inside EXEC says of a new entry: a site write
+     * starts with DEL (0: there was none), a network write with HSET
+     * (1: a new field)
+     */
+    long long                   new_when;
 } ngx_http_mobispot_admin_t;
 
 
@@ -102,8 +109,6 @@ static void ngx_http_mobispot_admin_exec_reply(ngx_http_request_t *r,
     void *data, ngx_uint_t index, redisReply *reply);
 static void ngx_http_mobispot_admin_write_done(ngx_http_request_t *r,
     void *data, ngx_int_t status);
-static void ngx_http_mobispot_admin_network_reply(ngx_http_request_t *r,
-    void *data, ngx_uint_t index, redisReply *reply);
 static void ngx_http_mobispot_admin_delete_done(ngx_http_request_t *r,
     void *data, ngx_int_t status);
 static ngx_int_t ngx_http_mobispot_admin_cmd(ngx_http_request_t *r,
@@ -1575,8 +1580,9 @@ ngx_http_mobispot_admin_site_write(ngx_http_request_t *r,
 
 /*
  * The replies of a write: MULTI, then QUEUED for each command, then the
- * EXEC array (its first element: DEL, 1 when the key existed), then the
- * index commands.  Any error reply makes the call fail.
+ * EXEC array (its first element tells whether the entry is new, see
+ * new_when), then the index commands.  Any error reply makes the call
+ * fail.
  */
 
 static void
@@ -1599,7 +1605,7 @@ ngx_http_mobispot_admin_exec_reply(ngx_http_request_t *r, void *data,
         && mobispot_reply_integer(reply->element[0], &n) == MOBISPOT_OK)
     {
         /* the EXEC */
-        ad->created = (n == 0);
+        ad->created = (n == ad->new_when);
         ad->deleted = (n != 0);
     }
 }
@@ -1918,32 +1924,9 @@ ngx_http_mobispot_admin_network_put(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    ad->new_when = 1;
+
     return ngx_http_mobispot_api_redis(r, ctx, cmds, 4,
-                                       ngx_http_mobispot_admin_network_reply,
+                                       ngx_http_mobispot_admin_exec_reply,
                                        ngx_http_mobispot_admin_write_done);
-}
-
-
-static void
-ngx_http_mobispot_admin_network_reply(ngx_http_request_t *r, void *data,
-    ngx_uint_t index, redisReply *reply)
-{
-    ngx_http_mobispot_api_ctx_t  *ctx = data;
-
-    long long                   n;
-    ngx_http_mobispot_admin_t  *ad;
-
-    ad = ctx->data;
-
-    if (reply->type == REDIS_REPLY_ERROR || reply->type == REDIS_REPLY_NIL) {
-        ad->bad = 1;
-        return;
-    }
-
-    if (reply->type == REDIS_REPLY_ARRAY && reply->elements > 0
-        && mobispot_reply_integer(reply->element[0], &n) == MOBISPOT_OK)
-    {
-        /* the EXEC: HSET answers 1 for a new field */
-        ad->created = (n == 1);
-    }
 }
