@@ -390,8 +390,8 @@ HSET ms:{networks}:passport cowallonia cowallonia-pass
 --- request eval
 "PUT /api/v1/admin/sites/cw-namur\n"
 . ::site_with('closed_dates',
-              '[' . join(',', map { sprintf '"2027-02-%02d"', $_ } 1 .. 28)
-              . ',' . join(',', map { sprintf '"2027-03-%02d"', $_ } 1 .. 31) . ']')
+              '[' . CORE::join(',', map { sprintf '"2027-02-%02d"', $_ } 1 .. 28)
+              . ',' . CORE::join(',', map { sprintf '"2027-03-%02d"', $_ } 1 .. 31) . ']')
 --- error_code: 201
 --- response_body_like: "closed_dates":\["2027-02-01",.*"2027-03-31"\]
 --- redis_check
