@@ -76,6 +76,10 @@ static ngx_int_t ngx_http_mobispot_admin_allowed(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx);
 static yajl_val ngx_http_mobispot_admin_body(ngx_http_request_t *r,
     ngx_http_mobispot_check_t *ck);
+static ngx_http_mobispot_admin_t *ngx_http_mobispot_admin_put_begin(
+    ngx_http_request_t *r, ngx_http_mobispot_api_ctx_t *ctx,
+    ngx_http_mobispot_check_t *ck, const char *id_rule, yajl_val *body,
+    ngx_int_t *rc);
 static void ngx_http_mobispot_admin_tree_cleanup(void *data);
 static ngx_int_t ngx_http_mobispot_check_fail(ngx_http_mobispot_check_t *ck,
     ngx_uint_t status, const char *message, const char *fmt, ...);
@@ -1250,6 +1254,51 @@ ngx_http_mobispot_admin_cmd(ngx_http_request_t *r,
 }
 
 
+/*
+ * The start of an admin PUT: the role check, the state of the request, the
+ * id of the route checked and the body parsed.  Returns the state, or NULL
+ * with *rc set to what the handler returns (an answer was sent, or the
+ * request failed).
+ */
+
+static ngx_http_mobispot_admin_t *
+ngx_http_mobispot_admin_put_begin(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_check_t *ck,
+    const char *id_rule, yajl_val *body, ngx_int_t *rc)
+{
+    ngx_http_mobispot_admin_t  *ad;
+
+    *rc = ngx_http_mobispot_admin_allowed(r, ctx);
+    if (*rc != NGX_OK || r->header_sent) {
+        return NULL;
+    }
+
+    ad = ngx_pcalloc(r->pool, sizeof(ngx_http_mobispot_admin_t));
+    if (ad == NULL) {
+        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NULL;
+    }
+
+    ctx->data = ad;
+    ad->id = ctx->params[0];
+
+    if (!mobispot_id_valid((char *) ad->id.data, ad->id.len)) {
+        *rc = ngx_http_mobispot_spots_error(r, NGX_HTTP_BAD_REQUEST,
+                                            "invalid_id", id_rule,
+                                            "parameter", "id");
+        return NULL;
+    }
+
+    *body = ngx_http_mobispot_admin_body(r, ck);
+    if (*body == NULL) {
+        *rc = ngx_http_mobispot_check_send(ck);
+        return NULL;
+    }
+
+    return ad;
+}
+
+
 /* PUT {prefix}admin/sites/{id} */
 
 ngx_int_t
@@ -1266,33 +1315,15 @@ ngx_http_mobispot_admin_site_put(ngx_http_request_t *r,
     ngx_http_mobispot_admin_t      *ad;
     ngx_http_mobispot_redis_cmd_t   cmd;
 
-    rc = ngx_http_mobispot_admin_allowed(r, ctx);
-    if (rc != NGX_OK || r->header_sent) {
-        return rc;
-    }
-
     ngx_memzero(&ck, sizeof(ngx_http_mobispot_check_t));
     ck.request = r;
 
-    ad = ngx_pcalloc(r->pool, sizeof(ngx_http_mobispot_admin_t));
+    ad = ngx_http_mobispot_admin_put_begin(r, ctx, &ck,
+                                           "a site id matches "
+                                           "[a-z0-9][a-z0-9_-]{0,63}",
+                                           &body, &rc);
     if (ad == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ctx->data = ad;
-    ad->id = ctx->params[0];
-
-    if (!mobispot_id_valid((char *) ad->id.data, ad->id.len)) {
-        return ngx_http_mobispot_spots_error(r, NGX_HTTP_BAD_REQUEST,
-                                             "invalid_id",
-                                             "a site id matches "
-                                             "[a-z0-9][a-z0-9_-]{0,63}",
-                                             "parameter", "id");
-    }
-
-    body = ngx_http_mobispot_admin_body(r, &ck);
-    if (body == NULL) {
-        return ngx_http_mobispot_check_send(&ck);
+        return rc;
     }
 
     doc = ngx_http_mobispot_api_gen(r);
@@ -1409,15 +1440,9 @@ ngx_http_mobispot_admin_nets_done(ngx_http_request_t *r, void *data,
 
     ad = ctx->data;
 
-    if (status != NGX_HTTP_MOBISPOT_REDIS_OK) {
-        ngx_http_finalize_request(r,
-                               ngx_http_mobispot_api_redis_failed(r, status));
-        return;
-    }
-
-    if (ad->bad) {
-        ngx_http_finalize_request(r,
-            ngx_http_mobispot_spots_redis_error(r, "HMGET of networks"));
+    if (ngx_http_mobispot_spots_call_failed(r, status, ad->bad,
+                                            "HMGET of networks"))
+    {
         return;
     }
 
@@ -1621,15 +1646,9 @@ ngx_http_mobispot_admin_write_done(ngx_http_request_t *r, void *data,
 
     ad = ctx->data;
 
-    if (status != NGX_HTTP_MOBISPOT_REDIS_OK) {
-        ngx_http_finalize_request(r,
-                               ngx_http_mobispot_api_redis_failed(r, status));
-        return;
-    }
-
-    if (ad->bad) {
-        ngx_http_finalize_request(r,
-            ngx_http_mobispot_spots_redis_error(r, "a catalogue write"));
+    if (ngx_http_mobispot_spots_call_failed(r, status, ad->bad,
+                                            "a catalogue write"))
+    {
         return;
     }
 
@@ -1726,15 +1745,9 @@ ngx_http_mobispot_admin_delete_done(ngx_http_request_t *r, void *data,
 
     ad = ctx->data;
 
-    if (status != NGX_HTTP_MOBISPOT_REDIS_OK) {
-        ngx_http_finalize_request(r,
-                               ngx_http_mobispot_api_redis_failed(r, status));
-        return;
-    }
-
-    if (ad->bad) {
-        ngx_http_finalize_request(r,
-            ngx_http_mobispot_spots_redis_error(r, "a catalogue delete"));
+    if (ngx_http_mobispot_spots_call_failed(r, status, ad->bad,
+                                            "a catalogue delete"))
+    {
         return;
     }
 
@@ -1796,33 +1809,15 @@ ngx_http_mobispot_admin_network_put(ngx_http_request_t *r,
     static const char  *known_pass[] = { "id", "name", "monthly_price_eur",
                                          NULL };
 
-    rc = ngx_http_mobispot_admin_allowed(r, ctx);
-    if (rc != NGX_OK || r->header_sent) {
-        return rc;
-    }
-
     ngx_memzero(&ck, sizeof(ngx_http_mobispot_check_t));
     ck.request = r;
 
-    ad = ngx_pcalloc(r->pool, sizeof(ngx_http_mobispot_admin_t));
+    ad = ngx_http_mobispot_admin_put_begin(r, ctx, &ck,
+                                           "a network id matches "
+                                           "[a-z0-9][a-z0-9_-]{0,63}",
+                                           &body, &rc);
     if (ad == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ctx->data = ad;
-    ad->id = ctx->params[0];
-
-    if (!mobispot_id_valid((char *) ad->id.data, ad->id.len)) {
-        return ngx_http_mobispot_spots_error(r, NGX_HTTP_BAD_REQUEST,
-                                             "invalid_id",
-                                             "a network id matches "
-                                             "[a-z0-9][a-z0-9_-]{0,63}",
-                                             "parameter", "id");
-    }
-
-    body = ngx_http_mobispot_admin_body(r, &ck);
-    if (body == NULL) {
-        return ngx_http_mobispot_check_send(&ck);
+        return rc;
     }
 
     if (ngx_http_mobispot_check_keys(&ck, body, "", known) != NGX_OK

@@ -994,15 +994,9 @@ ngx_http_mobispot_availability_done(ngx_http_request_t *r, void *data,
 
     av = ctx->data;
 
-    if (status != NGX_HTTP_MOBISPOT_REDIS_OK) {
-        ngx_http_finalize_request(r,
-                               ngx_http_mobispot_api_redis_failed(r, status));
-        return;
-    }
-
-    if (av->bad) {
-        ngx_http_finalize_request(r,
-            ngx_http_mobispot_spots_redis_error(r, "availability"));
+    if (ngx_http_mobispot_spots_call_failed(r, status, av->bad,
+                                            "availability"))
+    {
         return;
     }
 
@@ -1488,15 +1482,7 @@ ngx_http_mobispot_nearby_geo_done(ngx_http_request_t *r, void *data,
 
     av = ctx->data;
 
-    if (status != NGX_HTTP_MOBISPOT_REDIS_OK) {
-        ngx_http_finalize_request(r,
-                               ngx_http_mobispot_api_redis_failed(r, status));
-        return;
-    }
-
-    if (av->bad) {
-        ngx_http_finalize_request(r,
-            ngx_http_mobispot_spots_redis_error(r, "GEOSEARCH"));
+    if (ngx_http_mobispot_spots_call_failed(r, status, av->bad, "GEOSEARCH")) {
         return;
     }
 
@@ -1686,15 +1672,7 @@ ngx_http_mobispot_nearby_done(ngx_http_request_t *r, void *data,
 
     av = ctx->data;
 
-    if (status != NGX_HTTP_MOBISPOT_REDIS_OK) {
-        ngx_http_finalize_request(r,
-                               ngx_http_mobispot_api_redis_failed(r, status));
-        return;
-    }
-
-    if (av->bad) {
-        ngx_http_finalize_request(r,
-            ngx_http_mobispot_spots_redis_error(r, "nearby"));
+    if (ngx_http_mobispot_spots_call_failed(r, status, av->bad, "nearby")) {
         return;
     }
 

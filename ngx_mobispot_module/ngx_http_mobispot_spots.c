@@ -304,6 +304,33 @@ ngx_http_mobispot_spots_redis_error(ngx_http_request_t *r, const char *what)
 
 
 /*
+ * The failures every done handler of the Spot API checks first: the call
+ * did not end with all its replies (connection lost, timeout), or a reply
+ * was not what the route expects (bad).  Finalizes the request with the
+ * answer and returns 1 then; 0 when the replies are there to use.
+ */
+
+ngx_uint_t
+ngx_http_mobispot_spots_call_failed(ngx_http_request_t *r, ngx_int_t status,
+    ngx_uint_t bad, const char *what)
+{
+    if (status != NGX_HTTP_MOBISPOT_REDIS_OK) {
+        ngx_http_finalize_request(r,
+                               ngx_http_mobispot_api_redis_failed(r, status));
+        return 1;
+    }
+
+    if (bad) {
+        ngx_http_finalize_request(r,
+                                  ngx_http_mobispot_spots_redis_error(r, what));
+        return 1;
+    }
+
+    return 0;
+}
+
+
+/*
  * Splits the query string into the parameters a route knows: values are
  * unescaped into r->pool; unknown parameters are ignored; a parameter
  * given twice is refused (400 duplicate_parameter, already sent: the
@@ -717,15 +744,7 @@ ngx_http_mobispot_spot_get_done(ngx_http_request_t *r, void *data,
 
     sg = ctx->data;
 
-    if (status != NGX_HTTP_MOBISPOT_REDIS_OK) {
-        ngx_http_finalize_request(r,
-                               ngx_http_mobispot_api_redis_failed(r, status));
-        return;
-    }
-
-    if (sg->bad) {
-        ngx_http_finalize_request(r,
-                                  ngx_http_mobispot_spots_redis_error(r, "GET"));
+    if (ngx_http_mobispot_spots_call_failed(r, status, sg->bad, "GET")) {
         return;
     }
 
@@ -847,15 +866,9 @@ ngx_http_mobispot_networks_done(ngx_http_request_t *r, void *data,
 
     ng = ctx->data;
 
-    if (status != NGX_HTTP_MOBISPOT_REDIS_OK) {
-        ngx_http_finalize_request(r,
-                               ngx_http_mobispot_api_redis_failed(r, status));
-        return;
-    }
-
-    if (ng->bad) {
-        ngx_http_finalize_request(r,
-            ngx_http_mobispot_spots_redis_error(r, "HGETALL of networks"));
+    if (ngx_http_mobispot_spots_call_failed(r, status, ng->bad,
+                                            "HGETALL of networks"))
+    {
         return;
     }
 
