@@ -29,17 +29,19 @@ sub slots {
     return \@s;
 }
 
+# the real Redis (all blocks but the one with the fake Redis), the API
+# under /api/v1/ (all blocks)
+our $HTTP = "    mobispot_redis 127.0.0.1:\$TEST_NGINX_REDIS_PORT;\n";
+our $API = "    location /api/v1/ { mobispot_api; }\n";
+
 run_tests();
 
 __DATA__
 
 === TEST 1: GET spots/{id}: the stored document; unknown and malformed ids are 404
---- http_config
-    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
---- config
-    location /api/v1/ { mobispot_api; }
---- redis eval
-[@::SEED]
+--- http_config eval: $::HTTP
+--- config eval: $::API
+--- redis eval: [@::SEED]
 --- request eval
 ["GET /api/v1/spots/a", "GET /api/v1/spots/b", "GET /api/v1/spots/A%7Bx%7D", "HEAD /api/v1/spots/a"]
 --- error_code eval
@@ -55,10 +57,8 @@ __DATA__
 
 
 === TEST 2: availability of a day: open slots only, free = capacity - booked
---- http_config
-    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
---- config
-    location /api/v1/ { mobispot_api; }
+--- http_config eval: $::HTTP
+--- config eval: $::API
 --- redis eval
 [@::SEED,
  # 09:00 and 09:30 local (+01:00) on 2026-12-01 are 08:00Z and 08:30Z
@@ -77,12 +77,9 @@ GET /api/v1/spots/a/availability?date=2026-12-01&kind=desk
 
 
 === TEST 3: free capacity follows a change made in Redis directly
---- http_config
-    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
---- config
-    location /api/v1/ { mobispot_api; }
---- redis eval
-[@::SEED]
+--- http_config eval: $::HTTP
+--- config eval: $::API
+--- redis eval: [@::SEED]
 --- request eval
 ["GET /api/v1/spots/a/availability?from=2026-12-01T09:00:00%2B01:00&to=2026-12-01T10:00:00%2B01:00",
  "GET /api/v1/spots/a/availability?from=2026-12-01T09:00:00%2B01:00&to=2026-12-01T10:00:00%2B01:00"]
@@ -95,10 +92,8 @@ GET /api/v1/spots/a/availability?date=2026-12-01&kind=desk
 
 
 === TEST 4: a room kind, a window across two days, a closed date
---- http_config
-    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
---- config
-    location /api/v1/ { mobispot_api; }
+--- http_config eval: $::HTTP
+--- config eval: $::API
 --- redis eval
 [@::SEED, q{HSET ms:{site:a}:booked:meeting_room:2026-12-24 900 1}]
 --- request eval
@@ -124,10 +119,8 @@ GET /api/v1/spots/a/availability?date=2026-12-01&kind=desk
 
 
 === TEST 5: DST: opening hours stay 09:00-17:00 local across the last Sunday of March
---- http_config
-    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
---- config
-    location /api/v1/ { mobispot_api; }
+--- http_config eval: $::HTTP
+--- config eval: $::API
 --- redis eval
 [@::SEED,
  # 09:00 CEST on 29 March is 07:00Z; 09:00 CET the day before is 08:00Z
@@ -156,10 +149,8 @@ GET /api/v1/spots/a/availability?date=2026-12-01&kind=desk
 
 
 === TEST 6: DST: the last Sunday of October (a 25-hour day)
---- http_config
-    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
---- config
-    location /api/v1/ { mobispot_api; }
+--- http_config eval: $::HTTP
+--- config eval: $::API
 --- redis eval
 [@::SEED,
  # 09:00 CET on 25 October is 08:00Z
@@ -180,12 +171,9 @@ GET /api/v1/spots/a/availability?date=2026-12-01&kind=desk
 
 
 === TEST 7: availability: bad input names the parameter
---- http_config
-    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
---- config
-    location /api/v1/ { mobispot_api; }
---- redis eval
-[@::SEED]
+--- http_config eval: $::HTTP
+--- config eval: $::API
+--- redis eval: [@::SEED]
 --- request eval
 ["GET /api/v1/spots/a/availability?date=2026-02-30",
  "GET /api/v1/spots/a/availability?date=26-01-01",
@@ -223,10 +211,8 @@ GET /api/v1/spots/a/availability?date=2026-12-01&kind=desk
 
 
 === TEST 8: GET networks: each network with its passport and its sites
---- http_config
-    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
---- config
-    location /api/v1/ { mobispot_api; }
+--- http_config eval: $::HTTP
+--- config eval: $::API
 --- redis
 HSET ms:{networks}:doc swc '{"id":"swc","name":"Smart Work Centers","passport":{"id":"swc-pass","name":"SWC pass","monthly_price_eur":200}}' cowallonia '{"id":"cowallonia","name":"CoWallonia","passport":{"id":"cowallonia-pass","name":"CoWallonia pass","monthly_price_eur":250}}'
 HSET ms:sites b '{"name":"B","town":"Mons","networks":["cowallonia"]}' a '{"name":"A","town":"Namur","networks":["cowallonia","swc"]}' c '{"name":"C","town":"Enghien","networks":["swc"]}'
@@ -247,10 +233,8 @@ GET /api/v1/networks
 
 
 === TEST 9: Redis down: 503 JSON with Retry-After, at once
---- http_config
-    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
---- config
-    location /api/v1/ { mobispot_api; }
+--- http_config eval: $::HTTP
+--- config eval: $::API
 --- before_request
 redis_stop
 --- request eval
@@ -265,12 +249,9 @@ Retry-After: 1
 
 
 === TEST 10: no date: today in the site's time zone
---- http_config
-    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
---- config
-    location /api/v1/ { mobispot_api; }
---- redis eval
-[@::SEED]
+--- http_config eval: $::HTTP
+--- config eval: $::API
+--- redis eval: [@::SEED]
 --- request
 GET /api/v1/spots/a/availability
 --- error_code: 200
@@ -285,8 +266,7 @@ qr/"date":"$d","from":"${d}T00:00:00\+0[12]:00"/
 --- http_config
     mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     mobispot_time_zones Europe/Brussels America/New_York;
---- config
-    location /api/v1/ { mobispot_api; }
+--- config eval: $::API
 --- redis
 HSET ms:{site:ny}:info name NY town 'New York' tz America/New_York slot 60 hours ';1200-1380;;;;;' closed '' networks '' cap:desk 4
 HSET ms:{site:ny}:booked:desk:2026-12-02 60 3
@@ -307,8 +287,7 @@ GET /api/v1/spots/ny/availability?date=2026-12-01
 === TEST 12: Redis answers with errors: 502 JSON, never a 404 or a 500
 --- http_config
     mobispot_redis 127.0.0.1:$TEST_NGINX_FAKE_REDIS_PORT;
---- config
-    location /api/v1/ { mobispot_api; }
+--- config eval: $::API
 --- fake_redis
 error WRONGTYPE Operation against a key holding the wrong kind of value
 --- request eval
