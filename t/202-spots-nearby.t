@@ -25,17 +25,19 @@ our @SEED = (
 
 our $Q = '/api/v1/spots/nearby?lat=50.4674&lon=4.8720&from=2026-12-01T09:00:00Z&to=2026-12-01T10:00:00Z';
 
+# the real Redis (all blocks but the one with the fake Redis), the API
+# under /api/v1/ (all blocks but the one with a location per passport)
+our $HTTP = "    mobispot_redis 127.0.0.1:\$TEST_NGINX_REDIS_PORT;\n";
+our $API = "    location /api/v1/ { mobispot_api; }\n";
+
 run_tests();
 
 __DATA__
 
 === TEST 1: nearest first, within the radius, only sites with free capacity
---- http_config
-    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
---- config
-    location /api/v1/ { mobispot_api; }
---- redis eval
-[@::SEED]
+--- http_config eval: $::HTTP
+--- config eval: $::API
+--- redis eval: [@::SEED]
 --- request eval
 "GET $::Q&radius_km=40"
 --- error_code: 200
@@ -51,12 +53,9 @@ __DATA__
 
 
 === TEST 2: not signed in: no "entitled" member
---- http_config
-    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
---- config
-    location /api/v1/ { mobispot_api; }
---- redis eval
-[@::SEED]
+--- http_config eval: $::HTTP
+--- config eval: $::API
+--- redis eval: [@::SEED]
 --- request eval
 "GET $::Q&radius_km=40"
 --- response_body_like
@@ -65,12 +64,9 @@ __DATA__
 
 
 === TEST 3: all=true lists full and closed sites too; a bigger radius reaches Liège
---- http_config
-    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
---- config
-    location /api/v1/ { mobispot_api; }
---- redis eval
-[@::SEED]
+--- http_config eval: $::HTTP
+--- config eval: $::API
+--- redis eval: [@::SEED]
 --- request eval
 ["GET $::Q&radius_km=60&all=true",
  "GET /api/v1/spots/nearby?lat=50.4674&lon=4.8720&radius_km=60&all=true&from=2026-12-01T17:00:00Z&to=2026-12-01T18:00:00Z",
@@ -85,12 +81,9 @@ __DATA__
 
 
 === TEST 4: limit, a small radius, a room kind
---- http_config
-    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
---- config
-    location /api/v1/ { mobispot_api; }
---- redis eval
-[@::SEED, "HSET ms:{site:a}:booked:meeting_room:2026-12-01 570 1"]
+--- http_config eval: $::HTTP
+--- config eval: $::API
+--- redis eval: [@::SEED, "HSET ms:{site:a}:booked:meeting_room:2026-12-01 570 1"]
 --- request eval
 ["GET $::Q&radius_km=60&limit=1",
  "GET $::Q&radius_km=1",
@@ -105,12 +98,9 @@ __DATA__
 
 
 === TEST 5: free capacity follows a booking changed in Redis directly
---- http_config
-    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
---- config
-    location /api/v1/ { mobispot_api; }
---- redis eval
-[@::SEED]
+--- http_config eval: $::HTTP
+--- config eval: $::API
+--- redis eval: [@::SEED]
 --- request eval
 ["GET $::Q&radius_km=40", "GET $::Q&radius_km=40", "GET $::Q&radius_km=40"]
 --- before_request eval
@@ -123,8 +113,7 @@ __DATA__
 
 
 === TEST 6: signed in: "entitled" says whether the caller's passport covers the site
---- http_config
-    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- http_config eval: $::HTTP
 --- config
     # $mobispot_pass stands for what the SSO module hands over (issue 3)
     location /cw/ {
@@ -135,8 +124,7 @@ __DATA__
         set $mobispot_pass "other-pass swc-pass";
         mobispot_api;
     }
---- redis eval
-[@::SEED]
+--- redis eval: [@::SEED]
 --- request eval
 ["GET /cw/spots/nearby?lat=50.4674&lon=4.8720&from=2026-12-01T09:00:00Z&to=2026-12-01T10:00:00Z&radius_km=60&all=true",
  "GET /swc/spots/nearby?lat=50.4674&lon=4.8720&from=2026-12-01T09:00:00Z&to=2026-12-01T10:00:00Z&radius_km=60&all=true"]
@@ -151,12 +139,9 @@ __DATA__
 
 
 === TEST 7: an index entry whose site is gone is skipped; the default window works
---- http_config
-    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
---- config
-    location /api/v1/ { mobispot_api; }
---- redis eval
-[@::SEED, "GEOADD ms:geo 4.8700 50.4670 ghost"]
+--- http_config eval: $::HTTP
+--- config eval: $::API
+--- redis eval: [@::SEED, "GEOADD ms:geo 4.8700 50.4670 ghost"]
 --- request eval
 ["GET $::Q&radius_km=40", "GET /api/v1/spots/nearby?lat=50.4674&lon=4.8720&all=true&radius_km=1"]
 --- response_body_json_subset eval
@@ -167,10 +152,8 @@ __DATA__
 
 
 === TEST 8: bad input names the parameter
---- http_config
-    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
---- config
-    location /api/v1/ { mobispot_api; }
+--- http_config eval: $::HTTP
+--- config eval: $::API
 --- request eval
 ["GET /api/v1/spots/nearby?lon=4.8",
  "GET /api/v1/spots/nearby?lat=50.4",
@@ -229,8 +212,7 @@ __DATA__
 --- http_config
     mobispot_redis 127.0.0.1:$TEST_NGINX_FAKE_REDIS_PORT;
     mobispot_redis_timeout 300ms;
---- config
-    location /api/v1/ { mobispot_api; }
+--- config eval: $::API
 --- fake_redis
 reply *1\r\n*2\r\n$1\r\na\r\n$6\r\n0.5562
 reply $-1
@@ -250,12 +232,9 @@ HMGET ms:{site:a}:info name town tz slot hours closed networks cap:desk cap:meet
 
 
 === TEST 10: with a catalogue version, the site info is cached; bookings stay live
---- http_config
-    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
---- config
-    location /api/v1/ { mobispot_api; }
---- redis eval
-[@::SEED, "SET ms:version 7"]
+--- http_config eval: $::HTTP
+--- config eval: $::API
+--- redis eval: [@::SEED, "SET ms:version 7"]
 --- request eval
 ["GET $::Q&radius_km=40", "GET $::Q&radius_km=40", "GET $::Q&radius_km=40",
  "GET $::Q&radius_km=40", "GET $::Q&radius_km=40"]
@@ -277,12 +256,9 @@ HMGET ms:{site:a}:info name town tz slot hours closed networks cap:desk cap:meet
 
 
 === TEST 11: cached sites: only the booked fields of the window's slots are read
---- http_config
-    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
---- config
-    location /api/v1/ { mobispot_api; }
---- redis eval
-[@::SEED, "SET ms:version 1", "CONFIG RESETSTAT"]
+--- http_config eval: $::HTTP
+--- config eval: $::API
+--- redis eval: [@::SEED, "SET ms:version 1", "CONFIG RESETSTAT"]
 --- request eval
 ["GET $::Q&radius_km=40", "GET $::Q&radius_km=40&all=true"]
 --- response_body_json_subset eval
@@ -298,12 +274,9 @@ INFO commandstats =~ cmdstat_hmget:calls=6,
 
 
 === TEST 12: without a catalogue version nothing is cached
---- http_config
-    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
---- config
-    location /api/v1/ { mobispot_api; }
---- redis eval
-[@::SEED]
+--- http_config eval: $::HTTP
+--- config eval: $::API
+--- redis eval: [@::SEED]
 --- request eval
 ["GET $::Q&radius_km=40", "GET $::Q&radius_km=40"]
 --- before_request eval
@@ -315,12 +288,9 @@ INFO commandstats =~ cmdstat_hmget:calls=6,
 
 
 === TEST 13: a catalogue version that goes back (data set replaced) empties the cache
---- http_config
-    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
---- config
-    location /api/v1/ { mobispot_api; }
---- redis eval
-[@::SEED, "SET ms:version 5"]
+--- http_config eval: $::HTTP
+--- config eval: $::API
+--- redis eval: [@::SEED, "SET ms:version 5"]
 --- request eval
 ["GET $::Q&radius_km=40", "GET $::Q&radius_km=40", "GET $::Q&radius_km=40"]
 --- before_request eval
@@ -335,12 +305,9 @@ catalogue version went back from 5 to 1
 
 
 === TEST 14: a catalogue version that is not a counter: nothing cached, the answer is right
---- http_config
-    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
---- config
-    location /api/v1/ { mobispot_api; }
---- redis eval
-[@::SEED, "SET ms:version garbage"]
+--- http_config eval: $::HTTP
+--- config eval: $::API
+--- redis eval: [@::SEED, "SET ms:version garbage"]
 --- request eval
 ["GET $::Q&radius_km=40", "GET $::Q&radius_km=40"]
 --- before_request eval
