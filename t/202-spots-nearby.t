@@ -25,6 +25,21 @@ our @SEED = (
 
 our $Q = '/api/v1/spots/nearby?lat=50.4674&lon=4.8720&from=2026-12-01T09:00:00Z&to=2026-12-01T10:00:00Z';
 
+# $Q within 40 km, asked $n times (a block changes Redis in between)
+sub near40 {
+    my ($n) = @_;
+    return [("GET $Q&radius_km=40") x $n];
+}
+
+# an answer to $Q: the sites' ids and free capacities, nearest first
+sub free {
+    my @sites;
+    while (my ($id, $free) = splice @_, 0, 2) {
+        push @sites, {id => $id, free => $free};
+    }
+    return {sites => \@sites};
+}
+
 # the real Redis (all blocks but the one with the fake Redis), the API
 # under /api/v1/ (all blocks but the one with a location per passport)
 our $HTTP = "    mobispot_redis 127.0.0.1:\$TEST_NGINX_REDIS_PORT;\n";
@@ -101,14 +116,13 @@ __DATA__
 --- http_config eval: $::HTTP
 --- config eval: $::API
 --- redis eval: [@::SEED]
---- request eval
-["GET $::Q&radius_km=40", "GET $::Q&radius_km=40", "GET $::Q&radius_km=40"]
+--- request eval: main::near40(3)
 --- before_request eval
 ["", "redis HSET ms:{site:a}:booked:desk:2026-12-01 570 9", "redis HSET ms:{site:a}:booked:desk:2026-12-01 540 10"]
 --- response_body_json_subset eval
-[{sites => [{id => "a", free => 10}, {id => "c", free => 5}]},
- {sites => [{id => "a", free => 1}, {id => "c", free => 5}]},
- {sites => [{id => "c", free => 5}]}]
+[main::free(a => 10, c => 5),
+ main::free(a => 1, c => 5),
+ main::free(c => 5)]
 
 
 
@@ -235,9 +249,7 @@ HMGET ms:{site:a}:info name town tz slot hours closed networks cap:desk cap:meet
 --- http_config eval: $::HTTP
 --- config eval: $::API
 --- redis eval: [@::SEED, "SET ms:version 7"]
---- request eval
-["GET $::Q&radius_km=40", "GET $::Q&radius_km=40", "GET $::Q&radius_km=40",
- "GET $::Q&radius_km=40", "GET $::Q&radius_km=40"]
+--- request eval: main::near40(5)
 --- before_request eval
 ["",
  "redis HSET ms:{site:a}:booked:desk:2026-12-01 570 9",
@@ -245,11 +257,11 @@ HMGET ms:{site:a}:info name town tz slot hours closed networks cap:desk cap:meet
  "redis INCR ms:version",
  "redis HSET ms:{site:c}:booked:desk:2026-12-01 540 8"]
 --- response_body_json_subset eval
-[{sites => [{id => "a", free => 10}, {id => "c", free => 5}]},
- {sites => [{id => "a", free => 1}, {id => "c", free => 5}]},
- {sites => [{id => "a", free => 1}, {id => "c", free => 5}]},
- {sites => [{id => "a", free => 11}, {id => "c", free => 5}]},
- {sites => [{id => "a", free => 11}]}]
+[main::free(a => 10, c => 5),
+ main::free(a => 1, c => 5),
+ main::free(a => 1, c => 5),
+ main::free(a => 11, c => 5),
+ main::free(a => 11)]
 --- no_error_log
 [error]
 
@@ -262,7 +274,7 @@ HMGET ms:{site:a}:info name town tz slot hours closed networks cap:desk cap:meet
 --- request eval
 ["GET $::Q&radius_km=40", "GET $::Q&radius_km=40&all=true"]
 --- response_body_json_subset eval
-[{sites => [{id => "a", free => 10}, {id => "c", free => 5}]},
+[main::free(a => 10, c => 5),
  {sites => [{id => "a", free => 10, open => \1}, {id => "b", free => 0},
             {id => "c", free => 5}]}]
 --- redis_check
@@ -277,13 +289,12 @@ INFO commandstats =~ cmdstat_hmget:calls=6,
 --- http_config eval: $::HTTP
 --- config eval: $::API
 --- redis eval: [@::SEED]
---- request eval
-["GET $::Q&radius_km=40", "GET $::Q&radius_km=40"]
+--- request eval: main::near40(2)
 --- before_request eval
 ["", "redis HSET ms:{site:a}:info cap:desk 3"]
 --- response_body_json_subset eval
-[{sites => [{id => "a", free => 10}, {id => "c", free => 5}]},
- {sites => [{id => "a", free => 3}, {id => "c", free => 5}]}]
+[main::free(a => 10, c => 5),
+ main::free(a => 3, c => 5)]
 
 
 
@@ -291,14 +302,13 @@ INFO commandstats =~ cmdstat_hmget:calls=6,
 --- http_config eval: $::HTTP
 --- config eval: $::API
 --- redis eval: [@::SEED, "SET ms:version 5"]
---- request eval
-["GET $::Q&radius_km=40", "GET $::Q&radius_km=40", "GET $::Q&radius_km=40"]
+--- request eval: main::near40(3)
 --- before_request eval
 ["", "redis HSET ms:{site:a}:info cap:desk 4", "redis SET ms:version 1"]
 --- response_body_json_subset eval
-[{sites => [{id => "a", free => 10}, {id => "c", free => 5}]},
- {sites => [{id => "a", free => 10}, {id => "c", free => 5}]},
- {sites => [{id => "a", free => 4}, {id => "c", free => 5}]}]
+[main::free(a => 10, c => 5),
+ main::free(a => 10, c => 5),
+ main::free(a => 4, c => 5)]
 --- error_log
 catalogue version went back from 5 to 1
 
@@ -308,12 +318,11 @@ catalogue version went back from 5 to 1
 --- http_config eval: $::HTTP
 --- config eval: $::API
 --- redis eval: [@::SEED, "SET ms:version garbage"]
---- request eval
-["GET $::Q&radius_km=40", "GET $::Q&radius_km=40"]
+--- request eval: main::near40(2)
 --- before_request eval
 ["", "redis HSET ms:{site:a}:info cap:desk 3"]
 --- response_body_json_subset eval
-[{sites => [{id => "a", free => 10}, {id => "c", free => 5}]},
- {sites => [{id => "a", free => 3}, {id => "c", free => 5}]}]
+[main::free(a => 10, c => 5),
+ main::free(a => 3, c => 5)]
 --- error_log
 "ms:version" is not a counter, site info not cached
