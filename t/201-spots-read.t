@@ -29,6 +29,20 @@ sub slots {
     return \@s;
 }
 
+# The answer to availability?date=DATE for the desks of site a: the local
+# day from midnight (offset $off) to the next midnight, on $next (offset
+# $next_off: another one on the days the clocks change), open 09:00-17:00 in
+# the offset of $next_off (the change is at night); $free as in slots(), or
+# undef on a closed date (no slots).
+sub desk_day {
+    my ($date, $next, $off, $next_off, $free) = @_;
+    return {site => "a", kind => "desk", time_zone => "Europe/Brussels",
+            slot_minutes => 30, capacity => 10, date => $date,
+            from => "${date}T00:00:00$off", to => "${next}T00:00:00$next_off",
+            slots => defined $free ? slots($date, $next_off, 540, 1020, $free)
+                                   : []};
+}
+
 # the real Redis (all blocks but the one with the fake Redis), the API
 # under /api/v1/ (all blocks)
 our $HTTP = "    mobispot_redis 127.0.0.1:\$TEST_NGINX_REDIS_PORT;\n";
@@ -67,10 +81,7 @@ __DATA__
 GET /api/v1/spots/a/availability?date=2026-12-01&kind=desk
 --- error_code: 200
 --- response_body_json eval
-{site => "a", kind => "desk", time_zone => "Europe/Brussels",
- slot_minutes => 30, capacity => 10, date => "2026-12-01",
- from => "2026-12-01T00:00:00+01:00", to => "2026-12-02T00:00:00+01:00",
- slots => main::slots("2026-12-01", "+01:00", 540, 1020, {540 => 6, 570 => 0})}
+main::desk_day("2026-12-01", "2026-12-02", "+01:00", "+01:00", {540 => 6, 570 => 0})
 --- no_error_log
 [error]
 
@@ -81,8 +92,7 @@ GET /api/v1/spots/a/availability?date=2026-12-01&kind=desk
 --- config eval: $::API
 --- redis eval: [@::SEED]
 --- request eval
-["GET /api/v1/spots/a/availability?from=2026-12-01T09:00:00%2B01:00&to=2026-12-01T10:00:00%2B01:00",
- "GET /api/v1/spots/a/availability?from=2026-12-01T09:00:00%2B01:00&to=2026-12-01T10:00:00%2B01:00"]
+[("GET /api/v1/spots/a/availability?from=2026-12-01T09:00:00%2B01:00&to=2026-12-01T10:00:00%2B01:00") x 2]
 --- before_request eval
 ["", "redis HINCRBY ms:{site:a}:booked:desk:2026-12-01 510 7"]
 --- response_body_json_subset eval
@@ -109,10 +119,7 @@ GET /api/v1/spots/a/availability?date=2026-12-01&kind=desk
             {start => "2026-12-24T16:30:00+01:00", end => "2026-12-24T17:00:00+01:00", free => 2},
             {start => "2026-12-26T09:00:00+01:00", end => "2026-12-26T09:30:00+01:00", free => 2},
             {start => "2026-12-26T09:30:00+01:00", end => "2026-12-26T10:00:00+01:00", free => 2}]},
- {site => "a", kind => "desk", time_zone => "Europe/Brussels",
-  slot_minutes => 30, capacity => 10, date => "2026-12-25",
-  from => "2026-12-25T00:00:00+01:00", to => "2026-12-26T00:00:00+01:00",
-  slots => []}]
+ main::desk_day("2026-12-25", "2026-12-26", "+01:00", "+01:00", undef)]
 --- no_error_log
 [error]
 
@@ -131,18 +138,9 @@ GET /api/v1/spots/a/availability?date=2026-12-01&kind=desk
  "GET /api/v1/spots/a/availability?date=2026-03-29",
  "GET /api/v1/spots/a/availability?date=2026-03-30"]
 --- response_body_json eval
-[{site => "a", kind => "desk", time_zone => "Europe/Brussels", slot_minutes => 30,
-  capacity => 10, date => "2026-03-28",
-  from => "2026-03-28T00:00:00+01:00", to => "2026-03-29T00:00:00+01:00",
-  slots => main::slots("2026-03-28", "+01:00", 540, 1020, {540 => 9})},
- {site => "a", kind => "desk", time_zone => "Europe/Brussels", slot_minutes => 30,
-  capacity => 10, date => "2026-03-29",
-  from => "2026-03-29T00:00:00+01:00", to => "2026-03-30T00:00:00+02:00",
-  slots => main::slots("2026-03-29", "+02:00", 540, 1020, {540 => 8})},
- {site => "a", kind => "desk", time_zone => "Europe/Brussels", slot_minutes => 30,
-  capacity => 10, date => "2026-03-30",
-  from => "2026-03-30T00:00:00+02:00", to => "2026-03-31T00:00:00+02:00",
-  slots => main::slots("2026-03-30", "+02:00", 540, 1020, 10)}]
+[main::desk_day("2026-03-28", "2026-03-29", "+01:00", "+01:00", {540 => 9}),
+ main::desk_day("2026-03-29", "2026-03-30", "+01:00", "+02:00", {540 => 8}),
+ main::desk_day("2026-03-30", "2026-03-31", "+02:00", "+02:00", 10)]
 --- no_error_log
 [error]
 
@@ -159,14 +157,8 @@ GET /api/v1/spots/a/availability?date=2026-12-01&kind=desk
 ["GET /api/v1/spots/a/availability?date=2026-10-24",
  "GET /api/v1/spots/a/availability?date=2026-10-25"]
 --- response_body_json eval
-[{site => "a", kind => "desk", time_zone => "Europe/Brussels", slot_minutes => 30,
-  capacity => 10, date => "2026-10-24",
-  from => "2026-10-24T00:00:00+02:00", to => "2026-10-25T00:00:00+02:00",
-  slots => main::slots("2026-10-24", "+02:00", 540, 1020, 10)},
- {site => "a", kind => "desk", time_zone => "Europe/Brussels", slot_minutes => 30,
-  capacity => 10, date => "2026-10-25",
-  from => "2026-10-25T00:00:00+02:00", to => "2026-10-26T00:00:00+01:00",
-  slots => main::slots("2026-10-25", "+01:00", 540, 1020, {540 => 0})}]
+[main::desk_day("2026-10-24", "2026-10-25", "+02:00", "+02:00", 10),
+ main::desk_day("2026-10-25", "2026-10-26", "+02:00", "+01:00", {540 => 0})]
 
 
 
@@ -189,7 +181,7 @@ GET /api/v1/spots/a/availability?date=2026-12-01&kind=desk
  "GET /api/v1/spots/a/availability?from=2026-12-01T10:00:00Z&to=tomorrow",
  "GET /api/v1/spots/zz/availability?date=2026-12-01"]
 --- error_code eval
-[400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 404]
+[(400) x 12, 404]
 --- response_body_json_subset eval
 [{error => {code => "invalid_parameter", parameter => "date"}},
  {error => {code => "invalid_parameter", parameter => "date"}},
