@@ -104,7 +104,8 @@ typedef struct {
     const char                           *channel;   /* NUL-terminated */
     ngx_http_mobispot_redis_cmd_t         snapshot;  /* argc 0: none */
     ngx_http_mobispot_redis_snapshot_pt   on_snapshot;
-    ngx_http_mobispot_redis_message_pt    on_message;
+    ngx_http_mobispot_redis_message_pt    on_message;  /* string payloads */
+    ngx_http_mobispot_redis_snapshot_pt   on_payload;  /* or any payload */
     ngx_http_mobispot_redis_state_pt      on_state;
     void                                 *data;
 } ngx_http_mobispot_redis_sub_conf_t;
@@ -115,6 +116,27 @@ ngx_http_mobispot_redis_sub_t *ngx_http_mobispot_redis_subscribe(
     ngx_http_mobispot_redis_sub_conf_t *sc);
 void ngx_http_mobispot_redis_unsubscribe(ngx_http_mobispot_redis_sub_t *sub);
 void ngx_http_mobispot_redis_resync(ngx_http_mobispot_redis_sub_t *sub);
+
+
+/*
+ * Client-side caching (Redis's key tracking, RESP2 redirect mode): a
+ * subscriber of the client receives "__redis__:invalidate", and the
+ * client's connection runs CLIENT TRACKING on REDIRECT <its id>, so that
+ * Redis names every key this connection has read once that key changes.
+ * The handler is called with each such key, and with key NULL when
+ * anything may have been missed (a connection lost, a flush): then every
+ * key must be taken as changed.
+ */
+
+typedef void (*ngx_http_mobispot_redis_invalidate_pt)(void *data,
+    u_char *key, size_t len);
+
+ngx_int_t ngx_http_mobispot_redis_track(
+    ngx_http_mobispot_redis_client_t *client, ngx_cycle_t *cycle,
+    ngx_http_mobispot_redis_invalidate_pt handler, void *data);
+ngx_uint_t ngx_http_mobispot_redis_tracking(
+    ngx_http_mobispot_redis_client_t *client);
+void ngx_http_mobispot_redis_sync(ngx_http_mobispot_redis_client_t *client);
 
 
 #endif /* _NGX_HTTP_MOBISPOT_REDIS_H_INCLUDED_ */
