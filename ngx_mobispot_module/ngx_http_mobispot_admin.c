@@ -1657,9 +1657,9 @@ ngx_http_mobispot_admin_write_done(ngx_http_request_t *r, void *data,
                   ad->created ? "created" : "updated");
 
     ngx_http_finalize_request(r,
-        ngx_http_mobispot_spots_send_raw(r, ad->created ? NGX_HTTP_CREATED
-                                                        : NGX_HTTP_OK,
-                                         ad->doc.data, ad->doc.len));
+        ngx_http_mobispot_api_send_raw(r, ad->created ? NGX_HTTP_CREATED
+                                                      : NGX_HTTP_OK,
+                                       ad->doc.data, ad->doc.len));
 }
 
 

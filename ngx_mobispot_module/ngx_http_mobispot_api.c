@@ -35,6 +35,10 @@ static void ngx_http_mobispot_api_print(void *ctx, const char *str,
     size_t len);
 static ngx_int_t ngx_http_mobispot_api_header(ngx_http_request_t *r,
     const char *name, size_t name_len, u_char *value, size_t value_len);
+static ngx_int_t ngx_http_mobispot_api_answer(ngx_http_request_t *r,
+    ngx_uint_t status, ngx_chain_t *cl, size_t len);
+static ngx_int_t ngx_http_mobispot_api_output(ngx_http_request_t *r,
+    ngx_uint_t status, ngx_chain_t *cl, size_t len);
 
 
 static const ngx_http_mobispot_api_route_t  ngx_http_mobispot_api_routes[] = {
@@ -411,7 +415,57 @@ ngx_http_mobispot_api_redis(ngx_http_request_t *r,
     ngx_uint_t n, ngx_http_mobispot_redis_reply_pt on_reply,
     ngx_http_mobispot_redis_done_pt on_done)
 {
-    ngx_int_t  rc;
+    ngx_int_t   rc;
+    ngx_str_t  *key;
+    ngx_uint_t  i;
+
+    if (ctx->mcf->cache != NULL && !(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+
+        /*
+         * A write: this worker forgets what it knew of the keys it writes
+         * before it answers, so that its next read sees the write even if
+         * Redis's invalidation is still on its way.
+         */
+
+        if (ctx->written == NULL) {
+            ctx->written = ngx_array_create(r->pool, 8, sizeof(ngx_str_t));
+            if (ctx->written == NULL) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+        }
+
+        for (i = 0; i < n; i++) {
+            if (cmds[i].argc > 1) {
+                key = ngx_array_push(ctx->written);
+                if (key == NULL) {
+                    return NGX_HTTP_INTERNAL_SERVER_ERROR;
+                }
+
+                key->data = (u_char *) cmds[i].argv[1];
+                key->len = cmds[i].argvlen[1];
+            }
+        }
+    }
+
+    if (ctx->cache != NULL) {
+
+        /* the keys the answer will be computed from, as they are now */
+
+        if (!ngx_http_mobispot_redis_tracking(ctx->mcf->client)) {
+            ctx->cache = NULL;
+        }
+
+        for (i = 0; ctx->cache != NULL && i < n; i++) {
+            if (cmds[i].argc > 1
+                && ngx_http_mobispot_cache_dep(ctx->mcf->cache, ctx->cache,
+                                               cmds[i].argv[1],
+                                               cmds[i].argvlen[1])
+                   != NGX_OK)
+            {
+                ctx->cache = NULL;
+            }
+        }
+    }
 
     rc = ngx_http_mobispot_redis_call(r, ctx->mcf->client, cmds, n, on_reply,
                                       on_done, ctx);
@@ -464,6 +518,117 @@ ngx_http_mobispot_api_redis_failed(ngx_http_request_t *r, ngx_int_t status)
                                        "redis_unavailable",
                                        "the connection to the data store "
                                        "was lost");
+}
+
+
+/*
+ * The worker's cache of answers, for a route whose answer is determined by
+ * the key (built by the route from its normalized parameters) and by the
+ * Redis keys its commands name (their first argument).  NGX_DECLINED: not
+ * served from the cache; the request goes on to Redis and, when the cache
+ * is usable, its answer is stored when it is sent.  Otherwise the cached
+ * answer was sent and this is what the route handler returns.
+ */
+
+ngx_int_t
+ngx_http_mobispot_api_cached(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_str_t *key)
+{
+    u_char                         *body, *p;
+    size_t                          len;
+    uint32_t                        hash;
+    ngx_buf_t                      *b;
+    ngx_chain_t                     out;
+    ngx_http_mobispot_cache_req_t  *req;
+
+    ctx->cache_status = NGX_HTTP_MOBISPOT_CACHE_BYPASS;
+
+    if (ctx->mcf->cache == NULL) {
+        return NGX_DECLINED;
+    }
+
+    /* the invalidations already here are applied first */
+
+    ngx_http_mobispot_redis_sync(ctx->mcf->client);
+
+    if (!ngx_http_mobispot_redis_tracking(ctx->mcf->client)) {
+        return NGX_DECLINED;
+    }
+
+    hash = ngx_murmur_hash2(key->data, key->len);
+
+    body = ngx_http_mobispot_cache_get(ctx->mcf->cache, key, hash, &len);
+
+    if (body == NULL) {
+        ctx->cache_status = NGX_HTTP_MOBISPOT_CACHE_MISS;
+
+        req = ngx_palloc(r->pool, sizeof(ngx_http_mobispot_cache_req_t));
+
+        if (req == NULL
+            || ngx_http_mobispot_cache_begin(ctx->mcf->cache, req, r->pool)
+               != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        req->key = *key;
+        req->hash = hash;
+        ctx->cache = req;
+
+        return NGX_DECLINED;
+    }
+
+    ctx->cache_status = NGX_HTTP_MOBISPOT_CACHE_HIT;
+
+    /* the entry may go before the response is written: a copy is sent */
+
+    p = ngx_pnalloc(r->pool, len);
+    b = ngx_calloc_buf(r->pool);
+
+    if (p == NULL || b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->pos = p;
+    b->last = ngx_cpymem(p, body, len);
+    b->memory = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_mobispot_api_output(r, NGX_HTTP_OK, &out, len);
+}
+
+
+/* $mobispot_cache_status: HIT, MISS, BYPASS, or empty */
+
+ngx_int_t
+ngx_http_mobispot_api_cache_status(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_mobispot_api_ctx_t  *ctx;
+
+    static ngx_str_t  names[] = {
+        ngx_null_string,
+        ngx_string("BYPASS"),
+        ngx_string("MISS"),
+        ngx_string("HIT")
+    };
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_mobispot_module);
+
+    if (ctx == NULL || ctx->cache_status == NGX_HTTP_MOBISPOT_CACHE_NONE) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->len = names[ctx->cache_status].len;
+    v->data = names[ctx->cache_status].data;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+
+    return NGX_OK;
 }
 
 
@@ -661,31 +826,103 @@ ngx_http_mobispot_api_send(ngx_http_request_t *r, ngx_uint_t status,
     yajl_gen g)
 {
     size_t                         len;
-    u_char                        *p;
-    ngx_int_t                      rc;
-    ngx_buf_t                     *b;
-    ngx_chain_t                    out, *cl;
     const unsigned char           *buf;
     ngx_http_mobispot_api_ctx_t   *ctx;
-    ngx_http_mobispot_loc_conf_t  *lcf;
+
+    if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok) {
+        /* the generator's buffer lives until the request pool goes */
+        return ngx_http_mobispot_api_send_raw(r, status, (u_char *) buf, len);
+    }
+
+    /* a generator of ngx_http_mobispot_api_gen_trusted() */
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_mobispot_module);
 
-    cl = NULL;
+    if (ctx == NULL || ctx->out == NULL || ctx->out->failed
+        || ctx->out->first == NULL)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
-    if (yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok) {
+    return ngx_http_mobispot_api_answer(r, status, ctx->out->first,
+                                        ctx->out->len);
+}
 
-        /* a generator of ngx_http_mobispot_api_gen_trusted() */
 
-        if (ctx == NULL || ctx->out == NULL || ctx->out->failed
-            || ctx->out->first == NULL)
-        {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+/* an answer already in JSON; data must live as long as the request */
+
+ngx_int_t
+ngx_http_mobispot_api_send_raw(ngx_http_request_t *r, ngx_uint_t status,
+    u_char *data, size_t len)
+{
+    ngx_buf_t    *b;
+    ngx_chain_t  *cl;
+
+    b = ngx_calloc_buf(r->pool);
+    cl = ngx_alloc_chain_link(r->pool);
+
+    if (b == NULL || cl == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->pos = data;
+    b->last = data + len;
+    b->memory = 1;
+
+    cl->buf = b;
+    cl->next = NULL;
+
+    return ngx_http_mobispot_api_answer(r, status, cl, len);
+}
+
+
+/* the answer is stored first when the request missed the cache */
+
+static ngx_int_t
+ngx_http_mobispot_api_answer(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_chain_t *cl, size_t len)
+{
+    ngx_str_t                    *key;
+    ngx_uint_t                    i;
+    ngx_http_mobispot_api_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_mobispot_module);
+
+    if (ctx != NULL && ctx->written != NULL) {
+        key = ctx->written->elts;
+
+        for (i = 0; i < ctx->written->nelts; i++) {
+            ngx_http_mobispot_cache_invalidate(ctx->mcf->cache, key[i].data,
+                                               key[i].len);
         }
 
-        cl = ctx->out->first;
-        len = ctx->out->len;
+        ctx->written = NULL;
     }
+
+    if (ctx != NULL && ctx->cache != NULL) {
+        if (status == NGX_HTTP_OK
+            && ngx_http_mobispot_redis_tracking(ctx->mcf->client))
+        {
+            ngx_http_mobispot_cache_put(ctx->mcf->cache, ctx->cache, cl, len);
+        }
+
+        ctx->cache = NULL;
+    }
+
+    return ngx_http_mobispot_api_output(r, status, cl, len);
+}
+
+
+/* the headers of every answer, then the body (len bytes in cl) */
+
+static ngx_int_t
+ngx_http_mobispot_api_output(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_chain_t *cl, size_t len)
+{
+    u_char                        *p;
+    ngx_int_t                      rc;
+    ngx_chain_t                   *out;
+    ngx_http_mobispot_loc_conf_t  *lcf;
 
     r->headers_out.status = status;
     r->headers_out.content_length_n = len;
@@ -732,31 +969,12 @@ ngx_http_mobispot_api_send(ngx_http_request_t *r, ngx_uint_t status,
         return rc;
     }
 
-    if (cl != NULL) {
-        for ( /* void */ ; cl->next; cl = cl->next) { /* void */ }
+    for (out = cl; out->next; out = out->next) { /* void */ }
 
-        cl->buf->last_buf = (r == r->main) ? 1 : 0;
-        cl->buf->last_in_chain = 1;
+    out->buf->last_buf = (r == r->main) ? 1 : 0;
+    out->buf->last_in_chain = 1;
 
-        return ngx_http_output_filter(r, ctx->out->first);
-    }
-
-    b = ngx_calloc_buf(r->pool);
-    if (b == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    /* the generator's buffer lives until the request pool goes */
-    b->pos = (u_char *) buf;
-    b->last = (u_char *) buf + len;
-    b->memory = 1;
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_output_filter(r, cl);
 }
 
 

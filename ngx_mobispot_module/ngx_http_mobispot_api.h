@@ -16,6 +16,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_mobispot_module.h"
+#include "ngx_http_mobispot_cache.h"
 
 
 #define NGX_HTTP_MOBISPOT_API_MAX_PARAMS  4
@@ -46,6 +47,13 @@ typedef struct {
     ngx_http_mobispot_loc_conf_t      *lcf;
     void                              *data;      /* the route's own state */
     ngx_http_mobispot_api_out_t       *out;       /* the answer, or NULL */
+
+    /* a cacheable answer that missed: stored when sent (200 only) */
+    ngx_http_mobispot_cache_req_t     *cache;
+    ngx_uint_t                         cache_status;
+
+    /* a write: the keys it names (ngx_str_t), invalidated when it answers */
+    ngx_array_t                       *written;
 } ngx_http_mobispot_api_ctx_t;
 
 
@@ -72,6 +80,8 @@ ngx_int_t ngx_http_mobispot_api_redis(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_redis_cmd_t *cmds,
     ngx_uint_t n, ngx_http_mobispot_redis_reply_pt on_reply,
     ngx_http_mobispot_redis_done_pt on_done);
+ngx_int_t ngx_http_mobispot_api_cached(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_str_t *key);
 ngx_int_t ngx_http_mobispot_api_redis_failed(ngx_http_request_t *r,
     ngx_int_t status);
 
@@ -79,8 +89,13 @@ yajl_gen ngx_http_mobispot_api_gen(ngx_http_request_t *r);
 yajl_gen ngx_http_mobispot_api_gen_trusted(ngx_http_request_t *r);
 ngx_int_t ngx_http_mobispot_api_send(ngx_http_request_t *r, ngx_uint_t status,
     yajl_gen g);
+ngx_int_t ngx_http_mobispot_api_send_raw(ngx_http_request_t *r,
+    ngx_uint_t status, u_char *data, size_t len);
 ngx_int_t ngx_http_mobispot_api_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *code, const char *message);
+
+ngx_int_t ngx_http_mobispot_api_cache_status(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 
 ngx_int_t ngx_http_mobispot_health(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx);

@@ -872,8 +872,9 @@ ngx_int_t
 ngx_http_mobispot_availability(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx)
 {
+    u_char                         *p;
     ngx_int_t                       rc;
-    ngx_str_t                      *id;
+    ngx_str_t                      *id, key;
     ngx_http_mobispot_avail_t      *av;
     ngx_http_mobispot_redis_cmd_t  *cmds;
 
@@ -947,6 +948,40 @@ ngx_http_mobispot_availability(ngx_http_request_t *r,
         /* today, in the site's time zone, known once the site is read */
         av->by_date = 2;
         ngx_http_mobispot_avail_days(r, av);
+    }
+
+    /*
+     * The cache key: the site, the kind and the window; "today" is the
+     * quarter of an hour since the epoch (a local day begins on a quarter
+     * of an hour in every zone), and resolved when the site is read.
+     */
+
+    key.data = ngx_pnalloc(r->pool, id->len + 3 * NGX_INT64_LEN + 32);
+    if (key.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_sprintf(key.data, "availability %V %d ", id, av->kind);
+
+    switch (av->by_date) {
+
+    case 1:
+        p = ngx_sprintf(p, "date %L", av->date);
+        break;
+
+    case 2:
+        p = ngx_sprintf(p, "today %T", ngx_time() / 900);
+        break;
+
+    default:
+        p = ngx_sprintf(p, "window %L %L", av->from, av->to);
+    }
+
+    key.len = p - key.data;
+
+    rc = ngx_http_mobispot_api_cached(r, ctx, &key);
+    if (rc != NGX_DECLINED) {
+        return rc;
     }
 
     av->sites = ngx_pcalloc(r->pool, sizeof(ngx_http_mobispot_site_t));
@@ -1183,6 +1218,7 @@ ngx_http_mobispot_nearby(ngx_http_request_t *r,
     u_char                          *p;
     int64_t                          now;
     ngx_int_t                        rc;
+    ngx_str_t                        key;
     ngx_uint_t                       count;
     unsigned long                    limit;
     const char                     **argv;
@@ -1317,6 +1353,28 @@ ngx_http_mobispot_nearby(ngx_http_request_t *r,
                               - av->day0 + 1);
 
     av->signed_in = (ngx_http_mobispot_spots_pass(r, &av->pass) == NGX_OK);
+
+    /*
+     * The cache key: the normalized query (the numbers as Redis is sent
+     * them) and the caller's passports, which "entitled" depends on.
+     */
+
+    key.data = ngx_pnalloc(r->pool, 5 * 32 + 4 * NGX_INT64_LEN
+                                    + av->pass.len);
+    if (key.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    key.len = ngx_sprintf(key.data, "nearby %.7f %.7f %.4f %d %L %L %ui %ui "
+                          "%ui %V", av->lat, av->lon, av->radius, av->kind,
+                          av->from, av->to, av->limit, av->all,
+                          av->signed_in, &av->pass)
+              - key.data;
+
+    rc = ngx_http_mobispot_api_cached(r, ctx, &key);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
 
     /*
      * Candidates: the limit when every site is wanted, else three times

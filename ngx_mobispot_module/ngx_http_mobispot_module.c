@@ -34,6 +34,9 @@ static char *ngx_http_mobispot_redis_address(ngx_conf_t *cf,
     ngx_http_mobispot_redis_conf_t *rcf, ngx_str_t *value);
 static char *ngx_http_mobispot_redis_password(ngx_conf_t *cf,
     ngx_http_mobispot_redis_conf_t *rcf, ngx_str_t *file);
+static char *ngx_http_mobispot_api_cache(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_mobispot_add_variables(ngx_conf_t *cf);
 static char *ngx_http_mobispot_api(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
@@ -87,6 +90,13 @@ static ngx_command_t  ngx_http_mobispot_commands[] = {
       offsetof(ngx_http_mobispot_loc_conf_t, api_max_body),
       NULL },
 
+    { ngx_string("mobispot_api_cache"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE123,
+      ngx_http_mobispot_api_cache,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("mobispot_api_retry_after"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_sec_slot,
@@ -115,7 +125,7 @@ static ngx_command_t  ngx_http_mobispot_commands[] = {
 
 
 static ngx_http_module_t  ngx_http_mobispot_module_ctx = {
-    NULL,                                  /* preconfiguration */
+    ngx_http_mobispot_add_variables,       /* preconfiguration */
     ngx_http_mobispot_postconfiguration,   /* postconfiguration */
 
     ngx_http_mobispot_create_main_conf,    /* create main configuration */
@@ -168,7 +178,10 @@ ngx_http_mobispot_create_main_conf(ngx_conf_t *cf)
      *     mcf->api_used = 0;
      *     mcf->time_zones = NULL;
      *     mcf->info_cache = NULL;
+     *     mcf->cache = NULL;
      */
+
+    mcf->cache_enabled = NGX_CONF_UNSET;
 
     mcf->redis.connect_timeout = NGX_CONF_UNSET_MSEC;
     mcf->redis.timeout = NGX_CONF_UNSET_MSEC;
@@ -186,6 +199,12 @@ ngx_http_mobispot_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(mcf->redis.connect_timeout, 1000);
     ngx_conf_init_msec_value(mcf->redis.timeout, 1000);
     ngx_conf_init_uint_value(mcf->redis.max_pending, 4096);
+
+    if (mcf->cache_enabled == NGX_CONF_UNSET) {
+        mcf->cache_enabled = 1;
+        mcf->cache_entries = 1024;
+        mcf->cache_valid = 60000;
+    }
 
     mcf->redis.backoff_min = NGX_HTTP_MOBISPOT_REDIS_BACKOFF_MIN;
     mcf->redis.backoff_max = NGX_HTTP_MOBISPOT_REDIS_BACKOFF_MAX;
@@ -306,6 +325,24 @@ ngx_http_mobispot_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
+    if (!mcf->api_used || !mcf->cache_enabled) {
+        return NGX_OK;
+    }
+
+    mcf->cache = ngx_http_mobispot_cache_create(cycle->log, mcf->cache_entries,
+                                                mcf->cache_valid);
+    if (mcf->cache == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_mobispot_redis_track(mcf->client, cycle,
+                                      ngx_http_mobispot_cache_invalidate,
+                                      mcf->cache)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
     return NGX_OK;
 }
 
@@ -324,12 +361,15 @@ ngx_http_mobispot_exit_process(ngx_cycle_t *cycle)
     ngx_http_mobispot_info_cache_destroy(mcf->info_cache);
     mcf->info_cache = NULL;
 
-    if (mcf->client == NULL) {
-        return;
+    /* the client tells the cache it is going: the cache goes after it */
+
+    if (mcf->client != NULL) {
+        ngx_http_mobispot_redis_client_destroy(mcf->client);
+        mcf->client = NULL;
     }
 
-    ngx_http_mobispot_redis_client_destroy(mcf->client);
-    mcf->client = NULL;
+    ngx_http_mobispot_cache_destroy(mcf->cache);
+    mcf->cache = NULL;
 }
 
 
@@ -568,4 +608,105 @@ ngx_http_mobispot_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     mcf->api_used = 1;
 
     return NGX_CONF_OK;
+}
+
+
+/* mobispot_api_cache on | off [entries=N] [valid=time] */
+
+static char *
+ngx_http_mobispot_api_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_mobispot_main_conf_t *mcf = conf;
+
+    ngx_int_t    n;
+    ngx_str_t   *value, s;
+    ngx_uint_t   i;
+
+    if (mcf->cache_enabled != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    mcf->cache_entries = 1024;
+    mcf->cache_valid = 60000;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        mcf->cache_enabled = 0;
+
+        if (cf->args->nelts > 2) {
+            return "takes no parameters after \"off\"";
+        }
+
+        return NGX_CONF_OK;
+    }
+
+    if (ngx_strcmp(value[1].data, "on") != 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid value \"%V\", it must be \"on\" or "
+                           "\"off\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    mcf->cache_enabled = 1;
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "entries=", 8) == 0) {
+            n = ngx_atoi(value[i].data + 8, value[i].len - 8);
+
+            /* a power of two: the slot is a mask of the hash */
+
+            if (n == NGX_ERROR || n < 1 || n > 1048576 || (n & (n - 1))) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid \"%V\": entries must be a power "
+                                   "of two from 1 to 1048576", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            mcf->cache_entries = (ngx_uint_t) n;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "valid=", 6) == 0) {
+            s.data = value[i].data + 6;
+            s.len = value[i].len - 6;
+
+            n = ngx_parse_time(&s, 0);
+
+            if (n == NGX_ERROR || n <= 0) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid \"%V\": valid must be a time "
+                                   "greater than 0", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            mcf->cache_valid = (ngx_msec_t) n;
+            continue;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\"", &value[i]);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mobispot_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var;
+
+    static ngx_str_t  name = ngx_string("mobispot_cache_status");
+
+    var = ngx_http_add_variable(cf, &name, NGX_HTTP_VAR_NOCACHEABLE);
+    if (var == NULL) {
+        return NGX_ERROR;
+    }
+
+    var->get_handler = ngx_http_mobispot_api_cache_status;
+
+    return NGX_OK;
 }

@@ -18,6 +18,7 @@
 
 typedef struct ngx_http_mobispot_info_cache_s
     ngx_http_mobispot_info_cache_t;
+typedef struct ngx_http_mobispot_cache_s  ngx_http_mobispot_cache_t;
 
 
 typedef struct {
@@ -33,6 +34,12 @@ typedef struct {
 
     /* Spot API: the worker's site info cache, made in init_process */
     ngx_http_mobispot_info_cache_t    *info_cache;
+
+    /* mobispot_api_cache; the worker's cache of answers (init_process) */
+    ngx_flag_t                         cache_enabled;
+    ngx_uint_t                         cache_entries;
+    ngx_msec_t                         cache_valid;
+    ngx_http_mobispot_cache_t         *cache;
 } ngx_http_mobispot_main_conf_t;
 
 

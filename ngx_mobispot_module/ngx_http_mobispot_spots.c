@@ -42,8 +42,6 @@ static ngx_int_t ngx_http_mobispot_networks_gen(ngx_http_request_t *r,
 static int ngx_http_mobispot_pair_cmp(const void *one, const void *two);
 static void ngx_http_mobispot_tree_cleanup(void *data);
 static yajl_val ngx_http_mobispot_tree(ngx_http_request_t *r, ngx_str_t *s);
-static ngx_int_t ngx_http_mobispot_spots_header(ngx_http_request_t *r,
-    const char *name, const char *value);
 
 
 /* mobispot_time_zones name ... */
@@ -411,77 +409,6 @@ ngx_http_mobispot_spots_args(ngx_http_request_t *r,
 }
 
 
-static ngx_int_t
-ngx_http_mobispot_spots_header(ngx_http_request_t *r, const char *name,
-    const char *value)
-{
-    ngx_table_elt_t  *h;
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->hash = 1;
-    h->key.data = (u_char *) name;
-    h->key.len = ngx_strlen(name);
-    h->value.data = (u_char *) value;
-    h->value.len = ngx_strlen(value);
-#if (nginx_version >= 1023000)
-    h->next = NULL;
-#endif
-
-    return NGX_OK;
-}
-
-
-/* a JSON document that is already made (a site as stored) */
-
-ngx_int_t
-ngx_http_mobispot_spots_send_raw(ngx_http_request_t *r, ngx_uint_t status,
-    u_char *data, size_t len)
-{
-    ngx_int_t     rc;
-    ngx_buf_t    *b;
-    ngx_chain_t   out;
-
-    r->headers_out.status = status;
-    r->headers_out.content_length_n = len;
-
-    ngx_str_set(&r->headers_out.content_type, "application/json");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_type_lowcase = NULL;
-
-    if (ngx_http_mobispot_spots_header(r, "Cache-Control", "no-store")
-        != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    b = ngx_calloc_buf(r->pool);
-    if (b == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    b->pos = data;
-    b->last = data + len;
-    b->memory = 1;
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
-}
-
-
 /* re-emits a parsed JSON value */
 
 ngx_int_t
@@ -678,6 +605,7 @@ ngx_int_t
 ngx_http_mobispot_spot_get(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx)
 {
+    ngx_int_t                       rc;
     ngx_str_t                      *id, *key;
     ngx_http_mobispot_redis_cmd_t   cmd;
     const char                    **argv;
@@ -698,6 +626,13 @@ ngx_http_mobispot_spot_get(ngx_http_request_t *r,
 
     if (ctx->data == NULL || key == NULL || argv == NULL || argvlen == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* the answer is the document: its key is the cache key too */
+
+    rc = ngx_http_mobispot_api_cached(r, ctx, key);
+    if (rc != NGX_DECLINED) {
+        return rc;
     }
 
     argv[0] = "GET";
@@ -757,8 +692,8 @@ ngx_http_mobispot_spot_get_done(ngx_http_request_t *r, void *data,
     }
 
     ngx_http_finalize_request(r,
-        ngx_http_mobispot_spots_send_raw(r, NGX_HTTP_OK, sg->doc->data,
-                                         sg->doc->len));
+        ngx_http_mobispot_api_send_raw(r, NGX_HTTP_OK, sg->doc->data,
+                                       sg->doc->len));
 }
 
 
@@ -768,8 +703,11 @@ ngx_int_t
 ngx_http_mobispot_networks_get(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx)
 {
+    ngx_int_t                          rc;
     ngx_http_mobispot_redis_cmd_t      cmds[2];
     ngx_http_mobispot_networks_get_t  *ng;
+
+    static ngx_str_t      key = ngx_string("networks");
 
     static const char    *argv0[] = { "HGETALL",
                                       NGX_HTTP_MOBISPOT_KEY_NETWORKS };
@@ -779,6 +717,11 @@ ngx_http_mobispot_networks_get(ngx_http_request_t *r,
                                       NGX_HTTP_MOBISPOT_KEY_SITES };
     static const size_t   argvlen1[] = {
         sizeof("HGETALL") - 1, sizeof(NGX_HTTP_MOBISPOT_KEY_SITES) - 1 };
+
+    rc = ngx_http_mobispot_api_cached(r, ctx, &key);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
 
     ng = ngx_pcalloc(r->pool, sizeof(ngx_http_mobispot_networks_get_t));
     if (ng == NULL) {

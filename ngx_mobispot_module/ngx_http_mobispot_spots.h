@@ -98,8 +98,6 @@ ngx_int_t ngx_http_mobispot_spots_error(ngx_http_request_t *r,
     const char *member, const char *name);
 ngx_int_t ngx_http_mobispot_spots_args(ngx_http_request_t *r,
     ngx_http_mobispot_arg_t *args, ngx_uint_t n);
-ngx_int_t ngx_http_mobispot_spots_send_raw(ngx_http_request_t *r,
-    ngx_uint_t status, u_char *data, size_t len);
 ngx_int_t ngx_http_mobispot_spots_gen_value(yajl_gen g, yajl_val v);
 ngx_str_t *ngx_http_mobispot_spots_copy_reply(ngx_http_request_t *r,
     redisReply *reply);

@@ -10,6 +10,7 @@ __DATA__
 === TEST 1: Redis never answers: 504 after mobispot_redis_timeout; the worker still serves
 --- http_config
     mobispot_redis 127.0.0.1:$TEST_NGINX_FAKE_REDIS_PORT;
+    mobispot_api_cache off;
     mobispot_redis_timeout 300ms;
 --- config
     location /api/v1/ { mobispot_api; }
@@ -37,6 +38,7 @@ did not answer within 300 ms
 === TEST 2: Redis answers with an error reply: 502 JSON
 --- http_config
     mobispot_redis 127.0.0.1:$TEST_NGINX_FAKE_REDIS_PORT;
+    mobispot_api_cache off;
 --- config
     location /api/v1/ { mobispot_api; }
 --- fake_redis
@@ -56,6 +58,7 @@ mobispot: redis answered PING with a error reply
 === TEST 3: Redis closes the connection in the middle of a reply: 503 JSON
 --- http_config
     mobispot_redis 127.0.0.1:$TEST_NGINX_FAKE_REDIS_PORT;
+    mobispot_api_cache off;
 --- config
     location /api/v1/ { mobispot_api; }
 --- fake_redis
@@ -77,6 +80,7 @@ mobispot: lost connection to redis
 === TEST 4: Redis closes the connection on the command: 503 JSON
 --- http_config
     mobispot_redis 127.0.0.1:$TEST_NGINX_FAKE_REDIS_PORT;
+    mobispot_api_cache off;
 --- config
     location /api/v1/ { mobispot_api; }
 --- fake_redis
@@ -94,6 +98,7 @@ GET /api/v1/health
 === TEST 5: a reply of the wrong type to PING: 502 JSON
 --- http_config
     mobispot_redis 127.0.0.1:$TEST_NGINX_FAKE_REDIS_PORT;
+    mobispot_api_cache off;
 --- config
     location /api/v1/ { mobispot_api; }
 --- fake_redis
@@ -111,6 +116,7 @@ mobispot: redis answered PING with a integer reply
 === TEST 6: a protocol violation from the server: 503 JSON, no crash
 --- http_config
     mobispot_redis 127.0.0.1:$TEST_NGINX_FAKE_REDIS_PORT;
+    mobispot_api_cache off;
 --- config
     location /api/v1/ { mobispot_api; }
 --- fake_redis
@@ -128,6 +134,7 @@ mobispot: lost connection to redis
 === TEST 7: a slow Redis within the timeout is fine
 --- http_config
     mobispot_redis 127.0.0.1:$TEST_NGINX_FAKE_REDIS_PORT;
+    mobispot_api_cache off;
     mobispot_redis_timeout 2s;
 --- config
     location /api/v1/ { mobispot_api; }
@@ -146,6 +153,7 @@ GET /api/v1/health
 === TEST 8: connect timeout: a server that accepts nothing in time
 --- http_config
     mobispot_redis 127.0.0.1:$TEST_NGINX_FAKE_REDIS_PORT password_file=$TEST_NGINX_HTML_DIR/redis.pass;
+    mobispot_api_cache off;
     mobispot_redis_connect_timeout 200ms;
 --- config
     location /api/v1/ { mobispot_api; }

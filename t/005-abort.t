@@ -32,6 +32,7 @@ mobispot: request gone while its redis call is pending
 === TEST 2: clients that give up before the timeout do not leave a stuck connection behind
 --- http_config
     mobispot_redis 127.0.0.1:$TEST_NGINX_FAKE_REDIS_PORT;
+    mobispot_api_cache off;
     mobispot_redis_timeout 400ms;
     mobispot_redis_max_pending 1;
 --- config

@@ -10,6 +10,7 @@ __DATA__
 === TEST 1: AUTH and SELECT are sent on connect, before any command
 --- http_config
     mobispot_redis 127.0.0.1:$TEST_NGINX_FAKE_REDIS_PORT db=3 password_file=$TEST_NGINX_HTML_DIR/redis.pass;
+    mobispot_api_cache off;
 --- config
     location /api/v1/ { mobispot_api; }
 --- user_files

@@ -279,6 +279,7 @@ GET /api/v1/spots/ny/availability?date=2026-12-01
 === TEST 12: Redis answers with errors: 502 JSON, never a 404 or a 500
 --- http_config
     mobispot_redis 127.0.0.1:$TEST_NGINX_FAKE_REDIS_PORT;
+    mobispot_api_cache off;
 --- config eval: $::API
 --- fake_redis
 error WRONGTYPE Operation against a key holding the wrong kind of value

@@ -226,6 +226,7 @@ __DATA__
 --- http_config
     mobispot_redis 127.0.0.1:$TEST_NGINX_FAKE_REDIS_PORT;
     mobispot_redis_timeout 300ms;
+    mobispot_api_cache off;
 --- config eval: $::API
 --- fake_redis
 reply *1\r\n*2\r\n$1\r\na\r\n$6\r\n0.5562

@@ -1,0 +1,296 @@
+
+/*
+ * Copyright (C) Mobispot
+ *
+ * The worker's cache of API answers.
+ *
+ * Which answers stay true: every Redis key is mapped by a hash to one of
+ * NGX_HTTP_MOBISPOT_CACHE_SLOTS counters, and a counter goes up each time
+ * Redis says that a key of its slot changed (or the cache is told that
+ * anything may have).  An answer is stored with the counters of the keys
+ * it was computed from as they were when the commands were sent; it is
+ * served only while each counter is unchanged.  Two keys that share a
+ * counter only cost an early miss, never a stale answer.  A counter that
+ * moves between the send and the reply leaves the stored answer stale at
+ * once: the reply may predate the change.
+ *
+ * Anything that may have been missed (a connection lost, FLUSHALL) moves
+ * the epoch, which every entry carries, and frees every entry.
+ *
+ * Entries: a direct-mapped table (a hash of the request's cache key picks
+ * the slot; the newcomer replaces what was there), each one allocation of
+ * the worker's memory (ngx_alloc), bounded in number and size, and a time
+ * limit (valid) after which an entry is not used even if nothing said it
+ * changed.  Created in init_process, freed in exit_process; it holds no
+ * pointer into a request pool, and an answer is copied into the request's
+ * pool before it is sent.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_mobispot_cache.h"
+
+
+#define NGX_HTTP_MOBISPOT_CACHE_SLOTS     16384
+#define NGX_HTTP_MOBISPOT_CACHE_BODY_MAX  (32 * 1024)
+
+
+typedef struct {
+    uint32_t                            hash;
+    ngx_uint_t                          epoch;
+    ngx_msec_t                          expires;
+    size_t                              key_len;
+    size_t                              body_len;
+    ngx_uint_t                          ndeps;
+
+    /* followed by: deps[ndeps], the key, the body */
+} ngx_http_mobispot_cache_entry_t;
+
+
+struct ngx_http_mobispot_cache_s {
+    ngx_log_t                          *log;
+    ngx_uint_t                          epoch;
+    ngx_msec_t                          valid;
+    ngx_uint_t                          mask;       /* entries - 1 */
+    ngx_http_mobispot_cache_entry_t   **entries;
+    uint32_t                            gens[NGX_HTTP_MOBISPOT_CACHE_SLOTS];
+};
+
+
+#define ngx_http_mobispot_cache_deps(e)                                       \
+    ((ngx_http_mobispot_cache_dep_t *) ((e) + 1))
+#define ngx_http_mobispot_cache_key(e)                                        \
+    ((u_char *) (ngx_http_mobispot_cache_deps(e) + (e)->ndeps))
+
+
+static void ngx_http_mobispot_cache_flush(ngx_http_mobispot_cache_t *cache);
+
+
+/* entries: a power of two */
+
+ngx_http_mobispot_cache_t *
+ngx_http_mobispot_cache_create(ngx_log_t *log, ngx_uint_t entries,
+    ngx_msec_t valid)
+{
+    ngx_http_mobispot_cache_t  *cache;
+
+    cache = ngx_calloc(sizeof(ngx_http_mobispot_cache_t), log);
+    if (cache == NULL) {
+        return NULL;
+    }
+
+    cache->entries = ngx_calloc(entries
+                                * sizeof(ngx_http_mobispot_cache_entry_t *),
+                                log);
+    if (cache->entries == NULL) {
+        ngx_free(cache);
+        return NULL;
+    }
+
+    cache->log = log;
+    cache->epoch = 1;
+    cache->valid = valid;
+    cache->mask = entries - 1;
+
+    return cache;
+}
+
+
+void
+ngx_http_mobispot_cache_destroy(ngx_http_mobispot_cache_t *cache)
+{
+    if (cache == NULL) {
+        return;
+    }
+
+    ngx_http_mobispot_cache_flush(cache);
+
+    ngx_free(cache->entries);
+    ngx_free(cache);
+}
+
+
+/* the Redis client's invalidation handler: a key changed, or (NULL) all */
+
+void
+ngx_http_mobispot_cache_invalidate(void *data, u_char *key, size_t len)
+{
+    ngx_http_mobispot_cache_t *cache = data;
+
+    if (key == NULL) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, cache->log, 0,
+                       "mobispot cache: everything invalidated");
+
+        cache->epoch++;
+        ngx_http_mobispot_cache_flush(cache);
+        return;
+    }
+
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, cache->log, 0,
+                   "mobispot cache: invalidated \"%*s\"", len, key);
+
+    cache->gens[ngx_murmur_hash2(key, len)
+                & (NGX_HTTP_MOBISPOT_CACHE_SLOTS - 1)]++;
+}
+
+
+static void
+ngx_http_mobispot_cache_flush(ngx_http_mobispot_cache_t *cache)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i <= cache->mask; i++) {
+        if (cache->entries[i] != NULL) {
+            ngx_free(cache->entries[i]);
+            cache->entries[i] = NULL;
+        }
+    }
+}
+
+
+/* the stored answer of this key while it is true, or NULL */
+
+u_char *
+ngx_http_mobispot_cache_get(ngx_http_mobispot_cache_t *cache, ngx_str_t *key,
+    uint32_t hash, size_t *len)
+{
+    ngx_uint_t                        i;
+    ngx_http_mobispot_cache_dep_t    *deps;
+    ngx_http_mobispot_cache_entry_t  *e, **slot;
+
+    slot = &cache->entries[hash & cache->mask];
+    e = *slot;
+
+    if (e == NULL || e->hash != hash || e->key_len != key->len
+        || ngx_memcmp(ngx_http_mobispot_cache_key(e), key->data, key->len)
+           != 0)
+    {
+        return NULL;
+    }
+
+    if (e->epoch != cache->epoch
+        || (ngx_msec_int_t) (e->expires - ngx_current_msec) <= 0)
+    {
+        goto stale;
+    }
+
+    deps = ngx_http_mobispot_cache_deps(e);
+
+    for (i = 0; i < e->ndeps; i++) {
+        if (cache->gens[deps[i].slot] != deps[i].gen) {
+            goto stale;
+        }
+    }
+
+    *len = e->body_len;
+
+    return ngx_http_mobispot_cache_key(e) + e->key_len;
+
+stale:
+
+    ngx_free(e);
+    *slot = NULL;
+
+    return NULL;
+}
+
+
+/* a request that missed: what it reads from now on is recorded */
+
+ngx_int_t
+ngx_http_mobispot_cache_begin(ngx_http_mobispot_cache_t *cache,
+    ngx_http_mobispot_cache_req_t *req, ngx_pool_t *pool)
+{
+    req->epoch = cache->epoch;
+
+    return ngx_array_init(&req->deps, pool, 8,
+                          sizeof(ngx_http_mobispot_cache_dep_t));
+}
+
+
+/* a key the answer is computed from, recorded when its command is sent */
+
+ngx_int_t
+ngx_http_mobispot_cache_dep(ngx_http_mobispot_cache_t *cache,
+    ngx_http_mobispot_cache_req_t *req, const char *key, size_t len)
+{
+    uint32_t                        slot;
+    ngx_uint_t                      i;
+    ngx_http_mobispot_cache_dep_t  *dep;
+
+    slot = ngx_murmur_hash2((u_char *) key, len)
+           & (NGX_HTTP_MOBISPOT_CACHE_SLOTS - 1);
+
+    dep = req->deps.elts;
+
+    for (i = 0; i < req->deps.nelts; i++) {
+        if (dep[i].slot == slot) {
+            /* the first value read is the one the answer may predate */
+            return NGX_OK;
+        }
+    }
+
+    dep = ngx_array_push(&req->deps);
+    if (dep == NULL) {
+        return NGX_ERROR;
+    }
+
+    dep->slot = slot;
+    dep->gen = cache->gens[slot];
+
+    return NGX_OK;
+}
+
+
+/*
+ * Stores the answer (len bytes in the chain), unless something was
+ * missed since the request began.
+ */
+
+void
+ngx_http_mobispot_cache_put(ngx_http_mobispot_cache_t *cache,
+    ngx_http_mobispot_cache_req_t *req, ngx_chain_t *body, size_t len)
+{
+    u_char                           *p;
+    size_t                            size;
+    ngx_http_mobispot_cache_entry_t  *e, **slot;
+
+    if (req->epoch != cache->epoch || len > NGX_HTTP_MOBISPOT_CACHE_BODY_MAX) {
+        return;
+    }
+
+    size = sizeof(ngx_http_mobispot_cache_entry_t)
+           + req->deps.nelts * sizeof(ngx_http_mobispot_cache_dep_t)
+           + req->key.len + len;
+
+    e = ngx_alloc(size, cache->log);
+    if (e == NULL) {
+        return;
+    }
+
+    e->hash = req->hash;
+    e->epoch = req->epoch;
+    e->expires = ngx_current_msec + cache->valid;
+    e->key_len = req->key.len;
+    e->body_len = len;
+    e->ndeps = req->deps.nelts;
+
+    p = ngx_cpymem(ngx_http_mobispot_cache_deps(e), req->deps.elts,
+                   req->deps.nelts * sizeof(ngx_http_mobispot_cache_dep_t));
+    p = ngx_cpymem(p, req->key.data, req->key.len);
+
+    for ( /* void */ ; body; body = body->next) {
+        p = ngx_cpymem(p, body->buf->pos, body->buf->last - body->buf->pos);
+    }
+
+    slot = &cache->entries[req->hash & cache->mask];
+
+    if (*slot != NULL) {
+        ngx_free(*slot);
+    }
+
+    *slot = e;
+}
