@@ -58,6 +58,7 @@ struct ngx_http_mobispot_redis_client_s {
     ngx_uint_t                         tracking_sent; /* in flight */
     ngx_http_mobispot_redis_invalidate_pt  invalidate;
     void                              *invalidate_data;
+    ngx_event_t                        synced;  /* posted: read this turn */
 
     unsigned                           tracking:1;
     unsigned                           exiting:1;
@@ -193,6 +194,10 @@ ngx_http_mobispot_redis_client_destroy(ngx_http_mobispot_redis_client_t *client)
     if (client->tracker != NULL) {
         ngx_http_mobispot_redis_unsubscribe(client->tracker);
         client->tracker = NULL;
+    }
+
+    if (client->synced.posted) {
+        ngx_delete_posted_event(&client->synced);
     }
 
     /* hiredis calls every pending command back with NULL: the calls go */
@@ -1371,6 +1376,7 @@ ngx_http_mobispot_redis_sub_timeout_handler(ngx_event_t *ev)
  * changed: invalidations may have been sent to a tracker that is gone.
  */
 
+static void ngx_http_mobispot_redis_synced_handler(ngx_event_t *ev);
 static void ngx_http_mobispot_redis_on_tracking(redisAsyncContext *ac,
     void *reply, void *privdata);
 static void ngx_http_mobispot_redis_tracker_id(void *data, redisReply *reply);
@@ -1392,6 +1398,10 @@ ngx_http_mobispot_redis_track(ngx_http_mobispot_redis_client_t *client,
 
     client->invalidate = handler;
     client->invalidate_data = data;
+
+    client->synced.handler = ngx_http_mobispot_redis_synced_handler;
+    client->synced.data = client;
+    client->synced.log = cycle->log;
 
     ngx_memzero(&sc, sizeof(ngx_http_mobispot_redis_sub_conf_t));
 
@@ -1425,11 +1435,15 @@ ngx_http_mobispot_redis_tracking(ngx_http_mobispot_redis_client_t *client)
 
 
 /*
- * Applies the invalidations the tracker has received but not yet read:
- * one read() that usually finds nothing.  Called before an answer is
- * taken from a cache, so that a change whose invalidation reached this
- * host before the request did is never missed because of the order in
- * which the event loop handles the two sockets.
+ * Applies the invalidations the tracker has received but not yet read.
+ * Called before an answer is taken from a cache, so that a change whose
+ * invalidation reached this host before the request did is not missed
+ * because the event loop handles the request's socket before the
+ * tracker's.  One read() (that usually finds nothing) per turn of the
+ * event loop, not per request: the requests of one turn were read from
+ * sockets that epoll reported ready at its start, and what the tracker
+ * held then is read by the first of them.  A posted event marks the end
+ * of the turn.
  */
 
 void
@@ -1439,9 +1453,20 @@ ngx_http_mobispot_redis_sync(ngx_http_mobispot_redis_client_t *client)
 
     sub = client->tracker;
 
-    if (sub != NULL && sub->up && sub->ac != NULL) {
-        redisAsyncHandleRead(sub->ac);
+    if (sub == NULL || !sub->up || sub->ac == NULL || client->synced.posted) {
+        return;
     }
+
+    ngx_post_event(&client->synced, &ngx_posted_events);
+
+    redisAsyncHandleRead(sub->ac);
+}
+
+
+static void
+ngx_http_mobispot_redis_synced_handler(ngx_event_t *ev)
+{
+    /* the turn is over: the next request reads the tracker again */
 }
 
 
