@@ -65,7 +65,7 @@ __DATA__
 --- request eval
 [("GET $::AV") x 6]
 --- before_request eval
-[$::SETTLE, "", "redis HINCRBY ms:{site:a}:booked:desk:2026-12-01 570 4", "",
+["$::SETTLE\nredis CONFIG RESETSTAT", "", "redis HINCRBY ms:{site:a}:booked:desk:2026-12-01 570 4", "",
  # another site's key, and a key of no answer: the entry stays true
  "redis HINCRBY ms:{site:b}:booked:desk:2026-12-01 570 1\nredis SET unrelated 1",
  "redis HDEL ms:{site:a}:booked:desk:2026-12-01 570"]
@@ -74,6 +74,9 @@ main::st(qw(MISS HIT MISS HIT HIT MISS))
 --- response_body_json_subset eval
 [main::av(10, 10), main::av(10, 10), main::av(10, 6), main::av(10, 6),
  main::av(10, 6), main::av(10, 10)]
+--- redis_check
+# Redis's own count: the site's info was read by the three misses only
+INFO commandstats =~ cmdstat_hmget:calls=3,
 --- no_error_log
 [error]
 
@@ -387,7 +390,25 @@ takes no parameters after "off"
 
 
 
-=== TEST 19: a Redis that refuses CLIENT TRACKING: the refusal is logged, every read goes to Redis and is right
+=== TEST 19: two workers: each keeps its own answers, and each hears of a change
+--- main_config
+    worker_processes 2;
+--- http_config eval: $::HTTP
+--- config eval: $::API
+--- redis eval: [@::SEED]
+--- request eval
+[("GET $::AV") x 30]
+--- before_request eval
+[$::SETTLE, ("") x 9, "redis HINCRBY ms:{site:a}:booked:desk:2026-12-01 570 4",
+ ("") x 19]
+--- response_body_json_subset eval
+[(main::av(10, 10)) x 10, (main::av(10, 6)) x 20]
+--- no_error_log
+[error]
+
+
+
+=== TEST 20: a Redis that refuses CLIENT TRACKING: the refusal is logged, every read goes to Redis and is right
 --- http_config eval: $::HTTP
 --- config eval: $::API
 --- redis eval
