@@ -419,51 +419,50 @@ ngx_http_mobispot_api_redis(ngx_http_request_t *r,
     ngx_str_t  *key;
     ngx_uint_t  i;
 
-    if (ctx->mcf->cache != NULL && !(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+    /*
+     * The keys the commands name (their first argument).  A write: this
+     * worker forgets what it knew of them before it answers, so that its
+     * next read sees the write even if Redis's invalidation is still on
+     * its way.  A read that will store its answer: what the answer is
+     * computed from, with the keys' counters as they are now.
+     */
 
-        /*
-         * A write: this worker forgets what it knew of the keys it writes
-         * before it answers, so that its next read sees the write even if
-         * Redis's invalidation is still on its way.
-         */
-
+    if (ctx->mcf->cache != NULL && ctx->written == NULL
+        && !(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)))
+    {
+        ctx->written = ngx_array_create(r->pool, 8, sizeof(ngx_str_t));
         if (ctx->written == NULL) {
-            ctx->written = ngx_array_create(r->pool, 8, sizeof(ngx_str_t));
-            if (ctx->written == NULL) {
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
-        }
-
-        for (i = 0; i < n; i++) {
-            if (cmds[i].argc > 1) {
-                key = ngx_array_push(ctx->written);
-                if (key == NULL) {
-                    return NGX_HTTP_INTERNAL_SERVER_ERROR;
-                }
-
-                key->data = (u_char *) cmds[i].argv[1];
-                key->len = cmds[i].argvlen[1];
-            }
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
     }
 
-    if (ctx->cache != NULL) {
+    if (ctx->cache != NULL
+        && !ngx_http_mobispot_redis_tracking(ctx->mcf->client))
+    {
+        ctx->cache = NULL;
+    }
 
-        /* the keys the answer will be computed from, as they are now */
-
-        if (!ngx_http_mobispot_redis_tracking(ctx->mcf->client)) {
-            ctx->cache = NULL;
+    for (i = 0; i < n && (ctx->written || ctx->cache); i++) {
+        if (cmds[i].argc < 2) {
+            continue;
         }
 
-        for (i = 0; ctx->cache != NULL && i < n; i++) {
-            if (cmds[i].argc > 1
-                && ngx_http_mobispot_cache_dep(ctx->mcf->cache, ctx->cache,
-                                               cmds[i].argv[1],
-                                               cmds[i].argvlen[1])
-                   != NGX_OK)
-            {
-                ctx->cache = NULL;
+        if (ctx->written != NULL) {
+            key = ngx_array_push(ctx->written);
+            if (key == NULL) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
             }
+
+            key->data = (u_char *) cmds[i].argv[1];
+            key->len = cmds[i].argvlen[1];
+        }
+
+        if (ctx->cache != NULL
+            && ngx_http_mobispot_cache_dep(ctx->mcf->cache, ctx->cache,
+                                           cmds[i].argv[1], cmds[i].argvlen[1])
+               != NGX_OK)
+        {
+            ctx->cache = NULL;
         }
     }
 
