@@ -63,6 +63,10 @@ sub worker_connections_to_redis {
     return scalar(grep { !/cmd=client\|list/ && !/ sub=[1-9]/ } @clients);
 }
 
+sub trackers_subscribed {
+    return scalar(grep { / sub=[1-9]/ } split /\n/, redis_cmd('CLIENT', 'LIST'));
+}
+
 start_env(http_config => <<"CONF", config => <<'CONF2');
     mobispot_redis 127.0.0.1:\$TEST_NGINX_REDIS_PORT;
     mobispot_redis_timeout 10s;
@@ -70,9 +74,12 @@ CONF
     location /api/v1/ { mobispot_api; }
 CONF2
 
-# the worker connects at start: wait for it
+# the worker connects at start, and its tracker subscribes (until then the
+# tracker cannot be told from a connection that carries requests): wait
 my $t = time;
-sleep 0.05 while worker_connections_to_redis() < 1 && time - $t < 5;
+sleep 0.05
+    while (worker_connections_to_redis() < 1 || trackers_subscribed() < 1)
+    && time - $t < 10;
 is(worker_connections_to_redis(), 1, 'one worker, one Redis connection');
 
 # Redis stops serving commands for 1.5 s: every PING waits in the pipeline
