@@ -322,11 +322,15 @@ CLIENT LIST TYPE pubsub => ""
 --- request eval
 ["GET /api/v1/spots/a", "GET /api/v1/networks", "GET $::AV", "GET $::NEAR",
  "GET /api/v1/spots/a", "GET /api/v1/networks", "GET $::AV", "GET $::NEAR"]
---- before_request
-sleep 1
+--- before_request eval
+[$::SETTLE, ("") x 5, "redis HINCRBY ms:{site:a}:booked:desk:2026-12-01 540 3", ""]
 --- response_headers_like
 X-Cache: ^(MISS|HIT)$
---- error_code: 200
+--- response_body_json_subset eval
+[{name => "A"}, {networks => [{id => "cowallonia"}]}, main::av(10, 10),
+ {sites => [{id => "a", free => 10}, {id => "b", free => 5}]},
+ {name => "A"}, {networks => [{id => "cowallonia"}]}, main::av(7, 10),
+ {sites => [{id => "a", free => 7}, {id => "b", free => 5}]}]
 --- no_error_log
 [error]
 
