@@ -5,7 +5,10 @@
 # the counters are zeroed, N requests are made with curl, and the counts
 # are dumped.
 #
-#   bash bench/callgrind.sh avail|nearby|ok [N]
+#   bash bench/callgrind.sh avail|nearby|moving|ok [N]
+#
+# moving: nearby from a new position at each request (a latitude that moves
+# by 1e-7 degree), after a warm-up at the first one.
 #   MOBISPOT_MODULE=path/to/module.so   (default: build/ngx_http_mobispot_module.so)
 #
 # Prints the instructions per request and the ten costliest functions.
@@ -41,9 +44,10 @@ sleep 0.5
 
 case $what in
     avail)  path="/api/v1/spots/cw-namur/availability?date=$day&kind=desk" ;;
-    nearby) path="/api/v1/spots/nearby?lat=50.4674&lon=4.8720&radius_km=20&from=${day}T09:00:00Z&to=${day}T10:00:00Z&limit=20&all=true" ;;
+    nearby|moving)
+            path="/api/v1/spots/nearby?lat=50.4674&lon=4.8720&radius_km=20&from=${day}T09:00:00Z&to=${day}T10:00:00Z&limit=20&all=true" ;;
     ok)     path=/ok ;;
-    *)      echo "bench: avail, nearby or ok" >&2; exit 1 ;;
+    *)      echo "bench: avail, nearby, moving or ok" >&2; exit 1 ;;
 esac
 
 # the same configuration, one process, under callgrind
@@ -61,8 +65,11 @@ for _ in $(seq 100); do
 done
 curl -fs -o /dev/null "http://127.0.0.1:$bench_port$path"
 callgrind_control -z "$vg" > /dev/null 2>&1
-for _ in $(seq "$n"); do
-    echo "url = \"http://127.0.0.1:$bench_port$path\""
+for i in $(seq "$n"); do
+    p=$path
+    [ "$what" = moving ] &&
+        p=${path/lat=50.4674/lat=$(awk -v i="$i" 'BEGIN { printf "%.7f", 50.4674 + i * 1e-7 }')}
+    echo "url = \"http://127.0.0.1:$bench_port$p\""
     echo 'output = "/dev/null"'
 done > "$bench_dir/urls"
 curl -fs -K "$bench_dir/urls"

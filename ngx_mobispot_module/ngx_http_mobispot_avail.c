@@ -84,7 +84,20 @@ typedef struct {
     int64_t                     free;
     ngx_uint_t                  open;
     ngx_int_t                   entitled;   /* -1: not signed in */
+
+    /* nearby: free and open kept in the answer cache (a "part") */
+    ngx_str_t                   part;       /* its key; empty: not kept */
+    ngx_http_mobispot_cache_dep_t *deps;    /* what it is computed from */
+    ngx_uint_t                  ndeps;
+    ngx_uint_t                  from_part;  /* free, open from the cache */
 } ngx_http_mobispot_site_t;
+
+
+/* a part: a site's free capacity and whether it is open, over a window */
+typedef struct {
+    int64_t                     free;
+    ngx_uint_t                  open;
+} ngx_http_mobispot_part_t;
 
 
 typedef struct {
@@ -117,6 +130,10 @@ typedef struct {
 
     /* nearby: the catalogue version read with GEOSEARCH; -1: none */
     int64_t                     version;
+
+    /* nearby: parts are kept (the cache's epoch at the start), or 0 */
+    ngx_uint_t                  part_epoch;
+    ngx_http_mobispot_cache_dep_t version_dep;  /* ms:version, when sent */
     ngx_http_mobispot_cmd_map_t *map;      /* what each command reads */
     ngx_uint_t                  nmap;
 } ngx_http_mobispot_avail_t;
@@ -169,6 +186,9 @@ static void ngx_http_mobispot_nearby_done(ngx_http_request_t *r,
     void *data, ngx_int_t status);
 static ngx_int_t ngx_http_mobispot_nearby_send(ngx_http_request_t *r,
     ngx_http_mobispot_avail_t *av);
+static ngx_int_t ngx_http_mobispot_nearby_part(ngx_http_request_t *r,
+    ngx_http_mobispot_avail_t *av, ngx_http_mobispot_site_t *site,
+    ngx_http_mobispot_cache_t *cache);
 static ngx_int_t ngx_http_mobispot_nearby_entitled(
     ngx_http_mobispot_avail_t *av, ngx_http_mobispot_site_t *site);
 static ngx_uint_t ngx_http_mobispot_list_has(u_char *list, size_t len,
@@ -1376,6 +1396,16 @@ ngx_http_mobispot_nearby(ngx_http_request_t *r,
         return rc;
     }
 
+    if (ctx->cache != NULL) {
+        /* each site's part too, while the version sent now is current */
+        av->part_epoch = ngx_http_mobispot_cache_epoch(ctx->mcf->cache);
+        ngx_http_mobispot_cache_counter(ctx->mcf->cache,
+                                        NGX_HTTP_MOBISPOT_KEY_VERSION,
+                                        sizeof(NGX_HTTP_MOBISPOT_KEY_VERSION)
+                                        - 1,
+                                        &av->version_dep);
+    }
+
     /*
      * Candidates: the limit when every site is wanted, else three times
      * as many (at most 200), so that full sites can be skipped.
@@ -1526,7 +1556,7 @@ ngx_http_mobispot_nearby_geo_done(ngx_http_request_t *r, void *data,
 
     size_t                           k, max;
     ngx_int_t                        rc;
-    ngx_uint_t                       i, n, d;
+    ngx_uint_t                       i, n, n0, d;
     mobispot_slot_t                 *slots;
     ngx_http_mobispot_avail_t       *av;
     ngx_http_mobispot_site_t        *site;
@@ -1592,6 +1622,21 @@ ngx_http_mobispot_nearby_geo_done(ngx_http_request_t *r, void *data,
             site->prepared = 1;
             site->capacity = site->info.cap[av->kind];
 
+            if (av->part_epoch) {
+                rc = ngx_http_mobispot_nearby_part(r, av, site, mcf->cache);
+
+                if (rc == NGX_ERROR) {
+                    ngx_http_finalize_request(r,
+                                              NGX_HTTP_INTERNAL_SERVER_ERROR);
+                    return;
+                }
+
+                if (rc == NGX_OK) {
+                    /* no command for this site */
+                    continue;
+                }
+            }
+
             k = ngx_http_mobispot_site_slots(av, site, slots, max);
 
             /* kept for nearby_done(), which needs them again */
@@ -1605,11 +1650,35 @@ ngx_http_mobispot_nearby_geo_done(ngx_http_request_t *r, void *data,
             ngx_memcpy(site->slots, slots, k * sizeof(mobispot_slot_t));
             site->nslots = k;
 
+            n0 = n;
+
             if (ngx_http_mobispot_site_slot_cmds(r, av, i, slots, k, cmds, &n)
                 != NGX_OK)
             {
                 ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
                 return;
+            }
+
+            if (site->part.len == 0) {
+                continue;
+            }
+
+            /* the part depends on the version and on the keys read now */
+
+            site->deps = ngx_palloc(r->pool, (1 + n - n0)
+                                     * sizeof(ngx_http_mobispot_cache_dep_t));
+            if (site->deps == NULL) {
+                ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+                return;
+            }
+
+            site->deps[0] = av->version_dep;
+            site->ndeps = 1;
+
+            for (d = n0; d < n; d++) {
+                ngx_http_mobispot_cache_counter(mcf->cache, cmds[d].argv[1],
+                                                cmds[d].argvlen[1],
+                                                &site->deps[site->ndeps++]);
             }
 
             continue;
@@ -1724,6 +1793,7 @@ ngx_http_mobispot_nearby_done(ngx_http_request_t *r, void *data,
     size_t                          max;
     ngx_uint_t                      i;
     mobispot_slot_t                *slots;
+    ngx_http_mobispot_part_t        part;
     ngx_http_mobispot_avail_t      *av;
     ngx_http_mobispot_site_t       *site;
     ngx_http_mobispot_main_conf_t  *mcf;
@@ -1762,18 +1832,79 @@ ngx_http_mobispot_nearby_done(ngx_http_request_t *r, void *data,
                                              av->version, &site->info);
         }
 
-        if (site->slots == NULL) {
-            site->slots = slots;
-            site->nslots = ngx_http_mobispot_site_slots(av, site, slots, max);
-        }
+        if (!site->from_part) {
+            if (site->slots == NULL) {
+                site->slots = slots;
+                site->nslots = ngx_http_mobispot_site_slots(av, site, slots,
+                                                            max);
+            }
 
-        ngx_http_mobispot_site_window(av, site, site->slots, site->nslots);
+            ngx_http_mobispot_site_window(av, site, site->slots,
+                                          site->nslots);
+
+            if (site->deps != NULL
+                && ngx_http_mobispot_redis_tracking(mcf->client))
+            {
+                ngx_memzero(&part, sizeof(ngx_http_mobispot_part_t));
+                part.free = site->free;
+                part.open = site->open;
+
+                ngx_http_mobispot_cache_put_part(mcf->cache, &site->part,
+                                                 av->part_epoch, site->deps,
+                                                 site->ndeps, &part,
+                                                 sizeof(part));
+            }
+        }
 
         site->entitled = av->signed_in
                          ? ngx_http_mobispot_nearby_entitled(av, site) : -1;
     }
 
     ngx_http_finalize_request(r, ngx_http_mobispot_nearby_send(r, av));
+}
+
+
+/*
+ * A site whose info is cached: its part (free and open over the window of
+ * this kind), if the answer cache has it under the version just read.
+ * NGX_DECLINED: not there; site->part is then the key to store it under.
+ */
+
+static ngx_int_t
+ngx_http_mobispot_nearby_part(ngx_http_request_t *r,
+    ngx_http_mobispot_avail_t *av, ngx_http_mobispot_site_t *site,
+    ngx_http_mobispot_cache_t *cache)
+{
+    u_char                    *body;
+    size_t                     len;
+    ngx_http_mobispot_part_t   part;
+
+    site->part.data = ngx_pnalloc(r->pool, site->id.len + 2 * NGX_INT64_LEN
+                                           + 32);
+    if (site->part.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    site->part.len = ngx_sprintf(site->part.data, "part %V %d %L %L",
+                                 &site->id, av->kind, av->from, av->to)
+                     - site->part.data;
+
+    body = ngx_http_mobispot_cache_get(cache, &site->part,
+                                       ngx_murmur_hash2(site->part.data,
+                                                        site->part.len),
+                                       &len);
+
+    if (body == NULL || len != sizeof(ngx_http_mobispot_part_t)) {
+        return NGX_DECLINED;
+    }
+
+    ngx_memcpy(&part, body, sizeof(ngx_http_mobispot_part_t));
+
+    site->free = part.free;
+    site->open = part.open;
+    site->from_part = 1;
+
+    return NGX_OK;
 }
 
 

@@ -67,6 +67,9 @@ struct ngx_http_mobispot_cache_s {
 
 
 static void ngx_http_mobispot_cache_flush(ngx_http_mobispot_cache_t *cache);
+static u_char *ngx_http_mobispot_cache_add(ngx_http_mobispot_cache_t *cache,
+    ngx_str_t *key, uint32_t hash, ngx_uint_t epoch,
+    ngx_http_mobispot_cache_dep_t *deps, ngx_uint_t ndeps, size_t len);
 
 
 /* entries: a power of two */
@@ -217,17 +220,15 @@ ngx_int_t
 ngx_http_mobispot_cache_dep(ngx_http_mobispot_cache_t *cache,
     ngx_http_mobispot_cache_req_t *req, const char *key, size_t len)
 {
-    uint32_t                        slot;
     ngx_uint_t                      i;
-    ngx_http_mobispot_cache_dep_t  *dep;
+    ngx_http_mobispot_cache_dep_t   d, *dep;
 
-    slot = ngx_murmur_hash2((u_char *) key, len)
-           & (NGX_HTTP_MOBISPOT_CACHE_SLOTS - 1);
+    ngx_http_mobispot_cache_counter(cache, key, len, &d);
 
     dep = req->deps.elts;
 
     for (i = 0; i < req->deps.nelts; i++) {
-        if (dep[i].slot == slot) {
+        if (dep[i].slot == d.slot) {
             /* the first value read is the one the answer may predate */
             return NGX_OK;
         }
@@ -238,10 +239,28 @@ ngx_http_mobispot_cache_dep(ngx_http_mobispot_cache_t *cache,
         return NGX_ERROR;
     }
 
-    dep->slot = slot;
-    dep->gen = cache->gens[slot];
+    *dep = d;
 
     return NGX_OK;
+}
+
+
+/* the counter of a key, as it is now */
+
+void
+ngx_http_mobispot_cache_counter(ngx_http_mobispot_cache_t *cache,
+    const char *key, size_t len, ngx_http_mobispot_cache_dep_t *dep)
+{
+    dep->slot = ngx_murmur_hash2((u_char *) key, len)
+                & (NGX_HTTP_MOBISPOT_CACHE_SLOTS - 1);
+    dep->gen = cache->gens[dep->slot];
+}
+
+
+ngx_uint_t
+ngx_http_mobispot_cache_epoch(ngx_http_mobispot_cache_t *cache)
+{
+    return cache->epoch;
 }
 
 
@@ -254,43 +273,83 @@ void
 ngx_http_mobispot_cache_put(ngx_http_mobispot_cache_t *cache,
     ngx_http_mobispot_cache_req_t *req, ngx_chain_t *body, size_t len)
 {
+    u_char  *p;
+
+    p = ngx_http_mobispot_cache_add(cache, &req->key, req->hash, req->epoch,
+                                    req->deps.elts, req->deps.nelts, len);
+
+    for ( /* void */ ; p != NULL && body; body = body->next) {
+        p = ngx_cpymem(p, body->buf->pos, body->buf->last - body->buf->pos);
+    }
+}
+
+
+/*
+ * A part of an answer (what an answer is made of, kept for other answers
+ * made of it too), with the counters of the keys it was computed from.
+ */
+
+void
+ngx_http_mobispot_cache_put_part(ngx_http_mobispot_cache_t *cache,
+    ngx_str_t *key, ngx_uint_t epoch, ngx_http_mobispot_cache_dep_t *deps,
+    ngx_uint_t ndeps, void *data, size_t len)
+{
+    u_char  *p;
+
+    p = ngx_http_mobispot_cache_add(cache, key,
+                                    ngx_murmur_hash2(key->data, key->len),
+                                    epoch, deps, ndeps, len);
+
+    if (p != NULL) {
+        ngx_memcpy(p, data, len);
+    }
+}
+
+
+/*
+ * A new entry in its slot, but for its body (len bytes at the pointer
+ * returned), unless something was missed since the epoch given.
+ */
+
+static u_char *
+ngx_http_mobispot_cache_add(ngx_http_mobispot_cache_t *cache, ngx_str_t *key,
+    uint32_t hash, ngx_uint_t epoch, ngx_http_mobispot_cache_dep_t *deps,
+    ngx_uint_t ndeps, size_t len)
+{
     u_char                           *p;
     size_t                            size;
     ngx_http_mobispot_cache_entry_t  *e, **slot;
 
-    if (req->epoch != cache->epoch || len > NGX_HTTP_MOBISPOT_CACHE_BODY_MAX) {
-        return;
+    if (epoch != cache->epoch || len > NGX_HTTP_MOBISPOT_CACHE_BODY_MAX) {
+        return NULL;
     }
 
     size = sizeof(ngx_http_mobispot_cache_entry_t)
-           + req->deps.nelts * sizeof(ngx_http_mobispot_cache_dep_t)
-           + req->key.len + len;
+           + ndeps * sizeof(ngx_http_mobispot_cache_dep_t) + key->len + len;
 
     e = ngx_alloc(size, cache->log);
     if (e == NULL) {
-        return;
+        return NULL;
     }
 
-    e->hash = req->hash;
-    e->epoch = req->epoch;
+    e->hash = hash;
+    e->epoch = epoch;
     e->expires = ngx_current_msec + cache->valid;
-    e->key_len = req->key.len;
+    e->key_len = key->len;
     e->body_len = len;
-    e->ndeps = req->deps.nelts;
+    e->ndeps = ndeps;
 
-    p = ngx_cpymem(ngx_http_mobispot_cache_deps(e), req->deps.elts,
-                   req->deps.nelts * sizeof(ngx_http_mobispot_cache_dep_t));
-    p = ngx_cpymem(p, req->key.data, req->key.len);
+    p = ngx_cpymem(ngx_http_mobispot_cache_deps(e), deps,
+                   ndeps * sizeof(ngx_http_mobispot_cache_dep_t));
+    p = ngx_cpymem(p, key->data, key->len);
 
-    for ( /* void */ ; body; body = body->next) {
-        p = ngx_cpymem(p, body->buf->pos, body->buf->last - body->buf->pos);
-    }
-
-    slot = &cache->entries[req->hash & cache->mask];
+    slot = &cache->entries[hash & cache->mask];
 
     if (*slot != NULL) {
         ngx_free(*slot);
     }
 
     *slot = e;
+
+    return p;
 }

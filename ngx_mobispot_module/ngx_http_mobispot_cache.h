@@ -60,5 +60,12 @@ ngx_int_t ngx_http_mobispot_cache_dep(ngx_http_mobispot_cache_t *cache,
 void ngx_http_mobispot_cache_put(ngx_http_mobispot_cache_t *cache,
     ngx_http_mobispot_cache_req_t *req, ngx_chain_t *body, size_t len);
 
+void ngx_http_mobispot_cache_counter(ngx_http_mobispot_cache_t *cache,
+    const char *key, size_t len, ngx_http_mobispot_cache_dep_t *dep);
+ngx_uint_t ngx_http_mobispot_cache_epoch(ngx_http_mobispot_cache_t *cache);
+void ngx_http_mobispot_cache_put_part(ngx_http_mobispot_cache_t *cache,
+    ngx_str_t *key, ngx_uint_t epoch, ngx_http_mobispot_cache_dep_t *deps,
+    ngx_uint_t ndeps, void *data, size_t len);
+
 
 #endif /* _NGX_HTTP_MOBISPOT_CACHE_H_INCLUDED_ */

@@ -164,7 +164,37 @@ main::st(qw(MISS MISS MISS HIT HIT HIT))
 
 
 
-=== TEST 5: spots/{id} and networks: HIT, then the stored document changed in Redis is served
+=== TEST 5: nearby from new positions: each site's free capacity over the window is kept too, and follows its bookings
+--- http_config eval: $::HTTP
+--- config eval: $::API
+--- redis eval: [@::SEED, "SET ms:version 1"]
+--- request eval
+my $q = 'radius_km=40&from=2026-12-01T09:00:00Z&to=2026-12-01T10:00:00Z';
+["GET /api/v1/spots/nearby?lat=50.4674&lon=4.8720&$q",
+ "GET /api/v1/spots/nearby?lat=50.4675&lon=4.8720&$q",
+ "GET /api/v1/spots/nearby?lat=50.4676&lon=4.8720&$q",
+ "GET /api/v1/spots/nearby?lat=50.4677&lon=4.8720&$q",
+ "GET /api/v1/spots/nearby?lat=50.4678&lon=4.8720&$q"]
+--- before_request eval
+["$::SETTLE\nredis CONFIG RESETSTAT", "", "",
+ "redis HSET ms:{site:b}:booked:desk:2026-12-01 570 2", ""]
+--- response_headers eval
+main::st(qw(MISS MISS MISS MISS MISS))
+--- response_body_json_subset eval
+[({sites => [{id => "a", free => 10}, {id => "b", free => 5}]}) x 3,
+ ({sites => [{id => "a", free => 10}, {id => "b", free => 3}]}) x 2]
+--- redis_check
+# 1st: the info of a and b (HMGET, not yet in the worker's info cache);
+# 2nd: the booked slots of a and b; 3rd: nothing but the GEOSEARCH;
+# 4th: the booked slots of b only (its booking changed); 5th: nothing
+INFO commandstats =~ cmdstat_hmget:calls=5,
+INFO commandstats =~ cmdstat_geosearch:calls=5,
+--- no_error_log
+[error]
+
+
+
+=== TEST 6: spots/{id} and networks: HIT, then the stored document changed in Redis is served
 --- http_config eval: $::HTTP
 --- config eval: $::API
 --- redis eval: [@::SEED]
@@ -186,7 +216,7 @@ main::st(qw(MISS HIT MISS MISS HIT MISS))
 
 
 
-=== TEST 6: errors are not stored: a 404 is asked again, and the site written meanwhile is found
+=== TEST 7: errors are not stored: a 404 is asked again, and the site written meanwhile is found
 --- http_config eval: $::HTTP
 --- config eval: $::API
 --- redis eval: [@::SEED]
@@ -207,7 +237,7 @@ main::st(qw(MISS HIT MISS MISS HIT MISS))
 
 
 
-=== TEST 7: FLUSHALL tells every worker that everything changed
+=== TEST 8: FLUSHALL tells every worker that everything changed
 --- http_config eval: $::HTTP
 --- config eval: $::API
 --- redis eval: [@::SEED]
@@ -224,7 +254,7 @@ main::st(qw(MISS HIT MISS))
 
 
 
-=== TEST 8: the tracker's connection is killed: no answer from the cache until it is back; a write made meanwhile is seen
+=== TEST 9: the tracker's connection is killed: no answer from the cache until it is back; a write made meanwhile is seen
 --- http_config eval: $::HTTP
 --- config eval: $::API
 --- redis eval: [@::SEED]
@@ -249,7 +279,7 @@ lost the subscription to "__redis__:invalidate"
 
 
 
-=== TEST 9: the worker's own connection is killed: the cache is emptied, tracking asked again on the new connection
+=== TEST 10: the worker's own connection is killed: the cache is emptied, tracking asked again on the new connection
 --- http_config eval: $::HTTP
 --- config eval: $::API
 --- redis eval: [@::SEED]
@@ -272,7 +302,7 @@ lost connection to redis
 
 
 
-=== TEST 10: an admin write through the API is seen by the very next read
+=== TEST 11: an admin write through the API is seen by the very next read
 --- http_config eval: $::HTTP
 --- config eval: $::API
 --- redis eval
@@ -296,7 +326,7 @@ sleep 1
 
 
 
-=== TEST 11: mobispot_api_cache off: every read goes to Redis, no tracker connection
+=== TEST 12: mobispot_api_cache off: every read goes to Redis, no tracker connection
 --- http_config eval: $::HTTP . "    mobispot_api_cache off;\n"
 --- config eval: $::API
 --- redis eval: [@::SEED]
@@ -315,7 +345,7 @@ CLIENT LIST TYPE pubsub => ""
 
 
 
-=== TEST 12: entries=2: answers replace each other in their slot, and stay true
+=== TEST 13: entries=2: answers replace each other in their slot, and stay true
 --- http_config eval: $::HTTP . "    mobispot_api_cache on entries=2 valid=1h;\n"
 --- config eval: $::API
 --- redis eval: [@::SEED]
@@ -336,7 +366,7 @@ X-Cache: ^(MISS|HIT)$
 
 
 
-=== TEST 13: valid=1s: an entry is not served past its time
+=== TEST 14: valid=1s: an entry is not served past its time
 --- http_config eval: $::HTTP . "    mobispot_api_cache on valid=1s;\n"
 --- config eval: $::API
 --- redis eval: [@::SEED]
@@ -351,7 +381,7 @@ main::st(qw(MISS HIT MISS))
 
 
 
-=== TEST 14: bad directive: entries not a power of two
+=== TEST 15: bad directive: entries not a power of two
 --- http_config eval: $::HTTP . "    mobispot_api_cache on entries=1000;\n"
 --- config eval: $::API
 --- must_die
@@ -360,7 +390,7 @@ entries must be a power of two from 1 to 1048576
 
 
 
-=== TEST 15: bad directive: valid=0
+=== TEST 16: bad directive: valid=0
 --- http_config eval: $::HTTP . "    mobispot_api_cache on valid=0;\n"
 --- config eval: $::API
 --- must_die
@@ -369,7 +399,7 @@ valid must be a time greater than 0
 
 
 
-=== TEST 16: bad directive: an unknown parameter
+=== TEST 17: bad directive: an unknown parameter
 --- http_config eval: $::HTTP . "    mobispot_api_cache on size=10;\n"
 --- config eval: $::API
 --- must_die
@@ -378,7 +408,7 @@ invalid parameter "size=10"
 
 
 
-=== TEST 17: bad directive: neither on nor off
+=== TEST 18: bad directive: neither on nor off
 --- http_config eval: $::HTTP . "    mobispot_api_cache yes;\n"
 --- config eval: $::API
 --- must_die
@@ -387,7 +417,7 @@ invalid value "yes", it must be "on" or "off"
 
 
 
-=== TEST 18: bad directive: parameters after off
+=== TEST 19: bad directive: parameters after off
 --- http_config eval: $::HTTP . "    mobispot_api_cache off entries=2;\n"
 --- config eval: $::API
 --- must_die
@@ -396,7 +426,7 @@ takes no parameters after "off"
 
 
 
-=== TEST 19: two workers: each keeps its own answers, and each hears of a change
+=== TEST 20: two workers: each keeps its own answers, and each hears of a change
 --- main_config
     worker_processes 2;
 --- http_config eval: $::HTTP
@@ -414,7 +444,7 @@ takes no parameters after "off"
 
 
 
-=== TEST 20: a Redis that refuses CLIENT TRACKING: the refusal is logged, every read goes to Redis and is right
+=== TEST 21: a Redis that refuses CLIENT TRACKING: the refusal is logged, every read goes to Redis and is right
 --- http_config eval: $::HTTP
 --- config eval: $::API
 --- redis eval
