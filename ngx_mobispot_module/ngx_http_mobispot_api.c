@@ -556,7 +556,8 @@ ngx_http_mobispot_api_cached(ngx_http_request_t *r,
 
     hash = ngx_murmur_hash2(key->data, key->len);
 
-    body = ngx_http_mobispot_cache_get(ctx->mcf->cache, key, hash, &len);
+    body = ngx_http_mobispot_cache_get(ctx->mcf->cache, key, hash, &len,
+                                       NULL);
 
     if (body == NULL) {
         ctx->cache_status = NGX_HTTP_MOBISPOT_CACHE_MISS;

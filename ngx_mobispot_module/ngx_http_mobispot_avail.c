@@ -188,7 +188,7 @@ static ngx_int_t ngx_http_mobispot_nearby_send(ngx_http_request_t *r,
     ngx_http_mobispot_avail_t *av);
 static ngx_int_t ngx_http_mobispot_nearby_part(ngx_http_request_t *r,
     ngx_http_mobispot_avail_t *av, ngx_http_mobispot_site_t *site,
-    ngx_http_mobispot_cache_t *cache);
+    ngx_http_mobispot_cache_t *cache, ngx_http_mobispot_cache_req_t *req);
 static ngx_int_t ngx_http_mobispot_nearby_entitled(
     ngx_http_mobispot_avail_t *av, ngx_http_mobispot_site_t *site);
 static ngx_uint_t ngx_http_mobispot_list_has(u_char *list, size_t len,
@@ -1623,7 +1623,8 @@ ngx_http_mobispot_nearby_geo_done(ngx_http_request_t *r, void *data,
             site->capacity = site->info.cap[av->kind];
 
             if (av->part_epoch) {
-                rc = ngx_http_mobispot_nearby_part(r, av, site, mcf->cache);
+                rc = ngx_http_mobispot_nearby_part(r, av, site, mcf->cache,
+                                                   ctx->cache);
 
                 if (rc == NGX_ERROR) {
                     ngx_http_finalize_request(r,
@@ -1866,14 +1867,16 @@ ngx_http_mobispot_nearby_done(ngx_http_request_t *r, void *data,
 
 /*
  * A site whose info is cached: its part (free and open over the window of
- * this kind), if the answer cache has it under the version just read.
- * NGX_DECLINED: not there; site->part is then the key to store it under.
+ * this kind), if the answer cache has it under the version just read; the
+ * keys the part was computed from become the answer's (req, when it will
+ * be stored).  NGX_DECLINED: not there; site->part is then the key to
+ * store it under.
  */
 
 static ngx_int_t
 ngx_http_mobispot_nearby_part(ngx_http_request_t *r,
     ngx_http_mobispot_avail_t *av, ngx_http_mobispot_site_t *site,
-    ngx_http_mobispot_cache_t *cache)
+    ngx_http_mobispot_cache_t *cache, ngx_http_mobispot_cache_req_t *req)
 {
     u_char                    *body;
     size_t                     len;
@@ -1892,7 +1895,7 @@ ngx_http_mobispot_nearby_part(ngx_http_request_t *r,
     body = ngx_http_mobispot_cache_get(cache, &site->part,
                                        ngx_murmur_hash2(site->part.data,
                                                         site->part.len),
-                                       &len);
+                                       &len, req);
 
     if (body == NULL || len != sizeof(ngx_http_mobispot_part_t)) {
         return NGX_DECLINED;

@@ -67,6 +67,8 @@ struct ngx_http_mobispot_cache_s {
 
 
 static void ngx_http_mobispot_cache_flush(ngx_http_mobispot_cache_t *cache);
+static ngx_int_t ngx_http_mobispot_cache_dep_add(
+    ngx_http_mobispot_cache_req_t *req, ngx_http_mobispot_cache_dep_t *d);
 static u_char *ngx_http_mobispot_cache_add(ngx_http_mobispot_cache_t *cache,
     ngx_str_t *key, uint32_t hash, ngx_uint_t epoch,
     ngx_http_mobispot_cache_dep_t *deps, ngx_uint_t ndeps, size_t len);
@@ -154,11 +156,15 @@ ngx_http_mobispot_cache_flush(ngx_http_mobispot_cache_t *cache)
 }
 
 
-/* the stored answer of this key while it is true, or NULL */
+/*
+ * The stored answer of this key while it is true, or NULL.  With req, the
+ * keys the answer was computed from become the request's too (an answer
+ * made of this one is true as long as this one is).
+ */
 
 u_char *
 ngx_http_mobispot_cache_get(ngx_http_mobispot_cache_t *cache, ngx_str_t *key,
-    uint32_t hash, size_t *len)
+    uint32_t hash, size_t *len, ngx_http_mobispot_cache_req_t *req)
 {
     ngx_uint_t                        i;
     ngx_http_mobispot_cache_dep_t    *deps;
@@ -185,6 +191,12 @@ ngx_http_mobispot_cache_get(ngx_http_mobispot_cache_t *cache, ngx_str_t *key,
     for (i = 0; i < e->ndeps; i++) {
         if (cache->gens[deps[i].slot] != deps[i].gen) {
             goto stale;
+        }
+    }
+
+    for (i = 0; req != NULL && i < e->ndeps; i++) {
+        if (ngx_http_mobispot_cache_dep_add(req, &deps[i]) != NGX_OK) {
+            return NULL;
         }
     }
 
@@ -220,15 +232,25 @@ ngx_int_t
 ngx_http_mobispot_cache_dep(ngx_http_mobispot_cache_t *cache,
     ngx_http_mobispot_cache_req_t *req, const char *key, size_t len)
 {
-    ngx_uint_t                      i;
-    ngx_http_mobispot_cache_dep_t   d, *dep;
+    ngx_http_mobispot_cache_dep_t  d;
 
     ngx_http_mobispot_cache_counter(cache, key, len, &d);
+
+    return ngx_http_mobispot_cache_dep_add(req, &d);
+}
+
+
+static ngx_int_t
+ngx_http_mobispot_cache_dep_add(ngx_http_mobispot_cache_req_t *req,
+    ngx_http_mobispot_cache_dep_t *d)
+{
+    ngx_uint_t                      i;
+    ngx_http_mobispot_cache_dep_t  *dep;
 
     dep = req->deps.elts;
 
     for (i = 0; i < req->deps.nelts; i++) {
-        if (dep[i].slot == d.slot) {
+        if (dep[i].slot == d->slot) {
             /* the first value read is the one the answer may predate */
             return NGX_OK;
         }
@@ -239,7 +261,7 @@ ngx_http_mobispot_cache_dep(ngx_http_mobispot_cache_t *cache,
         return NGX_ERROR;
     }
 
-    *dep = d;
+    *dep = *d;
 
     return NGX_OK;
 }

@@ -52,7 +52,8 @@ void ngx_http_mobispot_cache_invalidate(void *data, u_char *key,
     size_t len);
 
 u_char *ngx_http_mobispot_cache_get(ngx_http_mobispot_cache_t *cache,
-    ngx_str_t *key, uint32_t hash, size_t *len);
+    ngx_str_t *key, uint32_t hash, size_t *len,
+    ngx_http_mobispot_cache_req_t *req);
 ngx_int_t ngx_http_mobispot_cache_begin(ngx_http_mobispot_cache_t *cache,
     ngx_http_mobispot_cache_req_t *req, ngx_pool_t *pool);
 ngx_int_t ngx_http_mobispot_cache_dep(ngx_http_mobispot_cache_t *cache,
