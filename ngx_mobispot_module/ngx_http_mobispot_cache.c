@@ -17,6 +17,10 @@
  * Anything that may have been missed (a connection lost, FLUSHALL) moves
  * the epoch, which every entry carries, and frees every entry.
  *
+ * An entry is an answer, or a part of answers (nearby: a site's free
+ * capacity over a window, ngx_http_mobispot_cache_put_part()); an answer
+ * made with a part takes the part's counters among its own.
+ *
  * Entries: a direct-mapped table (a hash of the request's cache key picks
  * the slot; the newcomer replaces what was there), each one allocation of
  * the worker's memory (ngx_alloc), bounded in number and size, and a time
