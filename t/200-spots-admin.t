@@ -166,7 +166,7 @@ mobispot: catalogue entry "cw-namur" updated
 --- redis
 HSET ms:{networks}:passport cowallonia cowallonia-pass
 --- request eval
-[("PUT /api/v1/admin/sites/s1") x 24]
+[("PUT /api/v1/admin/sites/s1") x 37]
 --- request_body eval
 ['',
  '{"name":',
@@ -191,10 +191,27 @@ HSET ms:{networks}:passport cowallonia cowallonia-pass
  main::site_with("resources", '[{"kind":"desk","capacity":0}]'),
  main::site_with("resources", '[{"kind":"desk","capacity":2.5}]'),
  main::site_with("resources", '[{"kind":"sofa","capacity":2}]'),
- main::site_with("resources", '[{"kind":"meeting_room","id":"r","name":"R","seats":4},{"kind":"meeting_room","id":"r","name":"S","seats":4}]')]
+ main::site_with("resources", '[{"kind":"meeting_room","id":"r","name":"R","seats":4},{"kind":"meeting_room","id":"r","name":"S","seats":4}]'),
+ # the arrays: type, size, presence
+ main::site_with("networks", undef),
+ main::site_with("networks", '[' . CORE::join(',', map { "\"n$_\"" } 1 .. 17) . ']'),
+ main::site_with("amenities", '"wifi"'),
+ main::site_with("amenities", '[' . CORE::join(',', ('"wifi"') x 33) . ']'),
+ main::site_with("closed_dates", '{}'),
+ main::site_with("closed_dates", '[' . CORE::join(',', ('"2026-01-01"') x 367) . ']'),
+ main::site_with("resources", '"desk"'),
+ main::site_with("resources", '[]'),
+ # the last member: site_with() cannot remove it
+ $::SITE =~ s/,"resources":\[[^\]]*\]//r,
+ # the coordinates: presence and type of each
+ main::site_with("latitude", undef),
+ main::site_with("longitude", undef),
+ main::site_with("longitude", '"4.8"'),
+ main::site_with("longitude", 'true')]
 --- error_code eval
 [400, 400, 400, 400, 400, 422, 400, 422, 422, 422, 400, 400, 422, 422,
- 422, 422, 422, 422, 400, 422, 422, 400, 422, 422]
+ 422, 422, 422, 422, 400, 422, 422, 400, 422, 422,
+ 400, 422, 400, 422, 400, 422, 400, 422, 400, 400, 400, 400, 400]
 --- response_body_json_subset eval
 [{error => {code => "malformed_json"}},
  {error => {code => "malformed_json"}},
@@ -202,9 +219,9 @@ HSET ms:{networks}:passport cowallonia cowallonia-pass
  {error => {code => "malformed_json"}},
  {error => {code => "invalid_field", field => "name"}},
  {error => {code => "invalid_value", field => "name"}},
- {error => {code => "invalid_field", field => "latitude"}},
- {error => {code => "invalid_value", field => "latitude"}},
- {error => {code => "invalid_value", field => "longitude"}},
+ {error => {code => "invalid_field", field => "latitude", message => "must be a number"}},
+ {error => {code => "invalid_value", field => "latitude", message => "latitude must be within -85.05112878..85.05112878"}},
+ {error => {code => "invalid_value", field => "longitude", message => "longitude must be within -180..180"}},
  {error => {code => "invalid_value", field => "time_zone"}},
  {error => {code => "invalid_field", field => "time_zone"}},
  {error => {code => "invalid_field", field => "networks"}},
@@ -219,7 +236,20 @@ HSET ms:{networks}:passport cowallonia cowallonia-pass
  {error => {code => "invalid_value", field => "resources[0].capacity"}},
  {error => {code => "invalid_field", field => "resources[0].capacity"}},
  {error => {code => "invalid_value", field => "resources[0].kind"}},
- {error => {code => "invalid_value", field => "resources[1].id"}}]
+ {error => {code => "invalid_value", field => "resources[1].id"}},
+ {error => {code => "invalid_field", field => "networks", message => "missing field"}},
+ {error => {code => "invalid_value", field => "networks", message => "more than 16 networks"}},
+ {error => {code => "invalid_field", field => "amenities", message => "must be an array of strings"}},
+ {error => {code => "invalid_value", field => "amenities", message => "more than 32 amenities"}},
+ {error => {code => "invalid_field", field => "closed_dates", message => "must be an array of dates"}},
+ {error => {code => "invalid_value", field => "closed_dates", message => "more than 366 dates"}},
+ {error => {code => "invalid_field", field => "resources", message => "must be an array"}},
+ {error => {code => "invalid_value", field => "resources", message => "a site has 1 to 64 resources"}},
+ {error => {code => "invalid_field", field => "resources", message => "missing field"}},
+ {error => {code => "invalid_field", field => "latitude", message => "missing field"}},
+ {error => {code => "invalid_field", field => "longitude", message => "missing field"}},
+ {error => {code => "invalid_field", field => "longitude", message => "must be a number"}},
+ {error => {code => "invalid_field", field => "longitude", message => "must be a number"}}]
 --- redis_check
 EXISTS ms:{site:s1}:doc => 0
 EXISTS ms:{site:s1}:info => 0
