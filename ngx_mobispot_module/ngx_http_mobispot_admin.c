@@ -89,6 +89,12 @@ static ngx_int_t ngx_http_mobispot_check_keys(ngx_http_mobispot_check_t *ck,
 static yajl_val ngx_http_mobispot_member(yajl_val obj, const char *key);
 static ngx_int_t ngx_http_mobispot_check_string(ngx_http_mobispot_check_t *ck,
     yajl_val v, const char *field, size_t max, ngx_str_t *out);
+static ngx_int_t ngx_http_mobispot_check_array(ngx_http_mobispot_check_t *ck,
+    yajl_val v, const char *field, const char *not_array, size_t min,
+    size_t max, const char *bad_size);
+static ngx_int_t ngx_http_mobispot_check_coordinate(
+    ngx_http_mobispot_check_t *ck, yajl_val body, const char *field,
+    int (*valid)(double), const char *range, double *out);
 static ngx_int_t ngx_http_mobispot_check_int(ngx_http_mobispot_check_t *ck,
     yajl_val v, const char *field, int64_t min, int64_t max, int64_t *out);
 static ngx_int_t ngx_http_mobispot_check_site(ngx_http_mobispot_check_t *ck,
@@ -395,6 +401,60 @@ ngx_http_mobispot_check_string(ngx_http_mobispot_check_t *ck, yajl_val v,
 }
 
 
+/*
+ * An array of min to max values; a missing one, or another type, is a 400
+ * (the message not_array), a size out of bounds a 422 (bad_size).
+ */
+
+static ngx_int_t
+ngx_http_mobispot_check_array(ngx_http_mobispot_check_t *ck, yajl_val v,
+    const char *field, const char *not_array, size_t min, size_t max,
+    const char *bad_size)
+{
+    if (v == NULL || !YAJL_IS_ARRAY(v)) {
+        return ngx_http_mobispot_check_fail(ck, NGX_HTTP_BAD_REQUEST,
+                                            v ? not_array : "missing field",
+                                            "%s", field);
+    }
+
+    if (v->u.array.len < min || v->u.array.len > max) {
+        return ngx_http_mobispot_check_fail(ck, NGX_HTTP_UNPROCESSABLE_ENTITY,
+                                            bad_size, "%s", field);
+    }
+
+    return NGX_OK;
+}
+
+
+/* a member that is a number (400 otherwise) that valid() takes (422) */
+
+static ngx_int_t
+ngx_http_mobispot_check_coordinate(ngx_http_mobispot_check_t *ck,
+    yajl_val body, const char *field, int (*valid)(double),
+    const char *range, double *out)
+{
+    yajl_val  v;
+
+    v = ngx_http_mobispot_member(body, field);
+
+    if (v == NULL || !YAJL_IS_NUMBER(v) || !YAJL_IS_DOUBLE(v)) {
+        return ngx_http_mobispot_check_fail(ck, NGX_HTTP_BAD_REQUEST,
+                                            v ? "must be a number"
+                                              : "missing field",
+                                            "%s", field);
+    }
+
+    *out = YAJL_GET_DOUBLE(v);
+
+    if (!valid(*out)) {
+        return ngx_http_mobispot_check_fail(ck, NGX_HTTP_UNPROCESSABLE_ENTITY,
+                                            range, "%s", field);
+    }
+
+    return NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_http_mobispot_check_int(ngx_http_mobispot_check_t *ck, yajl_val v,
     const char *field, int64_t min, int64_t max, int64_t *out)
@@ -521,39 +581,18 @@ ngx_http_mobispot_check_site(ngx_http_mobispot_check_t *ck, yajl_val body,
 
     /* coordinates */
 
-    v = ngx_http_mobispot_member(body, "latitude");
-
-    if (v == NULL || !YAJL_IS_NUMBER(v) || !YAJL_IS_DOUBLE(v)) {
-        return ngx_http_mobispot_check_fail(ck, NGX_HTTP_BAD_REQUEST,
-                                            v ? "must be a number"
-                                              : "missing field",
-                                            "latitude");
-    }
-
-    lat = YAJL_GET_DOUBLE(v);
-
-    if (!mobispot_valid_lat(lat)) {
-        return ngx_http_mobispot_check_fail(ck, NGX_HTTP_UNPROCESSABLE_ENTITY,
-                                            "latitude must be within "
-                                            "-85.05112878..85.05112878",
-                                            "latitude");
-    }
-
-    v = ngx_http_mobispot_member(body, "longitude");
-
-    if (v == NULL || !YAJL_IS_NUMBER(v) || !YAJL_IS_DOUBLE(v)) {
-        return ngx_http_mobispot_check_fail(ck, NGX_HTTP_BAD_REQUEST,
-                                            v ? "must be a number"
-                                              : "missing field",
-                                            "longitude");
-    }
-
-    lon = YAJL_GET_DOUBLE(v);
-
-    if (!mobispot_valid_lon(lon)) {
-        return ngx_http_mobispot_check_fail(ck, NGX_HTTP_UNPROCESSABLE_ENTITY,
-                                            "longitude must be within "
-                                            "-180..180", "longitude");
+    if (ngx_http_mobispot_check_coordinate(ck, body, "latitude",
+                                           mobispot_valid_lat,
+                                           "latitude must be within "
+                                           "-85.05112878..85.05112878", &lat)
+        != NGX_OK
+        || ngx_http_mobispot_check_coordinate(ck, body, "longitude",
+                                              mobispot_valid_lon,
+                                              "longitude must be within "
+                                              "-180..180", &lon)
+           != NGX_OK)
+    {
+        return NGX_DECLINED;
     }
 
     p = ngx_pnalloc(r->pool, 64);
@@ -606,18 +645,13 @@ ngx_http_mobispot_check_site(ngx_http_mobispot_check_t *ck, yajl_val body,
 
     v = ngx_http_mobispot_member(body, "networks");
 
-    if (v == NULL || !YAJL_IS_ARRAY(v)) {
-        return ngx_http_mobispot_check_fail(ck, NGX_HTTP_BAD_REQUEST,
-                                            v ? "must be an array of "
-                                                "network ids"
-                                              : "missing field",
-                                            "networks");
-    }
-
-    if (v->u.array.len > NGX_HTTP_MOBISPOT_NETWORKS_MAX) {
-        return ngx_http_mobispot_check_fail(ck, NGX_HTTP_UNPROCESSABLE_ENTITY,
-                                            "more than 16 networks",
-                                            "networks");
+    if (ngx_http_mobispot_check_array(ck, v, "networks",
+                                      "must be an array of network ids", 0,
+                                      NGX_HTTP_MOBISPOT_NETWORKS_MAX,
+                                      "more than 16 networks")
+        != NGX_OK)
+    {
+        return NGX_DECLINED;
     }
 
     ad->nets = v;
@@ -722,17 +756,13 @@ ngx_http_mobispot_check_site(ngx_http_mobispot_check_t *ck, yajl_val body,
     }
 
     if (v != NULL) {
-        if (!YAJL_IS_ARRAY(v)) {
-            return ngx_http_mobispot_check_fail(ck, NGX_HTTP_BAD_REQUEST,
-                                                "must be an array of strings",
-                                                "amenities");
-        }
-
-        if (v->u.array.len > NGX_HTTP_MOBISPOT_AMENITIES_MAX) {
-            return ngx_http_mobispot_check_fail(ck,
-                                                NGX_HTTP_UNPROCESSABLE_ENTITY,
-                                                "more than 32 amenities",
-                                                "amenities");
+        if (ngx_http_mobispot_check_array(ck, v, "amenities",
+                                          "must be an array of strings", 0,
+                                          NGX_HTTP_MOBISPOT_AMENITIES_MAX,
+                                          "more than 32 amenities")
+            != NGX_OK)
+        {
+            return NGX_DECLINED;
         }
 
         for (i = 0; i < v->u.array.len; i++) {
@@ -810,17 +840,13 @@ ngx_http_mobispot_check_site(ngx_http_mobispot_check_t *ck, yajl_val body,
     len = 0;
 
     if (v != NULL) {
-        if (!YAJL_IS_ARRAY(v)) {
-            return ngx_http_mobispot_check_fail(ck, NGX_HTTP_BAD_REQUEST,
-                                                "must be an array of dates",
-                                                "closed_dates");
-        }
-
-        if (v->u.array.len > NGX_HTTP_MOBISPOT_CLOSED_MAX) {
-            return ngx_http_mobispot_check_fail(ck,
-                                                NGX_HTTP_UNPROCESSABLE_ENTITY,
-                                                "more than 366 dates",
-                                                "closed_dates");
+        if (ngx_http_mobispot_check_array(ck, v, "closed_dates",
+                                          "must be an array of dates", 0,
+                                          NGX_HTTP_MOBISPOT_CLOSED_MAX,
+                                          "more than 366 dates")
+            != NGX_OK)
+        {
+            return NGX_DECLINED;
         }
 
         for (i = 0; i < v->u.array.len; i++) {
@@ -1046,19 +1072,12 @@ ngx_http_mobispot_check_resources(ngx_http_mobispot_check_t *ck, yajl_val v,
     static const char  *known_desk[] = { "kind", "capacity", NULL };
     static const char  *known_room[] = { "kind", "id", "name", "seats", NULL };
 
-    if (v == NULL || !YAJL_IS_ARRAY(v)) {
-        return ngx_http_mobispot_check_fail(ck, NGX_HTTP_BAD_REQUEST,
-                                            v ? "must be an array" :
-                                                "missing field",
-                                            "resources");
-    }
-
-    if (v->u.array.len == 0
-        || v->u.array.len > NGX_HTTP_MOBISPOT_RESOURCES_MAX)
+    if (ngx_http_mobispot_check_array(ck, v, "resources", "must be an array",
+                                      1, NGX_HTTP_MOBISPOT_RESOURCES_MAX,
+                                      "a site has 1 to 64 resources")
+        != NGX_OK)
     {
-        return ngx_http_mobispot_check_fail(ck, NGX_HTTP_UNPROCESSABLE_ENTITY,
-                                            "a site has 1 to 64 resources",
-                                            "resources");
+        return NGX_DECLINED;
     }
 
     if (mobispot_json_string(doc, "resources") != MOBISPOT_OK
