@@ -182,6 +182,8 @@ ngx_http_mobispot_create_main_conf(ngx_conf_t *cf)
      */
 
     mcf->cache_enabled = NGX_CONF_UNSET;
+    mcf->cache_entries = NGX_CONF_UNSET_UINT;
+    mcf->cache_valid = NGX_CONF_UNSET_MSEC;
 
     mcf->redis.connect_timeout = NGX_CONF_UNSET_MSEC;
     mcf->redis.timeout = NGX_CONF_UNSET_MSEC;
@@ -200,11 +202,9 @@ ngx_http_mobispot_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(mcf->redis.timeout, 1000);
     ngx_conf_init_uint_value(mcf->redis.max_pending, 4096);
 
-    if (mcf->cache_enabled == NGX_CONF_UNSET) {
-        mcf->cache_enabled = 1;
-        mcf->cache_entries = 1024;
-        mcf->cache_valid = 60000;
-    }
+    ngx_conf_init_value(mcf->cache_enabled, 1);
+    ngx_conf_init_uint_value(mcf->cache_entries, 1024);
+    ngx_conf_init_msec_value(mcf->cache_valid, 60000);
 
     mcf->redis.backoff_min = NGX_HTTP_MOBISPOT_REDIS_BACKOFF_MIN;
     mcf->redis.backoff_max = NGX_HTTP_MOBISPOT_REDIS_BACKOFF_MAX;
@@ -627,9 +627,6 @@ ngx_http_mobispot_api_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     value = cf->args->elts;
-
-    mcf->cache_entries = 1024;
-    mcf->cache_valid = 60000;
 
     if (ngx_strcmp(value[1].data, "off") == 0) {
         mcf->cache_enabled = 0;
