@@ -436,12 +436,6 @@ ngx_http_mobispot_api_redis(ngx_http_request_t *r,
         }
     }
 
-    if (ctx->cache != NULL
-        && !ngx_http_mobispot_redis_tracking(ctx->mcf->client))
-    {
-        ctx->cache = NULL;
-    }
-
     for (i = 0; i < n && (ctx->written || ctx->cache); i++) {
         if (cmds[i].argc < 2) {
             continue;
@@ -900,9 +894,9 @@ ngx_http_mobispot_api_answer(ngx_http_request_t *r, ngx_uint_t status,
     }
 
     if (ctx != NULL && ctx->cache != NULL) {
-        if (status == NGX_HTTP_OK
-            && ngx_http_mobispot_redis_tracking(ctx->mcf->client))
-        {
+        /* refused if tracking was lost meanwhile (the epoch moved) */
+
+        if (status == NGX_HTTP_OK) {
             ngx_http_mobispot_cache_put(ctx->mcf->cache, ctx->cache, cl, len);
         }
 

@@ -1843,9 +1843,7 @@ ngx_http_mobispot_nearby_done(ngx_http_request_t *r, void *data,
             ngx_http_mobispot_site_window(av, site, site->slots,
                                           site->nslots);
 
-            if (site->deps != NULL
-                && ngx_http_mobispot_redis_tracking(mcf->client))
-            {
+            if (site->deps != NULL) {
                 ngx_memzero(&part, sizeof(ngx_http_mobispot_part_t));
                 part.free = site->free;
                 part.open = site->open;

@@ -15,7 +15,10 @@
  * once: the reply may predate the change.
  *
  * Anything that may have been missed (a connection lost, FLUSHALL) moves
- * the epoch, which every entry carries, and frees every entry.
+ * the epoch, which every entry carries, and frees every entry.  The Redis
+ * client says so whenever it stops tracking, so an answer whose request
+ * began under the current epoch (when tracking was on) is stored only if
+ * the epoch has not moved since: that is the one test at store time.
  *
  * An entry is an answer, or a part of answers (nearby: a site's free
  * capacity over a window, ngx_http_mobispot_cache_put_part()); an answer
