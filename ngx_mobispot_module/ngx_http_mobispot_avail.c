@@ -28,8 +28,11 @@
 #define NGX_HTTP_MOBISPOT_F_CAP       7   /* + kind: cap:<kind> */
 #define NGX_HTTP_MOBISPOT_FIELDS      (7 + MOBISPOT_KINDS)
 
-/* UTC days read for one site: 5 for "today", 8 for a 7-day window */
-#define NGX_HTTP_MOBISPOT_DAYS_MAX    8
+/*
+ * UTC days read for one site: 5 for "today", 9 for a 7-day window (8 days
+ * it touches, and the day before, where its first slot may start)
+ */
+#define NGX_HTTP_MOBISPOT_DAYS_MAX    9
 
 #define NGX_HTTP_MOBISPOT_CANDIDATES_MAX  200
 
@@ -151,6 +154,7 @@ static ngx_int_t ngx_http_mobispot_avail_suffixes(ngx_http_request_t *r,
     ngx_http_mobispot_avail_t *av);
 static void ngx_http_mobispot_avail_days(ngx_http_request_t *r,
     ngx_http_mobispot_avail_t *av);
+static void ngx_http_mobispot_window_days(ngx_http_mobispot_avail_t *av);
 static void ngx_http_mobispot_site_reply(ngx_http_request_t *r,
     ngx_http_mobispot_avail_t *av, ngx_http_mobispot_site_t *site,
     ngx_uint_t index, redisReply *reply);
@@ -831,6 +835,22 @@ ngx_http_mobispot_gen_int(yajl_gen g, const char *key, int64_t n)
 
 
 /*
+ * The UTC days of a window's booked counts: those its slots start in.  Its
+ * first slot may start up to a slot length before "from", on the UTC day
+ * before, in a zone whose UTC offset is not a multiple of the slot length
+ * (Asia/Kolkata, 60-minute slots: one runs from 23:30Z to 00:30Z).
+ */
+
+static void
+ngx_http_mobispot_window_days(ngx_http_mobispot_avail_t *av)
+{
+    av->day0 = mobispot_floor_div(av->from - (MOBISPOT_SLOT_MAX - 1), 86400);
+    av->ndays = (ngx_uint_t) (mobispot_floor_div(av->to - 1, 86400)
+                              - av->day0 + 1);
+}
+
+
+/*
  * The UTC days a local day (a date, or today) can touch in any zone of
  * mobispot_time_zones: the site's zone is known only once it is read.
  * Two days for Europe/Brussels and UTC, the default.
@@ -960,9 +980,7 @@ ngx_http_mobispot_availability(ngx_http_request_t *r,
             return rc;
         }
 
-        av->day0 = mobispot_floor_div(av->from, 86400);
-        av->ndays = (ngx_uint_t) (mobispot_floor_div(av->to - 1, 86400)
-                                  - av->day0 + 1);
+        ngx_http_mobispot_window_days(av);
 
     } else {
         /* today, in the site's time zone, known once the site is read */
@@ -1368,9 +1386,7 @@ ngx_http_mobispot_nearby(ngx_http_request_t *r,
 
     av->limit = limit;
     av->all = all;
-    av->day0 = mobispot_floor_div(av->from, 86400);
-    av->ndays = (ngx_uint_t) (mobispot_floor_div(av->to - 1, 86400)
-                              - av->day0 + 1);
+    ngx_http_mobispot_window_days(av);
 
     av->signed_in = (ngx_http_mobispot_spots_pass(r, &av->pass) == NGX_OK);
 

@@ -1,5 +1,6 @@
 # Read API: GET spots/{id}, GET spots/{id}/availability (opening hours,
-# closed dates, bookings changed in Redis, DST in Europe/Brussels), GET
+# closed dates, bookings changed in Redis, DST in Europe/Brussels, a slot
+# across UTC midnight), GET
 # networks, and the bad-input matrix of availability.
 #
 #   prove -I t/lib t/201-spots-read.t
@@ -276,7 +277,35 @@ GET /api/v1/spots/ny/availability?date=2026-12-01
 
 
 
-=== TEST 12: Redis answers with errors: 502 JSON, never a 404 or a 500
+=== TEST 12: a zone whose slots straddle UTC midnight: the slot's booked count is on the previous UTC day
+--- http_config
+    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    mobispot_time_zones Asia/Kolkata;
+--- config eval: $::API
+--- redis
+HSET ms:{site:in}:info name Pune town Pune tz Asia/Kolkata slot 60 hours '0-1440;0-1440;0-1440;0-1440;0-1440;0-1440;0-1440' closed '' networks '' cap:desk 4
+HSET ms:{site:in}:booked:desk:2026-12-01 1410 3
+HSET ms:{site:in}:booked:desk:2026-12-08 1410 2
+SET ms:version 1
+--- request eval
+["GET /api/v1/spots/in/availability?from=2026-12-02T00:00:00Z&to=2026-12-02T00:15:00Z",
+ "GET /api/v1/spots/in/availability?from=2026-12-02T00:05:00Z&to=2026-12-02T00:20:00Z",
+ "GET /api/v1/spots/in/availability?from=2026-12-02T00:10:00Z&to=2026-12-09T00:10:00Z"]
+--- response_body_json_subset eval
+[{slots => [{start => "2026-12-02T05:00:00+05:30",
+             end => "2026-12-02T06:00:00+05:30", free => 1}]},
+ {slots => [{start => "2026-12-02T05:00:00+05:30",
+             end => "2026-12-02T06:00:00+05:30", free => 1}]},
+ # the longest window: its slots start on 8 UTC days, the first one before
+ {slots => [{start => "2026-12-02T05:00:00+05:30", free => 1},
+            ({free => 4}) x 167,
+            {start => "2026-12-09T05:00:00+05:30", free => 2}]}]
+--- no_error_log
+[error]
+
+
+
+=== TEST 13: Redis answers with errors: 502 JSON, never a 404 or a 500
 --- http_config
     mobispot_redis 127.0.0.1:$TEST_NGINX_FAKE_REDIS_PORT;
     mobispot_api_cache off;

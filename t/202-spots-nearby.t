@@ -327,3 +327,24 @@ catalogue version went back from 5 to 1
  main::free(a => 3, c => 5)]
 --- error_log
 "ms:version" is not a counter, site info not cached
+
+
+
+=== TEST 15: a zone whose slots straddle UTC midnight: the slot's booked count is on the previous UTC day
+--- http_config
+    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    mobispot_time_zones Asia/Kolkata;
+--- config eval: $::API
+--- redis
+HSET ms:{site:in}:info name Pune town Pune tz Asia/Kolkata slot 60 hours '0-1440;0-1440;0-1440;0-1440;0-1440;0-1440;0-1440' closed '' networks '' cap:desk 4
+HSET ms:{site:in}:booked:desk:2026-12-01 1410 3
+GEOADD ms:geo 73.8567 18.5204 in
+SET ms:version 1
+--- request eval
+["GET /api/v1/spots/nearby?lat=18.52&lon=73.85&from=2026-12-02T00:00:00Z&to=2026-12-02T00:15:00Z",
+ "GET /api/v1/spots/nearby?lat=18.52&lon=73.85&from=2026-12-02T00:05:00Z&to=2026-12-02T00:20:00Z"]
+--- response_body_json_subset eval
+[{sites => [{id => "in", free => 1, open => \1}]},
+ {sites => [{id => "in", free => 1, open => \1}]}]
+--- no_error_log
+[error]
