@@ -42,7 +42,8 @@ Per block, in this order:
 =over
 
 =item 1. Redis is made empty (C<FLUSHALL> and C<SCRIPT FLUSH>).  If it is not
-running (a block stopped it) or refuses (a block set a password), it is
+running (a block stopped it), refuses (a block set a password) or its users
+are not as it started with them (a block ran C<ACL SETUSER>), it is
 restarted on its port.
 
 =item 2. C<--- fake_redis>, if present, is started.
@@ -521,6 +522,7 @@ my %S = (                          # this test file's environment
     fake_port  => undef,
     nginx      => {},              # pid, master, valgrind, persistent
     redis_pid  => undef,
+    redis_acl  => undef,           # ACL LIST of a fresh redis-server
     redis_client => undef,         # connection used by redis_cmd()
     fake_pid   => undef,
     log_start  => 0,               # error.log offset where this block began
@@ -1832,13 +1834,17 @@ sub _redis_reset {
     }
     my $client = Test::Mobispot::Redis->new(port => $S{redis_port});
     my $clean = eval {
+        my $acl = $client->command('ACL', 'LIST');
+        $S{redis_acl} //= join "\n", @$acl;
         !ref $client->command('FLUSHALL')
-            && !ref $client->command('SCRIPT', 'FLUSH');
+            && !ref $client->command('SCRIPT', 'FLUSH')
+            && join("\n", @$acl) eq $S{redis_acl};
     };
     $client->close;
     return if $clean;
 
-    # Unusable (a block set a password, renamed commands ...): restart it.
+    # Unusable (a block set a password, renamed commands, changed the
+    # users' rights, as ACL SETUSER does ...): restart it.
     _redis_server_stop();
     _redis_server_start($problems);
 }
@@ -1857,6 +1863,7 @@ sub _redis_server_start {
                                timeout => 10 * $Cfg{factor});
         if ($pid) {
             $S{redis_pid} = $pid;
+            $S{redis_acl} = undef;    # its users, as the next reset finds them
             return 1;
         }
         if ($same_port) {
