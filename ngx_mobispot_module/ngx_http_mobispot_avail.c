@@ -192,6 +192,7 @@ static ngx_int_t ngx_http_mobispot_nearby_send(ngx_http_request_t *r,
     ngx_http_mobispot_avail_t *av);
 static ngx_int_t ngx_http_mobispot_nearby_part(ngx_http_request_t *r,
     ngx_http_mobispot_avail_t *av, ngx_http_mobispot_site_t *site,
+    mobispot_slot_t *slots, size_t n,
     ngx_http_mobispot_cache_t *cache, ngx_http_mobispot_cache_req_t *req);
 static ngx_int_t ngx_http_mobispot_nearby_entitled(
     ngx_http_mobispot_avail_t *av, ngx_http_mobispot_site_t *site);
@@ -1638,9 +1639,11 @@ ngx_http_mobispot_nearby_geo_done(ngx_http_request_t *r, void *data,
             site->prepared = 1;
             site->capacity = site->info.cap[av->kind];
 
+            k = ngx_http_mobispot_site_slots(av, site, slots, max);
+
             if (av->part_epoch) {
-                rc = ngx_http_mobispot_nearby_part(r, av, site, mcf->cache,
-                                                   ctx->cache);
+                rc = ngx_http_mobispot_nearby_part(r, av, site, slots, k,
+                                                   mcf->cache, ctx->cache);
 
                 if (rc == NGX_ERROR) {
                     ngx_http_finalize_request(r,
@@ -1653,8 +1656,6 @@ ngx_http_mobispot_nearby_geo_done(ngx_http_request_t *r, void *data,
                     continue;
                 }
             }
-
-            k = ngx_http_mobispot_site_slots(av, site, slots, max);
 
             /* kept for nearby_done(), which needs them again */
 
@@ -1880,30 +1881,39 @@ ngx_http_mobispot_nearby_done(ngx_http_request_t *r, void *data,
 
 
 /*
- * A site whose info is cached: its part (free and open over the window of
- * this kind), if the answer cache has it under the version just read; the
- * keys the part was computed from become the answer's (req, when it will
- * be stored).  NGX_DECLINED: not there; site->part is then the key to
- * store it under.
+ * A site whose info is cached: its part (free and open of this kind over
+ * the window's n slots), if the answer cache has it under the version just
+ * read; the keys the part was computed from become the answer's (req, when
+ * it will be stored).  NGX_DECLINED: not there; site->part is then the key
+ * to store it under.
+ *
+ * The part is keyed by the slots, not by the window: free and open depend
+ * only on which slots the window overlaps, so every window within the same
+ * slots (the default one, which starts "now", for a whole slot) shares it.
  */
 
 static ngx_int_t
 ngx_http_mobispot_nearby_part(ngx_http_request_t *r,
     ngx_http_mobispot_avail_t *av, ngx_http_mobispot_site_t *site,
-    ngx_http_mobispot_cache_t *cache, ngx_http_mobispot_cache_req_t *req)
+    mobispot_slot_t *slots, size_t n, ngx_http_mobispot_cache_t *cache,
+    ngx_http_mobispot_cache_req_t *req)
 {
     u_char                    *body;
     size_t                     len;
+    int64_t                    first, last;
     ngx_http_mobispot_part_t   part;
 
-    site->part.data = ngx_pnalloc(r->pool, site->id.len + 2 * NGX_INT64_LEN
+    site->part.data = ngx_pnalloc(r->pool, site->id.len + 3 * NGX_INT64_LEN
                                            + 32);
     if (site->part.data == NULL) {
         return NGX_ERROR;
     }
 
-    site->part.len = ngx_sprintf(site->part.data, "part %V %d %L %L",
-                                 &site->id, av->kind, av->from, av->to)
+    first = n ? slots[0].start : 0;
+    last = n ? slots[n - 1].end : 0;
+
+    site->part.len = ngx_sprintf(site->part.data, "part %V %d %L %L %uz",
+                                 &site->id, av->kind, first, last, n)
                      - site->part.data;
 
     body = ngx_http_mobispot_cache_get(cache, &site->part,

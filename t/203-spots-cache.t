@@ -4,7 +4,8 @@
 # Every change is made the way the module cannot see coming: straight into
 # Redis (redis-cli style), so only Redis's invalidation can tell the worker.
 # Connections lost, FLUSHALL, admin writes, answers that are not stored,
-# the directive, and a Redis that refuses CLIENT TRACKING.
+# the directive, a Redis that refuses CLIENT TRACKING, and the parts of
+# nearby (per site, per slots of the window).
 #
 #   prove -I t/lib t/203-spots-cache.t
 
@@ -460,3 +461,33 @@ main::st(qw(BYPASS BYPASS BYPASS))
 [main::av(10, 10), main::av(10, 10), main::av(7, 10)]
 --- error_log
 refused CLIENT TRACKING
+
+
+
+=== TEST 22: nearby parts are kept per slots: windows over the same slots share them, a longer one does not
+--- http_config eval: $::HTTP
+--- config eval: $::API
+--- redis eval
+# b is full from 10:00Z, after the first three windows
+[@::SEED, "SET ms:version 1", "HSET ms:{site:b}:booked:desk:2026-12-01 600 5"]
+--- request eval
+[map { "GET /api/v1/spots/nearby?lat=50.4674&lon=4.8720&radius_km=40&$_" }
+ "from=2026-12-01T09:00:00Z&to=2026-12-01T10:00:00Z",
+ "from=2026-12-01T09:05:00Z&to=2026-12-01T09:55:00Z",
+ "from=2026-12-01T09:10:00Z&to=2026-12-01T09:50:00Z",
+ "from=2026-12-01T09:10:00Z&to=2026-12-01T10:05:00Z"]
+--- before_request eval
+["$::SETTLE\nredis CONFIG RESETSTAT", "", "", ""]
+--- response_headers eval
+main::st(qw(MISS MISS MISS MISS))
+--- response_body_json_subset eval
+[({sites => [{id => "a", free => 10}, {id => "b", free => 5}]}) x 3,
+ {sites => [{id => "a", free => 10}]}]
+--- redis_check
+# 1st: the info of a and b; 2nd: the booked slots of a and b (09:00Z and
+# 09:30Z), kept as parts; 3rd: within the same two slots: nothing but the
+# GEOSEARCH; 4th: three slots, another part: their booked fields again
+INFO commandstats =~ cmdstat_hmget:calls=6,
+INFO commandstats =~ cmdstat_geosearch:calls=4,
+--- no_error_log
+[error]
