@@ -124,6 +124,8 @@ typedef struct {
     ngx_str_t                   pass;
     ngx_uint_t                  signed_in;
     ngx_array_t                 passports;  /* ngx_str_t pairs */
+    ngx_uint_t                  keep_passports;  /* to store as a part */
+    ngx_http_mobispot_cache_dep_t passports_dep; /* their key, when sent */
 
     u_char                     *suffixes;   /* ":booked:desk:<date>" ... */
     size_t                      suffix_len;
@@ -194,6 +196,11 @@ static ngx_int_t ngx_http_mobispot_nearby_part(ngx_http_request_t *r,
     ngx_http_mobispot_avail_t *av, ngx_http_mobispot_site_t *site,
     mobispot_slot_t *slots, size_t n,
     ngx_http_mobispot_cache_t *cache, ngx_http_mobispot_cache_req_t *req);
+static ngx_int_t ngx_http_mobispot_passports_part(ngx_http_request_t *r,
+    ngx_http_mobispot_avail_t *av, ngx_http_mobispot_cache_t *cache,
+    ngx_http_mobispot_cache_req_t *req);
+static void ngx_http_mobispot_passports_keep(ngx_http_request_t *r,
+    ngx_http_mobispot_avail_t *av);
 static ngx_int_t ngx_http_mobispot_nearby_entitled(
     ngx_http_mobispot_avail_t *av, ngx_http_mobispot_site_t *site);
 static ngx_uint_t ngx_http_mobispot_list_has(u_char *list, size_t len,
@@ -1726,10 +1733,31 @@ ngx_http_mobispot_nearby_geo_done(ngx_http_request_t *r, void *data,
             return;
         }
 
-        cmds[n].argc = 2;
-        cmds[n].argv = passports;
-        cmds[n].argvlen = passports_len;
-        n++;
+        rc = NGX_DECLINED;
+
+        if (av->part_epoch) {
+            rc = ngx_http_mobispot_passports_part(r, av, mcf->cache,
+                                                  ctx->cache);
+            if (rc == NGX_ERROR) {
+                ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+                return;
+            }
+
+            if (rc == NGX_DECLINED) {
+                /* kept once read, under its key's counter as of now */
+                av->keep_passports = 1;
+                ngx_http_mobispot_cache_counter(mcf->cache, passports[1],
+                                                passports_len[1],
+                                                &av->passports_dep);
+            }
+        }
+
+        if (rc == NGX_DECLINED) {
+            cmds[n].argc = 2;
+            cmds[n].argv = passports;
+            cmds[n].argvlen = passports_len;
+            n++;
+        }
     }
 
     if (n == 0) {
@@ -1798,6 +1826,10 @@ ngx_http_mobispot_nearby_reply(ngx_http_request_t *r, void *data,
         }
 
         *e = *s;
+    }
+
+    if (av->keep_passports) {
+        ngx_http_mobispot_passports_keep(r, av);
     }
 }
 
@@ -1965,6 +1997,108 @@ ngx_http_mobispot_list_has(u_char *list, size_t len, u_char *item,
     }
 
     return 0;
+}
+
+
+/*
+ * The networks' passports (the HGETALL of ms:{networks}:passport), kept as
+ * a part: each string as its length (a size_t) and its bytes, one after
+ * the other.  It depends on that key alone.
+ */
+
+static ngx_str_t  ngx_http_mobispot_passports_key = ngx_string("passports");
+
+
+static ngx_int_t
+ngx_http_mobispot_passports_part(ngx_http_request_t *r,
+    ngx_http_mobispot_avail_t *av, ngx_http_mobispot_cache_t *cache,
+    ngx_http_mobispot_cache_req_t *req)
+{
+    u_char     *body, *p, *end;
+    size_t      len, n;
+    ngx_str_t  *e;
+
+    body = ngx_http_mobispot_cache_get(cache, &ngx_http_mobispot_passports_key,
+                  ngx_murmur_hash2(ngx_http_mobispot_passports_key.data,
+                                   ngx_http_mobispot_passports_key.len),
+                  &len, req);
+
+    if (body == NULL) {
+        return NGX_DECLINED;
+    }
+
+    /* the entry may be replaced before the answer is made: a copy */
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(p, body, len);
+    end = p + len;
+
+    while (p < end) {
+        if ((size_t) (end - p) < sizeof(size_t)) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(&n, p, sizeof(size_t));
+        p += sizeof(size_t);
+
+        if ((size_t) (end - p) < n) {
+            return NGX_ERROR;
+        }
+
+        e = ngx_array_push(&av->passports);
+        if (e == NULL) {
+            return NGX_ERROR;
+        }
+
+        e->data = p;
+        e->len = n;
+        p += n;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_mobispot_passports_keep(ngx_http_request_t *r,
+    ngx_http_mobispot_avail_t *av)
+{
+    u_char                         *blob, *p;
+    size_t                          len;
+    ngx_str_t                      *pp;
+    ngx_uint_t                      i;
+    ngx_http_mobispot_main_conf_t  *mcf;
+
+    pp = av->passports.elts;
+    len = 0;
+
+    for (i = 0; i < av->passports.nelts; i++) {
+        len += sizeof(size_t) + pp[i].len;
+    }
+
+    blob = ngx_pnalloc(r->pool, len);
+    if (blob == NULL) {
+        /* not kept: asked again next time */
+        return;
+    }
+
+    p = blob;
+
+    for (i = 0; i < av->passports.nelts; i++) {
+        p = ngx_cpymem(p, &pp[i].len, sizeof(size_t));
+        p = ngx_cpymem(p, pp[i].data, pp[i].len);
+    }
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_mobispot_module);
+
+    ngx_http_mobispot_cache_put_part(mcf->cache,
+                                     &ngx_http_mobispot_passports_key,
+                                     av->part_epoch, &av->passports_dep, 1,
+                                     blob, len);
 }
 
 

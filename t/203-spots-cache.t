@@ -491,3 +491,38 @@ INFO commandstats =~ cmdstat_hmget:calls=6,
 INFO commandstats =~ cmdstat_geosearch:calls=4,
 --- no_error_log
 [error]
+
+
+
+=== TEST 23: nearby, signed in: the networks' passports are kept too, and follow a change of them
+--- http_config eval: $::HTTP
+--- config
+    # $mobispot_pass stands for what the SSO module hands over
+    location /cw/ {
+        set $mobispot_pass cowallonia-pass;
+        mobispot_api;
+        add_header X-Cache $mobispot_cache_status always;
+    }
+--- redis eval: [@::SEED, "SET ms:version 1"]
+--- request eval
+my $q = 'radius_km=40&from=2026-12-01T09:00:00Z&to=2026-12-01T10:00:00Z';
+[map { "GET /cw/spots/nearby?lat=50.467$_&lon=4.8720&$q" } 4 .. 8, 6]
+--- before_request eval
+["$::SETTLE\nredis CONFIG RESETSTAT", "", "",
+ "redis HSET ms:{networks}:passport swc cowallonia-pass", "", ""]
+--- response_headers eval
+main::st(qw(MISS MISS MISS MISS MISS MISS))
+--- response_body_json_subset eval
+[({sites => [{id => "a", entitled => \1}, {id => "b", entitled => \0}]}) x 3,
+ ({sites => [{id => "a", entitled => \1}, {id => "b", entitled => \1}]}) x 3]
+--- redis_check
+# 1st: the info and booked days of a and b, the passports; 2nd: the booked
+# slots of a and b, the passports kept; 3rd: the GEOSEARCH round trip only;
+# 4th: the passports changed: read again; 5th: the GEOSEARCH only; 6th:
+# the 3rd's question, whose answer was made with the old passports: not
+# served, made again from the parts
+INFO commandstats =~ cmdstat_hgetall:calls=4,
+INFO commandstats =~ cmdstat_hmget:calls=4,
+INFO commandstats =~ cmdstat_geosearch:calls=6,
+--- no_error_log
+[error]
