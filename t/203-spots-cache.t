@@ -44,6 +44,17 @@ sub st {
 }
 
 our $HTTP = "    mobispot_redis 127.0.0.1:\$TEST_NGINX_REDIS_PORT;\n";
+
+# a location for callers with the CoWallonia passport
+our $CW = <<'CONF';
+    # $mobispot_pass stands for what the SSO module hands over
+    location /cw/ {
+        set $mobispot_pass cowallonia-pass;
+        mobispot_api;
+        add_header X-Cache $mobispot_cache_status always;
+    }
+CONF
+
 our $API = <<'CONF';
     location /api/v1/ {
         mobispot_api;
@@ -126,13 +137,8 @@ main::st(qw(MISS HIT MISS HIT MISS))
 
 === TEST 4: nearby: callers with other passports never share an entry ("entitled" is theirs)
 --- http_config eval: $::HTTP
---- config
-    # $mobispot_pass stands for what the SSO module hands over
-    location /cw/ {
-        set $mobispot_pass cowallonia-pass;
-        mobispot_api;
-        add_header X-Cache $mobispot_cache_status always;
-    }
+--- config eval
+$::CW . <<'CONF'
     location /swc/ {
         set $mobispot_pass swc-pass;
         mobispot_api;
@@ -142,6 +148,7 @@ main::st(qw(MISS HIT MISS HIT MISS))
         mobispot_api;
         add_header X-Cache $mobispot_cache_status always;
     }
+CONF
 --- redis eval: [@::SEED]
 --- request eval
 my $q = 'spots/nearby?lat=50.4674&lon=4.8720&radius_km=40&all=true&from=2026-12-01T09:00:00Z&to=2026-12-01T10:00:00Z';
@@ -496,13 +503,7 @@ INFO commandstats =~ cmdstat_geosearch:calls=4,
 
 === TEST 23: nearby, signed in: the networks' passports are kept too, and follow a change of them
 --- http_config eval: $::HTTP
---- config
-    # $mobispot_pass stands for what the SSO module hands over
-    location /cw/ {
-        set $mobispot_pass cowallonia-pass;
-        mobispot_api;
-        add_header X-Cache $mobispot_cache_status always;
-    }
+--- config eval: $::CW
 --- redis eval: [@::SEED, "SET ms:version 1"]
 --- request eval
 my $q = 'radius_km=40&from=2026-12-01T09:00:00Z&to=2026-12-01T10:00:00Z';
