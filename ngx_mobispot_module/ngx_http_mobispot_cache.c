@@ -24,8 +24,10 @@
  * capacity over a window, ngx_http_mobispot_cache_put_part()); an answer
  * made with a part takes the part's counters among its own.
  *
- * Entries: a direct-mapped table (a hash of the request's cache key picks
- * the slot; the newcomer replaces what was there), each one allocation of
+ * Entries: a table of sets of two (a hash of the cache key picks the set;
+ * the newcomer replaces the one of the set used less recently, so that two
+ * entries used all the time, such as the parts of two sites of every
+ * nearby, do not evict each other), each one allocation of
  * the worker's memory (ngx_alloc), bounded in number and size, and a time
  * limit (valid) after which an entry is not used even if nothing said it
  * changed.  Created in init_process, freed in exit_process; it holds no
@@ -62,7 +64,10 @@ struct ngx_http_mobispot_cache_s {
     ngx_uint_t                          epoch;
     ngx_msec_t                          valid;
     ngx_uint_t                          mask;       /* entries - 1 */
+    ngx_uint_t                          ways;       /* 2, or 1 (1 entry) */
     ngx_http_mobispot_cache_entry_t   **entries;
+    u_char                             *victims;    /* per set: the way to
+                                                       replace next */
     uint32_t                            gens[NGX_HTTP_MOBISPOT_CACHE_SLOTS];
 };
 
@@ -74,6 +79,8 @@ struct ngx_http_mobispot_cache_s {
 
 
 static void ngx_http_mobispot_cache_flush(ngx_http_mobispot_cache_t *cache);
+static ngx_http_mobispot_cache_entry_t **ngx_http_mobispot_cache_find(
+    ngx_http_mobispot_cache_t *cache, ngx_str_t *key, uint32_t hash);
 static ngx_int_t ngx_http_mobispot_cache_dep_add(
     ngx_http_mobispot_cache_req_t *req, ngx_http_mobispot_cache_dep_t *d);
 static u_char *ngx_http_mobispot_cache_add(ngx_http_mobispot_cache_t *cache,
@@ -94,10 +101,16 @@ ngx_http_mobispot_cache_create(ngx_log_t *log, ngx_uint_t entries,
         return NULL;
     }
 
+    cache->ways = (entries > 1) ? 2 : 1;
+
     cache->entries = ngx_calloc(entries
                                 * sizeof(ngx_http_mobispot_cache_entry_t *),
                                 log);
-    if (cache->entries == NULL) {
+    cache->victims = ngx_calloc(entries / cache->ways, log);
+
+    if (cache->entries == NULL || cache->victims == NULL) {
+        ngx_free(cache->entries);
+        ngx_free(cache->victims);
         ngx_free(cache);
         return NULL;
     }
@@ -121,6 +134,7 @@ ngx_http_mobispot_cache_destroy(ngx_http_mobispot_cache_t *cache)
     ngx_http_mobispot_cache_flush(cache);
 
     ngx_free(cache->entries);
+    ngx_free(cache->victims);
     ngx_free(cache);
 }
 
@@ -163,6 +177,32 @@ ngx_http_mobispot_cache_flush(ngx_http_mobispot_cache_t *cache)
 }
 
 
+/* the slot that holds the entry of this key, or NULL */
+
+static ngx_http_mobispot_cache_entry_t **
+ngx_http_mobispot_cache_find(ngx_http_mobispot_cache_t *cache, ngx_str_t *key,
+    uint32_t hash)
+{
+    ngx_uint_t                        i, first;
+    ngx_http_mobispot_cache_entry_t  *e;
+
+    first = hash & cache->mask & ~(cache->ways - 1);
+
+    for (i = first; i < first + cache->ways; i++) {
+        e = cache->entries[i];
+
+        if (e != NULL && e->hash == hash && e->key_len == key->len
+            && ngx_memcmp(ngx_http_mobispot_cache_key(e), key->data, key->len)
+               == 0)
+        {
+            return &cache->entries[i];
+        }
+    }
+
+    return NULL;
+}
+
+
 /*
  * The stored answer of this key while it is true, or NULL.  With req, the
  * keys the answer was computed from become the request's too (an answer
@@ -173,19 +213,16 @@ u_char *
 ngx_http_mobispot_cache_get(ngx_http_mobispot_cache_t *cache, ngx_str_t *key,
     uint32_t hash, size_t *len, ngx_http_mobispot_cache_req_t *req)
 {
-    ngx_uint_t                        i;
+    ngx_uint_t                        i, set;
     ngx_http_mobispot_cache_dep_t    *deps;
     ngx_http_mobispot_cache_entry_t  *e, **slot;
 
-    slot = &cache->entries[hash & cache->mask];
-    e = *slot;
-
-    if (e == NULL || e->hash != hash || e->key_len != key->len
-        || ngx_memcmp(ngx_http_mobispot_cache_key(e), key->data, key->len)
-           != 0)
-    {
+    slot = ngx_http_mobispot_cache_find(cache, key, hash);
+    if (slot == NULL) {
         return NULL;
     }
+
+    e = *slot;
 
     if (e->epoch != cache->epoch
         || (ngx_msec_int_t) (e->expires - ngx_current_msec) <= 0)
@@ -206,6 +243,12 @@ ngx_http_mobispot_cache_get(ngx_http_mobispot_cache_t *cache, ngx_str_t *key,
             return NULL;
         }
     }
+
+    /* the other way of the set is now the one to replace */
+
+    set = (slot - cache->entries) / cache->ways;
+    cache->victims[set] = (u_char) ((slot - cache->entries + 1)
+                                    % cache->ways);
 
     *len = e->body_len;
 
@@ -347,6 +390,7 @@ ngx_http_mobispot_cache_add(ngx_http_mobispot_cache_t *cache, ngx_str_t *key,
 {
     u_char                           *p;
     size_t                            size;
+    ngx_uint_t                        i, set, way;
     ngx_http_mobispot_cache_entry_t  *e, **slot;
 
     if (epoch != cache->epoch || len > NGX_HTTP_MOBISPOT_CACHE_BODY_MAX) {
@@ -372,13 +416,34 @@ ngx_http_mobispot_cache_add(ngx_http_mobispot_cache_t *cache, ngx_str_t *key,
                    ndeps * sizeof(ngx_http_mobispot_cache_dep_t));
     p = ngx_cpymem(p, key->data, key->len);
 
-    slot = &cache->entries[hash & cache->mask];
+    /*
+     * The way: the entry of the same key (stored again), else an empty one,
+     * else the one used less recently.
+     */
+
+    set = (hash & cache->mask) / cache->ways;
+    slot = ngx_http_mobispot_cache_find(cache, key, hash);
+
+    if (slot == NULL) {
+        way = cache->victims[set];
+
+        for (i = 0; i < cache->ways; i++) {
+            if (cache->entries[set * cache->ways + i] == NULL) {
+                way = i;
+                break;
+            }
+        }
+
+        slot = &cache->entries[set * cache->ways + way];
+    }
 
     if (*slot != NULL) {
         ngx_free(*slot);
     }
 
     *slot = e;
+    cache->victims[set] = (u_char) ((slot - cache->entries + 1)
+                                    % cache->ways);
 
     return p;
 }

@@ -527,3 +527,25 @@ INFO commandstats =~ cmdstat_hmget:calls=4,
 INFO commandstats =~ cmdstat_geosearch:calls=6,
 --- no_error_log
 [error]
+
+
+
+=== TEST 24: entries=2 is one set of two: two answers asked in turn both stay; a third replaces the one used less recently
+--- http_config eval: $::HTTP . "    mobispot_api_cache on entries=2 valid=1h;\n"
+--- config eval: $::API
+--- redis eval: [@::SEED]
+--- request eval
+# three questions, each pair in turn: with one slot per hash (direct
+# mapping), two of the three would share it and miss where a HIT is due
+my ($a, $n, $v) = ("GET /api/v1/spots/a", "GET /api/v1/networks", "GET $::AV");
+[$a, $n, $a, $n, $a, $v, $a, $v, $n, $v, $n, $v]
+--- before_request eval
+[$::SETTLE, ("") x 11]
+--- response_headers eval
+main::st(qw(MISS MISS HIT HIT HIT MISS HIT HIT MISS HIT HIT HIT))
+--- response_body_json_subset eval
+my ($a, $n, $v) = ({name => "A"}, {networks => [{id => "cowallonia"}]},
+                   main::av(10, 10));
+[$a, $n, $a, $n, $a, $v, $a, $v, $n, $v, $n, $v]
+--- no_error_log
+[error]
