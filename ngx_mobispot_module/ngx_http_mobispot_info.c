@@ -13,8 +13,10 @@
  * The cache is created in init_process in the worker's memory (ngx_alloc)
  * and freed in exit_process; it holds no pointer into a request pool, and
  * what it hands out is copied into the request's pool.  It is bounded:
- * NGX_HTTP_MOBISPOT_INFO_CACHE_SIZE slots, direct-mapped by a hash of the
- * site id (a colliding site replaces the entry).
+ * NGX_HTTP_MOBISPOT_INFO_CACHE_SIZE entries, in sets of two picked by a
+ * hash of the site id; a site new to its set takes an empty entry, or one
+ * of an older version, or else the one used less recently (two sites of
+ * the same answer never evict each other).
  */
 
 
@@ -42,11 +44,15 @@ struct ngx_http_mobispot_info_cache_s {
     int64_t                         version;    /* the highest seen */
     ngx_log_t                      *log;
     ngx_http_mobispot_info_entry_t  entries[NGX_HTTP_MOBISPOT_INFO_CACHE_SIZE];
+
+    /* per set: the way to replace next */
+    u_char                          victims[NGX_HTTP_MOBISPOT_INFO_CACHE_SIZE
+                                            / 2];
 };
 
 
 static ngx_http_mobispot_info_entry_t *ngx_http_mobispot_info_entry(
-    ngx_http_mobispot_info_cache_t *cache, ngx_str_t *id);
+    ngx_http_mobispot_info_cache_t *cache, ngx_str_t *id, ngx_uint_t put);
 static void ngx_http_mobispot_info_clear(ngx_http_mobispot_info_entry_t *e);
 static size_t ngx_http_mobispot_info_text_len(ngx_http_mobispot_info_t *info);
 static void ngx_http_mobispot_info_copy(ngx_http_mobispot_info_t *dst,
@@ -137,11 +143,9 @@ ngx_http_mobispot_info_cache_get(ngx_http_mobispot_info_cache_t *cache,
         return NGX_DECLINED;
     }
 
-    e = ngx_http_mobispot_info_entry(cache, id);
+    e = ngx_http_mobispot_info_entry(cache, id, 0);
 
-    if (e->id_len != id->len || e->version != version
-        || ngx_memcmp(e->id, id->data, id->len) != 0)
-    {
+    if (e == NULL || e->version != version) {
         return NGX_DECLINED;
     }
 
@@ -177,7 +181,7 @@ ngx_http_mobispot_info_cache_put(ngx_http_mobispot_info_cache_t *cache,
         return;
     }
 
-    e = ngx_http_mobispot_info_entry(cache, id);
+    e = ngx_http_mobispot_info_entry(cache, id, 1);
 
     ngx_http_mobispot_info_clear(e);
 
@@ -190,12 +194,48 @@ ngx_http_mobispot_info_cache_put(ngx_http_mobispot_info_cache_t *cache,
 }
 
 
+/*
+ * The entry of the site in its set, which becomes the one used most
+ * recently; not there: NULL, or with put, the entry to replace.
+ */
+
 static ngx_http_mobispot_info_entry_t *
 ngx_http_mobispot_info_entry(ngx_http_mobispot_info_cache_t *cache,
-    ngx_str_t *id)
+    ngx_str_t *id, ngx_uint_t put)
 {
-    return &cache->entries[ngx_hash_key(id->data, id->len)
-                           % NGX_HTTP_MOBISPOT_INFO_CACHE_SIZE];
+    ngx_uint_t                       set, way;
+    ngx_http_mobispot_info_entry_t  *e;
+
+    set = ngx_hash_key(id->data, id->len)
+          % (NGX_HTTP_MOBISPOT_INFO_CACHE_SIZE / 2);
+    e = &cache->entries[2 * set];
+
+    for (way = 0; way < 2; way++) {
+        if (e[way].id_len == id->len
+            && ngx_memcmp(e[way].id, id->data, id->len) == 0)
+        {
+            goto found;
+        }
+    }
+
+    if (!put) {
+        return NULL;
+    }
+
+    way = cache->victims[set];
+
+    if (e[0].id_len == 0 || e[0].version != cache->version) {
+        way = 0;
+
+    } else if (e[1].id_len == 0 || e[1].version != cache->version) {
+        way = 1;
+    }
+
+found:
+
+    cache->victims[set] = (u_char) (1 - way);
+
+    return &e[way];
 }
 
 

@@ -9,13 +9,13 @@ use warnings;
 use lib 't/lib';
 use Test::Mobispot;
 
-my $H = "'540-1020;540-1020;540-1020;540-1020;540-1020;540-1020;540-1020'";
+our $H = "'540-1020;540-1020;540-1020;540-1020;540-1020;540-1020;540-1020'";
 
 our @SEED = (
-    "HSET ms:{site:a}:info name A town Namur tz Europe/Brussels slot 30 hours $H closed '' networks cowallonia cap:desk 10 cap:meeting_room 1",
-    "HSET ms:{site:b}:info name B town 'Les Isnes' tz Europe/Brussels slot 30 hours $H closed '' networks swc cap:desk 5",
-    "HSET ms:{site:c}:info name C town Charleroi tz Europe/Brussels slot 30 hours $H closed '' networks 'swc,cowallonia' cap:desk 8 cap:meeting_room 2",
-    "HSET ms:{site:d}:info name D town 'Liège' tz Europe/Brussels slot 30 hours $H closed '' networks cowallonia cap:desk 30",
+    "HSET ms:{site:a}:info name A town Namur tz Europe/Brussels slot 30 hours $::H closed '' networks cowallonia cap:desk 10 cap:meeting_room 1",
+    "HSET ms:{site:b}:info name B town 'Les Isnes' tz Europe/Brussels slot 30 hours $::H closed '' networks swc cap:desk 5",
+    "HSET ms:{site:c}:info name C town Charleroi tz Europe/Brussels slot 30 hours $::H closed '' networks 'swc,cowallonia' cap:desk 8 cap:meeting_room 2",
+    "HSET ms:{site:d}:info name D town 'Liège' tz Europe/Brussels slot 30 hours $::H closed '' networks cowallonia cap:desk 30",
     "GEOADD ms:geo 4.8661 50.4641 a 4.7310 50.5030 b 4.4446 50.4108 c 5.5733 50.6451 d",
     "HSET ms:{networks}:passport cowallonia cowallonia-pass swc swc-pass",
     # Tuesday 1 December 2026, 10:00-11:00 local = 09:00Z-10:00Z
@@ -346,5 +346,28 @@ SET ms:version 1
 --- response_body_json_subset eval
 [{sites => [{id => "in", free => 1, open => \1}]},
  {sites => [{id => "in", free => 1, open => \1}]}]
+--- no_error_log
+[error]
+
+
+
+=== TEST 16: two sites whose ids fall in the same set of the info cache both stay cached
+--- http_config eval: $::HTTP . "    mobispot_api_cache off;\n"
+--- config eval: $::API
+--- redis eval
+# s100 and s221: the same ngx_hash_key() modulo 1024 (one slot of a
+# direct-mapped cache of 1024, one set of two of 512 sets)
+["HSET ms:{site:s100}:info name S100 town Namur tz Europe/Brussels slot 30 hours $::H closed '' networks '' cap:desk 4",
+ "HSET ms:{site:s221}:info name S221 town Namur tz Europe/Brussels slot 30 hours $::H closed '' networks '' cap:desk 6",
+ "GEOADD ms:geo 4.8661 50.4641 s100 4.8700 50.4650 s221",
+ "SET ms:version 1", "CONFIG RESETSTAT"]
+--- request eval: [("GET $::Q&radius_km=10") x 3]
+--- response_body_json_subset eval
+[({sites => [{id => "s221", free => 6}, {id => "s100", free => 4}]}) x 3]
+--- redis_check
+# the 1st request reads both infos and whole booked days; the others only
+# the booked fields of the window's slots
+INFO commandstats =~ cmdstat_hgetall:calls=2,
+INFO commandstats =~ cmdstat_hmget:calls=6,
 --- no_error_log
 [error]
