@@ -164,6 +164,8 @@ static ngx_int_t ngx_http_mobispot_site_prepare(ngx_http_request_t *r,
     ngx_http_mobispot_avail_t *av, ngx_http_mobispot_site_t *site);
 static int64_t ngx_http_mobispot_site_booked(ngx_http_mobispot_avail_t *av,
     ngx_http_mobispot_site_t *site, int64_t start);
+static void ngx_http_mobispot_site_open(ngx_http_mobispot_site_t *site,
+    mobispot_slot_t *slots, size_t n);
 static size_t ngx_http_mobispot_site_slots(ngx_http_mobispot_avail_t *av,
     ngx_http_mobispot_site_t *site, mobispot_slot_t *slots, size_t max);
 static void ngx_http_mobispot_site_window(ngx_http_mobispot_avail_t *av,
@@ -613,11 +615,21 @@ ngx_http_mobispot_site_slots(ngx_http_mobispot_avail_t *av,
     n = mobispot_slots(site->info.tz, site->info.slot, av->from, av->to,
                        slots, max);
 
+    ngx_http_mobispot_site_open(site, slots, n);
+
+    return n;
+}
+
+
+/* "open" of each slot: its opening hours and closed dates */
+
+static void
+ngx_http_mobispot_site_open(ngx_http_mobispot_site_t *site,
+    mobispot_slot_t *slots, size_t n)
+{
     mobispot_slots_open(slots, n, &site->info.hours,
                         (char *) site->info.closed.data,
                         site->info.closed.len);
-
-    return n;
 }
 
 
@@ -1646,7 +1658,11 @@ ngx_http_mobispot_nearby_geo_done(ngx_http_request_t *r, void *data,
             site->prepared = 1;
             site->capacity = site->info.cap[av->kind];
 
-            k = ngx_http_mobispot_site_slots(av, site, slots, max);
+            /* the slots say which part; whether they are open, only if
+               the part is not there */
+
+            k = mobispot_slots(site->info.tz, site->info.slot, av->from,
+                               av->to, slots, max);
 
             if (av->part_epoch) {
                 rc = ngx_http_mobispot_nearby_part(r, av, site, slots, k,
@@ -1663,6 +1679,8 @@ ngx_http_mobispot_nearby_geo_done(ngx_http_request_t *r, void *data,
                     continue;
                 }
             }
+
+            ngx_http_mobispot_site_open(site, slots, k);
 
             /* kept for nearby_done(), which needs them again */
 
