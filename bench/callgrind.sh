@@ -9,6 +9,10 @@
 #
 # moving: nearby from a new position at each request (a latitude that moves
 # by 1e-7 degree), after a warm-up at the first one.
+#   BENCH_PASS=cowallonia-pass   the caller's passport, as the SSO module
+#                                would hand it over (signed in: "entitled"
+#                                is computed, as in bench/spots.sh); default
+#                                none (anonymous)
 #   MOBISPOT_MODULE=path/to/module.so   (default: build/ngx_http_mobispot_module.so)
 #
 # Prints the instructions per request and the ten costliest functions.
@@ -22,7 +26,8 @@ so=${MOBISPOT_MODULE:-$bench_root/build/ngx_http_mobispot_module.so}
 bench_start_redis
 
 # the data, loaded through an ordinary nginx
-bench_start_nginx "" "location /api/v1/ { mobispot_api; }"
+pass=${BENCH_PASS:+set \$mobispot_pass $BENCH_PASS; }
+bench_start_nginx "" "location /api/v1/ { ${pass}mobispot_api; }"
 api="http://127.0.0.1:$bench_port/api/v1/"
 bash "$bench_root/tools/seed/load.sh" "$api" > /dev/null
 base=$(jq -c '.sites[] | select(.id == "cw-namur") | del(.id)' \
