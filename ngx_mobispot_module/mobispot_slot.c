@@ -20,8 +20,8 @@
 int
 mobispot_slot_minutes_valid(long minutes)
 {
-    return minutes == 15 || minutes == 20 || minutes == 30
-           || minutes * 60 == MOBISPOT_SLOT_MAX;
+    /* MOBISPOT_SLOT_MAX is the longest of these */
+    return minutes == 15 || minutes == 20 || minutes == 30 || minutes == 60;
 }
 
 

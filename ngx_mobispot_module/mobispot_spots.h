@@ -134,7 +134,7 @@ void mobispot_slots_open(mobispot_slot_t *slots, size_t n,
 #define MOBISPOT_RADIUS_MAX_KM  500.0
 #define MOBISPOT_LIMIT_MAX      100
 #define MOBISPOT_LIMIT_DEFAULT  20
-/* the longest slot: a slot starts less than this before any instant in it */
+/* the longest slot (60 min): it starts less than this before its instants */
 #define MOBISPOT_SLOT_MAX           (60 * 60)
 #define MOBISPOT_NEARBY_WINDOW_MAX  (24 * 3600)
 #define MOBISPOT_AVAIL_WINDOW_MAX   (7 * 24 * 3600)

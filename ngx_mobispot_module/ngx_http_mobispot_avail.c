@@ -1658,8 +1658,10 @@ ngx_http_mobispot_nearby_geo_done(ngx_http_request_t *r, void *data,
             site->prepared = 1;
             site->capacity = site->info.cap[av->kind];
 
-            /* the slots say which part; whether they are open, only if
-               the part is not there */
+            /*
+             * The slots say which part; whether they are open is needed
+             * only if the part is not there.
+             */
 
             k = mobispot_slots(site->info.tz, site->info.slot, av->from,
                                av->to, slots, max);
