@@ -29,21 +29,8 @@ bench_start_redis
 pass=${BENCH_PASS:+set \$mobispot_pass $BENCH_PASS; }
 bench_start_nginx "" "location /api/v1/ { ${pass}mobispot_api; }"
 api="http://127.0.0.1:$bench_port/api/v1/"
-bash "$bench_root/tools/seed/load.sh" "$api" > /dev/null
-base=$(jq -c '.sites[] | select(.id == "cw-namur") | del(.id)' \
-       "$bench_root/tools/seed/sites.json")
-for i in $(seq 1 30); do
-    lat=$(awk -v i="$i" 'BEGIN { printf "%.4f", 50.4641 + (i % 6 - 3) * 0.02 }')
-    lon=$(awk -v i="$i" 'BEGIN { printf "%.4f", 4.8661 + (int(i / 6) - 2) * 0.03 }')
-    body=$(jq -c --argjson lat "$lat" --argjson lon "$lon" --arg n "Bench $i" \
-           '.latitude = $lat | .longitude = $lon | .name = $n' <<< "$base")
-    curl -fs -o /dev/null -X PUT --data-binary "$body" "${api}admin/sites/bench-$i"
-done
-day=2026-12-01
-for s in cw-namur bench-1 bench-2 bench-3; do
-    redis-cli -p "$bench_redis_port" hset "ms:{site:$s}:booked:desk:$day" \
-        480 5 510 24 540 3 > /dev/null
-done
+bench_load_spots "$api"
+day=$bench_day
 nginx -p "$bench_dir" -c "$bench_dir/nginx.conf" -s stop
 sleep 0.5
 

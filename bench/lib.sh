@@ -92,3 +92,28 @@ bench_wrk() {
 bench_ratio() {
     awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'
 }
+
+# bench_load_spots API [curl options ...]: through the admin API at API,
+# the demo catalogue (tools/seed), 30 more sites within 15 km of Namur
+# (copies of cw-namur), and a few desk bookings on bench_day (a Tuesday,
+# within opening hours) straight into Redis
+bench_day=2026-12-01
+bench_load_spots() {
+    local api=$1 base i lat lon body s
+    shift
+    bash "$bench_root/tools/seed/load.sh" "$api" > /dev/null
+    base=$(jq -c '.sites[] | select(.id == "cw-namur") | del(.id)' \
+           "$bench_root/tools/seed/sites.json")
+    for i in $(seq 1 30); do
+        lat=$(awk -v i="$i" 'BEGIN { printf "%.4f", 50.4641 + (i % 6 - 3) * 0.02 }')
+        lon=$(awk -v i="$i" 'BEGIN { printf "%.4f", 4.8661 + (int(i / 6) - 2) * 0.03 }')
+        body=$(jq -c --argjson lat "$lat" --argjson lon "$lon" --arg n "Bench $i" \
+               '.latitude = $lat | .longitude = $lon | .name = $n' <<< "$base")
+        curl -fs -o /dev/null -X PUT "$@" --data-binary "$body" \
+            "${api}admin/sites/bench-$i"
+    done
+    for s in cw-namur bench-1 bench-2 bench-3; do
+        redis-cli -p "$bench_redis_port" hset "ms:{site:$s}:booked:desk:$bench_day" \
+            480 5 510 24 540 3 > /dev/null
+    done
+}

@@ -44,26 +44,8 @@ bench_start_nginx "
 " "location /api/v1/ { mobispot_sso on; mobispot_api; }"
 
 api="http://127.0.0.1:$bench_port/api/v1/"
-bash "$bench_root/tools/seed/load.sh" "$api" > /dev/null
-
-# 30 more sites within 15 km of Namur, copies of cw-namur
-base=$(jq -c '.sites[] | select(.id == "cw-namur") | del(.id)' \
-       "$bench_root/tools/seed/sites.json")
-for i in $(seq 1 30); do
-    lat=$(awk -v i="$i" 'BEGIN { printf "%.4f", 50.4641 + (i % 6 - 3) * 0.02 }')
-    lon=$(awk -v i="$i" 'BEGIN { printf "%.4f", 4.8661 + (int(i / 6) - 2) * 0.03 }')
-    body=$(jq -c --argjson lat "$lat" --argjson lon "$lon" --arg n "Bench $i" \
-           '.latitude = $lat | .longitude = $lon | .name = $n' <<< "$base")
-    curl -fs -o /dev/null -X PUT -H "Authorization: Bearer $token" \
-        --data-binary "$body" "${api}admin/sites/bench-$i"
-done
-
-# a Tuesday, within opening hours; a few bookings on it
-day=2026-12-01
-for s in cw-namur bench-1 bench-2 bench-3; do
-    redis-cli -p "$bench_redis_port" hset "ms:{site:$s}:booked:desk:$day" \
-        480 5 510 24 540 3 > /dev/null
-done
+bench_load_spots "$api" -H "Authorization: Bearer $token"
+day=$bench_day
 
 avail="/api/v1/spots/cw-namur/availability?date=$day&kind=desk"
 nearby="/api/v1/spots/nearby?lat=50.4674&lon=4.8720&radius_km=20&from=${day}T09:00:00Z&to=${day}T10:00:00Z&limit=20&all=true"
