@@ -156,6 +156,9 @@ static ngx_int_t ngx_http_mobispot_avail_suffixes(ngx_http_request_t *r,
     ngx_http_mobispot_avail_t *av);
 static void ngx_http_mobispot_avail_days(ngx_http_request_t *r,
     ngx_http_mobispot_avail_t *av);
+static u_char *ngx_http_mobispot_booked_key(u_char *p,
+    ngx_http_mobispot_avail_t *av, ngx_http_mobispot_site_t *site,
+    ngx_uint_t d);
 static void ngx_http_mobispot_window_days(ngx_http_mobispot_avail_t *av);
 static void ngx_http_mobispot_site_reply(ngx_http_request_t *r,
     ngx_http_mobispot_avail_t *av, ngx_http_mobispot_site_t *site,
@@ -372,10 +375,7 @@ ngx_http_mobispot_site_cmds(ngx_http_request_t *r,
     for (i = 0; i < av->ndays; i++) {
         key = p;
 
-        p = ngx_cpymem(p, "ms:{site:", sizeof("ms:{site:") - 1);
-        p = ngx_cpymem(p, site->id.data, site->id.len);
-        *p++ = '}';
-        p = ngx_cpymem(p, av->suffixes + i * av->suffix_len, av->suffix_len);
+        p = ngx_http_mobispot_booked_key(p, av, site, i);
 
         argv[0] = "HGETALL";
         argvlen[0] = 7;
@@ -423,6 +423,20 @@ ngx_http_mobispot_avail_suffixes(ngx_http_request_t *r,
     }
 
     return NGX_OK;
+}
+
+
+/* ms:{site:<id>}:booked:<kind>:<date> of the d-th day read, at p */
+
+static u_char *
+ngx_http_mobispot_booked_key(u_char *p, ngx_http_mobispot_avail_t *av,
+    ngx_http_mobispot_site_t *site, ngx_uint_t d)
+{
+    p = ngx_cpymem(p, "ms:{site:", sizeof("ms:{site:") - 1);
+    p = ngx_cpymem(p, site->id.data, site->id.len);
+    *p++ = '}';
+
+    return ngx_cpymem(p, av->suffixes + d * av->suffix_len, av->suffix_len);
 }
 
 
@@ -732,10 +746,7 @@ ngx_http_mobispot_site_slot_cmds(ngx_http_request_t *r,
             return NGX_ERROR;
         }
 
-        p = ngx_cpymem(key, "ms:{site:", sizeof("ms:{site:") - 1);
-        p = ngx_cpymem(p, site->id.data, site->id.len);
-        *p++ = '}';
-        p = ngx_cpymem(p, av->suffixes + d * av->suffix_len, av->suffix_len);
+        p = ngx_http_mobispot_booked_key(key, av, site, d);
 
         argv[0] = "HMGET";
         argvlen[0] = 5;
