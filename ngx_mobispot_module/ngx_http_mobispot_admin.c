@@ -76,6 +76,8 @@ static ngx_int_t ngx_http_mobispot_admin_allowed(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx);
 static yajl_val ngx_http_mobispot_admin_body(ngx_http_request_t *r,
     ngx_http_mobispot_check_t *ck);
+static ngx_http_mobispot_admin_t *ngx_http_mobispot_admin_begin(
+    ngx_http_request_t *r, ngx_http_mobispot_api_ctx_t *ctx, ngx_int_t *rc);
 static ngx_http_mobispot_admin_t *ngx_http_mobispot_admin_put_begin(
     ngx_http_request_t *r, ngx_http_mobispot_api_ctx_t *ctx,
     ngx_http_mobispot_check_t *ck, const char *id_rule, yajl_val *body,
@@ -1274,16 +1276,15 @@ ngx_http_mobispot_admin_cmd(ngx_http_request_t *r,
 
 
 /*
- * The start of an admin PUT: the role check, the state of the request, the
- * id of the route checked and the body parsed.  Returns the state, or NULL
- * with *rc set to what the handler returns (an answer was sent, or the
- * request failed).
+ * The start of an admin write: the role check, and the state of the
+ * request with the id of the route (not checked yet).  Returns the state,
+ * or NULL with *rc set to what the handler returns (an answer was sent, or
+ * the request failed).
  */
 
 static ngx_http_mobispot_admin_t *
-ngx_http_mobispot_admin_put_begin(ngx_http_request_t *r,
-    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_check_t *ck,
-    const char *id_rule, yajl_val *body, ngx_int_t *rc)
+ngx_http_mobispot_admin_begin(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_int_t *rc)
 {
     ngx_http_mobispot_admin_t  *ad;
 
@@ -1300,6 +1301,27 @@ ngx_http_mobispot_admin_put_begin(ngx_http_request_t *r,
 
     ctx->data = ad;
     ad->id = ctx->params[0];
+
+    return ad;
+}
+
+
+/*
+ * The start of an admin PUT: as above, then the id checked and the body
+ * parsed.
+ */
+
+static ngx_http_mobispot_admin_t *
+ngx_http_mobispot_admin_put_begin(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_check_t *ck,
+    const char *id_rule, yajl_val *body, ngx_int_t *rc)
+{
+    ngx_http_mobispot_admin_t  *ad;
+
+    ad = ngx_http_mobispot_admin_begin(r, ctx, rc);
+    if (ad == NULL) {
+        return NULL;
+    }
 
     if (!mobispot_id_valid((char *) ad->id.data, ad->id.len)) {
         *rc = ngx_http_mobispot_spots_error(r, NGX_HTTP_BAD_REQUEST,
@@ -1705,18 +1727,10 @@ ngx_http_mobispot_admin_site_delete(ngx_http_request_t *r,
     static ngx_str_t  publish = ngx_string("PUBLISH");
     static ngx_str_t  channel = ngx_string(NGX_HTTP_MOBISPOT_CHANNEL_SITES);
 
-    rc = ngx_http_mobispot_admin_allowed(r, ctx);
-    if (rc != NGX_OK || r->header_sent) {
+    ad = ngx_http_mobispot_admin_begin(r, ctx, &rc);
+    if (ad == NULL) {
         return rc;
     }
-
-    ad = ngx_pcalloc(r->pool, sizeof(ngx_http_mobispot_admin_t));
-    if (ad == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ctx->data = ad;
-    ad->id = ctx->params[0];
 
     if (!mobispot_id_valid((char *) ad->id.data, ad->id.len)) {
         return ngx_http_mobispot_spots_error(r, NGX_HTTP_NOT_FOUND,
