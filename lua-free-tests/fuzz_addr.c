@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mobispot_core.h"
+#include "core/mobispot_core.h"
 
 int
 LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mobispot_jwt.h"
+#include "core/mobispot_jwt.h"
 
 
 static yajl_val

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mobispot_spots.h"
-#include "mobispot_core.h"
+#include "core/mobispot_spots.h"
+#include "core/mobispot_core.h"
 
 int
 LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)

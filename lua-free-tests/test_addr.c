@@ -5,7 +5,7 @@
  */
 
 #include "tap.h"
-#include "mobispot_core.h"
+#include "core/mobispot_core.h"
 
 static int
 parse(const char *s, mobispot_addr_t *a, const char **err)

@@ -9,7 +9,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "tap.h"
-#include "mobispot_core.h"
+#include "core/mobispot_core.h"
 
 static char *
 gen_text(yajl_gen g)

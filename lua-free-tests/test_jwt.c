@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "tap.h"
-#include "mobispot_jwt.h"
+#include "core/mobispot_jwt.h"
 
 
 #define NOW  1700000000LL

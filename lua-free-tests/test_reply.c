@@ -5,7 +5,7 @@
  */
 
 #include "tap.h"
-#include "mobispot_core.h"
+#include "core/mobispot_core.h"
 
 static redisReply
 reply(int type, const char *str)

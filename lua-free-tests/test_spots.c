@@ -11,8 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "mobispot_spots.h"
-#include "mobispot_core.h"
+#include "core/mobispot_spots.h"
+#include "core/mobispot_core.h"
 #include "tap.h"
 
 

@@ -8,7 +8,7 @@ use FindBin;
 my $root = "$FindBin::Bin/..";
 my %directives;
 
-for my $file (glob "$root/ngx_mobispot_module/*.c") {
+for my $file (glob "$root/ngx_mobispot_module/*/*.c") {
     open my $fh, '<', $file or die "$file: $!";
     my $text = do { local $/; <$fh> };
     # a command table entry: "{ ngx_string("mobispot_..."),", then the

@@ -5,9 +5,9 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 
-code=$(grep -ho 'ngx_string("mobispot_[a-z_]*")' "$root"/ngx_mobispot_module/*.c \
+code=$(grep -ho 'ngx_string("mobispot_[a-z_]*")' "$root"/ngx_mobispot_module/*/*.c \
        | sed 's/ngx_string("\(.*\)")/\1/' | grep -v '^mobispot_claim_$' \
-       | grep -Ev '^mobispot_(sso_status|sub|sid|pass|roles)$' | sort -u)
+       | grep -Ev '^mobispot_(sso_status|sub|sid|pass|roles|cache_status)$' | sort -u)
 docs=$(grep -o '^### mobispot_[a-z_]*' "$root/docs/directives.md" | cut -c5- | sort -u)
 
 missing=$(comm -23 <(echo "$code") <(echo "$docs"))

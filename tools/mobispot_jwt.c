@@ -28,7 +28,7 @@
 #include <jwt.h>
 #include <yajl/yajl_gen.h>
 
-#include "mobispot_jwt.h"
+#include "core/mobispot_jwt.h"
 
 
 #define MOBISPOT_JWT_CLI_MAX_SIZE  65536

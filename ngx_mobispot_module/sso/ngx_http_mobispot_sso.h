@@ -18,9 +18,9 @@
 #include <jwt.h>
 #include <openssl/evp.h>
 
-#include "ngx_http_mobispot_module.h"
-#include "ngx_http_mobispot_api.h"
-#include "mobispot_jwt.h"
+#include "http/ngx_http_mobispot_module.h"
+#include "http/ngx_http_mobispot_api.h"
+#include "core/mobispot_jwt.h"
 
 
 #define NGX_HTTP_MOBISPOT_SSO_OFF        0

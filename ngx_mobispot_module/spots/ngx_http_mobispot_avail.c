@@ -14,7 +14,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "ngx_http_mobispot_spots.h"
+#include "spots/ngx_http_mobispot_spots.h"
 
 
 /* the fields of ms:{site:<id>}:info an availability reads, in HMGET order */

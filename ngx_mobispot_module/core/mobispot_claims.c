@@ -9,7 +9,7 @@
 
 #include <string.h>
 
-#include "mobispot_jwt.h"
+#include "core/mobispot_jwt.h"
 
 
 static int mobispot_claims_time(yajl_val payload, const char *name,

@@ -12,7 +12,7 @@
 
 #include <time.h>
 
-#include "ngx_http_mobispot_api.h"
+#include "http/ngx_http_mobispot_api.h"
 
 
 typedef struct {

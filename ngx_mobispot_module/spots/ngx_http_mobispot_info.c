@@ -24,7 +24,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "ngx_http_mobispot_spots.h"
+#include "spots/ngx_http_mobispot_spots.h"
 
 
 #define NGX_HTTP_MOBISPOT_INFO_CACHE_SIZE  1024

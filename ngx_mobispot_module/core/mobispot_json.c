@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "mobispot_core.h"
+#include "core/mobispot_core.h"
 
 
 /*

@@ -40,7 +40,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "ngx_http_mobispot_cache.h"
+#include "http/ngx_http_mobispot_cache.h"
 
 
 #define NGX_HTTP_MOBISPOT_CACHE_SLOTS     16384

@@ -25,7 +25,7 @@
 #define NGX_HTTP_MOBISPOT_CACHE_HIT     3
 
 
-#include "ngx_http_mobispot_module.h"
+#include "http/ngx_http_mobispot_module.h"
 
 
 /* a key an answer was computed from: its counter, as it was when read */

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 
-#include "mobispot_core.h"
+#include "core/mobispot_core.h"
 
 
 static int mobispot_addr_port(const char *s, size_t len, unsigned *port);

@@ -23,7 +23,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "ngx_http_mobispot_sso.h"
+#include "sso/ngx_http_mobispot_sso.h"
 
 
 #define NGX_HTTP_MOBISPOT_SSO_REVOKED_KEY  "ms:sso:revoked"

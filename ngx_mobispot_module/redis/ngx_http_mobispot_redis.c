@@ -26,7 +26,8 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "ngx_http_mobispot_module.h"
+#include "core/mobispot_core.h"
+#include "redis/ngx_http_mobispot_redis.h"
 
 
 #define NGX_HTTP_MOBISPOT_REDIS_DISCONNECTED  0

@@ -12,8 +12,8 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "mobispot_core.h"
-#include "ngx_http_mobispot_redis.h"
+#include "core/mobispot_core.h"
+#include "redis/ngx_http_mobispot_redis.h"
 
 
 typedef struct ngx_http_mobispot_info_cache_s

@@ -10,9 +10,9 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "ngx_http_mobispot_module.h"
-#include "ngx_http_mobispot_api.h"
-#include "ngx_http_mobispot_spots.h"
+#include "http/ngx_http_mobispot_module.h"
+#include "http/ngx_http_mobispot_api.h"
+#include "spots/ngx_http_mobispot_spots.h"
 
 
 #define NGX_HTTP_MOBISPOT_REDIS_BACKOFF_MIN  100

@@ -27,7 +27,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "ngx_http_mobispot_sso.h"
+#include "sso/ngx_http_mobispot_sso.h"
 
 
 static void ngx_http_mobispot_sso_site_reply(ngx_http_request_t *r,

@@ -16,8 +16,8 @@
 
 #include <string.h>
 
-#include "mobispot_spots.h"
-#include "mobispot_core.h"
+#include "core/mobispot_spots.h"
+#include "core/mobispot_core.h"
 
 
 static const char *mobispot_tz_name(const char *p, const char *end);

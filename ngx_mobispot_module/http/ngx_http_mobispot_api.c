@@ -12,8 +12,8 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "ngx_http_mobispot_api.h"
-#include "ngx_http_mobispot_spots.h"
+#include "http/ngx_http_mobispot_api.h"
+#include "spots/ngx_http_mobispot_spots.h"
 
 
 static const ngx_http_mobispot_api_route_t *ngx_http_mobispot_api_route(

@@ -11,7 +11,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "ngx_http_mobispot_spots.h"
+#include "spots/ngx_http_mobispot_spots.h"
 
 
 typedef struct {

@@ -15,8 +15,8 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "ngx_http_mobispot_module.h"
-#include "ngx_http_mobispot_cache.h"
+#include "http/ngx_http_mobispot_module.h"
+#include "http/ngx_http_mobispot_cache.h"
 
 
 #define NGX_HTTP_MOBISPOT_API_MAX_PARAMS  4

@@ -24,7 +24,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
-#include "ngx_http_mobispot_sso.h"
+#include "sso/ngx_http_mobispot_sso.h"
 
 
 static ngx_int_t ngx_http_mobispot_sso_handler(ngx_http_request_t *r);

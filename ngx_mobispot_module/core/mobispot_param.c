@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mobispot_spots.h"
-#include "mobispot_core.h"
+#include "core/mobispot_spots.h"
+#include "core/mobispot_core.h"
 
 
 const char *mobispot_kind_names[MOBISPOT_KINDS] = {

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "mobispot_jwt.h"
+#include "core/mobispot_jwt.h"
 
 
 static int mobispot_b64url_value(unsigned char c);

@@ -22,7 +22,7 @@
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
 
-#include "ngx_http_mobispot_sso.h"
+#include "sso/ngx_http_mobispot_sso.h"
 
 
 static EVP_PKEY *ngx_http_mobispot_sso_jwk_pkey(yajl_val jwk,

@@ -8,7 +8,7 @@
  */
 
 
-#include "mobispot_core.h"
+#include "core/mobispot_core.h"
 
 
 unsigned

@@ -17,8 +17,8 @@
 
 #include <yajl/yajl_tree.h>
 
-#include "mobispot_spots.h"
-#include "ngx_http_mobispot_api.h"
+#include "core/mobispot_spots.h"
+#include "http/ngx_http_mobispot_api.h"
 
 
 #ifndef NGX_HTTP_UNPROCESSABLE_ENTITY
