@@ -66,14 +66,23 @@ typedef ngx_int_t (*ngx_http_mobispot_api_handler_pt)(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx);
 
 
+/*
+ * A route, as a resource module registers it (in its preconfiguration,
+ * with ngx_http_mobispot_api_add_routes()): "{}" in the pattern matches
+ * one non-empty path segment, given to the handler in ctx->params.
+ */
+
 struct ngx_http_mobispot_api_route_s {
     ngx_str_t                          pattern;   /* "spots/{}/availability" */
     ngx_uint_t                         methods;   /* NGX_HTTP_GET|... */
     ngx_http_mobispot_api_handler_pt   handler;
     ngx_uint_t                         body;      /* reads a request body */
+    ngx_uint_t                         admin;     /* an admin route */
 };
 
 
+ngx_int_t ngx_http_mobispot_api_add_routes(ngx_conf_t *cf,
+    const ngx_http_mobispot_api_route_t *routes);
 ngx_int_t ngx_http_mobispot_api_handler(ngx_http_request_t *r);
 
 ngx_int_t ngx_http_mobispot_api_redis(ngx_http_request_t *r,
@@ -93,6 +102,8 @@ ngx_int_t ngx_http_mobispot_api_send_raw(ngx_http_request_t *r,
     ngx_uint_t status, u_char *data, size_t len);
 ngx_int_t ngx_http_mobispot_api_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *code, const char *message);
+ngx_int_t ngx_http_mobispot_api_header(ngx_http_request_t *r,
+    const char *name, size_t name_len, u_char *value, size_t value_len);
 
 ngx_int_t ngx_http_mobispot_api_cache_status(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);

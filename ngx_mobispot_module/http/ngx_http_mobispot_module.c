@@ -12,7 +12,6 @@
 
 #include "http/ngx_http_mobispot_module.h"
 #include "http/ngx_http_mobispot_api.h"
-#include "spots/ngx_http_mobispot_spots.h"
 
 
 #define NGX_HTTP_MOBISPOT_REDIS_BACKOFF_MIN  100
@@ -36,7 +35,7 @@ static char *ngx_http_mobispot_redis_password(ngx_conf_t *cf,
     ngx_http_mobispot_redis_conf_t *rcf, ngx_str_t *file);
 static char *ngx_http_mobispot_api_cache(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-static ngx_int_t ngx_http_mobispot_add_variables(ngx_conf_t *cf);
+static ngx_int_t ngx_http_mobispot_preconfiguration(ngx_conf_t *cf);
 static char *ngx_http_mobispot_api(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
@@ -104,15 +103,6 @@ static ngx_command_t  ngx_http_mobispot_commands[] = {
       offsetof(ngx_http_mobispot_loc_conf_t, api_retry_after),
       NULL },
 
-    /* Spot API */
-
-    { ngx_string("mobispot_time_zones"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
-      ngx_http_mobispot_time_zones,
-      NGX_HTTP_MAIN_CONF_OFFSET,
-      0,
-      NULL },
-
     { ngx_string("mobispot_admin_role"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
@@ -125,7 +115,7 @@ static ngx_command_t  ngx_http_mobispot_commands[] = {
 
 
 static ngx_http_module_t  ngx_http_mobispot_module_ctx = {
-    ngx_http_mobispot_add_variables,       /* preconfiguration */
+    ngx_http_mobispot_preconfiguration,    /* preconfiguration */
     ngx_http_mobispot_postconfiguration,   /* postconfiguration */
 
     ngx_http_mobispot_create_main_conf,    /* create main configuration */
@@ -176,10 +166,15 @@ ngx_http_mobispot_create_main_conf(ngx_conf_t *cf)
      *     mcf->redis.configured = 0;
      *     mcf->client = NULL;
      *     mcf->api_used = 0;
-     *     mcf->time_zones = NULL;
-     *     mcf->info_cache = NULL;
      *     mcf->cache = NULL;
      */
+
+    if (ngx_array_init(&mcf->routes, cf->pool, 16,
+                       sizeof(ngx_http_mobispot_api_route_t *))
+        != NGX_OK)
+    {
+        return NULL;
+    }
 
     mcf->cache_enabled = NGX_CONF_UNSET;
     mcf->cache_entries = NGX_CONF_UNSET_UINT;
@@ -216,7 +211,7 @@ ngx_http_mobispot_init_main_conf(ngx_conf_t *cf, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    return ngx_http_mobispot_spots_init_main_conf(cf, mcf);
+    return NGX_CONF_OK;
 }
 
 
@@ -320,11 +315,6 @@ ngx_http_mobispot_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
-    mcf->info_cache = ngx_http_mobispot_info_cache_create(cycle->log);
-    if (mcf->info_cache == NULL) {
-        return NGX_ERROR;
-    }
-
     if (!mcf->api_used || !mcf->cache_enabled) {
         return NGX_OK;
     }
@@ -357,9 +347,6 @@ ngx_http_mobispot_exit_process(ngx_cycle_t *cycle)
     if (mcf == NULL) {
         return;
     }
-
-    ngx_http_mobispot_info_cache_destroy(mcf->info_cache);
-    mcf->info_cache = NULL;
 
     /* the client tells the cache it is going: the cache goes after it */
 
@@ -691,12 +678,31 @@ ngx_http_mobispot_api_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/* the operational routes of every API location */
+
+static const ngx_http_mobispot_api_route_t  ngx_http_mobispot_routes[] = {
+
+    { ngx_string("health"),
+      NGX_HTTP_GET|NGX_HTTP_HEAD,
+      ngx_http_mobispot_health,
+      0, 0 },
+
+    { ngx_null_string, 0, NULL, 0, 0 }
+};
+
+
 static ngx_int_t
-ngx_http_mobispot_add_variables(ngx_conf_t *cf)
+ngx_http_mobispot_preconfiguration(ngx_conf_t *cf)
 {
     ngx_http_variable_t  *var;
 
     static ngx_str_t  name = ngx_string("mobispot_cache_status");
+
+    if (ngx_http_mobispot_api_add_routes(cf, ngx_http_mobispot_routes)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
 
     var = ngx_http_add_variable(cf, &name, NGX_HTTP_VAR_NOCACHEABLE);
     if (var == NULL) {

@@ -16,8 +16,6 @@
 #include "redis/ngx_http_mobispot_redis.h"
 
 
-typedef struct ngx_http_mobispot_info_cache_s
-    ngx_http_mobispot_info_cache_t;
 typedef struct ngx_http_mobispot_cache_s  ngx_http_mobispot_cache_t;
 
 
@@ -29,11 +27,11 @@ typedef struct {
 
     ngx_uint_t                         api_used;  /* unsigned api_used:1 */
 
-    /* Spot API: ngx_http_mobispot_tz_t, from mobispot_time_zones */
-    ngx_array_t                       *time_zones;
-
-    /* Spot API: the worker's site info cache, made in init_process */
-    ngx_http_mobispot_info_cache_t    *info_cache;
+    /*
+     * the API's routes: const ngx_http_mobispot_api_route_t *, registered
+     * by each resource module (ngx_http_mobispot_api_add_routes())
+     */
+    ngx_array_t                        routes;
 
     /* mobispot_api_cache; the worker's cache of answers (init_process) */
     ngx_flag_t                         cache_enabled;

@@ -630,7 +630,7 @@ ngx_http_mobispot_check_site(ngx_http_mobispot_check_t *ck, yajl_val body,
     }
 
     if (ngx_http_mobispot_tz_find(
-            ngx_http_get_module_main_conf(r, ngx_http_mobispot_module),
+            ngx_http_get_module_main_conf(r, ngx_http_mobispot_spots_module),
             ad->tz.data, ad->tz.len) == NULL)
     {
         return ngx_http_mobispot_check_fail(ck, NGX_HTTP_UNPROCESSABLE_ENTITY,

@@ -539,7 +539,8 @@ ngx_http_mobispot_site_prepare(ngx_http_request_t *r,
     info = &site->info;
 
     info->tz = ngx_http_mobispot_tz_find(
-                   ngx_http_get_module_main_conf(r, ngx_http_mobispot_module),
+                   ngx_http_get_module_main_conf(r,
+                                                ngx_http_mobispot_spots_module),
                    f[NGX_HTTP_MOBISPOT_F_TZ].data,
                    f[NGX_HTTP_MOBISPOT_F_TZ].len);
 
@@ -894,10 +895,10 @@ ngx_http_mobispot_avail_days(ngx_http_request_t *r,
     time_t                          now;
     int64_t                         day, first, last, d;
     ngx_uint_t                      i;
-    ngx_http_mobispot_tz_t         *z;
-    ngx_http_mobispot_main_conf_t  *mcf;
+    ngx_http_mobispot_tz_t               *z;
+    ngx_http_mobispot_spots_main_conf_t  *mcf;
 
-    mcf = ngx_http_get_module_main_conf(r, ngx_http_mobispot_module);
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_mobispot_spots_module);
 
     now = ngx_time();
     first = INT64_MAX;
@@ -1609,6 +1610,7 @@ ngx_http_mobispot_nearby_geo_done(ngx_http_request_t *r, void *data,
     ngx_http_mobispot_site_t        *site;
     ngx_http_mobispot_redis_cmd_t   *cmds;
     ngx_http_mobispot_main_conf_t   *mcf;
+    ngx_http_mobispot_spots_main_conf_t  *smcf;
 
     static const char    *passports[] = { "HGETALL",
                                           NGX_HTTP_MOBISPOT_KEY_PASSPORTS };
@@ -1647,15 +1649,16 @@ ngx_http_mobispot_nearby_geo_done(ngx_http_request_t *r, void *data,
     }
 
     mcf = ngx_http_get_module_main_conf(r, ngx_http_mobispot_module);
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_mobispot_spots_module);
 
-    ngx_http_mobispot_info_cache_version(mcf->info_cache, av->version);
+    ngx_http_mobispot_info_cache_version(smcf->info_cache, av->version);
 
     n = 0;
 
     for (i = 0; i < av->nsites; i++) {
         site = &av->sites[i];
 
-        rc = ngx_http_mobispot_info_cache_get(mcf->info_cache, &site->id,
+        rc = ngx_http_mobispot_info_cache_get(smcf->info_cache, &site->id,
                                               av->version, r->pool,
                                               &site->info);
 
@@ -1878,6 +1881,7 @@ ngx_http_mobispot_nearby_done(ngx_http_request_t *r, void *data,
     ngx_http_mobispot_avail_t      *av;
     ngx_http_mobispot_site_t       *site;
     ngx_http_mobispot_main_conf_t  *mcf;
+    ngx_http_mobispot_spots_main_conf_t  *smcf;
 
     av = ctx->data;
 
@@ -1894,6 +1898,7 @@ ngx_http_mobispot_nearby_done(ngx_http_request_t *r, void *data,
     }
 
     mcf = ngx_http_get_module_main_conf(r, ngx_http_mobispot_module);
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_mobispot_spots_module);
 
     for (i = 0; i < av->nsites; i++) {
         site = &av->sites[i];
@@ -1909,7 +1914,7 @@ ngx_http_mobispot_nearby_done(ngx_http_request_t *r, void *data,
                 continue;
             }
 
-            ngx_http_mobispot_info_cache_put(mcf->info_cache, &site->id,
+            ngx_http_mobispot_info_cache_put(smcf->info_cache, &site->id,
                                              av->version, &site->info);
         }
 

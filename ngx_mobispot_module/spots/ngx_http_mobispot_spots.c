@@ -28,7 +28,7 @@ typedef struct {
 
 
 static ngx_int_t ngx_http_mobispot_tz_load(ngx_conf_t *cf,
-    ngx_http_mobispot_main_conf_t *mcf, ngx_str_t *name);
+    ngx_http_mobispot_spots_main_conf_t *mcf, ngx_str_t *name);
 static void ngx_http_mobispot_spot_get_reply(ngx_http_request_t *r,
     void *data, ngx_uint_t index, redisReply *reply);
 static void ngx_http_mobispot_spot_get_done(ngx_http_request_t *r,
@@ -49,7 +49,7 @@ static yajl_val ngx_http_mobispot_tree(ngx_http_request_t *r, ngx_str_t *s);
 char *
 ngx_http_mobispot_time_zones(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ngx_http_mobispot_main_conf_t *mcf = conf;
+    ngx_http_mobispot_spots_main_conf_t *mcf = conf;
 
     ngx_str_t   *value;
     ngx_uint_t   i;
@@ -76,9 +76,11 @@ ngx_http_mobispot_time_zones(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/* without mobispot_time_zones: Europe/Brussels and UTC */
+
 char *
-ngx_http_mobispot_spots_init_main_conf(ngx_conf_t *cf,
-    ngx_http_mobispot_main_conf_t *mcf)
+ngx_http_mobispot_time_zones_default(ngx_conf_t *cf,
+    ngx_http_mobispot_spots_main_conf_t *mcf)
 {
     ngx_str_t  name;
 
@@ -114,8 +116,8 @@ ngx_http_mobispot_spots_init_main_conf(ngx_conf_t *cf,
  */
 
 static ngx_int_t
-ngx_http_mobispot_tz_load(ngx_conf_t *cf, ngx_http_mobispot_main_conf_t *mcf,
-    ngx_str_t *name)
+ngx_http_mobispot_tz_load(ngx_conf_t *cf,
+    ngx_http_mobispot_spots_main_conf_t *mcf, ngx_str_t *name)
 {
     u_char                  *p, *buf;
     size_t                   rule_len;
@@ -223,8 +225,8 @@ invalid:
 
 
 const mobispot_tz_t *
-ngx_http_mobispot_tz_find(ngx_http_mobispot_main_conf_t *mcf, u_char *name,
-    size_t len)
+ngx_http_mobispot_tz_find(ngx_http_mobispot_spots_main_conf_t *mcf,
+    u_char *name, size_t len)
 {
     ngx_uint_t               i;
     ngx_http_mobispot_tz_t  *z;

@@ -21,6 +21,10 @@
 #include "http/ngx_http_mobispot_api.h"
 
 
+typedef struct ngx_http_mobispot_info_cache_s
+    ngx_http_mobispot_info_cache_t;
+
+
 #ifndef NGX_HTTP_UNPROCESSABLE_ENTITY
 #define NGX_HTTP_UNPROCESSABLE_ENTITY  422
 #endif
@@ -36,6 +40,19 @@
 
 /* site changes, for the SSO gateways (docs/sso.md) */
 #define NGX_HTTP_MOBISPOT_CHANNEL_SITES  "ms:sso:sites"
+
+
+/* the Spot API's own nginx module (ngx_http_mobispot_spots_module.c) */
+typedef struct {
+    /* ngx_http_mobispot_tz_t, from mobispot_time_zones */
+    ngx_array_t                      *time_zones;
+
+    /* the worker's site info cache, made in init_process */
+    ngx_http_mobispot_info_cache_t   *info_cache;
+} ngx_http_mobispot_spots_main_conf_t;
+
+
+extern ngx_module_t  ngx_http_mobispot_spots_module;
 
 
 /* a zone loaded by mobispot_time_zones */
@@ -85,10 +102,10 @@ void ngx_http_mobispot_info_cache_put(ngx_http_mobispot_info_cache_t *cache,
 
 char *ngx_http_mobispot_time_zones(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-char *ngx_http_mobispot_spots_init_main_conf(ngx_conf_t *cf,
-    ngx_http_mobispot_main_conf_t *mcf);
+char *ngx_http_mobispot_time_zones_default(ngx_conf_t *cf,
+    ngx_http_mobispot_spots_main_conf_t *smcf);
 const mobispot_tz_t *ngx_http_mobispot_tz_find(
-    ngx_http_mobispot_main_conf_t *mcf, u_char *name, size_t len);
+    ngx_http_mobispot_spots_main_conf_t *smcf, u_char *name, size_t len);
 
 
 /* helpers shared by the Spot API routes (ngx_http_mobispot_spots.c) */
