@@ -29,7 +29,10 @@ flags=("${NGX_CONF_FLAGS[@]}" --with-compat "--add-dynamic-module=$root")
 
 mkdir -p "$out"
 stamp="$out/configure.stamp"
-want=$(printf '%s\n' "${flags[@]}" | sha256sum | cut -c1-16)-$(sha256sum "$root/config" | cut -c1-16)
+# configure again when the flags, config or the list of sources change
+# (config builds every .c and .h file of the module's folders)
+sources=$(cd "$root" && ls ngx_mobispot_module/*/*.[ch] | sha256sum | cut -c1-16)
+want=$(printf '%s\n' "${flags[@]}" | sha256sum | cut -c1-16)-$(sha256sum "$root/config" | cut -c1-16)-$sources
 
 if [ ! -f "$tree/objs/Makefile" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     rm -rf "$tree"

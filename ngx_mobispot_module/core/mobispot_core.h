@@ -64,6 +64,14 @@ int mobispot_json_error(yajl_gen g, const char *code, const char *message);
 int mobispot_json_health(yajl_gen g, double latency_ms);
 
 
+/* Lists of words separated by blanks or commas (mobispot_list.c) */
+
+int mobispot_list_next(const char **p, const char *end, const char **item,
+    size_t *len);
+int mobispot_list_has(const char *list, size_t list_len, const char *item,
+    size_t len);
+
+
 /* Reconnect delays (mobispot_backoff.c) */
 
 unsigned mobispot_backoff_next(unsigned current, unsigned min, unsigned max);

@@ -81,6 +81,55 @@ struct ngx_http_mobispot_api_route_s {
 };
 
 
+/* a Redis reply, copied into the request pool (ngx_http_mobispot_call.c) */
+
+typedef struct ngx_http_mobispot_reply_s  ngx_http_mobispot_reply_t;
+
+struct ngx_http_mobispot_reply_s {
+    int                                type;      /* REDIS_REPLY_* */
+    long long                          integer;
+    ngx_str_t                          str;       /* NUL-terminated */
+    size_t                             elements;
+    ngx_http_mobispot_reply_t         *element;
+};
+
+
+/*
+ * The keys a call reads and writes, as its route declares them (for
+ * EVALSHA, FCALL or MULTI/EXEC as for a plain command): a write makes the
+ * worker forget what it knew of its keys; an answer that is kept depends
+ * on the keys read.
+ */
+
+typedef struct {
+    ngx_str_t                         *read;
+    ngx_uint_t                         nread;
+    ngx_str_t                         *written;
+    ngx_uint_t                         nwritten;
+} ngx_http_mobispot_api_keys_t;
+
+
+/*
+ * Called once all the replies of a call are in (n of them, in the order of
+ * the commands), never when the call failed (that is answered for the
+ * route).  Returns what a content handler returns: a status, the result of
+ * sending the answer, or NGX_DONE after another ngx_http_mobispot_api_call().
+ */
+
+typedef ngx_int_t (*ngx_http_mobispot_api_done_pt)(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
+    ngx_uint_t n);
+
+
+ngx_int_t ngx_http_mobispot_api_call(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_redis_cmd_t *cmds,
+    ngx_uint_t n, const ngx_http_mobispot_api_keys_t *keys,
+    ngx_http_mobispot_api_done_pt done);
+ngx_str_t *ngx_http_mobispot_reply_str(ngx_http_mobispot_reply_t *reply);
+ngx_int_t ngx_http_mobispot_api_bad_reply(ngx_http_request_t *r,
+    const char *what);
+
+
 ngx_int_t ngx_http_mobispot_api_add_routes(ngx_conf_t *cf,
     const ngx_http_mobispot_api_route_t *routes);
 ngx_int_t ngx_http_mobispot_api_handler(ngx_http_request_t *r);

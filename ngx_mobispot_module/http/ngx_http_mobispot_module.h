@@ -55,4 +55,8 @@ typedef struct {
 extern ngx_module_t  ngx_http_mobispot_module;
 
 
+char *ngx_http_mobispot_conf_read_file(ngx_conf_t *cf, ngx_pool_t *pool,
+    ngx_str_t *name, size_t max, const char *what, ngx_str_t *out);
+
+
 #endif /* _NGX_HTTP_MOBISPOT_MODULE_H_INCLUDED_ */

@@ -1,0 +1,89 @@
+
+/*
+ * Copyright (C) Mobispot
+ *
+ * Helpers of configuration time shared by every part of the module.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "http/ngx_http_mobispot_module.h"
+
+
+/*
+ * Reads a whole file named in the configuration (relative to the prefix)
+ * into pool, NUL-terminated: keys, password files, time zones.  Files of
+ * 0 bytes or of more than max bytes are refused.  Only the master reads,
+ * at configuration time; a request never touches the file system.  what
+ * names the file in the error message ("key file", "password_file").
+ */
+
+char *
+ngx_http_mobispot_conf_read_file(ngx_conf_t *cf, ngx_pool_t *pool,
+    ngx_str_t *name, size_t max, const char *what, ngx_str_t *out)
+{
+    char             *rv;
+    ssize_t           n;
+    ngx_fd_t          fd;
+    ngx_str_t         full;
+    ngx_file_info_t   fi;
+
+    full = *name;
+
+    if (full.len == 0 || ngx_conf_full_name(cf->cycle, &full, 1) != NGX_OK) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid %s name \"%V\"",
+                           what, name);
+        return NGX_CONF_ERROR;
+    }
+
+    fd = ngx_open_file(full.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_open_file_n " \"%V\" failed", &full);
+        return NGX_CONF_ERROR;
+    }
+
+    rv = NGX_CONF_ERROR;
+
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_fd_info_n " \"%V\" failed", &full);
+        goto done;
+    }
+
+    if (ngx_file_size(&fi) <= 0 || (size_t) ngx_file_size(&fi) > max) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "%s \"%V\" is empty or larger than %uz bytes",
+                           what, &full, max);
+        goto done;
+    }
+
+    out->len = (size_t) ngx_file_size(&fi);
+    out->data = ngx_pnalloc(pool, out->len + 1);
+    if (out->data == NULL) {
+        goto done;
+    }
+
+    n = ngx_read_fd(fd, out->data, out->len);
+
+    if (n < 0 || (size_t) n != out->len) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_read_fd_n " \"%V\" failed", &full);
+        goto done;
+    }
+
+    out->data[out->len] = '\0';
+    rv = NGX_CONF_OK;
+
+done:
+
+    if (ngx_close_file(fd) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_ALERT, cf, ngx_errno,
+                           ngx_close_file_n " \"%V\" failed", &full);
+    }
+
+    return rv;
+}
