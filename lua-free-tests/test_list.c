@@ -11,7 +11,6 @@ static int
 count(const char *s)
 {
     int         n = 0;
-    int         got;
     size_t      len;
     const char *p = s, *end = s + strlen(s), *w;
 
