@@ -56,6 +56,7 @@ http {
     uwsgi_temp_path tmp;
     scgi_temp_path tmp;
     mobispot_redis 127.0.0.1:$bench_redis_port;
+    mobispot_admin loopback;
     $1
     server {
         listen 127.0.0.1:$bench_port backlog=4096;

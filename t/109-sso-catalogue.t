@@ -25,6 +25,7 @@ our $SITE0 = '{"name":"CoWallonia Namur","town":"Namur","address":"Place d\'Arme
 
 our $HTTP = <<'_EOC_';
     mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    mobispot_admin loopback;
     mobispot_jwt_key $TEST_NGINX_SSO_KEYS/hs256.secret alg=HS256;
     mobispot_jwt_issuer https://sso.mobispot.test;
     mobispot_jwt_audience namur;

@@ -38,6 +38,7 @@ __DATA__
 === TEST 1: PUT a network: 201, then 200 when replaced
 --- http_config
     mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    mobispot_admin loopback;
 --- config
     location /api/v1/ { mobispot_api; }
 --- request eval
@@ -61,6 +62,7 @@ HGET ms:{networks}:doc cowallonia =~ "monthly_price_eur":275.5
 === TEST 2: PUT a network: bad bodies name the field, nothing is written
 --- http_config
     mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    mobispot_admin loopback;
 --- config
     location /api/v1/ { mobispot_api; }
 --- request eval
@@ -94,6 +96,7 @@ HLEN ms:{networks}:passport => 0
 === TEST 3: PUT a site: 201 with the stored document, readable at once
 --- http_config
     mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    mobispot_admin loopback;
 --- config
     location /api/v1/ { mobispot_api; }
 --- redis
@@ -135,6 +138,7 @@ ZSCORE ms:geo cw-namur =~ ^[0-9]+$
 === TEST 4: a site update replaces the whole site at once and keeps bookings
 --- http_config
     mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    mobispot_admin loopback;
 --- config
     location /api/v1/ { mobispot_api; }
 --- redis
@@ -161,6 +165,7 @@ mobispot: catalogue entry "cw-namur" updated
 === TEST 5: bad site bodies: 400 for types, 422 for values, nothing written
 --- http_config
     mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    mobispot_admin loopback;
 --- config
     location /api/v1/ { mobispot_api; }
 --- redis
@@ -263,6 +268,7 @@ ZCARD ms:geo => 0
 === TEST 6: a bad site id, an oversized body, a method the route lacks
 --- http_config
     mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    mobispot_admin loopback;
 --- config
     location /api/v1/ {
         mobispot_api_max_body 1k;
@@ -284,6 +290,7 @@ ZCARD ms:geo => 0
 === TEST 7: DELETE a site: 200, its keys and index entries go; 404 after
 --- http_config
     mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    mobispot_admin loopback;
 --- config
     location /api/v1/ { mobispot_api; }
 --- redis
@@ -307,39 +314,46 @@ HLEN ms:sites => 0
 
 
 
-=== TEST 8: mobispot_admin_role: 401 without a signed-in caller, 403 without the role
+=== TEST 8: mobispot_admin role=: 401 without a signed-in caller, 403 without the role, not granted by a substring
 --- http_config
     mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
 --- config
     location /none/ {
-        mobispot_admin_role admin;
+        mobispot_admin role=admin;
         mobispot_api;
     }
     location /user/ {
         # stands for the SSO module's $mobispot_roles (issue 3)
-        set $mobispot_roles "user,manager";
-        mobispot_admin_role admin;
+        set $mobispot_roles "user manager";
+        mobispot_admin role=admin;
+        mobispot_api;
+    }
+    location /admins/ {
+        set $mobispot_roles "administrator admins";
+        mobispot_admin role=admin;
         mobispot_api;
     }
     location /admin/ {
         set $mobispot_roles "user admin";
-        mobispot_admin_role admin;
+        mobispot_admin role=admin;
         mobispot_api;
     }
 --- request eval
-["DELETE /none/admin/sites/a", "DELETE /user/admin/sites/a", "DELETE /admin/admin/sites/a",
- "PUT /user/admin/networks/n\n{}"]
+["DELETE /none/admin/sites/a", "DELETE /user/admin/sites/a", "DELETE /admins/admin/sites/a",
+ "DELETE /admin/admin/sites/a", "PUT /user/admin/networks/n\n{}"]
 --- error_code eval
-[401, 403, 404, 403]
+[401, 403, 403, 404, 403]
 --- response_body_json_subset eval
 [{error => {code => "unauthenticated"}}, {error => {code => "forbidden"}},
- {error => {code => "unknown_site"}}, {error => {code => "forbidden"}}]
+ {error => {code => "forbidden"}}, {error => {code => "unknown_site"}},
+ {error => {code => "forbidden"}}]
 
 
 
 === TEST 9: mobispot_time_zones: an unknown zone stops the configuration
 --- http_config
     mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    mobispot_admin loopback;
     mobispot_time_zones Europe/Brussels Mars/Olympus_Mons;
 --- config
     location /api/v1/ { mobispot_api; }
@@ -352,6 +366,7 @@ unknown time zone "Mars/Olympus_Mons"
 === TEST 10: mobispot_time_zones: names with dots are refused
 --- http_config
     mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    mobispot_admin loopback;
     mobispot_time_zones ../../etc/passwd;
 --- config
     location /api/v1/ { mobispot_api; }
@@ -364,6 +379,7 @@ invalid time zone name "../../etc/passwd"
 === TEST 11: a site in a zone of mobispot_time_zones other than the default
 --- http_config
     mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    mobispot_admin loopback;
     mobispot_time_zones Europe/Brussels America/New_York;
 --- config
     location /api/v1/ { mobispot_api; }
@@ -380,6 +396,7 @@ HGET ms:{site:ny}:info tz => America/New_York
 === TEST 12: every site write bumps ms:version: nearby sees an admin change at once
 --- http_config
     mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    mobispot_admin loopback;
 --- config
     location /api/v1/ { mobispot_api; }
 --- redis
@@ -412,6 +429,7 @@ GET ms:version => 3
 === TEST 13: a body that does not fit in the request header buffer (read in two parts)
 --- http_config
     mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    mobispot_admin loopback;
     client_header_buffer_size 1k;
 --- config
     location /api/v1/ { mobispot_api; }

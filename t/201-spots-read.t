@@ -46,7 +46,7 @@ sub desk_day {
 
 # the real Redis (all blocks but the one with the fake Redis), the API
 # under /api/v1/ (all blocks)
-our $HTTP = "    mobispot_redis 127.0.0.1:\$TEST_NGINX_REDIS_PORT;\n";
+our $HTTP = "    mobispot_redis 127.0.0.1:\$TEST_NGINX_REDIS_PORT;\n    mobispot_admin loopback;\n";
 our $API = "    location /api/v1/ { mobispot_api; }\n";
 
 run_tests();
@@ -258,6 +258,7 @@ qr/"date":"$d","from":"${d}T00:00:00\+0[12]:00"/
 === TEST 11: a zone west of UTC: a local evening lies in the next UTC day
 --- http_config
     mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    mobispot_admin loopback;
     mobispot_time_zones Europe/Brussels America/New_York;
 --- config eval: $::API
 --- redis
@@ -280,6 +281,7 @@ GET /api/v1/spots/ny/availability?date=2026-12-01
 === TEST 12: a zone whose slots straddle UTC midnight: the slot's booked count is on the previous UTC day
 --- http_config
     mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    mobispot_admin loopback;
     mobispot_time_zones Asia/Kolkata;
 --- config eval: $::API
 --- redis
@@ -308,6 +310,7 @@ SET ms:version 1
 === TEST 13: Redis answers with errors: 502 JSON, never a 404 or a 500
 --- http_config
     mobispot_redis 127.0.0.1:$TEST_NGINX_FAKE_REDIS_PORT;
+    mobispot_admin loopback;
     mobispot_api_cache off;
 --- config eval: $::API
 --- fake_redis

@@ -43,7 +43,7 @@ sub st {
     return [map { "X-Cache: $_" } @_];
 }
 
-our $HTTP = "    mobispot_redis 127.0.0.1:\$TEST_NGINX_REDIS_PORT;\n";
+our $HTTP = "    mobispot_redis 127.0.0.1:\$TEST_NGINX_REDIS_PORT;\n    mobispot_admin loopback;\n";
 
 # a location for callers with the CoWallonia passport
 our $CW = <<'CONF';

@@ -64,8 +64,12 @@ for _ in $(seq 50); do
     sleep 0.1
 done
 
-# the demo catalogue: 2 networks, 15 sites, through the admin API
-bash "$root/tools/seed/load.sh" "http://127.0.0.1:$port/api/v1/"
+# the demo catalogue: 2 networks, 15 sites, through the admin API, as a
+# signed-in back-office user with the role "admin" (mobispot_admin
+# role=admin in examples/demo.conf.in), with a token that lives 5 minutes
+MOBISPOT_ADMIN_TOKEN=$("$jwt" mint --key "$dir/keys/issuer.key" --alg RS256 \
+        --kid demo --ttl 300 '{"iss":"https://sso.mobispot.demo","aud":"mobispot-app","sub":"demo-admin","sid":"demo-admin-session","roles":["admin"]}') \
+    bash "$root/tools/seed/load.sh" "http://127.0.0.1:$port/api/v1/"
 
 # a sample token: a CoWallonia pass holder, valid for 8 hours
 token=$("$jwt" mint --key "$dir/keys/issuer.key" --alg RS256 --kid demo \

@@ -130,6 +130,8 @@ ngx_int_t ngx_http_mobispot_api_bad_reply(ngx_http_request_t *r,
     const char *what);
 
 
+ngx_int_t ngx_http_mobispot_admin_allowed(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx);
 ngx_int_t ngx_http_mobispot_api_add_routes(ngx_conf_t *cf,
     const ngx_http_mobispot_api_route_t *routes);
 ngx_int_t ngx_http_mobispot_api_handler(ngx_http_request_t *r);

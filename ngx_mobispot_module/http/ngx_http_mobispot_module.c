@@ -103,11 +103,11 @@ static ngx_command_t  ngx_http_mobispot_commands[] = {
       offsetof(ngx_http_mobispot_loc_conf_t, api_retry_after),
       NULL },
 
-    { ngx_string("mobispot_admin_role"),
+    { ngx_string("mobispot_admin"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_str_slot,
+      ngx_http_mobispot_admin_conf,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_mobispot_loc_conf_t, admin_role),
+      0,
       NULL },
 
       ngx_null_command
@@ -235,6 +235,7 @@ ngx_http_mobispot_create_loc_conf(ngx_conf_t *cf)
     lcf->api = NGX_CONF_UNSET;
     lcf->api_max_body = NGX_CONF_UNSET_SIZE;
     lcf->api_retry_after = NGX_CONF_UNSET;
+    lcf->admin = NGX_CONF_UNSET_UINT;
 
     return lcf;
 }
@@ -255,13 +256,15 @@ ngx_http_mobispot_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                               64 * 1024);
     ngx_conf_merge_sec_value(conf->api_retry_after, prev->api_retry_after, 1);
 
-    /* "off" and the empty string both mean: no role is checked */
-    ngx_conf_merge_str_value(conf->admin_role, prev->admin_role, "");
+    /* closed unless the configuration says who may use them */
 
-    if (conf->admin_role.len == 3
-        && ngx_strncmp(conf->admin_role.data, "off", 3) == 0)
-    {
-        conf->admin_role.len = 0;
+    if (conf->admin == NGX_CONF_UNSET_UINT) {
+        conf->admin = prev->admin;
+        conf->admin_role = prev->admin_role;
+    }
+
+    if (conf->admin == NGX_CONF_UNSET_UINT) {
+        conf->admin = NGX_HTTP_MOBISPOT_ADMIN_OFF;
     }
 
     if (conf->api) {

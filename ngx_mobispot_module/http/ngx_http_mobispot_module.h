@@ -47,14 +47,22 @@ typedef struct {
     size_t                             api_max_body;
     time_t                             api_retry_after;
 
-    /* Spot API: the role the admin routes require; empty: no check */
+    /* who may use the admin routes: mobispot_admin */
+    ngx_uint_t                         admin;
     ngx_str_t                          admin_role;
 } ngx_http_mobispot_loc_conf_t;
+
+
+#define NGX_HTTP_MOBISPOT_ADMIN_OFF       0
+#define NGX_HTTP_MOBISPOT_ADMIN_ROLE      1
+#define NGX_HTTP_MOBISPOT_ADMIN_LOOPBACK  2
 
 
 extern ngx_module_t  ngx_http_mobispot_module;
 
 
+char *ngx_http_mobispot_admin_conf(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 char *ngx_http_mobispot_conf_read_file(ngx_conf_t *cf, ngx_pool_t *pool,
     ngx_str_t *name, size_t max, const char *what, ngx_str_t *out);
 

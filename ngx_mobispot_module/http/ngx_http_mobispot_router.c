@@ -143,6 +143,14 @@ ngx_http_mobispot_api_handler(ngx_http_request_t *r)
 
     ctx->route = route;
 
+    if (route->admin) {
+        rc = ngx_http_mobispot_admin_allowed(r, ctx);
+
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
+    }
+
     if (!route->body) {
         if (ngx_http_discard_request_body(r) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;

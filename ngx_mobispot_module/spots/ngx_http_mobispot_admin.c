@@ -72,8 +72,6 @@ typedef struct {
 } ngx_http_mobispot_admin_t;
 
 
-static ngx_int_t ngx_http_mobispot_admin_allowed(ngx_http_request_t *r,
-    ngx_http_mobispot_api_ctx_t *ctx);
 static yajl_val ngx_http_mobispot_admin_body(ngx_http_request_t *r,
     ngx_http_mobispot_check_t *ck);
 static ngx_http_mobispot_admin_t *ngx_http_mobispot_admin_begin(
@@ -130,67 +128,6 @@ static ngx_int_t ngx_http_mobispot_admin_cmd(ngx_http_request_t *r,
 static const char  *ngx_http_mobispot_days[7] = {
     "mon", "tue", "wed", "thu", "fri", "sat", "sun"
 };
-
-
-/*
- * With mobispot_admin_role set, the caller must be signed in (SSO) and
- * hold the role in the "roles" claim, as $mobispot_roles gives it
- * (roles separated by blanks or commas).  Without it, the admin routes
- * are protected by the location's own access rules (allow/deny).
- */
-
-static ngx_int_t
-ngx_http_mobispot_admin_allowed(ngx_http_request_t *r,
-    ngx_http_mobispot_api_ctx_t *ctx)
-{
-    u_char                     *p, *end, *start;
-    ngx_str_t                   name, *role;
-    ngx_uint_t                  key;
-    ngx_http_variable_value_t  *vv;
-
-    role = &ctx->lcf->admin_role;
-
-    if (role->len == 0) {
-        return NGX_OK;
-    }
-
-    ngx_str_set(&name, "mobispot_roles");
-    key = ngx_hash_key(name.data, name.len);
-
-    vv = ngx_http_get_variable(r, &name, key);
-
-    if (vv == NULL || vv->not_found || vv->len == 0) {
-        return ngx_http_mobispot_spots_error(r, NGX_HTTP_UNAUTHORIZED,
-                                             "unauthenticated",
-                                             "the admin API needs a signed-in "
-                                             "caller", NULL, NULL);
-    }
-
-    p = vv->data;
-    end = p + vv->len;
-
-    while (p < end) {
-        while (p < end && (*p == ' ' || *p == ',')) {
-            p++;
-        }
-
-        start = p;
-
-        while (p < end && *p != ' ' && *p != ',') {
-            p++;
-        }
-
-        if ((size_t) (p - start) == role->len
-            && ngx_strncmp(start, role->data, role->len) == 0)
-        {
-            return NGX_OK;
-        }
-    }
-
-    return ngx_http_mobispot_spots_error(r, NGX_HTTP_FORBIDDEN, "forbidden",
-                                         "the admin API needs the admin "
-                                         "role", NULL, NULL);
-}
 
 
 static void
@@ -1288,10 +1225,9 @@ ngx_http_mobispot_admin_begin(ngx_http_request_t *r,
 {
     ngx_http_mobispot_admin_t  *ad;
 
-    *rc = ngx_http_mobispot_admin_allowed(r, ctx);
-    if (*rc != NGX_OK || r->header_sent) {
-        return NULL;
-    }
+    /* the router has checked the caller (mobispot_admin) */
+
+    *rc = NGX_OK;
 
     ad = ngx_pcalloc(r->pool, sizeof(ngx_http_mobispot_admin_t));
     if (ad == NULL) {

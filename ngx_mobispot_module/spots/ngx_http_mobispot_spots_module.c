@@ -79,17 +79,17 @@ static const ngx_http_mobispot_api_route_t  ngx_http_mobispot_spots_routes[] = {
 
 
 static ngx_http_module_t  ngx_http_mobispot_spots_module_ctx = {
-    ngx_http_mobispot_spots_preconfiguration,  /* preconfiguration */
-    NULL,                                      /* postconfiguration */
+    ngx_http_mobispot_spots_preconfiguration, /* preconfiguration */
+    NULL,                                  /* postconfiguration */
 
-    ngx_http_mobispot_spots_create_main_conf,  /* create main configuration */
-    ngx_http_mobispot_spots_init_main_conf,    /* init main configuration */
+    ngx_http_mobispot_spots_create_main_conf, /* create main configuration */
+    ngx_http_mobispot_spots_init_main_conf, /* init main configuration */
 
-    NULL,                                      /* create server configuration */
-    NULL,                                      /* merge server configuration */
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
 
-    NULL,                                      /* create location configuration */
-    NULL                                       /* merge location configuration */
+    NULL,                                  /* create location configuration */
+    NULL                                   /* merge location configuration */
 };
 
 

@@ -5,7 +5,7 @@
 #   bash tools/seed/load.sh http://127.0.0.1:8080/api/v1/ [file]
 #
 #   MOBISPOT_ADMIN_TOKEN   sent as "Authorization: Bearer ..." when set
-#                          (needed when mobispot_admin_role is on)
+#                          (a token with the role of mobispot_admin role=...)
 set -euo pipefail
 
 base=${1:?usage: load.sh <api base url> [sites.json]}
