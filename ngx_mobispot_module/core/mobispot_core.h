@@ -64,6 +64,32 @@ int mobispot_json_error(yajl_gen g, const char *code, const char *message);
 int mobispot_json_health(yajl_gen g, double latency_ms);
 
 
+/* Strict JSON text and UTF-8 (mobispot_json_check.c) */
+
+#define MOBISPOT_JSON_DEPTH  32
+
+typedef struct {
+    const char     *reason;     /* static text */
+    size_t          offset;     /* where in the text the check stopped */
+
+    /* the fault is in a string value's content (NUL, bad UTF-8, escape) */
+    int             in_string;
+
+    /*
+     * the raw (still escaped, well-formed) name of the innermost member
+     * whose value holds the fault; NULL at the top level
+     */
+    const char     *member;
+    size_t          member_len;
+} mobispot_json_fault_t;
+
+int mobispot_json_check(const char *text, size_t len, const char **reason);
+int mobispot_json_check_fault(const char *text, size_t len,
+    mobispot_json_fault_t *fault);
+size_t mobispot_utf8_char(const unsigned char *p, size_t len);
+size_t mobispot_utf8_length(const char *s, size_t len);
+
+
 /* Lists of words separated by blanks or commas (mobispot_list.c) */
 
 int mobispot_list_next(const char **p, const char *end, const char **item,
