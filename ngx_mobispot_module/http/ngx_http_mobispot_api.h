@@ -54,6 +54,10 @@ typedef struct {
 
     /* a write: the keys it names (ngx_str_t), invalidated when it answers */
     ngx_array_t                       *written;
+
+    /* the request body of a route that reads one, in one buffer */
+    ngx_str_t                          body;
+    void                              *body_state; /* while it is read */
 } ngx_http_mobispot_api_ctx_t;
 
 
@@ -135,6 +139,9 @@ ngx_int_t ngx_http_mobispot_admin_allowed(ngx_http_request_t *r,
 ngx_int_t ngx_http_mobispot_api_add_routes(ngx_conf_t *cf,
     const ngx_http_mobispot_api_route_t *routes);
 ngx_int_t ngx_http_mobispot_api_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_mobispot_api_read_body(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx);
+ngx_int_t ngx_http_mobispot_body_filter_init(ngx_conf_t *cf);
 
 ngx_int_t ngx_http_mobispot_api_redis(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_redis_cmd_t *cmds,

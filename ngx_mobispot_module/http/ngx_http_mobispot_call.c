@@ -54,6 +54,7 @@ ngx_http_mobispot_api_call(ngx_http_request_t *r,
     ngx_http_mobispot_api_done_pt done)
 {
     ngx_int_t                  rc;
+    ngx_uint_t                 skipped;
     ngx_http_mobispot_call_t  *call;
 
     if (ngx_http_mobispot_call_keys(r, ctx, keys) != NGX_OK) {
@@ -97,10 +98,13 @@ ngx_http_mobispot_api_call(ngx_http_request_t *r,
                                            "the data store is not reachable");
 
     case NGX_BUSY:
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "mobispot: too many redis commands in flight "
-                      "(mobispot_redis_max_pending %ui)",
-                      ctx->mcf->redis.max_pending);
+        if (ngx_http_mobispot_log_limit(&ctx->mcf->overload_log, &skipped)) {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "mobispot: too many redis commands in flight "
+                          "(mobispot_redis_max_pending %ui), %ui such "
+                          "refusals not logged before this one",
+                          ctx->mcf->redis.max_pending, skipped);
+        }
 
         return ngx_http_mobispot_api_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
                                            "overloaded",

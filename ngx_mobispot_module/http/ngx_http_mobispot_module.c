@@ -40,6 +40,14 @@ static char *ngx_http_mobispot_api(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
 
+static char *ngx_http_mobispot_api_max_body_check(ngx_conf_t *cf,
+    void *post, void *data);
+
+static ngx_conf_post_t  ngx_http_mobispot_api_max_body_post = {
+    ngx_http_mobispot_api_max_body_check
+};
+
+
 static ngx_conf_num_bounds_t  ngx_http_mobispot_max_pending_bounds = {
     ngx_conf_check_num_bounds, 1, 1000000
 };
@@ -76,7 +84,7 @@ static ngx_command_t  ngx_http_mobispot_commands[] = {
       &ngx_http_mobispot_max_pending_bounds },
 
     { ngx_string("mobispot_api"),
-      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1,
       ngx_http_mobispot_api,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
@@ -87,7 +95,7 @@ static ngx_command_t  ngx_http_mobispot_commands[] = {
       ngx_conf_set_size_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_mobispot_loc_conf_t, api_max_body),
-      NULL },
+      &ngx_http_mobispot_api_max_body_post },
 
     { ngx_string("mobispot_api_cache"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE123,
@@ -247,8 +255,6 @@ ngx_http_mobispot_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_mobispot_loc_conf_t *prev = parent;
     ngx_http_mobispot_loc_conf_t *conf = child;
 
-    ngx_http_core_loc_conf_t  *clcf;
-
     /* mobispot_api is not inherited: it names the location it is in */
     ngx_conf_init_value(conf->api, 0);
 
@@ -267,19 +273,6 @@ ngx_http_mobispot_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         conf->admin = NGX_HTTP_MOBISPOT_ADMIN_OFF;
     }
 
-    if (conf->api) {
-        /*
-         * API bodies are parsed from memory: keep a whole allowed body in
-         * the request buffer rather than in a temporary file.
-         */
-
-        clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-
-        if (clcf->client_body_buffer_size < conf->api_max_body) {
-            clcf->client_body_buffer_size = conf->api_max_body;
-        }
-    }
-
     return NGX_CONF_OK;
 }
 
@@ -295,6 +288,10 @@ ngx_http_mobispot_postconfiguration(ngx_conf_t *cf)
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"mobispot_api\" requires \"mobispot_redis\" "
                            "in the http block");
+        return NGX_ERROR;
+    }
+
+    if (mcf->api_used && ngx_http_mobispot_body_filter_init(cf) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -559,11 +556,19 @@ ngx_http_mobispot_redis_password(ngx_conf_t *cf,
 }
 
 
+/*
+ * mobispot_api [base=/prefix/]: routes are matched below the location's
+ * prefix, or below base= (so that a location such as /api/v1/admin/ can
+ * hold a part of the API with its own access rules, and a regex location
+ * can hold it at all).
+ */
+
 static char *
 ngx_http_mobispot_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_mobispot_loc_conf_t *lcf = conf;
 
+    ngx_str_t                      *value, base;
     ngx_http_core_loc_conf_t       *clcf;
     ngx_http_mobispot_main_conf_t  *mcf;
 
@@ -572,15 +577,7 @@ ngx_http_mobispot_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-
-#if (NGX_PCRE)
-    if (clcf->regex) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"mobispot_api\" cannot be used in a regex "
-                           "location: routes are matched below a prefix");
-        return NGX_CONF_ERROR;
-    }
-#endif
+    value = cf->args->elts;
 
     if (clcf->named) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -589,13 +586,75 @@ ngx_http_mobispot_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    if (cf->args->nelts == 2) {
+        if (ngx_strncmp(value[1].data, "base=", 5) != 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\"", &value[1]);
+            return NGX_CONF_ERROR;
+        }
+
+        base.data = value[1].data + 5;
+        base.len = value[1].len - 5;
+
+        if (base.len == 0 || base.data[0] != '/') {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"mobispot_api\" base must be a path that "
+                               "starts with \"/\", not \"%V\"", &base);
+            return NGX_CONF_ERROR;
+        }
+
+        /* a prefix location outside its base could never match a route */
+
+        if (!clcf->regex
+            && (clcf->name.len < base.len
+                || ngx_strncmp(clcf->name.data, base.data, base.len) != 0))
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"mobispot_api\" base \"%V\" is not a "
+                               "prefix of the location \"%V\"",
+                               &base, &clcf->name);
+            return NGX_CONF_ERROR;
+        }
+
+        lcf->api_prefix = base;
+
+    } else {
+#if (NGX_PCRE)
+        if (clcf->regex) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"mobispot_api\" in a regex location needs "
+                               "base=: routes are matched below a prefix");
+            return NGX_CONF_ERROR;
+        }
+#endif
+
+        lcf->api_prefix = clcf->name;
+    }
+
     lcf->api = 1;
-    lcf->api_prefix = clcf->name;
 
     clcf->handler = ngx_http_mobispot_api_handler;
 
     mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_mobispot_module);
     mcf->api_used = 1;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * A body is held in memory while a route reads it: the limit keeps that
+ * memory bounded.
+ */
+
+static char *
+ngx_http_mobispot_api_max_body_check(ngx_conf_t *cf, void *post, void *data)
+{
+    size_t  *sp = data;
+
+    if (*sp == 0 || *sp > NGX_HTTP_MOBISPOT_API_MAX_BODY) {
+        return "must be from 1 to 1m";
+    }
 
     return NGX_CONF_OK;
 }

@@ -19,6 +19,14 @@
 typedef struct ngx_http_mobispot_cache_s  ngx_http_mobispot_cache_t;
 
 
+/* a log line written at most once a second (ngx_http_mobispot_log.c) */
+
+typedef struct {
+    time_t                             last;
+    ngx_uint_t                         skipped;
+} ngx_http_mobispot_log_limit_t;
+
+
 typedef struct {
     ngx_http_mobispot_redis_conf_t     redis;
 
@@ -38,6 +46,9 @@ typedef struct {
     ngx_uint_t                         cache_entries;
     ngx_msec_t                         cache_valid;
     ngx_http_mobispot_cache_t         *cache;
+
+    /* the worker's "too many commands in flight" line */
+    ngx_http_mobispot_log_limit_t      overload_log;
 } ngx_http_mobispot_main_conf_t;
 
 
@@ -53,6 +64,8 @@ typedef struct {
 } ngx_http_mobispot_loc_conf_t;
 
 
+#define NGX_HTTP_MOBISPOT_API_MAX_BODY    (1024 * 1024)
+
 #define NGX_HTTP_MOBISPOT_ADMIN_OFF       0
 #define NGX_HTTP_MOBISPOT_ADMIN_ROLE      1
 #define NGX_HTTP_MOBISPOT_ADMIN_LOOPBACK  2
@@ -65,6 +78,8 @@ char *ngx_http_mobispot_admin_conf(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_mobispot_conf_read_file(ngx_conf_t *cf, ngx_pool_t *pool,
     ngx_str_t *name, size_t max, const char *what, ngx_str_t *out);
+ngx_uint_t ngx_http_mobispot_log_limit(ngx_http_mobispot_log_limit_t *limit,
+    ngx_uint_t *skipped);
 
 
 #endif /* _NGX_HTTP_MOBISPOT_MODULE_H_INCLUDED_ */

@@ -3,8 +3,7 @@
  * Copyright (C) Mobispot
  *
  * The API router: the routes the resource modules register, matched below
- * the prefix of the location that holds mobispot_api; the request body of
- * the routes that read one.
+ * the prefix of the location that holds mobispot_api (or below its base=).
  */
 
 
@@ -23,9 +22,6 @@ static ngx_uint_t ngx_http_mobispot_api_match(const ngx_str_t *pattern,
 static ngx_uint_t ngx_http_mobispot_api_params(const ngx_str_t *pattern);
 static ngx_int_t ngx_http_mobispot_api_not_allowed(ngx_http_request_t *r,
     ngx_uint_t allowed);
-static void ngx_http_mobispot_api_body_handler(ngx_http_request_t *r);
-static ngx_int_t ngx_http_mobispot_api_body_join(ngx_http_request_t *r,
-    size_t size);
 
 
 /*
@@ -159,115 +155,7 @@ ngx_http_mobispot_api_handler(ngx_http_request_t *r)
         return route->handler(r, ctx);
     }
 
-    if (r->headers_in.content_length_n > (off_t) lcf->api_max_body) {
-        if (ngx_http_discard_request_body(r) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        return ngx_http_mobispot_api_error(r,
-                                          NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                          "body_too_large",
-                                          "request body is too large");
-    }
-
-    r->request_body_in_single_buf = 1;
-
-    rc = ngx_http_read_client_request_body(r,
-                                           ngx_http_mobispot_api_body_handler);
-
-    if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
-        if (rc == NGX_HTTP_REQUEST_ENTITY_TOO_LARGE) {
-            return ngx_http_mobispot_api_error(r, rc, "body_too_large",
-                                               "request body is too large");
-        }
-
-        return rc;
-    }
-
-    return NGX_DONE;
-}
-
-
-static void
-ngx_http_mobispot_api_body_handler(ngx_http_request_t *r)
-{
-    off_t                         size;
-    ngx_chain_t                  *cl;
-    ngx_http_mobispot_api_ctx_t  *ctx;
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_mobispot_module);
-
-    size = 0;
-
-    if (r->request_body) {
-        for (cl = r->request_body->bufs; cl; cl = cl->next) {
-            size += ngx_buf_size(cl->buf);
-
-            if (cl->buf->in_file) {
-                /* larger than the in-memory buffer: larger than allowed */
-                size = (off_t) ctx->lcf->api_max_body + 1;
-                break;
-            }
-        }
-    }
-
-    if (size > (off_t) ctx->lcf->api_max_body) {
-        ngx_http_finalize_request(r,
-            ngx_http_mobispot_api_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                                        "body_too_large",
-                                        "request body is too large"));
-        return;
-    }
-
-    if (ngx_http_mobispot_api_body_join(r, (size_t) size) != NGX_OK) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    ngx_http_finalize_request(r, ctx->route->handler(r, ctx));
-}
-
-
-/*
- * The body in one buffer for the route handlers: the part read with the
- * request header and the rest read after it come in two buffers (or more)
- * when the header buffer did not hold the whole body.
- */
-
-static ngx_int_t
-ngx_http_mobispot_api_body_join(ngx_http_request_t *r, size_t size)
-{
-    u_char       *p;
-    ngx_buf_t    *b;
-    ngx_chain_t  *cl, *one;
-
-    if (r->request_body == NULL || r->request_body->bufs == NULL
-        || r->request_body->bufs->next == NULL)
-    {
-        return NGX_OK;
-    }
-
-    b = ngx_create_temp_buf(r->pool, size ? size : 1);
-    one = ngx_alloc_chain_link(r->pool);
-
-    if (b == NULL || one == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = b->last;
-
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
-    }
-
-    b->last = p;
-    b->last_buf = 1;
-
-    one->buf = b;
-    one->next = NULL;
-    r->request_body->bufs = one;
-
-    return NGX_OK;
+    return ngx_http_mobispot_api_read_body(r, ctx);
 }
 
 
