@@ -1,0 +1,485 @@
+# Hostile input over every route of the API: malformed and non-UTF-8 JSON,
+# NULs, comments, huge and edge numbers, edge coordinates and dates, long
+# and strange ids, wrong methods, query strings and framing.  For each
+# request: no answer >= 500 but the documented 503/504, a JSON error body
+# for every refusal, and a refusal changes nothing in Redis.  After the
+# run: every value Redis holds is well-formed (strict UTF-8, no NUL, JSON
+# that a strict parser reads, coordinates Redis GEO holds), and the error
+# log has no alert, no crit and no 500.
+#
+#   prove -I t/lib t/300-hostile.t
+#
+# A route added to the API adds its cases here.
+use strict;
+use warnings;
+use lib 't/lib';
+use Test::Mobispot;
+use Test::More;
+use JSON::PP;
+use Encode ();
+
+my $json = JSON::PP->new->allow_nonref;
+
+my $NET = '{"name":"CoWallonia","passport":{"id":"cowallonia-pass",'
+    . '"name":"CoWallonia pass","monthly_price_eur":250}}';
+
+my $SITE = '{"name":"CoWallonia Namur","town":"Namur",'
+    . '"address":"Place d\'Armes 1, 5000 Namur","latitude":50.4641,'
+    . '"longitude":4.8661,"time_zone":"Europe/Brussels",'
+    . '"networks":["cowallonia"],"amenities":["fibre_1gbps"],"slot_minutes":30,'
+    . '"opening_hours":{"mon":["08:30-12:00","13:00-18:00"],'
+    . '"sat":["09:00-13:00"]},"closed_dates":["2026-12-25"],'
+    . '"resources":[{"kind":"desk","capacity":24},'
+    . '{"kind":"meeting_room","id":"meuse","name":"Meuse","seats":8}]}';
+
+# the site with one member's value replaced by raw JSON text
+sub site_with {
+    my ($key, $raw) = @_;
+    my $doc = $json->decode($SITE);
+    my @order = qw(name town address latitude longitude time_zone networks
+                   amenities slot_minutes opening_hours closed_dates resources);
+    return '{' . join(',', map {
+        '"' . $_ . '":' . ($_ eq $key ? $raw
+                                      : JSON::PP->new->canonical->encode($doc->{$_}))
+    } @order) . '}';
+}
+
+sub network_with {
+    my ($raw_name, $raw_pass) = @_;
+    return '{"name":' . $raw_name . ',"passport":' . $raw_pass . '}';
+}
+
+start_env(http_config => <<'CONF', config => <<'CONF2');
+    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    mobispot_admin loopback;
+    mobispot_api_max_body 16k;
+CONF
+    location /api/v1/ { mobispot_api; }
+CONF2
+
+my $r = http_request("PUT /api/v1/admin/networks/cowallonia\n$NET");
+is($r->{status}, 201, 'seed: the network');
+$r = http_request("PUT /api/v1/admin/sites/cw-namur\n$SITE");
+is($r->{status}, 201, 'seed: the site');
+
+my @cases;    # [label, request hash]
+
+sub add {
+    my ($label, %req) = @_;
+    push @cases, [$label, \%req];
+}
+
+# --- methods: every route with every method it does not have, and some
+# nginx does not know
+
+my %routes = (
+    'health' => [qw(GET HEAD)],
+    'networks' => [qw(GET HEAD)],
+    'spots/cw-namur' => [qw(GET HEAD)],
+    'spots/cw-namur/availability' => [qw(GET HEAD)],
+    'spots/nearby?lat=50.4&lon=4.8' => [qw(GET HEAD)],
+    'admin/networks/cowallonia' => [qw(PUT)],
+    'admin/sites/cw-namur' => [qw(PUT DELETE)],
+);
+
+for my $path (sort keys %routes) {
+    my %has = map { $_ => 1 } @{ $routes{$path} };
+    for my $m (qw(GET HEAD POST PUT PATCH DELETE OPTIONS TRACE PROPFIND)) {
+        next if $has{$m};
+        next if $m eq 'DELETE' && $path eq 'admin/networks/cowallonia';
+        add("$m $path", method => $m, uri => "/api/v1/$path",
+            body => $m =~ /^(POST|PUT|PATCH)$/ ? '{}' : undef);
+    }
+}
+
+# --- paths: ids and routes that are not
+
+for my $id ('', 'a' x 300, 'a' x 5000, '%00', 'a%00b', '%ff%fe', '..', '%2e%2e',
+            'x%2fy', 'caf%c3%a9', '%c0%af', 'a b', '{x}', '%7Bx%7D', 'A',
+            '-', '_', 'a.b', "a'b", 'a"b', '%0d%0aSet-Cookie:x=1')
+{
+    add("GET spots/$id", method => 'GET', uri => "/api/v1/spots/$id");
+    add("GET spots/$id/availability", method => 'GET',
+        uri => "/api/v1/spots/$id/availability");
+    add("PUT admin/sites/$id", method => 'PUT',
+        uri => "/api/v1/admin/sites/$id", body => $SITE);
+    add("DELETE admin/sites/$id", method => 'DELETE',
+        uri => "/api/v1/admin/sites/$id");
+    add("PUT admin/networks/$id", method => 'PUT',
+        uri => "/api/v1/admin/networks/$id", body => $NET);
+}
+
+for my $path ('', 'nothing', 'spots', 'spots/', 'spots/cw-namur/', 'spots/cw-namur/x',
+              'admin', 'admin/', 'admin/sites', 'admin/sites/', 'admin/networks',
+              'health/', 'networks/x', 'spots/nearby/x', 'admin/sites/a/b',
+              'spots/cw-namur/availability/x')
+{
+    add("GET $path", method => 'GET', uri => "/api/v1/$path");
+}
+
+add('DELETE of an unknown site', method => 'DELETE',
+    uri => '/api/v1/admin/sites/nowhere');
+add('DELETE with a body', method => 'DELETE',
+    uri => '/api/v1/admin/sites/nowhere', body => '{"x":1}');
+
+# --- query strings of availability
+
+for my $q ('date=9999-12-31', 'date=10000-01-01', 'date=2101-01-01',
+           'date=1969-12-31', 'date=0000-00-00', 'date=2026-02-30',
+           'date=2026-13-01', 'date=2026-1-1', 'date=2026-12-01%00',
+           'date=2026-12-01x', 'date=', 'date', 'date=%ff',
+           'date=2026-12-01&date=2026-12-02', 'date=2026-12-01&from=x',
+           'from=2026-12-01T10:00:00Z', 'to=2026-12-01T10:00:00Z',
+           'from=2026-12-01T10:00:00Z&to=2026-12-01T09:00:00Z',
+           'from=2026-12-01T10:00:00Z&to=2026-12-20T09:00:00Z',
+           'from=2026-12-01T25:00:00Z&to=2026-12-01T26:00:00Z',
+           'from=9999-12-31T23:00:00Z&to=9999-12-31T23:30:00Z',
+           'from=2026-12-01T10:00:00+99:00&to=2026-12-01T11:00:00Z',
+           'from=2026-12-01T10:00:00.999999999999Z&to=2026-12-01T11:00:00Z',
+           'kind=', 'kind=%00', 'kind=seat', 'kind=desk&kind=desk',
+           'kind=' . ('x' x 4000), 'x=' . ('y' x 6000))
+{
+    add("availability ?$q", method => 'GET',
+        uri => "/api/v1/spots/cw-namur/availability?$q");
+}
+
+# --- query strings of nearby: coordinates, radius, limit at and past
+# their edges, numbers that are not
+
+my @lats = ('85.05112878', '-85.05112878', '85.05112879', '-85.05112879',
+            '85.0511288', '85.051128779806', '90', '-90', '91', '1e308',
+            '-1e308', '1e-400', 'nan', 'NaN', 'inf', '-inf', '0x10', '1e',
+            '', '%00', '50.4%00', '5' x 400, '50,4', ' 50.4', '50.4 ',
+            '+50.4', '--1', '.5', '5.', '１');
+for my $lat (@lats) {
+    add("nearby lat=$lat", method => 'GET',
+        uri => "/api/v1/spots/nearby?lat=$lat&lon=4.8");
+}
+for my $lon ('180', '-180', '180.0000001', '-180.0000001', '360', '1e309',
+             'nan', '')
+{
+    add("nearby lon=$lon", method => 'GET',
+        uri => "/api/v1/spots/nearby?lat=50.4&lon=$lon");
+}
+for my $q ('radius_km=0', 'radius_km=-1', 'radius_km=500', 'radius_km=500.0001',
+           'radius_km=1e9', 'radius_km=nan', 'limit=0', 'limit=1', 'limit=100',
+           'limit=101', 'limit=-1', 'limit=9223372036854775807',
+           'limit=9223372036854775808', 'limit=18446744073709551616',
+           'limit=4294967297', 'limit=1.5', 'limit=', 'all=maybe', 'all=',
+           'all=true', 'all=1', 'lat=50.4', 'lat=1&lat=2',
+           'from=2026-12-01T10:00:00Z', 'from=2026-12-01T10:00:00Z&to=2026-12-03T10:00:00Z',
+           'kind=meeting_room&all=true', 'kind=%ff')
+{
+    my $uri = $q =~ /^lat=/ ? "/api/v1/spots/nearby?$q&lon=4.8"
+                            : "/api/v1/spots/nearby?lat=50.4&lon=4.8&$q";
+    add("nearby ?$q", method => 'GET', uri => $uri);
+}
+add('nearby with no parameter', method => 'GET', uri => '/api/v1/spots/nearby');
+
+# --- bodies that are not JSON, or not strict JSON, for both writes
+
+my @bodies = (
+    '', ' ', 'null', 'true', '1', '"x"', '[]', '[{}]', '{', '}', '{"name":',
+    '{"name":"x"', '{"name":"x",}', '{,}', "{\"name\":\"x\"}\n{}", '{} x',
+    '/* c */{}', '{} // c', "{\"name\":\"x\" /* c */}", '# c' . "\n{}",
+    "{'name':'x'}", '{name:"x"}', '{"name":"x\ty"}', "{\"name\":\"x\ny\"}",
+    "{\"name\":\"x\0y\"}", "\0", "{}\0", '{"name":"\u0000"}',
+    '{"name":"UTC\u0000junk"}', '{"name":"\ud800"}', '{"name":"\udc00x"}',
+    '{"name":"\ud800\u0041"}', '{"name":"\x"}', '{"name":"\u12"}',
+    "{\"name\":\"\xc0\xaf\"}", "{\"name\":\"\xe0\x80\xaf\"}",
+    "{\"name\":\"\xed\xa0\x80\"}", "{\"name\":\"\xf4\x90\x80\x80\"}",
+    "{\"name\":\"\xf5\x80\x80\x80\"}", "{\"name\":\"\xc3\"}", "{\"name\":\"\x80\"}",
+    "\xef\xbb\xbf{}", "{\"\xc3\":1}", "{\"x\xc3\":1}", "{\"n\xc3\xa9\xc3\":1}",
+    '{"unknown":1}', '{"name":"a","name":"b"}', ('[' x 5000) . (']' x 5000),
+    ('{"a":' x 2000) . '1' . ('}' x 2000), '{"name":1e400}', '{"name":-0}',
+    '{"name":' . ('9' x 5000) . '}', '{"name":0.' . ('1' x 5000) . '}',
+    '{"name":01}', '{"name":1.}', '{"name":.1}', '{"name":+1}', '{"name":NaN}',
+    '{"name":Infinity}', '{"name":0x1}', '{"' . ('k' x 3000) . '":1}',
+);
+
+for my $i (0 .. $#bodies) {
+    add("PUT network, bad body $i", method => 'PUT', must => 'refuse',
+        uri => '/api/v1/admin/networks/cowallonia', body => $bodies[$i]);
+    add("PUT site, bad body $i", method => 'PUT', must => 'refuse',
+        uri => '/api/v1/admin/sites/cw-namur', body => $bodies[$i]);
+}
+
+add('a body past the limit', method => 'PUT',
+    uri => '/api/v1/admin/sites/cw-namur', body => $SITE . (' ' x 20000));
+add('a declared length that does not come', raw =>
+    "PUT /api/v1/admin/sites/cw-namur HTTP/1.1\r\nHost: localhost\r\n"
+    . "Connection: close\r\nContent-Length: 100\r\n\r\n{\"name\"", timeout => 2);
+add('a chunked body with a bad chunk size', raw =>
+    "PUT /api/v1/admin/sites/cw-namur HTTP/1.1\r\nHost: localhost\r\n"
+    . "Connection: close\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n");
+add('a chunked body past the limit', raw =>
+    "PUT /api/v1/admin/sites/cw-namur HTTP/1.1\r\nHost: localhost\r\n"
+    . "Connection: close\r\nTransfer-Encoding: chunked\r\n\r\n"
+    . sprintf("%x\r\n%s\r\n0\r\n\r\n", 20000, ' ' x 20000));
+
+# --- networks: each member wrong
+
+my $PASS = '{"id":"cowallonia-pass","name":"CoWallonia pass","monthly_price_eur":250}';
+for my $name ('""', '1', 'null', '[]', '{}', '"' . ('n' x 201) . '"',
+              '"' . ("\xc3\xa9" x 201) . '"', '"a\u0000b"', '"\ud800"',
+              "\"\xed\xa0\x80\"")
+{
+    add("network name $name", method => 'PUT', must => 'refuse',
+        uri => '/api/v1/admin/networks/cowallonia',
+        body => network_with($name, $PASS));
+}
+for my $pass ('null', '1', '"x"', '[]', '{}', '{"id":"x"}',
+              '{"id":"","name":"p","monthly_price_eur":1}',
+              '{"id":"a\u0000b","name":"p","monthly_price_eur":1}',
+              '{"id":"a b","name":"p","monthly_price_eur":1}',
+              '{"id":"p","name":"p","monthly_price_eur":-1}',
+              '{"id":"p","name":"p","monthly_price_eur":1e400}',
+              '{"id":"p","name":"p","monthly_price_eur":"250"}',
+              '{"id":"p","name":"p","monthly_price_eur":1e308}',
+              '{"id":"p","name":"p","monthly_price_eur":250,"extra":1}')
+{
+    add("network passport $pass", method => 'PUT', must => 'refuse',
+        uri => '/api/v1/admin/networks/cowallonia',
+        body => network_with('"CoWallonia"', $pass));
+}
+
+# --- sites: each member wrong
+
+my %bad_site = (
+    name => ['""', '1', 'null', '"' . ('n' x 201) . '"', '"a\u0000b"',
+             '"' . ("\xc3\xa9" x 201) . '"', "\"\xc0\xaf\"", '"\udfff"'],
+    town => ['1', '"a\u0000"', '"' . ('t' x 5000) . '"'],
+    address => ['[]', '"\u0000"'],
+    latitude => ['85.05112879', '-85.05112879', '85.0511288', '-85.0511288',
+                 '90', '91', '-91', '"50.4"', 'null', '1e400', '-1e400',
+                 '1e-400', '[50.4]', 'true'],
+    longitude => ['180.0000001', '-180.0000001', '181', '1e308', '"4.8"',
+                  'null'],
+    time_zone => ['"UTC\u0000junk"', '"Nowhere/City"', '""', '"../../etc/passwd"',
+                  '"' . ('Z' x 300) . '"', '1', '"Europe/Brussels\n"',
+                  '"/usr/share/zoneinfo/UTC"'],
+    networks => ['[]', '["cowallonia","cowallonia"]', '["nowhere"]', '[1]',
+                 '"cowallonia"', '[null]', '["cowallonia\u0000x"]',
+                 '[' . join(',', ('"cowallonia"') x 1000) . ']', '{}'],
+    amenities => ['"x"', '[1]', '["a\u0000"]', '[' . join(',', ('"x"') x 1000) . ']'],
+    slot_minutes => ['0', '-30', '7', '1e10', '30.5', '"30"', '2147483648',
+                     '9223372036854775808', '1441', 'null'],
+    opening_hours => ['[]', '{"mon":"08:00-12:00"}', '{"mon":["25:00-26:00"]}',
+                      '{"mon":["12:00-11:00"]}', '{"mon":["08:00-08:00"]}',
+                      '{"xyz":["08:00-12:00"]}', '{"mon":["8-12"]}',
+                      '{"mon":["08:00-12:00","11:00-13:00"]}',
+                      '{"mon":["08:00-12:00\u0000x"]}', '{"mon":[1]}',
+                      '{"mon":["08:61-09:00"]}'],
+    closed_dates => ['"2026-12-25"', '["2026-02-30"]', '["9999-12-31"]',
+                     '["10000-01-01"]', '["2026-12-25\u0000"]', '[1]',
+                     '["2026-1-1"]', '["1969-12-31"]'],
+    resources => ['[]', '{}', '[{"kind":"desk","capacity":-1}]',
+                  '[{"kind":"desk","capacity":0}]',
+                  '[{"kind":"desk","capacity":1e9}]',
+                  '[{"kind":"desk","capacity":9007199254740993}]',
+                  '[{"kind":"desk","capacity":1.5}]',
+                  '[{"kind":"sofa","capacity":1}]',
+                  '[{"kind":"desk"}]', '[{"capacity":3}]',
+                  '[{"kind":"meeting_room","id":"m","name":"M","seats":0}]',
+                  '[{"kind":"meeting_room","id":"m","name":"M","seats":8},'
+                      . '{"kind":"meeting_room","id":"m","name":"N","seats":8}]',
+                  '[{"kind":"meeting_room","id":"a\u0000","name":"M","seats":8}]',
+                  '[{"kind":"meeting_room","id":"m","name":"\ud800","seats":8}]',
+                  '[{"kind":"desk","capacity":3,"extra":{"a":[1,2]}}]'],
+);
+
+for my $key (sort keys %bad_site) {
+    for my $v (@{ $bad_site{$key} }) {
+        add("site $key = " . substr($v, 0, 60), method => 'PUT', must => 'refuse',
+            uri => '/api/v1/admin/sites/cw-namur', body => site_with($key, $v));
+    }
+}
+
+add('a site with no member', method => 'PUT', uri => '/api/v1/admin/sites/x2',
+    body => '{}', must => 'refuse');
+
+# --- values at their limits that must be taken (last: they write)
+
+add('a name of 200 characters of two bytes each', method => 'PUT',
+    must => 'accept', uri => '/api/v1/admin/sites/cw-e',
+    body => site_with('name', '"' . ("\xc3\xa9" x 200) . '"'));
+add('a name with an escaped character and a pair of surrogates',
+    method => 'PUT', must => 'accept', uri => '/api/v1/admin/sites/cw-esc',
+    body => site_with('name', '"caf\u00e9 \ud83d\ude00"'));
+add('a latitude at the northern limit', method => 'PUT', must => 'accept',
+    uri => '/api/v1/admin/sites/cw-north',
+    body => site_with('latitude', '85.05112878'));
+add('a latitude at the southern limit', method => 'PUT', must => 'accept',
+    uri => '/api/v1/admin/sites/cw-south',
+    body => site_with('latitude', '-85.05112878'));
+add('nearby at the northern limit', method => 'GET', must => 'accept',
+    uri => '/api/v1/spots/nearby?lat=85.05112878&lon=4.8&all=true');
+
+# --- headers
+
+add('a Content-Type that is not JSON', method => 'PUT',
+    uri => '/api/v1/admin/networks/cowallonia', body => $NET,
+    headers => ['Content-Type: text/plain']);
+add('an Expect: 100-continue', method => 'PUT',
+    uri => '/api/v1/admin/networks/cowallonia', body => $NET,
+    headers => ['Expect: 100-continue']);
+
+# --------------------------------------------------------------------------
+
+cmp_ok(scalar(@cases), '>=', 300, scalar(@cases) . ' hostile requests');
+
+sub dump_redis {
+    my %db;
+    my $keys = redis_cmd('KEYS', '*');
+    for my $k (sort @$keys) {
+        my $type = redis_cmd('TYPE', $k);
+        my $v = $type eq 'string' ? redis_cmd('GET', $k)
+              : $type eq 'hash'   ? { @{ redis_cmd('HGETALL', $k) } }
+              : $type eq 'set'    ? [sort @{ redis_cmd('SMEMBERS', $k) }]
+              : $type eq 'zset'   ? redis_cmd('ZRANGE', $k, 0, -1, 'WITHSCORES')
+              : "($type)";
+        $db{$k} = [$type, $v];
+    }
+    return \%db;
+}
+
+# what nginx itself refuses with its HTML 400 before any module runs: a
+# NUL or a blank in the request line, a bad chunk size
+sub nginx_refuses {
+    my ($req) = @_;
+    return 1 if defined $req->{raw} && $req->{raw} =~ /\r\n\r\nzz\r\n/;
+    return 1 if ($req->{method} // '') eq 'TRACE';    # nginx's 405
+    return defined $req->{uri} && $req->{uri} =~ /%00(?!.*\?)|^[^?]* |\?.* /;
+}
+
+my $canon = JSON::PP->new->canonical;
+my (@over, @not_json, @changed, @must);
+my %documented = (503 => qr/^(redis_unavailable|overloaded)$/,
+                  504 => qr/^redis_timeout$/);
+
+for my $case (@cases) {
+    my ($label, $req) = @$case;
+    my $write = ($req->{method} // '') =~ /^(PUT|DELETE|POST|PATCH)$/
+                || defined $req->{raw};
+    my $before = $write ? $canon->encode(dump_redis()) : undef;
+
+    my $res = http_request($req, timeout => $req->{timeout} // 5);
+    my $status = $res->{status} // 0;
+
+    if ($status == 0 && $res->{timed_out} && $label =~ /does not come/) {
+        next;    # nginx waits for the rest of the body (client_body_timeout)
+    }
+
+    my $body = $res->{body} // '';
+    my $err = eval { $json->decode($body) };
+    my $code = ref $err eq 'HASH' && ref $err->{error} eq 'HASH'
+               ? $err->{error}{code} : undef;
+
+    if ($status >= 500 || $status == 0) {
+        push @over, "$label: $status " . substr($body, 0, 200)
+            unless $documented{$status} && defined $code
+                   && $code =~ $documented{$status};
+    }
+
+    if ($status >= 400 && $status < 500 && ($req->{method} // '') ne 'HEAD') {
+        # nginx's own refusals of a request it cannot parse are HTML: they
+        # never reach the module (a bad chunk size, a bad request line)
+        push @not_json, "$label: $status " . substr($body, 0, 120)
+            unless (defined $code && defined $err->{error}{message})
+                   || (($status == 400 || $status == 405) && nginx_refuses($req));
+    }
+
+    if (($req->{must} // '') eq 'refuse' && !($status >= 400 && $status < 500)) {
+        push @must, "$label: $status, where a 4xx was due";
+    }
+    if (($req->{must} // '') eq 'accept' && !($status >= 200 && $status < 300)) {
+        push @must, "$label: $status " . substr($body, 0, 160)
+            . ", where a 2xx was due";
+    }
+
+    if ($write && $status >= 400) {
+        my $after = $canon->encode(dump_redis());
+        push @changed, "$label: $status" if $after ne $before;
+    }
+}
+
+is_deeply(\@over, [], 'no answer >= 500 except the documented 503/504')
+    or diag(join "\n", @over);
+is_deeply(\@not_json, [], 'every refusal is a JSON error with a code and a message')
+    or diag(join "\n", @not_json);
+is_deeply(\@changed, [], 'no refusal changed Redis') or diag(join "\n", @changed);
+is_deeply(\@must, [], 'bad values refused, values at their limits taken')
+    or diag(join "\n", @must);
+
+# every value stored is well-formed
+
+my (@bad_values);
+my $strict = JSON::PP->new->allow_nonref;
+my $db = dump_redis();
+
+sub check_text {
+    my ($where, $v) = @_;
+    return unless defined $v;
+    push @bad_values, "$where: a NUL" if $v =~ /\0/;
+    my $copy = $v;
+    my $ok = eval { Encode::decode('UTF-8', $copy, Encode::FB_CROAK); 1 };
+    push @bad_values, "$where: not well-formed UTF-8" unless $ok;
+    if ($v =~ /^\s*[\{\[]/) {
+        my $doc = eval { $strict->decode(Encode::decode('UTF-8', $v)) };
+        push @bad_values, "$where: JSON a strict parser refuses" unless $doc;
+        walk_doc($where, $doc) if $doc;
+    }
+}
+
+sub walk_doc {
+    my ($where, $d) = @_;
+    if (ref $d eq 'HASH') {
+        for my $k (keys %$d) {
+            push @bad_values, "$where: a control character in member \"$k\""
+                if $k =~ /[\x00-\x1f]/;
+            if (($k eq 'latitude') && !ref $d->{$k}) {
+                push @bad_values, "$where: latitude $d->{$k}"
+                    if abs($d->{$k}) > 85.05112878;
+            }
+            walk_doc("$where.$k", $d->{$k});
+        }
+    } elsif (ref $d eq 'ARRAY') {
+        walk_doc("$where\[\]", $_) for @$d;
+    } elsif (defined $d && !ref $d) {
+        push @bad_values, "$where: a control character" if $d =~ /[\x00-\x08\x0b\x0c\x0e-\x1f]/;
+    }
+}
+
+for my $k (sort keys %$db) {
+    my ($type, $v) = @{ $db->{$k} };
+    check_text("key $k", $k);
+    if ($type eq 'string') {
+        check_text($k, $v);
+    } elsif ($type eq 'hash') {
+        for my $f (sort keys %$v) {
+            check_text("$k field $f", $f);
+            check_text("$k\[$f\]", $v->{$f});
+        }
+    } elsif (ref $v eq 'ARRAY') {
+        check_text("$k member", $_) for @$v;
+    }
+}
+
+# each site of the catalogue is found by nearby (its GEO entry exists)
+my $sites = redis_cmd('HKEYS', 'ms:sites') // [];
+for my $id (@$sites) {
+    my $pos = redis_cmd('GEOPOS', 'ms:geo', $id);
+    push @bad_values, "site $id has no ms:geo entry"
+        unless ref $pos eq 'ARRAY' && ref $pos->[0] eq 'ARRAY';
+}
+
+is_deeply(\@bad_values, [], 'every stored value is well-formed')
+    or diag(join "\n", @bad_values);
+
+my @problems = stop_env();
+is_deeply(\@problems, [], 'nginx stopped cleanly: no alert, no crash');
+
+my $log = error_log_text();
+unlike($log, qr/\[(alert|crit|emerg)\]/, 'no alert, crit or emerg in the error log');
+
+done_testing();
