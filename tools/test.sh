@@ -8,6 +8,9 @@
 #   MOBISPOT_TEST_VALGRIND=1   also run t/ with nginx under valgrind memcheck
 #   MOBISPOT_TEST_MODES="normal hup valgrind"   choose the modes explicitly
 #   TEST_FILES="t/001-foo.t"   run only these block tests
+#   MOBISPOT_TEST_JOBS=N       test files run at once (default: 2; each file
+#                              starts its own nginx and redis-server on free
+#                              loopback ports)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,13 +27,14 @@ modes=${MOBISPOT_TEST_MODES:-normal hup}
 
 # shellcheck disable=SC2086
 files=${TEST_FILES:-$(ls t/*.t)}
+jobs=${MOBISPOT_TEST_JOBS:-2}
 
 for mode in $modes; do
     echo "== t/ in $mode mode"
     case $mode in
-        normal)   env -u TEST_NGINX_USE_HUP -u TEST_NGINX_USE_VALGRIND prove -I t/lib $files ;;
-        hup)      TEST_NGINX_USE_HUP=1 prove -I t/lib $files ;;
-        valgrind) TEST_NGINX_USE_VALGRIND=1 prove -I t/lib $files ;;
+        normal)   env -u TEST_NGINX_USE_HUP -u TEST_NGINX_USE_VALGRIND prove -j"$jobs" -I t/lib $files ;;
+        hup)      TEST_NGINX_USE_HUP=1 prove -j"$jobs" -I t/lib $files ;;
+        valgrind) TEST_NGINX_USE_VALGRIND=1 prove -j"$jobs" -I t/lib $files ;;
         *)        echo "unknown mode $mode" >&2; exit 2 ;;
     esac
 done
