@@ -185,22 +185,22 @@ value must be between 1 and 1000000
 
 
 
-=== TEST 17: mobispot_api in a regex location
+=== TEST 17: mobispot_api in a regex location needs a base
 --- http_config
     mobispot_redis 127.0.0.1:6379;
 --- config
     location ~ ^/api/ { mobispot_api; }
 --- must_die
 --- error_log
-"mobispot_api" cannot be used in a regex location
+"mobispot_api" in a regex location needs base=
 
 
 
-=== TEST 18: mobispot_api takes no argument
+=== TEST 18: mobispot_api takes base= only
 --- http_config
     mobispot_redis 127.0.0.1:6379;
 --- config
     location /api/ { mobispot_api on; }
 --- must_die
 --- error_log
-invalid number of arguments in "mobispot_api" directive
+invalid parameter "on"
