@@ -41,6 +41,7 @@
 #include <ngx_http.h>
 
 #include "http/ngx_http_mobispot_cache.h"
+#include "http/ngx_http_mobispot_sets.h"
 
 
 #define NGX_HTTP_MOBISPOT_CACHE_SLOTS     16384
@@ -63,11 +64,8 @@ struct ngx_http_mobispot_cache_s {
     ngx_log_t                          *log;
     ngx_uint_t                          epoch;
     ngx_msec_t                          valid;
-    ngx_uint_t                          mask;       /* entries - 1 */
-    ngx_uint_t                          ways;       /* 2, or 1 (1 entry) */
+    ngx_http_mobispot_sets_t            sets;
     ngx_http_mobispot_cache_entry_t   **entries;
-    u_char                             *victims;    /* per set: the way to
-                                                       replace next */
     uint32_t                            gens[NGX_HTTP_MOBISPOT_CACHE_SLOTS];
 };
 
@@ -79,6 +77,7 @@ struct ngx_http_mobispot_cache_s {
 
 
 static void ngx_http_mobispot_cache_flush(ngx_http_mobispot_cache_t *cache);
+static ngx_uint_t ngx_http_mobispot_cache_free_way(void *data, ngx_uint_t i);
 static ngx_http_mobispot_cache_entry_t **ngx_http_mobispot_cache_find(
     ngx_http_mobispot_cache_t *cache, ngx_str_t *key, uint32_t hash);
 static ngx_int_t ngx_http_mobispot_cache_dep_add(
@@ -101,16 +100,14 @@ ngx_http_mobispot_cache_create(ngx_log_t *log, ngx_uint_t entries,
         return NULL;
     }
 
-    cache->ways = (entries > 1) ? 2 : 1;
-
     cache->entries = ngx_calloc(entries
                                 * sizeof(ngx_http_mobispot_cache_entry_t *),
                                 log);
-    cache->victims = ngx_calloc(entries / cache->ways, log);
 
-    if (cache->entries == NULL || cache->victims == NULL) {
+    if (cache->entries == NULL
+        || ngx_http_mobispot_sets_init(&cache->sets, entries, log) != NGX_OK)
+    {
         ngx_free(cache->entries);
-        ngx_free(cache->victims);
         ngx_free(cache);
         return NULL;
     }
@@ -118,7 +115,6 @@ ngx_http_mobispot_cache_create(ngx_log_t *log, ngx_uint_t entries,
     cache->log = log;
     cache->epoch = 1;
     cache->valid = valid;
-    cache->mask = entries - 1;
 
     return cache;
 }
@@ -134,7 +130,7 @@ ngx_http_mobispot_cache_destroy(ngx_http_mobispot_cache_t *cache)
     ngx_http_mobispot_cache_flush(cache);
 
     ngx_free(cache->entries);
-    ngx_free(cache->victims);
+    ngx_http_mobispot_sets_free(&cache->sets);
     ngx_free(cache);
 }
 
@@ -168,7 +164,7 @@ ngx_http_mobispot_cache_flush(ngx_http_mobispot_cache_t *cache)
 {
     ngx_uint_t  i;
 
-    for (i = 0; i <= cache->mask; i++) {
+    for (i = 0; i < cache->sets.nsets * cache->sets.ways; i++) {
         if (cache->entries[i] != NULL) {
             ngx_free(cache->entries[i]);
             cache->entries[i] = NULL;
@@ -186,9 +182,9 @@ ngx_http_mobispot_cache_find(ngx_http_mobispot_cache_t *cache, ngx_str_t *key,
     ngx_uint_t                        i, first;
     ngx_http_mobispot_cache_entry_t  *e;
 
-    first = hash & cache->mask & ~(cache->ways - 1);
+    first = ngx_http_mobispot_sets_first(&cache->sets, hash);
 
-    for (i = first; i < first + cache->ways; i++) {
+    for (i = first; i < first + cache->sets.ways; i++) {
         e = cache->entries[i];
 
         if (e != NULL && e->hash == hash && e->key_len == key->len
@@ -213,7 +209,7 @@ u_char *
 ngx_http_mobispot_cache_get(ngx_http_mobispot_cache_t *cache, ngx_str_t *key,
     uint32_t hash, size_t *len, ngx_http_mobispot_cache_req_t *req)
 {
-    ngx_uint_t                        i, set;
+    ngx_uint_t                        i;
     ngx_http_mobispot_cache_dep_t    *deps;
     ngx_http_mobispot_cache_entry_t  *e, **slot;
 
@@ -244,11 +240,7 @@ ngx_http_mobispot_cache_get(ngx_http_mobispot_cache_t *cache, ngx_str_t *key,
         }
     }
 
-    /* the other way of the set is now the one to replace */
-
-    set = (slot - cache->entries) / cache->ways;
-    cache->victims[set] = (u_char) ((slot - cache->entries + 1)
-                                    % cache->ways);
+    ngx_http_mobispot_sets_used(&cache->sets, slot - cache->entries);
 
     *len = e->body_len;
 
@@ -390,7 +382,6 @@ ngx_http_mobispot_cache_add(ngx_http_mobispot_cache_t *cache, ngx_str_t *key,
 {
     u_char                           *p;
     size_t                            size;
-    ngx_uint_t                        i, set, way;
     ngx_http_mobispot_cache_entry_t  *e, **slot;
 
     if (epoch != cache->epoch || len > NGX_HTTP_MOBISPOT_CACHE_BODY_MAX) {
@@ -421,20 +412,13 @@ ngx_http_mobispot_cache_add(ngx_http_mobispot_cache_t *cache, ngx_str_t *key,
      * else the one used less recently.
      */
 
-    set = (hash & cache->mask) / cache->ways;
     slot = ngx_http_mobispot_cache_find(cache, key, hash);
 
     if (slot == NULL) {
-        way = cache->victims[set];
-
-        for (i = 0; i < cache->ways; i++) {
-            if (cache->entries[set * cache->ways + i] == NULL) {
-                way = i;
-                break;
-            }
-        }
-
-        slot = &cache->entries[set * cache->ways + way];
+        slot = &cache->entries[ngx_http_mobispot_sets_victim(&cache->sets,
+                                   ngx_http_mobispot_sets_first(&cache->sets,
+                                                                hash),
+                                   ngx_http_mobispot_cache_free_way, cache)];
     }
 
     if (*slot != NULL) {
@@ -442,8 +426,16 @@ ngx_http_mobispot_cache_add(ngx_http_mobispot_cache_t *cache, ngx_str_t *key,
     }
 
     *slot = e;
-    cache->victims[set] = (u_char) ((slot - cache->entries + 1)
-                                    % cache->ways);
+    ngx_http_mobispot_sets_used(&cache->sets, slot - cache->entries);
 
     return p;
+}
+
+
+static ngx_uint_t
+ngx_http_mobispot_cache_free_way(void *data, ngx_uint_t i)
+{
+    ngx_http_mobispot_cache_t *cache = data;
+
+    return cache->entries[i] == NULL;
 }

@@ -25,6 +25,7 @@
 #include <ngx_http.h>
 
 #include "spots/ngx_http_mobispot_spots.h"
+#include "http/ngx_http_mobispot_sets.h"
 
 
 #define NGX_HTTP_MOBISPOT_INFO_CACHE_SIZE  1024
@@ -43,16 +44,14 @@ typedef struct {
 struct ngx_http_mobispot_info_cache_s {
     int64_t                         version;    /* the highest seen */
     ngx_log_t                      *log;
+    ngx_http_mobispot_sets_t        sets;
     ngx_http_mobispot_info_entry_t  entries[NGX_HTTP_MOBISPOT_INFO_CACHE_SIZE];
-
-    /* per set: the way to replace next */
-    u_char                          victims[NGX_HTTP_MOBISPOT_INFO_CACHE_SIZE
-                                            / 2];
 };
 
 
 static ngx_http_mobispot_info_entry_t *ngx_http_mobispot_info_entry(
     ngx_http_mobispot_info_cache_t *cache, ngx_str_t *id, ngx_uint_t put);
+static ngx_uint_t ngx_http_mobispot_info_free_way(void *data, ngx_uint_t i);
 static void ngx_http_mobispot_info_clear(ngx_http_mobispot_info_entry_t *e);
 static size_t ngx_http_mobispot_info_text_len(ngx_http_mobispot_info_t *info);
 static void ngx_http_mobispot_info_copy(ngx_http_mobispot_info_t *dst,
@@ -68,6 +67,14 @@ ngx_http_mobispot_info_cache_create(ngx_log_t *log)
 
     cache = ngx_calloc(sizeof(ngx_http_mobispot_info_cache_t), log);
     if (cache == NULL) {
+        return NULL;
+    }
+
+    if (ngx_http_mobispot_sets_init(&cache->sets,
+                                    NGX_HTTP_MOBISPOT_INFO_CACHE_SIZE, log)
+        != NGX_OK)
+    {
+        ngx_free(cache);
         return NULL;
     }
 
@@ -91,6 +98,7 @@ ngx_http_mobispot_info_cache_destroy(ngx_http_mobispot_info_cache_t *cache)
         ngx_http_mobispot_info_clear(&cache->entries[i]);
     }
 
+    ngx_http_mobispot_sets_free(&cache->sets);
     ngx_free(cache);
 }
 
@@ -203,16 +211,16 @@ static ngx_http_mobispot_info_entry_t *
 ngx_http_mobispot_info_entry(ngx_http_mobispot_info_cache_t *cache,
     ngx_str_t *id, ngx_uint_t put)
 {
-    ngx_uint_t                       set, way;
+    ngx_uint_t                       i, first;
     ngx_http_mobispot_info_entry_t  *e;
 
-    set = ngx_hash_key(id->data, id->len)
-          % (NGX_HTTP_MOBISPOT_INFO_CACHE_SIZE / 2);
-    e = &cache->entries[2 * set];
+    first = ngx_http_mobispot_sets_first(&cache->sets,
+                                         ngx_hash_key(id->data, id->len));
 
-    for (way = 0; way < 2; way++) {
-        if (e[way].id_len == id->len
-            && ngx_memcmp(e[way].id, id->data, id->len) == 0)
+    for (i = first; i < first + cache->sets.ways; i++) {
+        e = &cache->entries[i];
+
+        if (e->id_len == id->len && ngx_memcmp(e->id, id->data, id->len) == 0)
         {
             goto found;
         }
@@ -222,20 +230,26 @@ ngx_http_mobispot_info_entry(ngx_http_mobispot_info_cache_t *cache,
         return NULL;
     }
 
-    way = cache->victims[set];
-
-    if (e[0].id_len == 0 || e[0].version != cache->version) {
-        way = 0;
-
-    } else if (e[1].id_len == 0 || e[1].version != cache->version) {
-        way = 1;
-    }
+    i = ngx_http_mobispot_sets_victim(&cache->sets, first,
+                                      ngx_http_mobispot_info_free_way, cache);
 
 found:
 
-    cache->victims[set] = (u_char) (1 - way);
+    ngx_http_mobispot_sets_used(&cache->sets, i);
 
-    return &e[way];
+    return &cache->entries[i];
+}
+
+
+/* empty, or of an older version of the catalogue */
+
+static ngx_uint_t
+ngx_http_mobispot_info_free_way(void *data, ngx_uint_t i)
+{
+    ngx_http_mobispot_info_cache_t *cache = data;
+
+    return cache->entries[i].id_len == 0
+           || cache->entries[i].version != cache->version;
 }
 
 
