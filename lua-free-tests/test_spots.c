@@ -16,16 +16,16 @@
 #include "tap.h"
 
 
-#define ok(cond, name)  TAP_OK(cond, "%s", name)
+#define ok(cond, name) TAP_OK(cond, "%s", name)
 
 
-#define BRUSSELS  "CET-1CEST,M3.5.0,M10.5.0/3"
+#define BRUSSELS "CET-1CEST,M3.5.0,M10.5.0/3"
 
 
 static int64_t
 utc(const char *s)
 {
-    int64_t  t;
+    int64_t t;
 
     if (mobispot_parse_rfc3339(s, strlen(s), &t) != MOBISPOT_OK) {
         return -1;
@@ -38,9 +38,9 @@ utc(const char *s)
 static void
 test_calendar(void)
 {
-    int      y, m, d;
-    char     buf[32];
-    int64_t  days, t;
+    int     y, m, d;
+    char    buf[32];
+    int64_t days, t;
 
     ok(mobispot_days_from_civil(1970, 1, 1) == 0, "epoch day 0");
     ok(mobispot_days_from_civil(2000, 3, 1) == 11017, "2000-03-01");
@@ -57,20 +57,46 @@ test_calendar(void)
        "malformed date refused");
     ok(mobispot_parse_date("2026-01-011", 11, &days) == MOBISPOT_ERROR,
        "long date refused");
+    ok(mobispot_parse_date("2100-12-31", 10, &days) == MOBISPOT_OK,
+       "2100-12-31, the last date taken");
+    ok(mobispot_parse_date("2101-01-01", 10, &days) == MOBISPOT_ERROR,
+       "2101-01-01 refused");
+    ok(mobispot_parse_date("9999-12-31", 10, &days) == MOBISPOT_ERROR,
+       "9999-12-31 refused (its next day has a fifth digit)");
+    ok(mobispot_parse_date("1969-12-31", 10, &days) == MOBISPOT_ERROR,
+       "1969-12-31 refused");
+    {
+        char   cbuf[32];
+        size_t n;
+
+        n = mobispot_format_coordinate(cbuf, sizeof(cbuf), 85.05112878);
+        ok(n && strcmp(cbuf, "85.0511287") == 0,
+           "the latitude limit is written toward zero, not past it");
+        n = mobispot_format_coordinate(cbuf, sizeof(cbuf), -85.05112878);
+        ok(n && strcmp(cbuf, "-85.0511287") == 0, "and its negative");
+        n = mobispot_format_coordinate(cbuf, sizeof(cbuf), 4.8661);
+        ok(n && strcmp(cbuf, "4.8661000") == 0, "seven decimals");
+        n = mobispot_format_coordinate(cbuf, sizeof(cbuf), -180.0);
+        ok(n && strcmp(cbuf, "-180.0000000") == 0, "the longitude limit");
+        ok(mobispot_format_coordinate(cbuf, 8, -180.0) == 0,
+           "a buffer too small is refused");
+    }
 
     ok(utc("1970-01-01T00:00:00Z") == 0, "rfc3339 epoch");
     ok(utc("2026-03-29T03:00:00+02:00") == utc("2026-03-29T01:00:00Z"),
        "rfc3339 offset");
     ok(utc("2026-03-29T01:00:00.123456Z") == utc("2026-03-29T01:00:00Z"),
        "rfc3339 fraction truncated");
-    ok(mobispot_parse_rfc3339("2026-03-29T24:00:00Z", 20, &t)
-       == MOBISPOT_ERROR, "rfc3339 hour 24 refused");
-    ok(mobispot_parse_rfc3339("2026-03-29T10:00:00", 19, &t)
-       == MOBISPOT_ERROR, "rfc3339 without offset refused");
+    ok(mobispot_parse_rfc3339("2026-03-29T24:00:00Z", 20, &t) == MOBISPOT_ERROR,
+       "rfc3339 hour 24 refused");
+    ok(mobispot_parse_rfc3339("2026-03-29T10:00:00", 19, &t) == MOBISPOT_ERROR,
+       "rfc3339 without offset refused");
     ok(mobispot_parse_rfc3339("2026-03-29T10:00:00+0200", 24, &t)
-       == MOBISPOT_ERROR, "rfc3339 offset without colon refused");
+           == MOBISPOT_ERROR,
+       "rfc3339 offset without colon refused");
     ok(mobispot_parse_rfc3339("2026-03-29T10:00:00.Z", 21, &t)
-       == MOBISPOT_ERROR, "rfc3339 empty fraction refused");
+           == MOBISPOT_ERROR,
+       "rfc3339 empty fraction refused");
 
     mobispot_format_rfc3339(utc("2026-03-29T01:00:00Z"), 7200, buf);
     ok(memcmp(buf, "2026-03-29T03:00:00+02:00", 25) == 0, "format rfc3339");
@@ -83,17 +109,18 @@ test_calendar(void)
 static void
 test_tz(void)
 {
-    size_t                len;
-    const char           *rule;
-    mobispot_tz_t         tz;
-    unsigned char         tzif[64];
+    size_t        len;
+    const char   *rule;
+    mobispot_tz_t tz;
+    unsigned char tzif[64];
 
     ok(mobispot_tz_parse(BRUSSELS, strlen(BRUSSELS), &tz) == MOBISPOT_OK,
        "parse Brussels rule");
     ok(tz.std_offset == 3600 && tz.dst_offset == 7200 && tz.has_dst,
        "Brussels offsets");
     ok(tz.start.month == 3 && tz.start.week == 5 && tz.start.wday == 0
-       && tz.start.time == 7200 && tz.end.time == 10800, "Brussels rules");
+           && tz.start.time == 7200 && tz.end.time == 10800,
+       "Brussels rules");
 
     /* 2026: last Sunday of March is the 29th, of October the 25th */
     ok(mobispot_tz_offset(&tz, utc("2026-03-29T00:59:59Z")) == 3600,
@@ -110,24 +137,26 @@ test_tz(void)
        "winter +01:00");
 
     ok(mobispot_tz_local_to_utc(&tz, utc("2026-03-29T00:00:00Z"))
-       == utc("2026-03-28T23:00:00Z"), "local midnight of spring day");
+           == utc("2026-03-28T23:00:00Z"),
+       "local midnight of spring day");
     ok(mobispot_tz_local_to_utc(&tz, utc("2026-03-30T00:00:00Z"))
-       == utc("2026-03-29T22:00:00Z"), "local midnight after spring day");
+           == utc("2026-03-29T22:00:00Z"),
+       "local midnight after spring day");
     ok(mobispot_tz_local_to_utc(&tz, utc("2026-10-25T02:30:00Z"))
-       == utc("2026-10-25T00:30:00Z"), "overlap: earlier instant");
+           == utc("2026-10-25T00:30:00Z"),
+       "overlap: earlier instant");
     ok(mobispot_tz_local_to_utc(&tz, utc("2026-03-29T02:30:00Z"))
-       == utc("2026-03-29T01:30:00Z"), "gap: shifted forward");
+           == utc("2026-03-29T01:30:00Z"),
+       "gap: shifted forward");
 
     {
-        int      same = 1;
-        int64_t  t;
+        int     same = 1;
+        int64_t t;
 
         /* the table agrees with the rule, and the rule is used outside it */
         for (t = utc("1990-01-01T00:00:00Z"); t < utc("2150-01-01T00:00:00Z");
-             t += 3 * 3600 + 7)
-        {
-            if (mobispot_tz_offset(&tz, t) != mobispot_tz_offset_rule(&tz, t))
-            {
+             t += 3 * 3600 + 7) {
+            if (mobispot_tz_offset(&tz, t) != mobispot_tz_offset_rule(&tz, t)) {
                 same = 0;
             }
         }
@@ -136,20 +165,23 @@ test_tz(void)
     }
 
     ok(mobispot_tz_offset(&tz, utc("2099-10-25T00:59:59Z")) == 7200
-       && mobispot_tz_offset(&tz, utc("2099-10-25T01:00:00Z")) == 3600,
+           && mobispot_tz_offset(&tz, utc("2099-10-25T01:00:00Z")) == 3600,
        "last year of the table");
-    ok(mobispot_tz_offset(&tz, utc("2150-03-29T00:59:59Z")) == 3600
-       && mobispot_tz_offset(&tz, utc("2150-03-29T01:00:00Z")) == 7200,
-       "beyond the table: 2150-03-29");
+    ok(mobispot_tz_offset(&tz, utc("2100-03-28T00:59:59Z")) == 3600
+           && mobispot_tz_offset(&tz, utc("2100-03-28T01:00:00Z")) == 7200,
+       "beyond the table: 2100-03-28");
     ok(mobispot_tz_offset(&tz, utc("1999-03-28T01:00:00Z")) == 7200,
        "before the table: 1999-03-28");
 
     ok(mobispot_tz_parse("UTC0", 4, &tz) == MOBISPOT_OK && !tz.has_dst
-       && tz.std_offset == 0, "UTC0");
+           && tz.std_offset == 0,
+       "UTC0");
     ok(mobispot_tz_parse("<-03>3", 6, &tz) == MOBISPOT_OK
-       && tz.std_offset == -10800, "quoted name, west offset");
+           && tz.std_offset == -10800,
+       "quoted name, west offset");
     ok(mobispot_tz_parse("AEST-10AEDT,M10.1.0,M4.1.0/3", 28, &tz)
-       == MOBISPOT_OK, "Sydney rule");
+           == MOBISPOT_OK,
+       "Sydney rule");
     ok(mobispot_tz_offset(&tz, utc("2026-01-15T00:00:00Z")) == 39600,
        "southern summer +11:00");
     ok(mobispot_tz_offset(&tz, utc("2026-07-15T00:00:00Z")) == 36000,
@@ -157,15 +189,17 @@ test_tz(void)
     ok(mobispot_tz_parse("CET-1CEST,J60,J300", 18, &tz) == MOBISPOT_ERROR,
        "Julian rules refused");
     ok(mobispot_tz_parse("CET-1CEST,M13.5.0,M10.5.0", 25, &tz)
-       == MOBISPOT_ERROR, "month 13 refused");
+           == MOBISPOT_ERROR,
+       "month 13 refused");
     ok(mobispot_tz_parse("C-1", 3, &tz) == MOBISPOT_ERROR,
        "short name refused");
 
     memset(tzif, 0, sizeof(tzif));
     memcpy(tzif, "TZif2", 5);
     memcpy(tzif + 44, "\nCET-1\n", 7);
-    ok(mobispot_tz_tzif_footer(tzif, 51, &rule, &len) == MOBISPOT_OK
-       && len == 5 && memcmp(rule, "CET-1", 5) == 0, "TZif footer");
+    ok(mobispot_tz_tzif_footer(tzif, 51, &rule, &len) == MOBISPOT_OK && len == 5
+           && memcmp(rule, "CET-1", 5) == 0,
+       "TZif footer");
     memcpy(tzif, "TZif\0", 5);
     ok(mobispot_tz_tzif_footer(tzif, 51, &rule, &len) == MOBISPOT_ERROR,
        "TZif v1 refused");
@@ -183,7 +217,7 @@ test_slots(void)
     mobispot_hours_t       h, h2;
     mobispot_date_cache_t  cache;
     static mobispot_slot_t slots[512];
-    mobispot_interval_t  iv;
+    mobispot_interval_t    iv;
 
     (void) mobispot_tz_parse(BRUSSELS, strlen(BRUSSELS), &tz);
 
@@ -191,26 +225,32 @@ test_slots(void)
        "slot lengths");
 
     ok(mobispot_hours_parse_interval("08:30-18:00", 11, &iv) == MOBISPOT_OK
-       && iv.start == 510 && iv.end == 1080, "interval parsed");
+           && iv.start == 510 && iv.end == 1080,
+       "interval parsed");
     ok(mobispot_hours_parse_interval("00:00-24:00", 11, &iv) == MOBISPOT_OK
-       && iv.end == 1440, "whole day");
-    ok(mobispot_hours_parse_interval("18:00-08:30", 11, &iv)
-       == MOBISPOT_ERROR, "end before start refused");
-    ok(mobispot_hours_parse_interval("08:60-18:00", 11, &iv)
-       == MOBISPOT_ERROR, "minute 60 refused");
-    ok(mobispot_hours_parse_interval("24:30-24:40", 11, &iv)
-       == MOBISPOT_ERROR, "24:30 refused");
-    ok(mobispot_hours_parse_interval("8:30-18:00", 10, &iv)
-       == MOBISPOT_ERROR, "short form refused");
+           && iv.end == 1440,
+       "whole day");
+    ok(mobispot_hours_parse_interval("18:00-08:30", 11, &iv) == MOBISPOT_ERROR,
+       "end before start refused");
+    ok(mobispot_hours_parse_interval("08:60-18:00", 11, &iv) == MOBISPOT_ERROR,
+       "minute 60 refused");
+    ok(mobispot_hours_parse_interval("24:30-24:40", 11, &iv) == MOBISPOT_ERROR,
+       "24:30 refused");
+    ok(mobispot_hours_parse_interval("8:30-18:00", 10, &iv) == MOBISPOT_ERROR,
+       "short form refused");
 
     ok(mobispot_hours_decode("510-1080;510-720,780-1080;;;;;600-660", 37, &h)
-       == MOBISPOT_OK && h.n[0] == 1 && h.n[1] == 2 && h.n[2] == 0
-       && h.n[6] == 1 && h.iv[1][1].start == 780, "hours decoded");
+               == MOBISPOT_OK
+           && h.n[0] == 1 && h.n[1] == 2 && h.n[2] == 0 && h.n[6] == 1
+           && h.iv[1][1].start == 780,
+       "hours decoded");
     len = mobispot_hours_encode(&h, buf, sizeof(buf));
-    ok(len == 37 && memcmp(buf, "510-1080;510-720,780-1080;;;;;600-660", 37)
-       == 0, "hours encoded");
+    ok(len == 37
+           && memcmp(buf, "510-1080;510-720,780-1080;;;;;600-660", 37) == 0,
+       "hours encoded");
     ok(mobispot_hours_decode(buf, len, &h2) == MOBISPOT_OK
-       && memcmp(&h, &h2, sizeof(h)) == 0, "hours round trip");
+           && memcmp(&h, &h2, sizeof(h)) == 0,
+       "hours round trip");
     ok(mobispot_hours_decode(";;;;;;;", 7, &h2) == MOBISPOT_ERROR,
        "eight days refused");
     ok(mobispot_hours_decode("1080-510", 8, &h2) == MOBISPOT_ERROR,
@@ -219,8 +259,7 @@ test_slots(void)
     (void) mobispot_parse_date("2026-12-25", 10, &day);
     ok(mobispot_closed_on("2026-12-24,2026-12-25", 21, day),
        "closed date found");
-    ok(!mobispot_closed_on("2026-12-24,2026-12-26", 21, day),
-       "open date");
+    ok(!mobispot_closed_on("2026-12-24,2026-12-26", 21, day), "open date");
     ok(!mobispot_closed_on("", 0, day), "no closed dates");
 
     /* an ordinary day: 48 half-hour slots */
@@ -241,12 +280,13 @@ test_slots(void)
                        utc("2026-10-25T23:00:00Z"), slots, 128);
     ok(n == 50, "50 slots on 2026-10-25");
     ok(slots[4].minute == 120 && slots[6].minute == 120
-       && slots[4].offset == 7200 && slots[6].offset == 3600,
+           && slots[4].offset == 7200 && slots[6].offset == 3600,
        "02:00 twice on 2026-10-25");
 
     /* opening hours in local time on both sides of the change */
     (void) mobispot_hours_decode("540-1020;540-1020;540-1020;540-1020;"
-                                 "540-1020;540-1020;540-1020", 62, &h);
+                                 "540-1020;540-1020;540-1020",
+                                 62, &h);
 
     n = mobispot_slots(&tz, 30, utc("2026-03-28T23:00:00Z"),
                        utc("2026-03-30T22:00:00Z"), slots, 128);
@@ -258,7 +298,8 @@ test_slots(void)
 
     ok(open == 32, "16 open slots a day across spring forward");
 
-    for (i = 0; i < (int) n && !slots[i].open; i++) { /* void */ }
+    for (i = 0; i < (int) n && !slots[i].open; i++) { /* void */
+    }
     ok(slots[i].start == utc("2026-03-29T07:00:00Z"),
        "Sunday opens 09:00 CEST = 07:00Z");
 
@@ -266,7 +307,8 @@ test_slots(void)
                        utc("2026-10-25T23:00:00Z"), slots, 128);
     mobispot_slots_open(slots, n, &h, "", 0);
 
-    for (i = 0; i < (int) n && !slots[i].open; i++) { /* void */ }
+    for (i = 0; i < (int) n && !slots[i].open; i++) { /* void */
+    }
     ok(slots[i].start == utc("2026-10-25T08:00:00Z"),
        "Sunday after fall back opens 09:00 CET = 08:00Z");
 
@@ -285,7 +327,8 @@ test_slots(void)
        "window overlaps two slots");
     ok(mobispot_slots(&tz, 30, 100, 100, slots, 128) == 0, "empty window");
     ok(mobispot_slots(&tz, 15, utc("2026-06-01T00:00:00Z"),
-                      utc("2026-06-08T00:00:00Z"), slots, 128) == 128,
+                      utc("2026-06-08T00:00:00Z"), slots, 128)
+           == 128,
        "output bounded");
 
     /*
@@ -304,9 +347,8 @@ test_slots(void)
 
         for (i = 0; i < (int) n; i++) {
             bad += slots[i].offset != mobispot_tz_offset(&tz, slots[i].start)
-                   || slots[i].end_offset
-                          != mobispot_tz_offset(&tz, slots[i].end)
-                   || (i > 0 && slots[i].start != slots[i - 1].end);
+                || slots[i].end_offset != mobispot_tz_offset(&tz, slots[i].end)
+                || (i > 0 && slots[i].start != slots[i - 1].end);
         }
 
         bad += (int) n < 4 * 96 / (k % 2 ? 2 : 1) - 8;
@@ -317,8 +359,8 @@ test_slots(void)
     for (bad = 0, t = utc("2026-10-24T20:00:00Z");
          t < utc("2026-10-26T04:00:00Z"); t += 1800) {
         (void) mobispot_format_rfc3339(t, mobispot_tz_offset(&tz, t), a);
-        (void) mobispot_format_rfc3339_cached(t, mobispot_tz_offset(&tz, t),
-                                              b, &cache);
+        (void) mobispot_format_rfc3339_cached(t, mobispot_tz_offset(&tz, t), b,
+                                              &cache);
         bad += memcmp(a, b, MOBISPOT_RFC3339_LEN) != 0;
     }
     ok(bad == 0, "cached date formatting across days and a change");
@@ -332,13 +374,13 @@ test_slots(void)
 static void
 test_params(void)
 {
-    int            b;
-    double         v;
-    unsigned long  u;
+    int           b;
+    double        v;
+    unsigned long u;
 
     ok(mobispot_kind_parse("desk", 4) == MOBISPOT_KIND_DESK, "kind desk");
-    ok(mobispot_kind_parse("training_room", 13)
-       == MOBISPOT_KIND_TRAINING_ROOM, "kind training_room");
+    ok(mobispot_kind_parse("training_room", 13) == MOBISPOT_KIND_TRAINING_ROOM,
+       "kind training_room");
     ok(mobispot_kind_parse("sofa", 4) == -1, "unknown kind");
     ok(mobispot_kind_parse("des", 3) == -1, "kind prefix refused");
 
@@ -348,8 +390,9 @@ test_params(void)
     ok(!mobispot_id_valid("", 0), "empty id refused");
     ok(!mobispot_id_valid("Namur", 5), "upper case refused");
 
-    ok(mobispot_parse_double("50.4669", 7, &v) == MOBISPOT_OK
-       && v > 50.46 && v < 50.47, "double parsed");
+    ok(mobispot_parse_double("50.4669", 7, &v) == MOBISPOT_OK && v > 50.46
+           && v < 50.47,
+       "double parsed");
     ok(mobispot_parse_double("-4.5", 4, &v) == MOBISPOT_OK && v == -4.5,
        "negative double");
     ok(mobispot_parse_double("1e3", 3, &v) == MOBISPOT_ERROR,
@@ -358,8 +401,7 @@ test_params(void)
     ok(mobispot_parse_double("0x10", 4, &v) == MOBISPOT_ERROR, "hex refused");
     ok(mobispot_parse_double("1.", 2, &v) == MOBISPOT_ERROR,
        "trailing dot refused");
-    ok(mobispot_parse_double(" 1", 2, &v) == MOBISPOT_ERROR,
-       "blank refused");
+    ok(mobispot_parse_double(" 1", 2, &v) == MOBISPOT_ERROR, "blank refused");
     ok(mobispot_parse_double("", 0, &v) == MOBISPOT_ERROR, "empty refused");
 
     ok(mobispot_parse_uint("20", 2, 100, &u) == MOBISPOT_OK && u == 20,
@@ -369,17 +411,18 @@ test_params(void)
     ok(mobispot_parse_uint("-1", 2, 100, &u) == MOBISPOT_ERROR,
        "negative uint refused");
 
-    ok(mobispot_parse_bool("true", 4, &b) == MOBISPOT_OK && b,
-       "bool true");
+    ok(mobispot_parse_bool("true", 4, &b) == MOBISPOT_OK && b, "bool true");
     ok(mobispot_parse_bool("yes", 3, &b) == MOBISPOT_ERROR, "bool yes refused");
 
     ok(mobispot_valid_lat(50.46) && !mobispot_valid_lat(90.0)
-       && !mobispot_valid_lat(-86.0), "latitude range");
+           && !mobispot_valid_lat(-86.0),
+       "latitude range");
     ok(mobispot_valid_lon(-180.0) && !mobispot_valid_lon(180.5),
        "longitude range");
     ok(mobispot_valid_radius(0.1) && !mobispot_valid_radius(0.0)
-       && !mobispot_valid_radius(-1.0) && mobispot_valid_radius(500.0)
-       && !mobispot_valid_radius(500.1), "radius range");
+           && !mobispot_valid_radius(-1.0) && mobispot_valid_radius(500.0)
+           && !mobispot_valid_radius(500.1),
+       "radius range");
 }
 
 

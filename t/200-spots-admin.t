@@ -214,14 +214,14 @@ HSET ms:{networks}:passport cowallonia cowallonia-pass
  main::site_with("longitude", '"4.8"'),
  main::site_with("longitude", 'true')]
 --- error_code eval
-[400, 400, 400, 400, 400, 422, 400, 422, 422, 422, 400, 400, 422, 422,
+[400, 400, 400, 422, 400, 422, 400, 422, 422, 422, 400, 400, 422, 422,
  422, 422, 422, 422, 400, 422, 422, 400, 422, 422,
  400, 422, 400, 422, 400, 422, 400, 422, 400, 400, 400, 400, 400]
 --- response_body_json_subset eval
 [{error => {code => "malformed_json"}},
  {error => {code => "malformed_json"}},
  {error => {code => "invalid_field"}},
- {error => {code => "malformed_json"}},
+ {error => {code => "invalid_value", field => "name"}},
  {error => {code => "invalid_field", field => "name"}},
  {error => {code => "invalid_value", field => "name"}},
  {error => {code => "invalid_field", field => "latitude", message => "must be a number"}},

@@ -9,6 +9,7 @@
 
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -170,6 +171,35 @@ int
 mobispot_valid_lon(double lon)
 {
     return lon >= -180.0 && lon <= 180.0;
+}
+
+
+/*
+ * A coordinate as sent to Redis and stored: 7 decimals (about 1 cm),
+ * rounded toward zero, so that the text never lies past a limit the value
+ * was checked against (85.05112878 rounded to nearest would be 85.0511288,
+ * which Redis GEO refuses).  Returns the length, 0 if size is too small.
+ */
+
+size_t
+mobispot_format_coordinate(char *buf, size_t size, double v)
+{
+    int    n;
+    char  *dot;
+
+    n = snprintf(buf, size, "%.10f", v);
+    if (n <= 0 || (size_t) n >= size) {
+        return 0;
+    }
+
+    dot = strchr(buf, '.');
+    if (dot == NULL || buf + n - dot < 8) {
+        return 0;
+    }
+
+    dot[8] = '\0';
+
+    return (size_t) (dot + 8 - buf);
 }
 
 

@@ -70,6 +70,10 @@ size_t mobispot_format_rfc3339(int64_t utc, int32_t offset, char *buf);
 
 #define MOBISPOT_DATE_LEN     10    /* YYYY-MM-DD */
 
+/* dates taken anywhere (parameters, closed dates): a 4-digit year in all */
+#define MOBISPOT_YEAR_MIN       1970
+#define MOBISPOT_YEAR_MAX       2100
+
 typedef struct {
     int64_t         days;           /* INT64_MIN: empty */
     char            date[MOBISPOT_DATE_LEN];
@@ -149,6 +153,7 @@ int mobispot_parse_uint(const char *s, size_t len, unsigned long max,
 int mobispot_parse_bool(const char *s, size_t len, int *v);
 int mobispot_valid_lat(double lat);
 int mobispot_valid_lon(double lon);
+size_t mobispot_format_coordinate(char *buf, size_t size, double v);
 int mobispot_valid_radius(double km);
 
 

@@ -134,8 +134,8 @@ mobispot_parse_date(const char *s, size_t len, int64_t *days)
     m = mobispot_digits(s + 5, 2);
     d = mobispot_digits(s + 8, 2);
 
-    if (y < 1970 || m < 1 || m > 12 || d < 1
-        || d > mobispot_days_in_month(y, m))
+    if (y < MOBISPOT_YEAR_MIN || y > MOBISPOT_YEAR_MAX || m < 1 || m > 12
+        || d < 1 || d > mobispot_days_in_month(y, m))
     {
         return MOBISPOT_ERROR;
     }

@@ -4,7 +4,8 @@
  *
  * Log lines that a client can cause at every request (Redis down or
  * overloaded) are written at most once a second per worker and per kind,
- * each saying how many were left out since the last one.
+ * each saying how many were left out since the last one; and what a client
+ * chose (a JSON member name) is escaped before it reaches the log.
  */
 
 
@@ -37,4 +38,43 @@ ngx_http_mobispot_log_limit(ngx_http_mobispot_log_limit_t *limit,
     limit->skipped = 0;
 
     return 1;
+}
+
+
+/*
+ * A client's text made safe for the error log: control characters, DEL,
+ * backslash and double quote as \xHH, so that a name decoded from JSON
+ * cannot start a line of its own.  NUL-terminated, from the pool; a
+ * constant when memory is short.
+ */
+
+u_char *
+ngx_http_mobispot_log_escape(ngx_pool_t *pool, const u_char *s, size_t len)
+{
+    u_char         *dst, *p;
+    size_t          i;
+    static u_char   hex[] = "0123456789abcdef";
+
+    dst = ngx_pnalloc(pool, 4 * len + 1);
+    if (dst == NULL) {
+        return (u_char *) "(no memory)";
+    }
+
+    p = dst;
+
+    for (i = 0; i < len; i++) {
+        if (s[i] < 0x20 || s[i] == 0x7f || s[i] == '\\' || s[i] == '"') {
+            *p++ = '\\';
+            *p++ = 'x';
+            *p++ = hex[s[i] >> 4];
+            *p++ = hex[s[i] & 0xf];
+            continue;
+        }
+
+        *p++ = s[i];
+    }
+
+    *p = '\0';
+
+    return dst;
 }

@@ -143,11 +143,12 @@ static yajl_val
 ngx_http_mobispot_admin_body(ngx_http_request_t *r,
     ngx_http_mobispot_check_t *ck)
 {
-    u_char              *p;
-    size_t               len;
-    yajl_val             v;
-    ngx_buf_t           *b;
-    ngx_pool_cleanup_t  *cln;
+    u_char                 *p;
+    size_t                  len;
+    yajl_val                v;
+    ngx_buf_t              *b;
+    ngx_pool_cleanup_t     *cln;
+    mobispot_json_fault_t   fault;
 
     len = 0;
     b = NULL;
@@ -175,12 +176,25 @@ ngx_http_mobispot_admin_body(ngx_http_request_t *r,
     ngx_memcpy(p, b->pos, len);
     p[len] = '\0';
 
-    /* a NUL inside the body would cut the document short: refuse it */
+    /*
+     * Only strict JSON goes on to yajl, which takes comments, "\u0000"
+     * (that C strings then cut short), lone surrogate escapes and UTF-8
+     * that RFC 3629 forbids.  A fault in the content of a string value is
+     * the value's (422 naming its member), any other one the body's.
+     */
 
-    if (ngx_strlen(p) != len) {
+    if (mobispot_json_check_fault((char *) p, len, &fault) != MOBISPOT_OK) {
+        if (fault.in_string && fault.member != NULL) {
+            (void) ngx_http_mobispot_check_fail(ck,
+                                                NGX_HTTP_UNPROCESSABLE_ENTITY,
+                                                fault.reason, "%*s",
+                                                fault.member_len,
+                                                fault.member);
+            return NULL;
+        }
+
         (void) ngx_http_mobispot_check_fail(ck, NGX_HTTP_BAD_REQUEST,
-                                            "the body is not valid JSON",
-                                            NULL);
+                                            fault.reason, NULL);
         ck->code = "malformed_json";
         return NULL;
     }
@@ -215,7 +229,8 @@ static ngx_int_t
 ngx_http_mobispot_check_fail(ngx_http_mobispot_check_t *ck, ngx_uint_t status,
     const char *message, const char *fmt, ...)
 {
-    u_char   *p;
+    u_char   *p, *end;
+    size_t    n;
     va_list   args;
 
     ck->status = status;
@@ -236,6 +251,18 @@ ngx_http_mobispot_check_fail(ngx_http_mobispot_check_t *ck, ngx_uint_t status,
     va_start(args, fmt);
     p = ngx_vslprintf(ck->field, ck->field + 127, fmt, args);
     va_end(args);
+
+    /* a name cut short ends at a whole character: it is sent as JSON */
+
+    end = p;
+
+    for (p = ck->field; p < end; p += n) {
+        n = mobispot_utf8_char(p, end - p);
+
+        if (n == 0 || *p == '\0') {
+            break;
+        }
+    }
 
     *p = '\0';
 
@@ -311,7 +338,7 @@ ngx_http_mobispot_check_keys(ngx_http_mobispot_check_t *ck, yajl_val obj,
 }
 
 
-/* a string of 1..max bytes (valid UTF-8: yajl checked it) */
+/* a string of 1..max characters (well-formed: the body was checked) */
 
 static ngx_int_t
 ngx_http_mobispot_check_string(ngx_http_mobispot_check_t *ck, yajl_val v,
@@ -330,7 +357,9 @@ ngx_http_mobispot_check_string(ngx_http_mobispot_check_t *ck, yajl_val v,
     out->data = (u_char *) v->u.string;
     out->len = ngx_strlen(v->u.string);
 
-    if (out->len == 0 || out->len > max) {
+    /* max is in characters, as OpenAPI's maxLength */
+
+    if (out->len == 0 || mobispot_utf8_length(v->u.string, out->len) > max) {
         return ngx_http_mobispot_check_fail(ck,
                                             NGX_HTTP_UNPROCESSABLE_ENTITY,
                                             "empty or too long", "%s", field);
@@ -540,9 +569,13 @@ ngx_http_mobispot_check_site(ngx_http_mobispot_check_t *ck, yajl_val body,
     }
 
     ad->lat.data = p;
-    ad->lat.len = ngx_sprintf(p, "%.7f", lat) - p;
+    ad->lat.len = mobispot_format_coordinate((char *) p, 32, lat);
     ad->lon.data = p + 32;
-    ad->lon.len = ngx_sprintf(p + 32, "%.7f", lon) - (p + 32);
+    ad->lon.len = mobispot_format_coordinate((char *) p + 32, 32, lon);
+
+    if (ad->lat.len == 0 || ad->lon.len == 0) {
+        return NGX_ERROR;
+    }
 
     if (mobispot_json_string(doc, "latitude") != MOBISPOT_OK
         || yajl_gen_number(doc, (char *) ad->lat.data, ad->lat.len)
@@ -803,7 +836,8 @@ ngx_http_mobispot_check_site(ngx_http_mobispot_check_t *ck, yajl_val body,
             {
                 return ngx_http_mobispot_check_fail(ck,
                                                 NGX_HTTP_UNPROCESSABLE_ENTITY,
-                                                "must be a date YYYY-MM-DD",
+                                                "must be a date YYYY-MM-DD "
+                                                "from 1970 to 2100",
                                                 "closed_dates[%uz]%Z", i);
             }
 

@@ -265,7 +265,7 @@ ngx_http_mobispot_avail_window(ngx_http_request_t *r,
         return ngx_http_mobispot_spots_error(r, NGX_HTTP_BAD_REQUEST,
                                              "invalid_parameter",
                                              "from must be an RFC 3339 "
-                                             "date-time",
+                                             "date-time from 1970 to 2100",
                                              "parameter", "from");
     }
 
@@ -277,7 +277,7 @@ ngx_http_mobispot_avail_window(ngx_http_request_t *r,
         return ngx_http_mobispot_spots_error(r, NGX_HTTP_BAD_REQUEST,
                                              "invalid_parameter",
                                              "to must be an RFC 3339 "
-                                             "date-time",
+                                             "date-time from 1970 to 2100",
                                              "parameter", "to");
     }
 
@@ -998,7 +998,8 @@ ngx_http_mobispot_availability(ngx_http_request_t *r,
             return ngx_http_mobispot_spots_error(r, NGX_HTTP_BAD_REQUEST,
                                                  "invalid_parameter",
                                                  "date must be a calendar "
-                                                 "date YYYY-MM-DD",
+                                                 "date YYYY-MM-DD from "
+                                                 "1970-01-01 to 2100-12-31",
                                                  "parameter", "date");
         }
 
@@ -1475,11 +1476,16 @@ ngx_http_mobispot_nearby(ngx_http_request_t *r,
     argv[1] = NGX_HTTP_MOBISPOT_KEY_GEO;
     argv[2] = "FROMLONLAT";
     argv[3] = (char *) p;
-    argvlen[3] = ngx_sprintf(p, "%.7f", av->lon) - p;
+    argvlen[3] = mobispot_format_coordinate((char *) p, 32, av->lon);
     p += 32;
     argv[4] = (char *) p;
-    argvlen[4] = ngx_sprintf(p, "%.7f", av->lat) - p;
+    argvlen[4] = mobispot_format_coordinate((char *) p, 32, av->lat);
     p += 32;
+
+    if (argvlen[3] == 0 || argvlen[4] == 0) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     argv[5] = "BYRADIUS";
     argv[6] = (char *) p;
     argvlen[6] = ngx_sprintf(p, "%.4f", av->radius) - p;

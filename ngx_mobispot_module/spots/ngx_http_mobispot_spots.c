@@ -266,7 +266,11 @@ ngx_http_mobispot_spots_error(ngx_http_request_t *r, ngx_uint_t status,
     } else {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "mobispot: %s%s%s%s", message,
-                      name ? " (" : "", name ? name : "", name ? ")" : "");
+                      name ? " (" : "",
+                      name ? (char *) ngx_http_mobispot_log_escape(r->pool,
+                                 (u_char *) name, ngx_strlen(name))
+                           : "",
+                      name ? ")" : "");
     }
 
     g = ngx_http_mobispot_api_gen(r);
