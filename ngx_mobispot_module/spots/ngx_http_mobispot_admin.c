@@ -10,8 +10,8 @@
  *
  * Bodies are parsed with yajl and checked field by field before anything
  * is written: a wrong type is a 400, a value out of range or unknown
- * (time zone, network) a 422, each naming the field.  A site is written
- * in one MULTI/EXEC with the hash tag of the site (docs/data-model.md).
+ * (time zone, network) a 422, each naming the field.  The writes are in
+ * ngx_http_mobispot_admin_write.c.
  */
 
 
@@ -19,57 +19,13 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "spots/ngx_http_mobispot_spots.h"
+#include "spots/ngx_http_mobispot_admin.h"
 
 
 #define NGX_HTTP_MOBISPOT_NETWORKS_MAX   16
 #define NGX_HTTP_MOBISPOT_RESOURCES_MAX  64
 #define NGX_HTTP_MOBISPOT_AMENITIES_MAX  32
 #define NGX_HTTP_MOBISPOT_CLOSED_MAX     366
-
-/* the commands of a site write: see ngx_http_mobispot_admin_site_write() */
-#define NGX_HTTP_MOBISPOT_SITE_CMDS      9
-
-
-/* the outcome of a check: the first error found */
-typedef struct {
-    ngx_http_request_t         *request;
-    ngx_uint_t                  status;
-    const char                 *code;
-    const char                 *message;
-    u_char                     *field;
-} ngx_http_mobispot_check_t;
-
-
-typedef struct {
-    ngx_str_t                   id;
-    ngx_str_t                   doc;          /* the site as stored */
-    ngx_str_t                   summary;      /* for ms:sites */
-    ngx_str_t                   lon;
-    ngx_str_t                   lat;
-    ngx_str_t                   hours;        /* encoded */
-    ngx_str_t                   closed;
-    ngx_str_t                   networks;     /* comma-separated */
-    ngx_str_t                   zone;         /* empty: none */
-    ngx_str_t                   slot;
-    ngx_str_t                   name;
-    ngx_str_t                   town;
-    ngx_str_t                   tz;
-    int64_t                     cap[MOBISPOT_KINDS];
-
-    yajl_val                    nets;         /* the array of the body */
-    ngx_uint_t                  missing;      /* index + 1 of an unknown net */
-    ngx_uint_t                  created;
-    ngx_uint_t                  deleted;
-    ngx_uint_t                  bad;
-
-    /*
-     * what the first reply inside EXEC says of a new entry: a site write
-     * starts with DEL (0: there was none), a network write with HSET
-     * (1: a new field)
-     */
-    long long                   new_when;
-} ngx_http_mobispot_admin_t;
 
 
 static yajl_val ngx_http_mobispot_admin_body(ngx_http_request_t *r,
@@ -109,20 +65,9 @@ static ngx_int_t ngx_http_mobispot_gen_str(yajl_gen g, const char *key,
 static ngx_int_t ngx_http_mobispot_gen_copy(ngx_http_request_t *r,
     yajl_gen g, ngx_str_t *out);
 
-static void ngx_http_mobispot_admin_nets_reply(ngx_http_request_t *r,
-    void *data, ngx_uint_t index, redisReply *reply);
-static void ngx_http_mobispot_admin_nets_done(ngx_http_request_t *r,
-    void *data, ngx_int_t status);
-static ngx_int_t ngx_http_mobispot_admin_site_write(ngx_http_request_t *r,
-    ngx_http_mobispot_api_ctx_t *ctx);
-static void ngx_http_mobispot_admin_exec_reply(ngx_http_request_t *r,
-    void *data, ngx_uint_t index, redisReply *reply);
-static void ngx_http_mobispot_admin_write_done(ngx_http_request_t *r,
-    void *data, ngx_int_t status);
-static void ngx_http_mobispot_admin_delete_done(ngx_http_request_t *r,
-    void *data, ngx_int_t status);
-static ngx_int_t ngx_http_mobispot_admin_cmd(ngx_http_request_t *r,
-    ngx_http_mobispot_redis_cmd_t *cmd, ngx_uint_t argc, ...);
+static ngx_int_t ngx_http_mobispot_admin_nets_done(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
+    ngx_uint_t n);
 
 
 static const char  *ngx_http_mobispot_days[7] = {
@@ -1211,7 +1156,7 @@ ngx_http_mobispot_check_resources(ngx_http_mobispot_check_t *ck, yajl_val v,
 
 /* a command from its arguments, copied into r->pool as ngx_str_t * */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_mobispot_admin_cmd(ngx_http_request_t *r,
     ngx_http_mobispot_redis_cmd_t *cmd, ngx_uint_t argc, ...)
 {
@@ -1326,6 +1271,10 @@ ngx_http_mobispot_admin_site_put(ngx_http_request_t *r,
     ngx_http_mobispot_admin_t      *ad;
     ngx_http_mobispot_redis_cmd_t   cmd;
 
+    static ngx_str_t  passports = ngx_string(NGX_HTTP_MOBISPOT_KEY_PASSPORTS);
+    static const ngx_http_mobispot_api_keys_t  keys = { &passports, 1,
+                                                        NULL, 0 };
+
     ngx_memzero(&ck, sizeof(ngx_http_mobispot_check_t));
     ck.request = r;
 
@@ -1409,268 +1358,49 @@ ngx_http_mobispot_admin_site_put(ngx_http_request_t *r,
     cmd.argv = argv;
     cmd.argvlen = argvlen;
 
-    return ngx_http_mobispot_api_redis(r, ctx, &cmd, 1,
-                                       ngx_http_mobispot_admin_nets_reply,
-                                       ngx_http_mobispot_admin_nets_done);
+    return ngx_http_mobispot_api_call(r, ctx, &cmd, 1, &keys,
+                                      ngx_http_mobispot_admin_nets_done);
 }
 
 
-static void
-ngx_http_mobispot_admin_nets_reply(ngx_http_request_t *r, void *data,
-    ngx_uint_t index, redisReply *reply)
-{
-    ngx_http_mobispot_api_ctx_t  *ctx = data;
+/* the networks named by a site exist: one passport each */
 
+static ngx_int_t
+ngx_http_mobispot_admin_nets_done(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
+    ngx_uint_t n)
+{
+    u_char                     *field;
     size_t                      i;
     ngx_http_mobispot_admin_t  *ad;
 
     ad = ctx->data;
 
-    if (reply->type != REDIS_REPLY_ARRAY) {
-        ad->bad = 1;
-        return;
-    }
-
-    for (i = 0; i < reply->elements; i++) {
-        if (reply->element[i]->type != REDIS_REPLY_STRING) {
-            ad->missing = i + 1;
-            return;
-        }
-    }
-}
-
-
-static void
-ngx_http_mobispot_admin_nets_done(ngx_http_request_t *r, void *data,
-    ngx_int_t status)
-{
-    ngx_http_mobispot_api_ctx_t  *ctx = data;
-
-    u_char                     *field;
-    ngx_http_mobispot_admin_t  *ad;
-
-    ad = ctx->data;
-
-    if (ngx_http_mobispot_spots_call_failed(r, status, ad->bad,
-                                            "HMGET of networks"))
+    if (replies[0].type != REDIS_REPLY_ARRAY
+        || replies[0].elements != ad->nets->u.array.len)
     {
-        return;
+        return ngx_http_mobispot_api_bad_reply(r, "HMGET of networks");
     }
 
-    if (ad->missing) {
+    for (i = 0; i < replies[0].elements; i++) {
+        if (replies[0].element[i].type == REDIS_REPLY_STRING) {
+            continue;
+        }
+
         field = ngx_pnalloc(r->pool, 32);
         if (field == NULL) {
-            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
-        }
-
-        ngx_sprintf(field, "networks[%ui]%Z", ad->missing - 1);
-
-        ngx_http_finalize_request(r,
-            ngx_http_mobispot_spots_error(r, NGX_HTTP_UNPROCESSABLE_ENTITY,
-                                          "invalid_value", "unknown network",
-                                          "field", (char *) field));
-        return;
-    }
-
-    /* NGX_DONE releases the reference of the first call */
-    ngx_http_finalize_request(r, ngx_http_mobispot_admin_site_write(r, ctx));
-}
-
-
-/*
- * MULTI, DEL info, HSET info ..., SET doc, EXEC, then the global indexes:
- * GEOADD ms:geo, HSET ms:sites, then INCR ms:version, the catalogue
- * version that tells the workers' info caches that a site changed
- * (docs/data-model.md): after the EXEC, so that no reader can see the new
- * version before the new site; and answered before the client is.  Last,
- * PUBLISH ms:sso:sites <id>: the SSO gateways read the site's networks
- * and zone again (docs/sso.md).
- */
-
-static ngx_int_t
-ngx_http_mobispot_admin_site_write(ngx_http_request_t *r,
-    ngx_http_mobispot_api_ctx_t *ctx)
-{
-    size_t                         *argvlen;
-    ngx_str_t                      *info, *doc, *f, *values[10];
-    ngx_uint_t                      i, k, argc;
-    const char                    **argv;
-    ngx_http_mobispot_admin_t      *ad;
-    ngx_http_mobispot_redis_cmd_t  *cmds;
-
-    static ngx_str_t  multi = ngx_string("MULTI");
-    static ngx_str_t  exec = ngx_string("EXEC");
-    static ngx_str_t  del = ngx_string("DEL");
-    static ngx_str_t  set = ngx_string("SET");
-    static ngx_str_t  hset = ngx_string("HSET");
-    static ngx_str_t  geoadd = ngx_string("GEOADD");
-    static ngx_str_t  incr = ngx_string("INCR");
-    static ngx_str_t  geo = ngx_string(NGX_HTTP_MOBISPOT_KEY_GEO);
-    static ngx_str_t  sites = ngx_string(NGX_HTTP_MOBISPOT_KEY_SITES);
-    static ngx_str_t  version = ngx_string(NGX_HTTP_MOBISPOT_KEY_VERSION);
-
-    static ngx_str_t  publish = ngx_string("PUBLISH");
-    static ngx_str_t  channel = ngx_string(NGX_HTTP_MOBISPOT_CHANNEL_SITES);
-
-    static const char  *names[] = {
-        "name", "town", "tz", "slot", "hours", "closed", "networks", "lat",
-        "lon", "zone"
-    };
-
-    ad = ctx->data;
-
-    values[0] = &ad->name;
-    values[1] = &ad->town;
-    values[2] = &ad->tz;
-    values[3] = &ad->slot;
-    values[4] = &ad->hours;
-    values[5] = &ad->closed;
-    values[6] = &ad->networks;
-    values[7] = &ad->lat;
-    values[8] = &ad->lon;
-    values[9] = &ad->zone;
-
-    cmds = ngx_palloc(r->pool, NGX_HTTP_MOBISPOT_SITE_CMDS
-                               * sizeof(ngx_http_mobispot_redis_cmd_t));
-    info = ngx_http_mobispot_spots_key(r, "ms:{site:%V}:info", &ad->id);
-    doc = ngx_http_mobispot_spots_key(r, "ms:{site:%V}:doc", &ad->id);
-
-    if (cmds == NULL || info == NULL || doc == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    /* HSET info: 10 fields and a capacity per kind */
-
-    argc = 2 + 2 * (10 + MOBISPOT_KINDS);
-    argv = ngx_palloc(r->pool, argc * sizeof(char *));
-    argvlen = ngx_palloc(r->pool, argc * sizeof(size_t));
-    f = ngx_palloc(r->pool, MOBISPOT_KINDS * 2 * sizeof(ngx_str_t));
-
-    if (argv == NULL || argvlen == NULL || f == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    argv[0] = "HSET";
-    argvlen[0] = 4;
-    argv[1] = (char *) info->data;
-    argvlen[1] = info->len;
-
-    k = 2;
-
-    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        argv[k] = names[i];
-        argvlen[k++] = ngx_strlen(names[i]);
-        argv[k] = (char *) values[i]->data;
-        argvlen[k++] = values[i]->len;
-    }
-
-    for (i = 0; i < MOBISPOT_KINDS; i++) {
-        f[2 * i].data = ngx_pnalloc(r->pool, 32);
-        f[2 * i + 1].data = ngx_pnalloc(r->pool, NGX_INT64_LEN);
-
-        if (f[2 * i].data == NULL || f[2 * i + 1].data == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        f[2 * i].len = ngx_sprintf(f[2 * i].data, "cap:%s",
-                                   mobispot_kind_names[i])
-                       - f[2 * i].data;
-        f[2 * i + 1].len = ngx_sprintf(f[2 * i + 1].data, "%L", ad->cap[i])
-                           - f[2 * i + 1].data;
+        ngx_sprintf(field, "networks[%uz]%Z", i);
 
-        argv[k] = (char *) f[2 * i].data;
-        argvlen[k++] = f[2 * i].len;
-        argv[k] = (char *) f[2 * i + 1].data;
-        argvlen[k++] = f[2 * i + 1].len;
+        return ngx_http_mobispot_spots_error(r, NGX_HTTP_UNPROCESSABLE_ENTITY,
+                                             "invalid_value",
+                                             "unknown network", "field",
+                                             (char *) field);
     }
 
-    cmds[2].argc = (int) k;
-    cmds[2].argv = argv;
-    cmds[2].argvlen = argvlen;
-
-    if (ngx_http_mobispot_admin_cmd(r, &cmds[0], 1, &multi) != NGX_OK
-        || ngx_http_mobispot_admin_cmd(r, &cmds[1], 2, &del, info) != NGX_OK
-        || ngx_http_mobispot_admin_cmd(r, &cmds[3], 3, &set, doc, &ad->doc)
-           != NGX_OK
-        || ngx_http_mobispot_admin_cmd(r, &cmds[4], 1, &exec) != NGX_OK
-        || ngx_http_mobispot_admin_cmd(r, &cmds[5], 5, &geoadd, &geo,
-                                       &ad->lon, &ad->lat, &ad->id) != NGX_OK
-        || ngx_http_mobispot_admin_cmd(r, &cmds[6], 4, &hset, &sites,
-                                       &ad->id, &ad->summary) != NGX_OK
-        || ngx_http_mobispot_admin_cmd(r, &cmds[7], 2, &incr, &version)
-           != NGX_OK
-        || ngx_http_mobispot_admin_cmd(r, &cmds[8], 3, &publish, &channel,
-                                       &ad->id)
-           != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return ngx_http_mobispot_api_redis(r, ctx, cmds,
-                                       NGX_HTTP_MOBISPOT_SITE_CMDS,
-                                       ngx_http_mobispot_admin_exec_reply,
-                                       ngx_http_mobispot_admin_write_done);
-}
-
-
-/*
- * The replies of a write: MULTI, then QUEUED for each command, then the
- * EXEC array (its first element tells whether the entry is new, see
- * new_when), then the index commands.  Any error reply makes the call
- * fail.
- */
-
-static void
-ngx_http_mobispot_admin_exec_reply(ngx_http_request_t *r, void *data,
-    ngx_uint_t index, redisReply *reply)
-{
-    ngx_http_mobispot_api_ctx_t  *ctx = data;
-
-    long long                   n;
-    ngx_http_mobispot_admin_t  *ad;
-
-    ad = ctx->data;
-
-    if (reply->type == REDIS_REPLY_ERROR || reply->type == REDIS_REPLY_NIL) {
-        ad->bad = 1;
-        return;
-    }
-
-    if (reply->type == REDIS_REPLY_ARRAY && reply->elements > 0
-        && mobispot_reply_integer(reply->element[0], &n) == MOBISPOT_OK)
-    {
-        /* the EXEC */
-        ad->created = (n == ad->new_when);
-        ad->deleted = (n != 0);
-    }
-}
-
-
-static void
-ngx_http_mobispot_admin_write_done(ngx_http_request_t *r, void *data,
-    ngx_int_t status)
-{
-    ngx_http_mobispot_api_ctx_t  *ctx = data;
-
-    ngx_http_mobispot_admin_t  *ad;
-
-    ad = ctx->data;
-
-    if (ngx_http_mobispot_spots_call_failed(r, status, ad->bad,
-                                            "a catalogue write"))
-    {
-        return;
-    }
-
-    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "mobispot: catalogue entry \"%V\" %s", &ad->id,
-                  ad->created ? "created" : "updated");
-
-    ngx_http_finalize_request(r,
-        ngx_http_mobispot_api_send_raw(r, ad->created ? NGX_HTTP_CREATED
-                                                      : NGX_HTTP_OK,
-                                       ad->doc.data, ad->doc.len));
+    return ngx_http_mobispot_admin_site_write(r, ctx);
 }
 
 
@@ -1680,22 +1410,8 @@ ngx_int_t
 ngx_http_mobispot_admin_site_delete(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx)
 {
-    ngx_int_t                       rc;
-    ngx_str_t                      *info, *doc;
-    ngx_http_mobispot_admin_t      *ad;
-    ngx_http_mobispot_redis_cmd_t   cmds[8];
-
-    static ngx_str_t  multi = ngx_string("MULTI");
-    static ngx_str_t  exec = ngx_string("EXEC");
-    static ngx_str_t  del = ngx_string("DEL");
-    static ngx_str_t  zrem = ngx_string("ZREM");
-    static ngx_str_t  hdel = ngx_string("HDEL");
-    static ngx_str_t  incr = ngx_string("INCR");
-    static ngx_str_t  geo = ngx_string(NGX_HTTP_MOBISPOT_KEY_GEO);
-    static ngx_str_t  sites = ngx_string(NGX_HTTP_MOBISPOT_KEY_SITES);
-    static ngx_str_t  version = ngx_string(NGX_HTTP_MOBISPOT_KEY_VERSION);
-    static ngx_str_t  publish = ngx_string("PUBLISH");
-    static ngx_str_t  channel = ngx_string(NGX_HTTP_MOBISPOT_CHANNEL_SITES);
+    ngx_int_t                   rc;
+    ngx_http_mobispot_admin_t  *ad;
 
     ad = ngx_http_mobispot_admin_begin(r, ctx, &rc);
     if (ad == NULL) {
@@ -1708,78 +1424,7 @@ ngx_http_mobispot_admin_site_delete(ngx_http_request_t *r,
                                              "parameter", "id");
     }
 
-    doc = ngx_http_mobispot_spots_key(r, "ms:{site:%V}:doc", &ad->id);
-    info = ngx_http_mobispot_spots_key(r, "ms:{site:%V}:info", &ad->id);
-
-    if (doc == NULL || info == NULL
-        || ngx_http_mobispot_admin_cmd(r, &cmds[0], 1, &multi) != NGX_OK
-        || ngx_http_mobispot_admin_cmd(r, &cmds[1], 2, &del, doc) != NGX_OK
-        || ngx_http_mobispot_admin_cmd(r, &cmds[2], 2, &del, info) != NGX_OK
-        || ngx_http_mobispot_admin_cmd(r, &cmds[3], 1, &exec) != NGX_OK
-        || ngx_http_mobispot_admin_cmd(r, &cmds[4], 3, &zrem, &geo, &ad->id)
-           != NGX_OK
-        || ngx_http_mobispot_admin_cmd(r, &cmds[5], 3, &hdel, &sites, &ad->id)
-           != NGX_OK
-        || ngx_http_mobispot_admin_cmd(r, &cmds[6], 2, &incr, &version)
-           != NGX_OK
-        || ngx_http_mobispot_admin_cmd(r, &cmds[7], 3, &publish, &channel,
-                                       &ad->id)
-           != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    /* the catalogue version and the gateways' notice, as a site write does */
-
-    return ngx_http_mobispot_api_redis(r, ctx, cmds, 8,
-                                       ngx_http_mobispot_admin_exec_reply,
-                                       ngx_http_mobispot_admin_delete_done);
-}
-
-
-static void
-ngx_http_mobispot_admin_delete_done(ngx_http_request_t *r, void *data,
-    ngx_int_t status)
-{
-    ngx_http_mobispot_api_ctx_t  *ctx = data;
-
-    yajl_gen                    g;
-    ngx_http_mobispot_admin_t  *ad;
-
-    ad = ctx->data;
-
-    if (ngx_http_mobispot_spots_call_failed(r, status, ad->bad,
-                                            "a catalogue delete"))
-    {
-        return;
-    }
-
-    if (!ad->deleted) {
-        ngx_http_finalize_request(r,
-            ngx_http_mobispot_spots_error(r, NGX_HTTP_NOT_FOUND,
-                                          "unknown_site", "no such site",
-                                          "parameter", "id"));
-        return;
-    }
-
-    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "mobispot: site \"%V\" deleted", &ad->id);
-
-    g = ngx_http_mobispot_api_gen(r);
-
-    if (g == NULL
-        || yajl_gen_map_open(g) != yajl_gen_status_ok
-        || mobispot_json_string(g, "id") != MOBISPOT_OK
-        || yajl_gen_string(g, ad->id.data, ad->id.len) != yajl_gen_status_ok
-        || mobispot_json_string(g, "deleted") != MOBISPOT_OK
-        || yajl_gen_bool(g, 1) != yajl_gen_status_ok
-        || yajl_gen_map_close(g) != yajl_gen_status_ok)
-    {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    ngx_http_finalize_request(r, ngx_http_mobispot_api_send(r, NGX_HTTP_OK, g));
+    return ngx_http_mobispot_admin_site_remove(r, ctx);
 }
 
 
@@ -1800,13 +1445,6 @@ ngx_http_mobispot_admin_network_put(ngx_http_request_t *r,
     ngx_str_t                       name, pid, pname, price_s;
     ngx_http_mobispot_check_t       ck;
     ngx_http_mobispot_admin_t      *ad;
-    ngx_http_mobispot_redis_cmd_t   cmds[4];
-
-    static ngx_str_t  multi = ngx_string("MULTI");
-    static ngx_str_t  exec = ngx_string("EXEC");
-    static ngx_str_t  hset = ngx_string("HSET");
-    static ngx_str_t  docs = ngx_string(NGX_HTTP_MOBISPOT_KEY_NETWORKS);
-    static ngx_str_t  passports = ngx_string(NGX_HTTP_MOBISPOT_KEY_PASSPORTS);
 
     static const char  *known[] = { "name", "passport", NULL };
     static const char  *known_pass[] = { "id", "name", "monthly_price_eur",
@@ -1911,20 +1549,9 @@ ngx_http_mobispot_admin_network_put(ngx_http_request_t *r,
     ad->name.data = ngx_pstrdup(r->pool, &pid);
     ad->name.len = pid.len;
 
-    if (ad->name.data == NULL
-        || ngx_http_mobispot_admin_cmd(r, &cmds[0], 1, &multi) != NGX_OK
-        || ngx_http_mobispot_admin_cmd(r, &cmds[1], 4, &hset, &docs,
-                                       &ad->id, &ad->doc) != NGX_OK
-        || ngx_http_mobispot_admin_cmd(r, &cmds[2], 4, &hset, &passports,
-                                       &ad->id, &ad->name) != NGX_OK
-        || ngx_http_mobispot_admin_cmd(r, &cmds[3], 1, &exec) != NGX_OK)
-    {
+    if (ad->name.data == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ad->new_when = 1;
-
-    return ngx_http_mobispot_api_redis(r, ctx, cmds, 4,
-                                       ngx_http_mobispot_admin_exec_reply,
-                                       ngx_http_mobispot_admin_write_done);
+    return ngx_http_mobispot_admin_network_write(r, ctx);
 }

@@ -1,0 +1,80 @@
+
+/*
+ * Copyright (C) Mobispot
+ *
+ * The admin API of the catalogue, shared by its checks and its writes.
+ */
+
+
+#ifndef _NGX_HTTP_MOBISPOT_ADMIN_H_INCLUDED_
+#define _NGX_HTTP_MOBISPOT_ADMIN_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "spots/ngx_http_mobispot_spots.h"
+
+
+#define NGX_HTTP_MOBISPOT_WRITE_SITE     0
+#define NGX_HTTP_MOBISPOT_WRITE_DELETE   1
+#define NGX_HTTP_MOBISPOT_WRITE_NETWORK  2
+
+
+/* the outcome of a check: the first error found */
+typedef struct {
+    ngx_http_request_t         *request;
+    ngx_uint_t                  status;
+    const char                 *code;
+    const char                 *message;
+    u_char                     *field;
+} ngx_http_mobispot_check_t;
+
+
+typedef struct {
+    ngx_str_t                   id;
+    ngx_str_t                   doc;          /* the site as stored */
+    ngx_str_t                   summary;      /* for ms:sites */
+    ngx_str_t                   lon;
+    ngx_str_t                   lat;
+    ngx_str_t                   hours;        /* encoded */
+    ngx_str_t                   closed;
+    ngx_str_t                   networks;     /* comma-separated */
+    ngx_str_t                   zone;         /* empty: none */
+    ngx_str_t                   slot;
+    ngx_str_t                   name;
+    ngx_str_t                   town;
+    ngx_str_t                   tz;
+    int64_t                     cap[MOBISPOT_KINDS];
+
+    yajl_val                    nets;         /* the array of the body */
+    ngx_uint_t                  missing;      /* index + 1 of an unknown net */
+    ngx_uint_t                  created;
+    ngx_uint_t                  deleted;
+    ngx_uint_t                  bad;
+
+    /* the write (ngx_http_mobispot_admin_write.c) */
+    ngx_uint_t                  kind;
+
+    /*
+     * what the first reply inside EXEC says of a new entry: a site write
+     * starts with DEL (0: there was none), a network write with HSET
+     * (1: a new field)
+     */
+    long long                   new_when;
+} ngx_http_mobispot_admin_t;
+
+
+
+ngx_int_t ngx_http_mobispot_admin_cmd(ngx_http_request_t *r,
+    ngx_http_mobispot_redis_cmd_t *cmd, ngx_uint_t argc, ...);
+ngx_int_t ngx_http_mobispot_admin_site_write(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx);
+ngx_int_t ngx_http_mobispot_admin_site_remove(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx);
+ngx_int_t ngx_http_mobispot_admin_network_write(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx);
+
+
+#endif /* _NGX_HTTP_MOBISPOT_ADMIN_H_INCLUDED_ */
