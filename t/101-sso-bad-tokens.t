@@ -169,6 +169,8 @@ WWW-Authenticate: Bearer realm="mobispot"
 === TEST 4: a key for another algorithm never serves: an HS256 token cannot use the RS256 key even without kid
 --- http_config
     mobispot_jwt_key $TEST_NGINX_SSO_KEYS/rsa.pub alg=RS256;
+    mobispot_jwt_issuer https://sso.mobispot.test;
+    mobispot_jwt_audience namur;
 --- config eval: $::CONFIG
 --- request eval
 ["GET /p", "GET /p"]

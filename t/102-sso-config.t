@@ -139,3 +139,44 @@ nope.pub" failed
 --- must_die
 --- error_log
 invalid value "maybe"
+
+
+
+=== TEST 15: mobispot_sso without an audience: a token minted for another site would pass
+--- http_config
+    mobispot_jwt_key $TEST_NGINX_SSO_KEYS/hs256.secret alg=HS256;
+    mobispot_jwt_issuer https://sso.mobispot.test;
+--- config
+    location / { mobispot_sso on; }
+--- must_die
+--- error_log
+"mobispot_sso" needs "mobispot_jwt_issuer" and "mobispot_jwt_audience"
+
+
+
+=== TEST 16: mobispot_sso optional without an issuer
+--- http_config
+    mobispot_jwt_key $TEST_NGINX_SSO_KEYS/hs256.secret alg=HS256;
+    mobispot_jwt_audience namur;
+--- config
+    location / { mobispot_sso optional; }
+--- must_die
+--- error_log
+"mobispot_sso" needs "mobispot_jwt_issuer" and "mobispot_jwt_audience"
+
+
+
+=== TEST 17: off needs neither; a location that sets both starts
+--- http_config
+    mobispot_jwt_key $TEST_NGINX_SSO_KEYS/hs256.secret alg=HS256;
+--- config
+    location /open { mobispot_sso off; return 204; }
+    location /p {
+        mobispot_jwt_issuer https://sso.mobispot.test;
+        mobispot_jwt_audience namur;
+        mobispot_sso on;
+    }
+--- request eval
+["GET /open", "GET /p"]
+--- error_code eval
+[204, 401]

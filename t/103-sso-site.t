@@ -183,6 +183,8 @@ HSET ms:{networks}:passport cowallonia cowallonia-pass swc swc-pass
 === TEST 7: mobispot_site with mobispot_sso needs mobispot_redis
 --- http_config
     mobispot_jwt_key $TEST_NGINX_SSO_KEYS/hs256.secret alg=HS256;
+    mobispot_jwt_issuer https://sso.mobispot.test;
+    mobispot_jwt_audience namur;
     mobispot_site namur;
 --- config
     location / { mobispot_sso on; }

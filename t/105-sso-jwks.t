@@ -34,7 +34,7 @@ $T{hs_pub} = tok("$dir/rsa.pub", 'HS256', '{"alg":"HS256","kid":"r1"}', claims()
 our $CONFIG = <<'_EOC_';
     location /echo { return 200 "sub=$http_x_sub\n"; }
     location /p {
-        mobispot_sso on;
+        mobispot_sso on; mobispot_jwt_issuer https://sso.mobispot.test; mobispot_jwt_audience namur;
         proxy_set_header X-Sub $mobispot_sub;
         proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/echo;
     }

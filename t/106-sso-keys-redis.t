@@ -28,12 +28,12 @@ _EOC_
 our $CONFIG = <<'_EOC_';
     location /echo { return 200 "sub=$http_x_sub\n"; }
     location /p {
-        mobispot_sso on;
+        mobispot_sso on; mobispot_jwt_issuer https://sso.mobispot.test; mobispot_jwt_audience namur;
         proxy_set_header X-Sub $mobispot_sub;
         proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/echo;
     }
     location /both {
-        mobispot_sso on;
+        mobispot_sso on; mobispot_jwt_issuer https://sso.mobispot.test; mobispot_jwt_audience namur;
         mobispot_jwt_key $TEST_NGINX_SSO_KEYS/hs256.secret alg=HS256;
         proxy_set_header X-Sub $mobispot_sub;
         proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/echo;

@@ -29,7 +29,7 @@ my %conf = (
     config => '
     location /ok { return 204; }
     location /p {
-        mobispot_sso on;
+        mobispot_sso on; mobispot_jwt_issuer https://sso.mobispot.test; mobispot_jwt_audience namur;
         proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/ok;
     }
 ',

@@ -1637,6 +1637,25 @@ ngx_http_mobispot_sso_merge_loc_conf(ngx_conf_t *cf, void *parent,
         return NGX_CONF_ERROR;
     }
 
+    /*
+     * Every site trusts the same issuer's keys: without an audience of its
+     * own, a gateway would take a token minted for any other site
+     * (RFC 8725, section 3.9), and without the issuer one from anyone who
+     * holds one of the keys.
+     */
+
+    if (conf->mode != NGX_HTTP_MOBISPOT_SSO_OFF
+        && (conf->issuer.len == 0 || conf->audiences == NULL
+            || conf->audiences->nelts == 0))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"mobispot_sso\" needs \"mobispot_jwt_issuer\" "
+                           "and \"mobispot_jwt_audience\": without them a "
+                           "token minted for another site would be "
+                           "accepted");
+        return NGX_CONF_ERROR;
+    }
+
     if (conf->site.len && conf->mode != NGX_HTTP_MOBISPOT_SSO_OFF) {
 
         /* entitlement: the site's networks come from Redis */
