@@ -247,3 +247,24 @@ HSET ms:{networks}:passport cowallonia cowallonia-pass
 [403, 200]
 --- error_log
 the site has no zone and the token is zone-limited
+
+
+
+=== TEST 11: a site listing one network many times, with a long passport (a writer other than the admin API): the worker's copy is sized per listing, the token is entitled, no overrun (valgrind mode checks every byte)
+--- http_config eval: $::HTTP
+--- config eval: $::CONFIG
+--- redis eval
+"HSET ms:{site:namur}:info networks " . CORE::join(',', ('cowallonia') x 16) . "\n"
+. "HSET ms:{networks}:passport cowallonia " . ('P' x 4000) . " swc swc-pass\n"
+--- request eval
+["GET /p", "GET /p"]
+--- more_headers eval
+["Authorization: Bearer " . ::hs(pass => 'P' x 4000),
+ "Authorization: Bearer $::T{swc}"]
+--- error_code eval
+[200, 403]
+--- response_body_like eval
+["sub=alice status=ok", "not_entitled"]
+--- no_error_log
+[error]
+[alert]

@@ -258,7 +258,33 @@ ngx_http_mobispot_sso_site_done(ngx_http_request_t *r, void *data,
 }
 
 
-/* the worker's copy of the site: one allocation, arrays then strings */
+/* the passport of one network of the site, or NULL: pairs are id, passport */
+
+static ngx_str_t *
+ngx_http_mobispot_sso_site_passport(ngx_array_t *pairs, u_char *net,
+    size_t len)
+{
+    ngx_str_t   *pair;
+    ngx_uint_t   j;
+
+    pair = pairs->elts;
+
+    for (j = 0; j + 1 < pairs->nelts; j += 2) {
+        if (pair[j].len == len && ngx_strncmp(pair[j].data, net, len) == 0) {
+            return &pair[j + 1];
+        }
+    }
+
+    return NULL;
+}
+
+
+/*
+ * the worker's copy of the site: one allocation, arrays then strings;
+ * it is sized by the site's networks as they are copied, one passport
+ * per network of the site (a network may be listed more than once by a
+ * writer other than the admin API, and each listing gets its own copy)
+ */
 
 static ngx_int_t
 ngx_http_mobispot_sso_site_store(ngx_http_request_t *r,
@@ -266,8 +292,8 @@ ngx_http_mobispot_sso_site_store(ngx_http_request_t *r,
 {
     u_char       *p, *last, *start, *mem, *str;
     size_t        size;
-    ngx_uint_t    n, i, j;
-    ngx_str_t    *pairs;
+    ngx_uint_t    n, i;
+    ngx_str_t    *pass;
     const char  **nets, **passports;
 
     n = 0;
@@ -284,10 +310,24 @@ ngx_http_mobispot_sso_site_store(ngx_http_request_t *r,
 
     size = 2 * n * sizeof(char *) + ctx->site_nets.len + n
            + ctx->site_zone.len + 1;
-    pairs = ctx->site_passports->elts;
 
-    for (j = 1; j < ctx->site_passports->nelts; j += 2) {
-        size += pairs[j].len + 1;
+    p = ctx->site_nets.data;
+    last = p + ctx->site_nets.len;
+
+    for (i = 0; i < n; i++) {
+        start = p;
+
+        while (p < last && *p != ',') {
+            p++;
+        }
+
+        pass = ngx_http_mobispot_sso_site_passport(ctx->site_passports,
+                                                   start, p - start);
+        if (pass) {
+            size += pass->len + 1;
+        }
+
+        p++;
     }
 
     mem = ngx_alloc(size + 1, r->connection->log);
@@ -315,15 +355,12 @@ ngx_http_mobispot_sso_site_store(ngx_http_request_t *r,
 
         passports[i] = NULL;
 
-        for (j = 0; j + 1 < ctx->site_passports->nelts; j += 2) {
-            if (pairs[j].len == (size_t) (p - start)
-                && ngx_strncmp(pairs[j].data, start, pairs[j].len) == 0)
-            {
-                passports[i] = (const char *) str;
-                str = ngx_cpymem(str, pairs[j + 1].data, pairs[j + 1].len);
-                *str++ = '\0';
-                break;
-            }
+        pass = ngx_http_mobispot_sso_site_passport(ctx->site_passports,
+                                                   start, p - start);
+        if (pass) {
+            passports[i] = (const char *) str;
+            str = ngx_cpymem(str, pass->data, pass->len);
+            *str++ = '\0';
         }
 
         p++;
