@@ -31,6 +31,7 @@ $T{aud_array} = tok('hs256.secret', 'HS256', '{"alg":"HS256"}', claims(aud => '[
 $T{roles} = tok('hs256.secret', 'HS256', '{"alg":"HS256"}', claims(roles => '["user","admin"]'));
 $T{role1} = tok('hs256.secret', 'HS256', '{"alg":"HS256"}', claims(roles => 'admin'));
 $T{badroles} = tok('hs256.secret', 'HS256', '{"alg":"HS256"}', claims(roles => '["a b","c"]'));
+$T{spacedroles} = tok('hs256.secret', 'HS256', '{"alg":"HS256"}', claims(roles => 'user admin'));
 $T{expired} = tok('hs256.secret', 'HS256', '{"alg":"HS256"}', claims(exp => $now - 100));
 
 our $HTTP = <<'_EOC_';
@@ -439,8 +440,8 @@ mobispot: sso token cached
         proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/echo;
     }
 --- request eval
-["GET /p", "GET /p", "GET /p", "GET /p"]
+["GET /p", "GET /p", "GET /p", "GET /p", "GET /p"]
 --- more_headers eval
-["Authorization: Bearer $::T{roles}", "Authorization: Bearer $::T{role1}", "Authorization: Bearer $::T{badroles}", "Authorization: Bearer $::T{hs256}"]
+["Authorization: Bearer $::T{roles}", "Authorization: Bearer $::T{role1}", "Authorization: Bearer $::T{badroles}", "Authorization: Bearer $::T{hs256}", "Authorization: Bearer $::T{spacedroles}"]
 --- response_body eval
-["roles=[user admin]\n", "roles=[admin]\n", "roles=[]\n", "roles=[]\n"]
+["roles=[user admin]\n", "roles=[admin]\n", "roles=[]\n", "roles=[]\n", "roles=[]\n"]

@@ -17,6 +17,11 @@ sub hs { tok('hs256.secret', 'HS256', '{"alg":"HS256"}', claims(@_)) }
 $T{namur} = hs(pass => 'cowallonia-pass', zones => '["namur-province"]', sub => 'zoned-namur');
 $T{hainaut} = hs(pass => 'cowallonia-pass', zones => '["hainaut"]', sub => 'zoned-hainaut');
 $T{free} = hs(pass => 'cowallonia-pass', sub => 'free');
+$T{admins} = hs(pass => 'cowallonia-pass', roles => '["user","admin"]');
+$T{admin1} = hs(pass => 'cowallonia-pass', roles => 'admin');
+$T{spaced} = hs(pass => 'cowallonia-pass', roles => 'user admin');
+$T{commas} = hs(pass => 'cowallonia-pass', roles => 'user,admin');
+$T{inner} = hs(pass => 'cowallonia-pass', roles => '["user admin"]');
 
 our $NET = '{"name":"CoWallonia","passport":{"id":"cowallonia-pass","name":"CoWallonia pass","monthly_price_eur":250}}';
 our $SITE1 = '{"name":"CoWallonia Namur","town":"Namur","address":"Place d\'Armes 1, 5000 Namur","latitude":50.4641,"longitude":4.8661,"time_zone":"Europe/Brussels","networks":["cowallonia"],"amenities":["fibre_1gbps","wifi","printer","coffee","lockers"],"slot_minutes":30,"opening_hours":{"mon":["08:30-18:00"],"tue":["08:30-18:00"],"wed":["08:30-18:00"],"thu":["08:30-18:00"],"fri":["08:30-18:00"],"sat":["09:00-13:00"]},"closed_dates":["2026-12-25","2027-01-01","2027-03-29","2027-05-01"],"resources":[{"kind":"desk","capacity":24},{"kind":"meeting_room","id":"meuse","name":"Meuse","seats":8},{"kind":"meeting_room","id":"sambre","name":"Sambre","seats":6},{"kind":"conference_room","id":"citadelle","name":"Citadelle","seats":30}],"zone":"namur-province"}';
@@ -96,3 +101,30 @@ the site has no zone and the token is zone-limited
  {error => {code => "invalid_field", field => "zone"}}]
 --- redis_check
 EXISTS ms:{site:cw-namur}:info => 0
+
+
+
+=== TEST 3: mobispot_admin role=admin behind mobispot_sso: an array or a single role name grants it; the string "user admin" (or "user,admin", or such an element) names no role and writes nothing
+--- http_config
+    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    mobispot_jwt_key $TEST_NGINX_SSO_KEYS/hs256.secret alg=HS256;
+    mobispot_jwt_issuer https://sso.mobispot.test;
+    mobispot_jwt_audience namur;
+--- config
+    location /api/v1/ {
+        mobispot_sso on;
+        mobispot_admin role=admin;
+        mobispot_api;
+    }
+--- request eval
+[("PUT /api/v1/admin/networks/cowallonia\n$::NET") x 5]
+--- more_headers eval
+[map { "Authorization: Bearer $::T{$_}" } qw(spaced commas inner admins admin1)]
+--- before_request eval
+["", "", "redis DEL ms:{networks}:doc", "", "redis DEL ms:{networks}:doc"]
+--- error_code eval
+[403, 403, 403, 201, 201]
+--- response_body_json_subset eval
+[({error => {code => "forbidden"}}) x 3, undef, undef]
+--- no_error_log
+[error]

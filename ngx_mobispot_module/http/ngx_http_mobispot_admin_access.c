@@ -116,7 +116,9 @@ ngx_http_mobispot_admin_allowed(ngx_http_request_t *r,
 
     vv = ngx_http_get_variable(r, &name, key);
 
-    if (vv == NULL || vv->not_found || vv->len == 0) {
+    /* not found: nobody signed in; empty: a caller without roles */
+
+    if (vv == NULL || vv->not_found) {
         return ngx_http_mobispot_admin_refuse(r, NGX_HTTP_UNAUTHORIZED,
                                               "unauthenticated",
                                               "the admin API needs a "

@@ -1065,10 +1065,32 @@ ngx_http_mobispot_sso_prefix_variable(ngx_http_request_t *r,
 }
 
 
+/* a role name: not empty, no blank, comma or control character */
+
+static ngx_uint_t
+ngx_http_mobispot_sso_role_name(u_char *s)
+{
+    if (*s == '\0') {
+        return 0;
+    }
+
+    for ( /* void */ ; *s; s++) {
+        if (*s <= 0x20 || *s == 0x7f || *s == ',') {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
 /*
  * $mobispot_roles: the "roles" claim as a list separated by blanks (an
- * array of strings, or one string); empty when a role is not a string or
- * holds a blank or a control character.
+ * array of strings, or one string naming one role); empty (but found: the
+ * caller is signed in) when there is none, or when a role is not a string
+ * or holds a blank, a comma or a control character.  So the
+ * string "user admin" is no list: it names no role and grants none
+ * (docs/security.md).
  */
 
 static ngx_int_t
@@ -1088,11 +1110,28 @@ ngx_http_mobispot_sso_roles_variable(ngx_http_request_t *r,
         return NGX_OK;
     }
 
+    /* a signed-in caller: no role (or roles not well formed) is empty */
+
+    v->data = (u_char *) "";
+    v->len = 0;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+
     roles = mobispot_json_member(ngx_http_mobispot_sso_payload(r, ctx),
                                  "roles");
 
-    if (roles == NULL || YAJL_IS_STRING(roles)) {
-        return ngx_http_mobispot_sso_claim_value(r, v, "roles");
+    if (roles == NULL) {
+        return NGX_OK;
+    }
+
+    if (YAJL_IS_STRING(roles)) {
+        if (ngx_http_mobispot_sso_role_name((u_char *) roles->u.string)) {
+            v->data = (u_char *) roles->u.string;
+            v->len = ngx_strlen(v->data);
+        }
+
+        return NGX_OK;
     }
 
     if (!YAJL_IS_ARRAY(roles)) {
@@ -1108,13 +1147,13 @@ ngx_http_mobispot_sso_roles_variable(ngx_http_request_t *r,
             return NGX_OK;
         }
 
-        for (s = (u_char *) e->u.string; *s; s++) {
-            if (*s <= 0x20 || *s == 0x7f || *s == ',') {
-                return NGX_OK;
-            }
+        s = (u_char *) e->u.string;
+
+        if (!ngx_http_mobispot_sso_role_name(s)) {
+            return NGX_OK;
         }
 
-        len += (s - (u_char *) e->u.string) + 1;
+        len += ngx_strlen(s) + 1;
     }
 
     p = ngx_pnalloc(r->pool, len + 1);
