@@ -98,6 +98,18 @@ int mobispot_list_has(const char *list, size_t list_len, const char *item,
     size_t len);
 
 
+/*
+ * One named pair out of a Cookie value or a query string (mobispot_strip.c):
+ * the kept pairs are joined by "; " (cookies: out holds 2 * len bytes) or
+ * "&" (arguments: len bytes); *removed counts the pairs left out.
+ */
+
+size_t mobispot_cookie_strip(const char *in, size_t len, const char *name,
+    size_t name_len, char *out, unsigned *removed);
+size_t mobispot_args_strip(const char *in, size_t len, const char *name,
+    size_t name_len, char *out, unsigned *removed);
+
+
 /* Reconnect delays (mobispot_backoff.c) */
 
 unsigned mobispot_backoff_next(unsigned current, unsigned min, unsigned max);
