@@ -264,7 +264,7 @@ nets=["cowallonia","swc"] n=42 f=2.5 b=true o={"zone":"wallonia"} nl=[] none=[] 
 
 
 
-=== TEST 9: a browser without a valid token is sent to sign in, with return_to and the site
+=== TEST 9: a browser without a valid token is sent to sign in, with return_to (the server's name and port) and the site
 --- http_config eval
 $::HTTP . '
     mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
@@ -295,8 +295,8 @@ HSET ms:{networks}:passport cowallonia cowallonia
 --- error_code eval
 [302, 302, 401, 204]
 --- response_headers eval
-["Location: https://sso.mobispot.test/login?return_to=http%3A%2F%2Flocalhost%2Fp%2Froom%3Fday%3D2026-12-01%26seats%3D2&site=namur",
- "Location: https://sso.mobispot.test/login?lang=fr&return_to=http%3A%2F%2Flocalhost%2Fq&site=namur",
+['Location: https://sso.mobispot.test/login?return_to=http%3A%2F%2Flocalhost%3A$TEST_NGINX_SERVER_PORT%2Fp%2Froom%3Fday%3D2026-12-01%26seats%3D2&site=namur',
+ 'Location: https://sso.mobispot.test/login?lang=fr&return_to=http%3A%2F%2Flocalhost%3A$TEST_NGINX_SERVER_PORT%2Fq&site=namur',
  "!Location",
  "!Location"]
 --- no_error_log

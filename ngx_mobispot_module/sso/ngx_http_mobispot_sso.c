@@ -33,18 +33,12 @@ static ngx_uint_t ngx_http_mobispot_sso_verify(ngx_http_request_t *r,
 static ngx_uint_t ngx_http_mobispot_sso_signature(ngx_http_request_t *r,
     ngx_http_mobispot_sso_loc_conf_t *lcf, mobispot_jwt_header_t *h,
     ngx_str_t *token, const char **reason);
-static ngx_int_t ngx_http_mobispot_sso_token(ngx_http_request_t *r,
-    ngx_http_mobispot_sso_loc_conf_t *lcf, ngx_str_t *token);
 static yajl_val ngx_http_mobispot_sso_segment(ngx_http_request_t *r,
     u_char *data, size_t len, const char **reason);
 static void ngx_http_mobispot_sso_tree_cleanup(void *data);
 static ngx_int_t ngx_http_mobispot_sso_refuse(ngx_http_request_t *r,
     ngx_http_mobispot_sso_loc_conf_t *lcf, ngx_uint_t status);
 static ngx_uint_t ngx_http_mobispot_sso_is_browser(ngx_http_request_t *r);
-static ngx_int_t ngx_http_mobispot_sso_redirect(ngx_http_request_t *r,
-    ngx_http_mobispot_sso_loc_conf_t *lcf);
-static ngx_int_t ngx_http_mobispot_sso_header(ngx_http_request_t *r,
-    const char *name, u_char *value, size_t len, ngx_table_elt_t **out);
 
 static ngx_int_t ngx_http_mobispot_sso_status_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
@@ -215,6 +209,20 @@ static ngx_command_t  ngx_http_mobispot_sso_commands[] = {
       offsetof(ngx_http_mobispot_sso_loc_conf_t, login_url),
       NULL },
 
+    { ngx_string("mobispot_sso_public_url"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_mobispot_sso_public_url_conf,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mobispot_sso_pass_token"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mobispot_sso_loc_conf_t, pass_token),
+      NULL },
+
     { ngx_string("mobispot_sso_cache_size"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_num_slot,
@@ -365,6 +373,12 @@ ngx_http_mobispot_sso_handler(ngx_http_request_t *r)
 
         if (ctx->status == MOBISPOT_SSO_OK && mcf->revoke_zone) {
             ctx->status = ngx_http_mobispot_sso_revoked(r, ctx);
+        }
+
+        /* the token cookie and argument do not reach the upstream */
+
+        if (ngx_http_mobispot_sso_strip(r, lcf) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
     }
 
@@ -656,92 +670,6 @@ ngx_http_mobispot_sso_signature(ngx_http_request_t *r,
 }
 
 
-/*
- * Finds the token: in the configured sources, in order; the first one
- * present wins.  An Authorization header with another scheme than Bearer
- * is not ours and is passed over.
- */
-
-static ngx_int_t
-ngx_http_mobispot_sso_token(ngx_http_request_t *r,
-    ngx_http_mobispot_sso_loc_conf_t *lcf, ngx_str_t *token)
-{
-    u_char                          *p, *last;
-    ngx_uint_t                       i;
-    ngx_table_elt_t                 *auth;
-    ngx_http_mobispot_sso_source_t  *src;
-
-    src = lcf->sources->elts;
-
-    for (i = 0; i < lcf->sources->nelts; i++) {
-
-        switch (src[i].type) {
-
-        case NGX_HTTP_MOBISPOT_SSO_HEADER:
-            auth = r->headers_in.authorization;
-
-            if (auth == NULL || auth->value.len < sizeof("Bearer") - 1
-                || ngx_strncasecmp(auth->value.data, (u_char *) "Bearer",
-                                   sizeof("Bearer") - 1)
-                   != 0)
-            {
-                break;
-            }
-
-            p = auth->value.data + sizeof("Bearer") - 1;
-            last = auth->value.data + auth->value.len;
-
-            if (p < last && *p != ' ') {
-                /* "BearerX": another scheme */
-                break;
-            }
-
-            while (p < last && *p == ' ') {
-                p++;
-            }
-
-            while (last > p && last[-1] == ' ') {
-                last--;
-            }
-
-            token->data = p;
-            token->len = last - p;
-
-            return NGX_OK;
-
-        case NGX_HTTP_MOBISPOT_SSO_COOKIE:
-#if (nginx_version >= 1023000)
-            if (ngx_http_parse_multi_header_lines(r, r->headers_in.cookie,
-                                                  &src[i].name, token)
-                != NULL)
-            {
-                return NGX_OK;
-            }
-#else
-            if (ngx_http_parse_multi_header_lines(&r->headers_in.cookies,
-                                                  &src[i].name, token)
-                != NGX_DECLINED)
-            {
-                return NGX_OK;
-            }
-#endif
-            break;
-
-        default: /* NGX_HTTP_MOBISPOT_SSO_ARG */
-            if (ngx_http_arg(r, src[i].name.data, src[i].name.len, token)
-                == NGX_OK)
-            {
-                return NGX_OK;
-            }
-
-            break;
-        }
-    }
-
-    return NGX_DECLINED;
-}
-
-
 /* decodes a base64url segment and parses it as a strict JSON object */
 
 static yajl_val
@@ -799,6 +727,7 @@ ngx_http_mobispot_sso_refuse(ngx_http_request_t *r,
 {
     u_char       *p;
     size_t        len;
+    ngx_int_t     rc;
     ngx_str_t     realm;
     const char   *msg;
 
@@ -819,7 +748,13 @@ ngx_http_mobispot_sso_refuse(ngx_http_request_t *r,
     }
 
     if (lcf->login_url.len && ngx_http_mobispot_sso_is_browser(r)) {
-        return ngx_http_mobispot_sso_redirect(r, lcf);
+        rc = ngx_http_mobispot_sso_redirect(r, lcf);
+
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
+
+        /* no public name to return to: answered as an API client */
     }
 
     /* RFC 6750 section 3 */
@@ -903,84 +838,9 @@ ngx_http_mobispot_sso_is_browser(ngx_http_request_t *r)
 }
 
 
-/* 302 to mobispot_sso_login_url?return_to=<this URL>&site=<site id> */
+/* a response header; with out, the element (for headers_out.location) */
 
-static ngx_int_t
-ngx_http_mobispot_sso_redirect(ngx_http_request_t *r,
-    ngx_http_mobispot_sso_loc_conf_t *lcf)
-{
-    u_char                    *p, *url, *back;
-    size_t                     len;
-    ngx_str_t                  scheme, host;
-    ngx_table_elt_t           *location;
-    ngx_http_core_srv_conf_t  *cscf;
-
-#if (NGX_HTTP_SSL)
-    if (r->connection->ssl) {
-        ngx_str_set(&scheme, "https");
-    } else
-#endif
-    {
-        ngx_str_set(&scheme, "http");
-    }
-
-    if (r->headers_in.server.len) {
-        host = r->headers_in.server;
-
-    } else {
-        cscf = ngx_http_get_module_srv_conf(r, ngx_http_core_module);
-        host = cscf->server_name;
-    }
-
-    if (r->headers_in.host) {
-        /* keeps the port the client used */
-        host = r->headers_in.host->value;
-    }
-
-    len = scheme.len + sizeof("://") - 1 + host.len + r->unparsed_uri.len;
-
-    back = ngx_pnalloc(r->pool, len);
-    if (back == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    p = ngx_sprintf(back, "%V://%V%V", &scheme, &host, &r->unparsed_uri);
-    len = p - back;
-
-    url = ngx_pnalloc(r->pool, lcf->login_url.len
-                               + sizeof("?return_to=&site=") - 1
-                               + 3 * len + 3 * lcf->site.len);
-    if (url == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    p = ngx_cpymem(url, lcf->login_url.data, lcf->login_url.len);
-    *p++ = ngx_strlchr(lcf->login_url.data,
-                       lcf->login_url.data + lcf->login_url.len, '?')
-           ? '&' : '?';
-    p = ngx_cpymem(p, "return_to=", sizeof("return_to=") - 1);
-    p = (u_char *) ngx_escape_uri(p, back, len, NGX_ESCAPE_URI_COMPONENT);
-
-    if (lcf->site.len) {
-        p = ngx_cpymem(p, "&site=", sizeof("&site=") - 1);
-        p = (u_char *) ngx_escape_uri(p, lcf->site.data, lcf->site.len,
-                                      NGX_ESCAPE_URI_COMPONENT);
-    }
-
-    if (ngx_http_mobispot_sso_header(r, "Location", url, p - url, &location)
-        != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_http_clear_location(r);
-    r->headers_out.location = location;
-
-    return NGX_HTTP_MOVED_TEMPORARILY;
-}
-
-
-static ngx_int_t
+ngx_int_t
 ngx_http_mobispot_sso_header(ngx_http_request_t *r, const char *name,
     u_char *value, size_t len, ngx_table_elt_t **out)
 {
@@ -1593,6 +1453,8 @@ ngx_http_mobispot_sso_create_loc_conf(ngx_conf_t *cf)
      *
      *     conf->issuer = { 0, NULL };
      *     conf->login_url = { 0, NULL };
+     *     conf->public_url = { 0, NULL };
+     *     conf->no_origin_logged = 0;
      *     conf->site = { 0, NULL };
      *     conf->claims = { 0 };
      */
@@ -1604,6 +1466,7 @@ ngx_http_mobispot_sso_create_loc_conf(ngx_conf_t *cf)
     conf->require = NGX_CONF_UNSET_PTR;
     conf->leeway = NGX_CONF_UNSET;
     conf->max_size = NGX_CONF_UNSET_SIZE;
+    conf->pass_token = NGX_CONF_UNSET;
     conf->site_ttl = NGX_CONF_UNSET;
     conf->site_max_stale = NGX_CONF_UNSET;
 
@@ -1635,6 +1498,8 @@ ngx_http_mobispot_sso_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_conf_merge_size_value(conf->max_size, prev->max_size,
                               NGX_HTTP_MOBISPOT_SSO_MAX_SIZE);
     ngx_conf_merge_str_value(conf->login_url, prev->login_url, "");
+    ngx_conf_merge_str_value(conf->public_url, prev->public_url, "");
+    ngx_conf_merge_value(conf->pass_token, prev->pass_token, 0);
     ngx_conf_merge_str_value(conf->site, prev->site, "");
     ngx_conf_merge_sec_value(conf->site_ttl, prev->site_ttl, 10);
     ngx_conf_merge_sec_value(conf->site_max_stale, prev->site_max_stale, 60);

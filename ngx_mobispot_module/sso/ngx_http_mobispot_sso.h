@@ -144,6 +144,9 @@ typedef struct {
     time_t                         leeway;
     size_t                         max_size;
     ngx_str_t                      login_url;
+    ngx_str_t                      public_url;  /* scheme://host[:port] */
+    ngx_flag_t                     pass_token;
+    ngx_uint_t                     no_origin_logged;  /* per worker */
     ngx_str_t                      site;
     ngx_uint_t                     site_index;  /* in site_ids */
     time_t                         site_ttl;
@@ -174,6 +177,19 @@ typedef struct {
 
 extern ngx_module_t  ngx_http_mobispot_sso_module;
 
+
+/* the token's sources and what is passed on (sso_forward.c) */
+ngx_int_t ngx_http_mobispot_sso_token(ngx_http_request_t *r,
+    ngx_http_mobispot_sso_loc_conf_t *lcf, ngx_str_t *token);
+ngx_int_t ngx_http_mobispot_sso_strip(ngx_http_request_t *r,
+    ngx_http_mobispot_sso_loc_conf_t *lcf);
+ngx_int_t ngx_http_mobispot_sso_redirect(ngx_http_request_t *r,
+    ngx_http_mobispot_sso_loc_conf_t *lcf);
+ngx_uint_t ngx_http_mobispot_sso_public_name(ngx_str_t *name);
+char *ngx_http_mobispot_sso_public_url_conf(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+ngx_int_t ngx_http_mobispot_sso_header(ngx_http_request_t *r,
+    const char *name, u_char *value, size_t len, ngx_table_elt_t **out);
 
 ngx_int_t ngx_http_mobispot_sso_entitlement(ngx_http_request_t *r,
     ngx_http_mobispot_sso_loc_conf_t *lcf, ngx_http_mobispot_sso_ctx_t *ctx);
