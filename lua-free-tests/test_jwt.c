@@ -210,6 +210,18 @@ main(void)
                MOBISPOT_SSO_NOT_YET_VALID, "nbf past leeway");
 
     c.leeway = 0;
+    c.max_lifetime = 3600;
+
+    TAP_IS_INT(claims("{\"exp\":1700003600,\"iat\":1700000000}", &c),
+               MOBISPOT_SSO_OK, "lifetime at the bound");
+    TAP_IS_INT(claims("{\"exp\":1700003601,\"iat\":1700000000}", &c),
+               MOBISPOT_SSO_MALFORMED, "lifetime past the bound");
+    TAP_IS_INT(claims("{\"exp\":1700000100}", &c), MOBISPOT_SSO_MALFORMED,
+               "a bounded lifetime needs iat");
+    TAP_IS_INT(claims("{\"exp\":1800000000,\"iat\":1799999000}", &c),
+               MOBISPOT_SSO_NOT_YET_VALID, "iat ahead is checked first");
+
+    c.max_lifetime = 0;
     c.issuer = "https://sso";
     c.audiences = auds;
     c.naudiences = 2;

@@ -21,7 +21,8 @@ static int mobispot_claims_audience(yajl_val aud,
 /*
  * Checks, in order: required claims, exp (always required: an integer in
  * [0, MOBISPOT_JWT_TIME_MAX] that is still ahead of now - leeway), nbf and
- * iat (integers in range when present, not after now + leeway), iss and
+ * iat (integers in range when present, not after now + leeway; with a
+ * max_lifetime, iat required and exp - iat at most max_lifetime), iss and
  * aud (exact, case-sensitive), and the type of sub, sid and pass (strings
  * when present).  Returns a MOBISPOT_SSO_* status and sets *exp.
  */
@@ -80,6 +81,23 @@ mobispot_claims_check(yajl_val payload, const mobispot_claims_conf_t *conf,
     if (present && t > now + conf->leeway) {
         *reason = "token issued in the future (iat)";
         return MOBISPOT_SSO_NOT_YET_VALID;
+    }
+
+    /*
+     * a bounded lifetime bounds how long a signed-out session must be
+     * remembered: iat is then needed, and exp - iat is at most the bound
+     */
+
+    if (conf->max_lifetime) {
+        if (!present) {
+            *reason = "iat is missing (the token's lifetime is bounded)";
+            return MOBISPOT_SSO_MALFORMED;
+        }
+
+        if (*exp - t > conf->max_lifetime) {
+            *reason = "the token lives longer than the maximum lifetime";
+            return MOBISPOT_SSO_MALFORMED;
+        }
     }
 
     if (*exp <= now - conf->leeway) {

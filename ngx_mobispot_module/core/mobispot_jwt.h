@@ -55,6 +55,7 @@ typedef struct {
     const char     **require;    /* claims that must be present */
     size_t           nrequire;
     long long        leeway;     /* seconds */
+    long long        max_lifetime;  /* exp - iat, seconds; 0: unchecked */
 } mobispot_claims_conf_t;
 
 
