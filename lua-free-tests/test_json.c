@@ -76,7 +76,9 @@ main(void)
     yajl_gen_free(g);
 
     g = mobispot_json_gen_alloc();
-    TAP_IS_INT(mobispot_json_health(g, 0.2345), MOBISPOT_OK, "health body");
+    TAP_IS_INT(mobispot_json_health(g, 0.2345, "ok"), MOBISPOT_OK,
+               "health body");
+    yajl_gen_map_close(g);
     text = gen_text(g);
     TAP_IS_STR(text,
                "{\"status\":\"ok\",\"redis\":{\"connected\":true,"
@@ -92,10 +94,13 @@ main(void)
     yajl_gen_free(g);
 
     g = mobispot_json_gen_alloc();
-    mobispot_json_health(g, -1.0);
+    mobispot_json_health(g, -1.0, "degraded");
+    yajl_gen_map_close(g);
     text = gen_text(g);
     TAP_OK(strstr(text, "\"latency_ms\":0.000") != NULL,
            "a negative latency (clock step) is reported as 0");
+    TAP_OK(strstr(text, "\"status\":\"degraded\"") != NULL,
+           "the status given");
     free(text);
     yajl_gen_free(g);
 

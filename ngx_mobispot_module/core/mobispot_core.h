@@ -61,7 +61,7 @@ yajl_gen mobispot_json_gen_alloc(void);
 int mobispot_json_string(yajl_gen g, const char *s);
 int mobispot_json_key_string(yajl_gen g, const char *key, const char *value);
 int mobispot_json_error(yajl_gen g, const char *code, const char *message);
-int mobispot_json_health(yajl_gen g, double latency_ms);
+int mobispot_json_health(yajl_gen g, double latency_ms, const char *status);
 
 
 /* Strict JSON text and UTF-8 (mobispot_json_check.c) */

@@ -77,10 +77,13 @@ mobispot_json_error(yajl_gen g, const char *code, const char *message)
 }
 
 
-/* {"status":"ok","redis":{"connected":true,"latency_ms":0.123}} */
+/*
+ * {"status":"ok","redis":{"connected":true,"latency_ms":0.123} with the
+ * object left open: the parts of other resources follow, the caller closes
+ */
 
 int
-mobispot_json_health(yajl_gen g, double latency_ms)
+mobispot_json_health(yajl_gen g, double latency_ms, const char *status)
 {
     int   n;
     char  num[32];
@@ -97,14 +100,13 @@ mobispot_json_health(yajl_gen g, double latency_ms)
     }
 
     if (yajl_gen_map_open(g) != yajl_gen_status_ok
-        || mobispot_json_key_string(g, "status", "ok") != MOBISPOT_OK
+        || mobispot_json_key_string(g, "status", status) != MOBISPOT_OK
         || mobispot_json_string(g, "redis") != MOBISPOT_OK
         || yajl_gen_map_open(g) != yajl_gen_status_ok
         || mobispot_json_string(g, "connected") != MOBISPOT_OK
         || yajl_gen_bool(g, 1) != yajl_gen_status_ok
         || mobispot_json_string(g, "latency_ms") != MOBISPOT_OK
         || yajl_gen_number(g, num, n) != yajl_gen_status_ok
-        || yajl_gen_map_close(g) != yajl_gen_status_ok
         || yajl_gen_map_close(g) != yajl_gen_status_ok)
     {
         return MOBISPOT_ERROR;

@@ -2,7 +2,9 @@
 /*
  * Copyright (C) Mobispot
  *
- * GET {prefix}health: a PING through the worker's Redis connection.
+ * GET {prefix}health: a PING through the worker's Redis connection, and
+ * the parts other modules add (the SSO gateway's revocation zone): any
+ * degraded part makes the status "degraded" (still 200: the API answers).
  */
 
 
@@ -53,9 +55,12 @@ ngx_http_mobispot_health_done(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
     ngx_uint_t n)
 {
-    double            ms;
-    yajl_gen          g;
-    struct timespec   now, *start;
+    double                            ms;
+    yajl_gen                          g;
+    ngx_uint_t                        i, degraded, any;
+    struct timespec                   now, *start;
+    ngx_http_mobispot_main_conf_t    *mcf;
+    ngx_http_mobispot_health_part_t  *part;
 
     start = ctx->data;
 
@@ -78,11 +83,61 @@ ngx_http_mobispot_health_done(ngx_http_request_t *r,
     ms = (now.tv_sec - start->tv_sec) * 1000.0
          + (now.tv_nsec - start->tv_nsec) / 1000000.0;
 
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_mobispot_module);
+    part = mcf->health.elts;
+    any = 0;
+
+    for (i = 0; i < mcf->health.nelts; i++) {
+        degraded = 0;
+
+        if (part[i].handler(r, NULL, &degraded, part[i].data) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        any |= degraded;
+    }
+
     g = ngx_http_mobispot_api_gen(r);
 
-    if (g == NULL || mobispot_json_health(g, ms) != MOBISPOT_OK) {
+    if (g == NULL
+        || mobispot_json_health(g, ms, any ? "degraded" : "ok") != MOBISPOT_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    for (i = 0; i < mcf->health.nelts; i++) {
+        if (mobispot_json_string(g, part[i].name) != MOBISPOT_OK
+            || part[i].handler(r, g, &degraded, part[i].data) != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    if (yajl_gen_map_close(g) != yajl_gen_status_ok) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     return ngx_http_mobispot_api_send(r, NGX_HTTP_OK, g);
+}
+
+
+ngx_int_t
+ngx_http_mobispot_api_add_health(ngx_conf_t *cf, const char *name,
+    ngx_http_mobispot_health_pt handler, void *data)
+{
+    ngx_http_mobispot_main_conf_t    *mcf;
+    ngx_http_mobispot_health_part_t  *part;
+
+    mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_mobispot_module);
+
+    part = ngx_array_push(&mcf->health);
+    if (part == NULL) {
+        return NGX_ERROR;
+    }
+
+    part->name = name;
+    part->handler = handler;
+    part->data = data;
+
+    return NGX_OK;
 }

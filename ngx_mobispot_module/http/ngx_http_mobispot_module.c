@@ -184,6 +184,13 @@ ngx_http_mobispot_create_main_conf(ngx_conf_t *cf)
         return NULL;
     }
 
+    if (ngx_array_init(&mcf->health, cf->pool, 2,
+                       sizeof(ngx_http_mobispot_health_part_t))
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
     mcf->cache_enabled = NGX_CONF_UNSET;
     mcf->cache_entries = NGX_CONF_UNSET_UINT;
     mcf->cache_valid = NGX_CONF_UNSET_MSEC;

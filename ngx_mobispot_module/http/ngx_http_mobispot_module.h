@@ -19,6 +19,22 @@
 typedef struct ngx_http_mobispot_cache_s  ngx_http_mobispot_cache_t;
 
 
+/*
+ * A part of GET health that a resource adds (ngx_http_mobispot_api_add_health):
+ * with g NULL, it only says whether its state is degraded; with g, it also
+ * writes its value (the member name is written before it).
+ */
+
+typedef ngx_int_t (*ngx_http_mobispot_health_pt)(ngx_http_request_t *r,
+    yajl_gen g, ngx_uint_t *degraded, void *data);
+
+typedef struct {
+    const char                        *name;
+    ngx_http_mobispot_health_pt        handler;
+    void                              *data;
+} ngx_http_mobispot_health_part_t;
+
+
 /* a log line written at most once a second (ngx_http_mobispot_log.c) */
 
 typedef struct {
@@ -40,6 +56,9 @@ typedef struct {
      * by each resource module (ngx_http_mobispot_api_add_routes())
      */
     ngx_array_t                        routes;
+
+    /* parts of GET health: ngx_http_mobispot_health_part_t, by resources */
+    ngx_array_t                        health;
 
     /* mobispot_api_cache; the worker's cache of answers (init_process) */
     ngx_flag_t                         cache_enabled;
@@ -74,6 +93,8 @@ typedef struct {
 extern ngx_module_t  ngx_http_mobispot_module;
 
 
+ngx_int_t ngx_http_mobispot_api_add_health(ngx_conf_t *cf, const char *name,
+    ngx_http_mobispot_health_pt handler, void *data);
 char *ngx_http_mobispot_admin_conf(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_mobispot_conf_read_file(ngx_conf_t *cf, ngx_pool_t *pool,

@@ -244,6 +244,13 @@ static ngx_command_t  ngx_http_mobispot_sso_commands[] = {
       offsetof(ngx_http_mobispot_sso_main_conf_t, revocation_zone_size),
       NULL },
 
+    { ngx_string("mobispot_jwt_max_lifetime"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_mobispot_sso_main_conf_t, max_lifetime),
+      NULL },
+
     { ngx_string("mobispot_sso_revocation_max_stale"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_sec_slot,
@@ -1316,6 +1323,7 @@ ngx_http_mobispot_sso_create_main_conf(ngx_conf_t *cf)
     mcf->keys_redis = NGX_CONF_UNSET;
     mcf->revocation_zone_size = NGX_CONF_UNSET_SIZE;
     mcf->revocation_max_stale = NGX_CONF_UNSET;
+    mcf->max_lifetime = NGX_CONF_UNSET;
 
     if (ngx_array_init(&mcf->site_ids, cf->pool, 2, sizeof(ngx_str_t))
         != NGX_OK)
@@ -1340,6 +1348,14 @@ ngx_http_mobispot_sso_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_value(mcf->keys_redis, 0);
     ngx_conf_init_size_value(mcf->revocation_zone_size, 1024 * 1024);
     ngx_conf_init_value(mcf->revocation_max_stale, 5);
+    ngx_conf_init_value(mcf->max_lifetime, 12 * 3600);
+
+    if (mcf->max_lifetime < 1 || mcf->max_lifetime > 30 * 86400) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"mobispot_jwt_max_lifetime\" must be between "
+                           "1s and 30d");
+        return NGX_CONF_ERROR;
+    }
 
     mmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_mobispot_module);
 
@@ -1602,6 +1618,15 @@ ngx_http_mobispot_sso_merge_loc_conf(ngx_conf_t *cf, void *parent,
     conf->claims.issuer = conf->issuer.len ? (const char *) conf->issuer.data
                                            : NULL;
     conf->claims.leeway = conf->leeway;
+
+    /* one bound for every location: the revocation zone remembers by it */
+
+    mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_mobispot_sso_module);
+    conf->claims.max_lifetime = mcf->max_lifetime;
+
+    if (conf->leeway > mcf->max_leeway) {
+        mcf->max_leeway = conf->leeway;
+    }
 
     if (conf->audiences) {
         conf->claims.audiences = conf->audiences->elts;

@@ -117,6 +117,8 @@ typedef struct {
     ngx_flag_t                     revocation;
     size_t                         revocation_zone_size;
     time_t                         revocation_max_stale;
+    time_t                         max_lifetime;  /* of a token: exp - iat */
+    time_t                         max_leeway;    /* of every location */
     ngx_shm_zone_t                *revoke_zone;
     ngx_slab_pool_t               *revoke_shpool;
     ngx_http_mobispot_sso_revoked_sh_t  *revoke_sh;

@@ -16,6 +16,19 @@
  * half second; a worker refuses tokens ("unavailable") once the stamp is
  * older than mobispot_sso_revocation_max_stale.  Until a first snapshot
  * has been taken, the stamp is 0: tokens are refused (fail closed).
+ *
+ * Bounded memory: every accepted token lives at most
+ * mobispot_jwt_max_lifetime (exp - iat), so a session signed out now has
+ * no token left after now + max_lifetime + leeway; an entry is kept until
+ * then at most, whatever exp it was given (or none).  Entries are also in
+ * a second tree ordered by when they go, and the stamp timer removes the
+ * ones past due, a bounded number at a time.
+ *
+ * A full zone: a revocation that cannot be stored makes every token
+ * refused (fail closed) until that revocation would have gone by itself;
+ * the zone then recovers, without a restart, and says so in the log and in
+ * GET health.  A request only ever looks an entry up: O(log n) under the
+ * zone's mutex, never a walk.
  */
 
 
@@ -28,11 +41,12 @@
 
 #define NGX_HTTP_MOBISPOT_SSO_REVOKED_KEY  "ms:sso:revoked"
 #define NGX_HTTP_MOBISPOT_SSO_STAMP        500
+#define NGX_HTTP_MOBISPOT_SSO_EXPIRE_MAX   1024  /* entries per sweep */
 
 
 typedef struct {
     ngx_rbtree_node_t                node;   /* key: hash of the sid */
-    time_t                           exp;
+    ngx_rbtree_node_t                by_exp; /* key: exp */
     u_short                          len;
     u_char                           data[1];
 } ngx_http_mobispot_sso_revoked_node_t;
@@ -41,10 +55,21 @@ typedef struct {
 struct ngx_http_mobispot_sso_revoked_sh_s {
     ngx_rbtree_t                     rbtree;
     ngx_rbtree_node_t                sentinel;
+    ngx_rbtree_t                     exp_tree;
+    ngx_rbtree_node_t                exp_sentinel;
     time_t                           stamp;  /* feed last known up */
     ngx_uint_t                       count;
-    ngx_uint_t                       overflow;  /* a revocation was lost */
+    /* a revocation was lost: every token is refused until then */
+    time_t                           full_until;
+    time_t                           full_since;
+    ngx_uint_t                       lost;   /* revocations not stored */
 };
+
+
+#define ngx_http_mobispot_sso_revoked_by_exp(n)                               \
+    ((ngx_http_mobispot_sso_revoked_node_t *)                                 \
+     ((u_char *) (n) - offsetof(ngx_http_mobispot_sso_revoked_node_t,         \
+                                by_exp)))
 
 
 static ngx_int_t ngx_http_mobispot_sso_revoke_init_zone(
@@ -58,14 +83,19 @@ static ngx_http_mobispot_sso_revoked_node_t *
 static void ngx_http_mobispot_sso_revoked_add(
     ngx_http_mobispot_sso_main_conf_t *mcf, u_char *sid, size_t len,
     time_t exp);
-static void ngx_http_mobispot_sso_revoked_expire(
-    ngx_http_mobispot_sso_main_conf_t *mcf, ngx_uint_t all);
+static void ngx_http_mobispot_sso_revoked_remove(
+    ngx_http_mobispot_sso_main_conf_t *mcf,
+    ngx_http_mobispot_sso_revoked_node_t *n);
+static ngx_uint_t ngx_http_mobispot_sso_revoked_expire(
+    ngx_http_mobispot_sso_main_conf_t *mcf);
 static void ngx_http_mobispot_sso_revoke_snapshot(void *data,
     redisReply *reply);
 static void ngx_http_mobispot_sso_revoke_message(void *data, u_char *msg,
     size_t len);
 static void ngx_http_mobispot_sso_revoke_state(void *data, ngx_uint_t up);
 static void ngx_http_mobispot_sso_revoke_stamp(ngx_event_t *ev);
+static ngx_int_t ngx_http_mobispot_sso_revoke_health(ngx_http_request_t *r,
+    yajl_gen g, ngx_uint_t *degraded, void *data);
 
 
 char *
@@ -92,6 +122,14 @@ ngx_http_mobispot_sso_revoke_conf(ngx_conf_t *cf,
 
     mcf->revoke_zone->init = ngx_http_mobispot_sso_revoke_init_zone;
     mcf->revoke_zone->data = mcf;
+
+    if (ngx_http_mobispot_api_add_health(cf, "sso_revocation",
+                                         ngx_http_mobispot_sso_revoke_health,
+                                         mcf)
+        != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
 
     return NGX_CONF_OK;
 }
@@ -132,10 +170,14 @@ ngx_http_mobispot_sso_revoke_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     ngx_rbtree_init(&mcf->revoke_sh->rbtree, &mcf->revoke_sh->sentinel,
                     ngx_http_mobispot_sso_revoked_insert_value);
+    ngx_rbtree_init(&mcf->revoke_sh->exp_tree, &mcf->revoke_sh->exp_sentinel,
+                    ngx_rbtree_insert_value);
 
     mcf->revoke_sh->stamp = 0;
     mcf->revoke_sh->count = 0;
-    mcf->revoke_sh->overflow = 0;
+    mcf->revoke_sh->full_until = 0;
+    mcf->revoke_sh->full_since = 0;
+    mcf->revoke_sh->lost = 0;
 
     shpool->log_nomem = 0;
 
@@ -220,17 +262,29 @@ ngx_http_mobispot_sso_revoked_find(ngx_http_mobispot_sso_main_conf_t *mcf,
 }
 
 
+/*
+ * Stores a revocation until exp, or until no token of the session can be
+ * left (now + the maximum lifetime and leeway), whichever comes first.
+ */
+
 static void
 ngx_http_mobispot_sso_revoked_add(ngx_http_mobispot_sso_main_conf_t *mcf,
     u_char *sid, size_t len, time_t exp)
 {
     size_t                                 size;
+    time_t                                 now, last;
     uint32_t                               hash;
+    ngx_uint_t                             first;
     ngx_http_mobispot_sso_revoked_node_t  *n;
 
-    if (len == 0 || len > NGX_HTTP_MOBISPOT_SSO_SID_MAX
-        || exp <= ngx_time())
-    {
+    now = ngx_time();
+    last = now + mcf->max_lifetime + mcf->max_leeway;
+
+    if (exp > last) {
+        exp = last;
+    }
+
+    if (len == 0 || len > NGX_HTTP_MOBISPOT_SSO_SID_MAX || exp <= now) {
         return;
     }
 
@@ -241,8 +295,10 @@ ngx_http_mobispot_sso_revoked_add(ngx_http_mobispot_sso_main_conf_t *mcf,
     n = ngx_http_mobispot_sso_revoked_find(mcf, hash, sid, len);
 
     if (n != NULL) {
-        if (n->exp < exp) {
-            n->exp = exp;
+        if ((time_t) n->by_exp.key < exp) {
+            ngx_rbtree_delete(&mcf->revoke_sh->exp_tree, &n->by_exp);
+            n->by_exp.key = exp;
+            ngx_rbtree_insert(&mcf->revoke_sh->exp_tree, &n->by_exp);
         }
 
         ngx_shmtx_unlock(&mcf->revoke_shpool->mutex);
@@ -253,73 +309,101 @@ ngx_http_mobispot_sso_revoked_add(ngx_http_mobispot_sso_main_conf_t *mcf,
 
     n = ngx_slab_alloc_locked(mcf->revoke_shpool, size);
 
-    if (n == NULL) {
-        ngx_http_mobispot_sso_revoked_expire(mcf, 1);
+    if (n == NULL && ngx_http_mobispot_sso_revoked_expire(mcf)) {
         n = ngx_slab_alloc_locked(mcf->revoke_shpool, size);
     }
 
     if (n == NULL) {
         /*
-         * a revocation cannot be kept: no token can be trusted any more,
-         * until nginx restarts with a larger zone
+         * the revocation cannot be kept: no token can be trusted until it
+         * would have gone by itself
          */
+        first = (mcf->revoke_sh->full_until == 0);
+
+        if (mcf->revoke_sh->full_until < exp) {
+            mcf->revoke_sh->full_until = exp;
+        }
+
+        if (first) {
+            mcf->revoke_sh->full_since = now;
+        }
+
+        mcf->revoke_sh->lost++;
         mcf->revoke_sh->stamp = 0;
-        mcf->revoke_sh->overflow = 1;
+
         ngx_shmtx_unlock(&mcf->revoke_shpool->mutex);
 
-        ngx_log_error(NGX_LOG_ALERT, ngx_cycle->log, 0,
-                      "mobispot: the \"mobispot_sso_revoked\" zone is full "
-                      "(%ui sessions): tokens are refused until nginx is "
-                      "restarted with a larger "
-                      "mobispot_sso_revocation_zone_size",
-                      mcf->revoke_sh->count);
+        if (first) {
+            ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                          "mobispot: the \"mobispot_sso_revoked\" zone is "
+                          "full (%ui sessions): a sign-out could not be "
+                          "stored, so every token is refused until it would "
+                          "have expired (%T s at most); raise "
+                          "mobispot_sso_revocation_zone_size",
+                          mcf->revoke_sh->count, exp - now);
+        }
+
         return;
     }
 
     n->node.key = hash;
-    n->exp = exp;
+    n->by_exp.key = exp;
     n->len = (u_short) len;
     ngx_memcpy(n->data, sid, len);
 
     ngx_rbtree_insert(&mcf->revoke_sh->rbtree, &n->node);
+    ngx_rbtree_insert(&mcf->revoke_sh->exp_tree, &n->by_exp);
     mcf->revoke_sh->count++;
 
     ngx_shmtx_unlock(&mcf->revoke_shpool->mutex);
 }
 
 
-/* removes sessions past their exp (a few, or all); the zone is locked */
+/* the zone is locked */
 
 static void
-ngx_http_mobispot_sso_revoked_expire(ngx_http_mobispot_sso_main_conf_t *mcf,
-    ngx_uint_t all)
+ngx_http_mobispot_sso_revoked_remove(ngx_http_mobispot_sso_main_conf_t *mcf,
+    ngx_http_mobispot_sso_revoked_node_t *n)
 {
-    time_t                                 now;
-    ngx_uint_t                             n;
-    ngx_rbtree_node_t                     *node, *next, *sentinel;
-    ngx_http_mobispot_sso_revoked_node_t  *r;
+    ngx_rbtree_delete(&mcf->revoke_sh->rbtree, &n->node);
+    ngx_rbtree_delete(&mcf->revoke_sh->exp_tree, &n->by_exp);
+    ngx_slab_free_locked(mcf->revoke_shpool, n);
+    mcf->revoke_sh->count--;
+}
+
+
+/*
+ * removes the sessions past their time, the earliest first, at most
+ * EXPIRE_MAX of them; returns how many went.  The zone is locked.
+ */
+
+static ngx_uint_t
+ngx_http_mobispot_sso_revoked_expire(ngx_http_mobispot_sso_main_conf_t *mcf)
+{
+    time_t              now;
+    ngx_uint_t          n;
+    ngx_rbtree_node_t  *node, *sentinel;
 
     now = ngx_time();
-    sentinel = mcf->revoke_sh->rbtree.sentinel;
+    sentinel = mcf->revoke_sh->exp_tree.sentinel;
 
-    if (mcf->revoke_sh->rbtree.root == sentinel) {
-        return;
-    }
+    for (n = 0; n < NGX_HTTP_MOBISPOT_SSO_EXPIRE_MAX; n++) {
 
-    node = ngx_rbtree_min(mcf->revoke_sh->rbtree.root, sentinel);
-
-    for (n = 0; node != NULL && (all || n < 64); n++) {
-        next = ngx_rbtree_next(&mcf->revoke_sh->rbtree, node);
-        r = (ngx_http_mobispot_sso_revoked_node_t *) node;
-
-        if (r->exp <= now) {
-            ngx_rbtree_delete(&mcf->revoke_sh->rbtree, node);
-            ngx_slab_free_locked(mcf->revoke_shpool, node);
-            mcf->revoke_sh->count--;
+        if (mcf->revoke_sh->exp_tree.root == sentinel) {
+            break;
         }
 
-        node = next;
+        node = ngx_rbtree_min(mcf->revoke_sh->exp_tree.root, sentinel);
+
+        if ((time_t) node->key > now) {
+            break;
+        }
+
+        ngx_http_mobispot_sso_revoked_remove(mcf,
+                                      ngx_http_mobispot_sso_revoked_by_exp(node));
     }
+
+    return n;
 }
 
 
@@ -333,10 +417,12 @@ ngx_uint_t
 ngx_http_mobispot_sso_revoked(ngx_http_request_t *r,
     ngx_http_mobispot_sso_ctx_t *ctx)
 {
-    time_t                              stamp;
+    time_t                              stamp, full_until;
     uint32_t                            hash;
-    ngx_uint_t                          revoked;
+    ngx_uint_t                          revoked, skipped;
     ngx_http_mobispot_sso_main_conf_t  *mcf;
+
+    static ngx_http_mobispot_log_limit_t  stale_log;
 
     mcf = ngx_http_get_module_main_conf(r, ngx_http_mobispot_sso_module);
 
@@ -355,6 +441,7 @@ ngx_http_mobispot_sso_revoked(ngx_http_request_t *r,
     ngx_shmtx_lock(&mcf->revoke_shpool->mutex);
 
     stamp = mcf->revoke_sh->stamp;
+    full_until = mcf->revoke_sh->full_until;
     revoked = ngx_http_mobispot_sso_revoked_find(mcf, hash, ctx->sid.data,
                                                  ctx->sid.len)
               != NULL;
@@ -369,10 +456,26 @@ ngx_http_mobispot_sso_revoked(ngx_http_request_t *r,
     }
 
     if (ngx_time() - stamp > mcf->revocation_max_stale) {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "mobispot: the revocation feed is stale (%T s): "
-                      "request refused",
-                      stamp ? ngx_time() - stamp : (time_t) -1);
+
+        /* at every request while it lasts: once a second per worker */
+
+        if (ngx_http_mobispot_log_limit(&stale_log, &skipped)) {
+            if (full_until) {
+                ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                              "mobispot: the revocation zone is full, "
+                              "tokens refused for %T s more "
+                              "(%ui such lines left out)",
+                              full_until - ngx_time(), skipped);
+            } else {
+                ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                              "mobispot: the revocation feed is stale "
+                              "(%T s): request refused "
+                              "(%ui such lines left out)",
+                              stamp ? ngx_time() - stamp : (time_t) -1,
+                              skipped);
+            }
+        }
+
         return MOBISPOT_SSO_UNAVAILABLE;
     }
 
@@ -474,7 +577,7 @@ ngx_http_mobispot_sso_revoke_snapshot(void *data, redisReply *reply)
         exp = ngx_atoi((u_char *) score->str, score->len);
 
         if (exp == NGX_ERROR) {
-            /* a fractional or odd score: kept as long as anything lives */
+            /* a fractional or odd score: kept as long as a token lives */
             exp = (ngx_int_t) MOBISPOT_JWT_TIME_MAX;
         }
 
@@ -490,7 +593,7 @@ ngx_http_mobispot_sso_revoke_snapshot(void *data, redisReply *reply)
 }
 
 
-/* "<sid> <exp>" (or "<sid>": kept until the zone is swept by hand) */
+/* "<sid> <exp>" (or "<sid>": kept as long as any token could live) */
 
 static void
 ngx_http_mobispot_sso_revoke_message(void *data, u_char *msg, size_t len)
@@ -541,19 +644,43 @@ ngx_http_mobispot_sso_revoke_stamp(ngx_event_t *ev)
 {
     ngx_http_mobispot_sso_main_conf_t *mcf = ev->data;
 
+    time_t      now, recovered;
+    ngx_uint_t  lost;
+
     if (!mcf->revoke_up) {
         return;
     }
 
+    now = ngx_time();
+    recovered = 0;
+    lost = 0;
+
     ngx_shmtx_lock(&mcf->revoke_shpool->mutex);
 
-    if (!mcf->revoke_sh->overflow) {
-        mcf->revoke_sh->stamp = ngx_time();
+    (void) ngx_http_mobispot_sso_revoked_expire(mcf);
+
+    if (mcf->revoke_sh->full_until && now >= mcf->revoke_sh->full_until) {
+        /* every lost revocation would have gone by now */
+        recovered = now - mcf->revoke_sh->full_since;
+        lost = mcf->revoke_sh->lost;
+        mcf->revoke_sh->full_until = 0;
+        mcf->revoke_sh->full_since = 0;
+        mcf->revoke_sh->lost = 0;
     }
 
-    ngx_http_mobispot_sso_revoked_expire(mcf, 0);
+    if (mcf->revoke_sh->full_until == 0) {
+        mcf->revoke_sh->stamp = now;
+    }
 
     ngx_shmtx_unlock(&mcf->revoke_shpool->mutex);
+
+    if (recovered) {
+        ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                      "mobispot: the \"mobispot_sso_revoked\" zone "
+                      "recovered: the %ui sign-outs it could not store have "
+                      "expired, tokens are accepted again after %T s",
+                      lost, recovered);
+    }
 
     if (ev->timer_set) {
         ngx_del_timer(ev);
@@ -562,4 +689,83 @@ ngx_http_mobispot_sso_revoke_stamp(ngx_event_t *ev)
     if (!ngx_exiting) {
         ngx_add_timer(ev, NGX_HTTP_MOBISPOT_SSO_STAMP);
     }
+}
+
+
+/*
+ * GET health: {"state":"ok"|"full"|"stale","sessions":N} and, when full,
+ * "lost" (sign-outs not stored) and "seconds" (until tokens are accepted
+ * again); when stale, "seconds" since the feed was last known up (-1:
+ * never)
+ */
+
+static ngx_int_t
+ngx_http_mobispot_sso_revoke_health(ngx_http_request_t *r, yajl_gen g,
+    ngx_uint_t *degraded, void *data)
+{
+    ngx_http_mobispot_sso_main_conf_t *mcf = data;
+
+    time_t       now, stamp, full_until, seconds;
+    ngx_uint_t   count, lost;
+    const char  *state;
+
+    now = ngx_time();
+
+    ngx_shmtx_lock(&mcf->revoke_shpool->mutex);
+
+    stamp = mcf->revoke_sh->stamp;
+    full_until = mcf->revoke_sh->full_until;
+    count = mcf->revoke_sh->count;
+    lost = mcf->revoke_sh->lost;
+
+    ngx_shmtx_unlock(&mcf->revoke_shpool->mutex);
+
+    seconds = 0;
+
+    if (full_until) {
+        state = "full";
+        seconds = full_until - now;
+
+    } else if (now - stamp > mcf->revocation_max_stale) {
+        state = "stale";
+        seconds = stamp ? now - stamp : -1;
+
+    } else {
+        state = "ok";
+    }
+
+    *degraded = (full_until || now - stamp > mcf->revocation_max_stale);
+
+    if (g == NULL) {
+        return NGX_OK;
+    }
+
+    if (yajl_gen_map_open(g) != yajl_gen_status_ok
+        || mobispot_json_key_string(g, "state", state) != MOBISPOT_OK
+        || mobispot_json_string(g, "sessions") != MOBISPOT_OK
+        || yajl_gen_integer(g, (long long) count) != yajl_gen_status_ok)
+    {
+        return NGX_ERROR;
+    }
+
+    if (full_until
+        && (mobispot_json_string(g, "lost") != MOBISPOT_OK
+            || yajl_gen_integer(g, (long long) lost) != yajl_gen_status_ok))
+    {
+        return NGX_ERROR;
+    }
+
+    if (*degraded
+        && (mobispot_json_string(g, "seconds") != MOBISPOT_OK
+            || yajl_gen_integer(g, (long long) seconds)
+               != yajl_gen_status_ok))
+    {
+        return NGX_ERROR;
+    }
+
+    if (yajl_gen_map_close(g) != yajl_gen_status_ok) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
