@@ -402,6 +402,10 @@ ngx_http_mobispot_sso_site_stale(ngx_http_request_t *r,
     ngx_http_mobispot_sso_loc_conf_t *lcf, ngx_http_mobispot_sso_ctx_t *ctx,
     ngx_http_mobispot_sso_site_t *site)
 {
+    ngx_uint_t  skipped;
+
+    static ngx_http_mobispot_log_limit_t  site_log;
+
     if (site->fetched
         && ngx_time() - site->fetched < lcf->site_ttl + lcf->site_max_stale)
     {
@@ -413,9 +417,14 @@ ngx_http_mobispot_sso_site_stale(ngx_http_request_t *r,
         return;
     }
 
-    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                  "mobispot: networks of site \"%V\" unknown and redis "
-                  "unavailable: request refused", &site->id);
+    /* at every request while Redis is down: once a second per worker */
+
+    if (ngx_http_mobispot_log_limit(&site_log, &skipped)) {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "mobispot: networks of site \"%V\" unknown and redis "
+                      "unavailable: request refused (%ui such lines left "
+                      "out)", &site->id, skipped);
+    }
 
     ctx->status = MOBISPOT_SSO_UNAVAILABLE;
 }
