@@ -410,6 +410,17 @@ test_params(void)
        "uint above max refused");
     ok(mobispot_parse_uint("-1", 2, 100, &u) == MOBISPOT_ERROR,
        "negative uint refused");
+    ok(mobispot_parse_uint("7", 1, 5, &u) == MOBISPOT_ERROR,
+       "one digit above a small max refused");
+    ok(mobispot_parse_uint("4294967295", 10, 4294967295UL, &u) == MOBISPOT_OK
+           && u == 4294967295UL,
+       "uint at 2^32 - 1 (the most a 32-bit long holds)");
+    ok(mobispot_parse_uint("4294967296", 10, 4294967295UL, &u)
+           == MOBISPOT_ERROR,
+       "uint past 2^32 - 1 refused, not wrapped");
+    ok(mobispot_parse_uint("9999999999", 10, 4294967295UL, &u)
+           == MOBISPOT_ERROR,
+       "ten nines refused, not wrapped");
 
     ok(mobispot_parse_bool("true", 4, &b) == MOBISPOT_OK && b, "bool true");
     ok(mobispot_parse_bool("yes", 3, &b) == MOBISPOT_ERROR, "bool yes refused");

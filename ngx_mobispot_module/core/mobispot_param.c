@@ -117,7 +117,7 @@ mobispot_parse_uint(const char *s, size_t len, unsigned long max,
     unsigned long *v)
 {
     size_t         i;
-    unsigned long  n;
+    unsigned long  n, d;
 
     if (len == 0 || len > 10) {
         return MOBISPOT_ERROR;
@@ -130,11 +130,15 @@ mobispot_parse_uint(const char *s, size_t len, unsigned long max,
             return MOBISPOT_ERROR;
         }
 
-        n = n * 10 + (unsigned long) (s[i] - '0');
-    }
+        d = (unsigned long) (s[i] - '0');
 
-    if (n > max) {
-        return MOBISPOT_ERROR;
+        /* checked before it is computed: no wrap where long is 32 bits */
+
+        if (d > max || n > (max - d) / 10) {
+            return MOBISPOT_ERROR;
+        }
+
+        n = n * 10 + d;
     }
 
     *v = n;
