@@ -94,5 +94,31 @@ main(void)
     TAP_IS_INT(mobispot_reply_error_word(&r, word, sizeof(word)), 0,
                "no error word for a status");
 
+    r = reply(REDIS_REPLY_ERROR, "LOADING Redis is loading the dataset");
+    TAP_IS_STR(mobispot_reply_not_serving(&r), "LOADING", "LOADING");
+    r = reply(REDIS_REPLY_ERROR, "READONLY You can't write against a replica");
+    TAP_IS_STR(mobispot_reply_not_serving(&r), "READONLY", "READONLY");
+    r = reply(REDIS_REPLY_ERROR, "BUSY");
+    TAP_IS_STR(mobispot_reply_not_serving(&r), "BUSY", "a bare word");
+    r = reply(REDIS_REPLY_ERROR, "BUSYKEY Target key name already exists");
+    TAP_OK(mobispot_reply_not_serving(&r) == NULL, "BUSYKEY is another error");
+    r = reply(REDIS_REPLY_STATUS, "LOADING");
+    TAP_OK(mobispot_reply_not_serving(&r) == NULL, "a status is not an error");
+
+    {
+        redisReply inner[2], *elements[2], exec;
+
+        inner[0] = reply(REDIS_REPLY_STATUS, "OK");
+        inner[1] =
+            reply(REDIS_REPLY_ERROR, "MASTERDOWN Link with MASTER is down");
+        elements[0] = &inner[0];
+        elements[1] = &inner[1];
+        exec = reply(REDIS_REPLY_ARRAY, NULL);
+        exec.elements = 2;
+        exec.element = elements;
+        TAP_IS_STR(mobispot_reply_not_serving(&exec), "MASTERDOWN",
+                   "inside the replies of EXEC");
+    }
+
     return tap_done();
 }

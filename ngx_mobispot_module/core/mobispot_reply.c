@@ -29,6 +29,59 @@ mobispot_reply_is_status(const redisReply *reply, const char *status)
 }
 
 
+/*
+ * The errors of a server that cannot serve now but will (loading its data
+ * set, running a long script, its master down, a read-only replica): the
+ * word, or NULL.  The elements of an array (EXEC) are looked at too.
+ */
+
+const char *
+mobispot_reply_not_serving(const redisReply *reply)
+{
+    size_t        i, len;
+    const char   *word;
+    static const char  *words[] = { "LOADING", "BUSY", "MASTERDOWN",
+                                    "READONLY", NULL };
+
+    if (reply == NULL) {
+        return NULL;
+    }
+
+    if (reply->type == REDIS_REPLY_ARRAY) {
+        for (i = 0; i < reply->elements; i++) {
+            if (reply->element[i] != NULL
+                && reply->element[i]->type == REDIS_REPLY_ERROR)
+            {
+                word = mobispot_reply_not_serving(reply->element[i]);
+
+                if (word != NULL) {
+                    return word;
+                }
+            }
+        }
+
+        return NULL;
+    }
+
+    if (reply->type != REDIS_REPLY_ERROR) {
+        return NULL;
+    }
+
+    for (i = 0; words[i]; i++) {
+        len = strlen(words[i]);
+
+        if ((size_t) reply->len >= len
+            && memcmp(reply->str, words[i], len) == 0
+            && ((size_t) reply->len == len || reply->str[len] == ' '))
+        {
+            return words[i];
+        }
+    }
+
+    return NULL;
+}
+
+
 /* an integer reply, or a bulk string that holds a decimal integer */
 
 int

@@ -123,14 +123,41 @@ ngx_http_mobispot_api_redis(ngx_http_request_t *r,
 
 /* the answer for a call that did not end with its replies */
 
+#define NGX_HTTP_MOBISPOT_NOT_SERVING  "the data store is not serving for now ("
+
 ngx_int_t
 ngx_http_mobispot_api_redis_failed(ngx_http_request_t *r, ngx_int_t status)
 {
+    u_char                         *message;
+    const char                     *word;
+    ngx_http_mobispot_main_conf_t  *mcf;
+
     if (status == NGX_HTTP_MOBISPOT_REDIS_TIMEOUT) {
         return ngx_http_mobispot_api_error(r, NGX_HTTP_GATEWAY_TIME_OUT,
                                            "redis_timeout",
                                            "the data store did not answer "
                                            "in time");
+    }
+
+    if (status == NGX_HTTP_MOBISPOT_REDIS_NOT_SERVING) {
+
+        /* say why: LOADING, BUSY, MASTERDOWN or READONLY */
+
+        mcf = ngx_http_get_module_main_conf(r, ngx_http_mobispot_module);
+        word = ngx_http_mobispot_redis_not_serving(mcf->client);
+
+        message = ngx_pnalloc(r->pool,
+                              sizeof(NGX_HTTP_MOBISPOT_NOT_SERVING) + 16);
+        if (message == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        *ngx_snprintf(message, sizeof(NGX_HTTP_MOBISPOT_NOT_SERVING) + 15,
+                      NGX_HTTP_MOBISPOT_NOT_SERVING "%s)", word) = '\0';
+
+        return ngx_http_mobispot_api_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                           "redis_unavailable",
+                                           (char *) message);
     }
 
     return ngx_http_mobispot_api_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,

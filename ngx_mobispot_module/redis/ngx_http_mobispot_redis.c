@@ -48,6 +48,8 @@ struct ngx_http_mobispot_redis_client_s {
     ngx_uint_t                         pending;     /* commands in hiredis */
     ngx_queue_t                        calls;
 
+    const char                        *not_serving; /* the last such word */
+
     ngx_msec_t                         backoff;
     ngx_event_t                        connect_timer;
     ngx_event_t                        reconnect_timer;
@@ -206,6 +208,19 @@ ngx_http_mobispot_redis_client_destroy(ngx_http_mobispot_redis_client_t *client)
 }
 
 
+/* why the last call that ended as not serving did: LOADING, BUSY, ... */
+
+const char *
+ngx_http_mobispot_redis_not_serving(ngx_http_mobispot_redis_client_t *client)
+{
+    if (client == NULL || client->not_serving == NULL) {
+        return "not serving";
+    }
+
+    return client->not_serving;
+}
+
+
 ngx_uint_t
 ngx_http_mobispot_redis_ready(ngx_http_mobispot_redis_client_t *client)
 {
@@ -325,9 +340,14 @@ ngx_http_mobispot_redis_on_reply(redisAsyncContext *ac, void *reply,
     ngx_http_mobispot_redis_call_t  *call = privdata;
 
     ngx_uint_t                        index;
+    const char                       *word;
     ngx_connection_t                 *c;
     ngx_http_request_t               *r;
     ngx_http_mobispot_redis_client_t *client;
+
+    /* the not-serving line: at most once a second per worker */
+    static time_t                     not_serving_last;
+    static ngx_uint_t                 not_serving_skipped;
 
     client = call->client;
     client->pending--;
@@ -336,6 +356,27 @@ ngx_http_mobispot_redis_on_reply(redisAsyncContext *ac, void *reply,
     if (reply == NULL) {
         if (call->status == NGX_HTTP_MOBISPOT_REDIS_OK) {
             call->status = NGX_HTTP_MOBISPOT_REDIS_LOST;
+        }
+
+    } else if (call->status == NGX_HTTP_MOBISPOT_REDIS_OK
+               && (word = mobispot_reply_not_serving(reply)) != NULL)
+    {
+        /* the call ends as unavailable: its route never sees the reply */
+
+        call->status = NGX_HTTP_MOBISPOT_REDIS_NOT_SERVING;
+        client->not_serving = word;
+
+        if (not_serving_last == ngx_time()) {
+            not_serving_skipped++;
+
+        } else {
+            ngx_log_error(NGX_LOG_WARN, client->log, 0,
+                          "mobispot: redis %V is not serving (%s): requests "
+                          "get 503 (%ui such lines left out)",
+                          &client->conf->address, word, not_serving_skipped);
+
+            not_serving_last = ngx_time();
+            not_serving_skipped = 0;
         }
 
     } else if (call->request != NULL

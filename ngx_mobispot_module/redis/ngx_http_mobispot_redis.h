@@ -24,6 +24,8 @@
 #define NGX_HTTP_MOBISPOT_REDIS_OK           0
 #define NGX_HTTP_MOBISPOT_REDIS_LOST         1  /* connection lost */
 #define NGX_HTTP_MOBISPOT_REDIS_TIMEOUT      2
+/* LOADING, BUSY, MASTERDOWN or READONLY: up, but not serving for now */
+#define NGX_HTTP_MOBISPOT_REDIS_NOT_SERVING  3
 
 
 typedef struct {
@@ -80,6 +82,8 @@ ngx_int_t ngx_http_mobispot_redis_call(ngx_http_request_t *r,
     ngx_http_mobispot_redis_done_pt on_done, void *data);
 
 ngx_uint_t ngx_http_mobispot_redis_ready(
+    ngx_http_mobispot_redis_client_t *client);
+const char *ngx_http_mobispot_redis_not_serving(
     ngx_http_mobispot_redis_client_t *client);
 
 
