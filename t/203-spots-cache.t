@@ -258,7 +258,7 @@ main::st(qw(MISS HIT MISS MISS HIT MISS))
 --- request eval
 [("GET /api/v1/spots/a") x 3]
 --- before_request eval
-[$::SETTLE, "", "redis FLUSHALL"]
+[$::SETTLE, "", "redis FLUSHALL\n$::ARRIVE"]
 --- error_code eval
 [200, 200, 404]
 --- response_headers eval
