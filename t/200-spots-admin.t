@@ -350,6 +350,82 @@ HLEN ms:sites => 0
 
 
 
+=== TEST 8a: auth_delay holds the 401 of a caller without a token: a client that gives up first is gone (499), the next is answered
+--- http_config
+    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /slow/ {
+        auth_delay 3s;
+        mobispot_admin role=admin;
+        mobispot_api;
+    }
+    location /none/ {
+        mobispot_admin role=admin;
+        mobispot_api;
+    }
+--- request eval
+["DELETE /slow/admin/sites/a", "DELETE /none/admin/sites/a"]
+--- timeout: 0.8
+--- abort
+--- error_code eval
+[undef, 401]
+--- response_body_json_subset eval
+[undef, {error => {code => "unauthenticated"}}]
+--- error_log
+mobispot: delaying the refusal for 3000 ms (auth_delay)
+client prematurely closed connection
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 8b: after auth_delay the 401 is the module's JSON, the body is discarded, nothing is written; a 403 is not delayed
+--- http_config
+    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /slow/ {
+        auth_delay 200ms;
+        mobispot_admin role=admin;
+        mobispot_api;
+    }
+--- request eval
+["DELETE /slow/admin/sites/a", "PUT /slow/admin/networks/n\n{\"name\":\"N\"}", "GET /slow/spots/a"]
+--- error_code eval
+[401, 401, 404]
+--- response_body_json_subset eval
+[{error => {code => "unauthenticated", message => "the admin API needs a signed-in caller"}},
+ {error => {code => "unauthenticated"}}, {error => {code => "unknown_site"}}]
+--- redis_check
+EXISTS ms:{networks}:doc => 0
+--- error_log
+mobispot: delaying the refusal for 200 ms (auth_delay)
+--- no_error_log
+[error]
+[alert]
+
+
+
+=== TEST 8c: auth_delay is for a missing sign-in only: a caller without the role gets its 403 at once
+--- http_config
+    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+--- config
+    location /user/ {
+        auth_delay 2s;
+        set $mobispot_roles "user";
+        mobispot_admin role=admin;
+        mobispot_api;
+    }
+--- request
+DELETE /user/admin/sites/a
+--- error_code: 403
+--- response_body_json_subset eval
+{error => {code => "forbidden"}}
+--- no_error_log
+auth_delay
+
+
+
 === TEST 9: mobispot_time_zones: an unknown zone stops the configuration
 --- http_config
     mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;

@@ -13,10 +13,14 @@
 #include <ngx_http.h>
 
 #include "http/ngx_http_mobispot_api.h"
+#include "http/ngx_http_mobispot_delay.h"
 
 
 static ngx_int_t ngx_http_mobispot_admin_refuse(ngx_http_request_t *r,
     ngx_uint_t status, const char *code, const char *message);
+static ngx_int_t ngx_http_mobispot_admin_unauthenticated(
+    ngx_http_request_t *r);
+static void ngx_http_mobispot_admin_delayed(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_mobispot_admin_loopback(ngx_connection_t *c);
 
 
@@ -119,10 +123,17 @@ ngx_http_mobispot_admin_allowed(ngx_http_request_t *r,
     /* not found: nobody signed in; empty: a caller without roles */
 
     if (vv == NULL || vv->not_found) {
-        return ngx_http_mobispot_admin_refuse(r, NGX_HTTP_UNAUTHORIZED,
-                                              "unauthenticated",
-                                              "the admin API needs a "
-                                              "signed-in caller");
+
+        /* the one refusal that auth_delay is for: a caller without a token */
+
+        if (ngx_http_mobispot_auth_delay(r, ngx_http_mobispot_admin_delayed)
+            == NGX_OK)
+        {
+            r->main->count++;
+            return NGX_DONE;
+        }
+
+        return ngx_http_mobispot_admin_unauthenticated(r);
     }
 
     if (mobispot_list_has((const char *) vv->data, vv->len,
@@ -135,6 +146,27 @@ ngx_http_mobispot_admin_allowed(ngx_http_request_t *r,
     return ngx_http_mobispot_admin_refuse(r, NGX_HTTP_FORBIDDEN, "forbidden",
                                           "the admin API needs the role "
                                           "of mobispot_admin");
+}
+
+
+static ngx_int_t
+ngx_http_mobispot_admin_unauthenticated(ngx_http_request_t *r)
+{
+    return ngx_http_mobispot_admin_refuse(r, NGX_HTTP_UNAUTHORIZED,
+                                          "unauthenticated",
+                                          "the admin API needs a "
+                                          "signed-in caller");
+}
+
+
+static void
+ngx_http_mobispot_admin_delayed(ngx_http_request_t *r)
+{
+    if (ngx_http_mobispot_auth_delaying(r)) {
+        return;
+    }
+
+    ngx_http_finalize_request(r, ngx_http_mobispot_admin_unauthenticated(r));
 }
 
 
