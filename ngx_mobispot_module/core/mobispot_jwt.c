@@ -266,22 +266,21 @@ mobispot_json_unique(yajl_val v, int depth)
 }
 
 
+/* a member of an object, through yajl's own lookup (NULL: none) */
+
 yajl_val
 mobispot_json_member(yajl_val object, const char *name)
 {
-    size_t  i;
+    const char  *path[2];
 
     if (object == NULL || !YAJL_IS_OBJECT(object)) {
         return NULL;
     }
 
-    for (i = 0; i < object->u.object.len; i++) {
-        if (strcmp(object->u.object.keys[i], name) == 0) {
-            return object->u.object.values[i];
-        }
-    }
+    path[0] = name;
+    path[1] = NULL;
 
-    return NULL;
+    return yajl_tree_get(object, path, yajl_t_any);
 }
 
 
