@@ -103,5 +103,17 @@ refused AUTH or SELECT (error reply ERR)
 >>> redis.pass
 
 --- must_die
---- error_log
-is empty or its first line is longer than
+--- error_log eval
+qr/password_file "[^"]*redis.pass" is empty or larger than 4096 bytes/
+
+
+
+=== TEST 5b: a password file whose first line is empty, or too long, is refused by nginx -t
+--- http_config
+    mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT password_file=$TEST_NGINX_HTML_DIR/redis.pass;
+--- config
+--- user_files eval
+">>> redis.pass\n\nsecret\n"
+--- must_die
+--- error_log eval
+qr/password_file "[^"]*redis.pass" is empty or its first line is longer than 1023 bytes/

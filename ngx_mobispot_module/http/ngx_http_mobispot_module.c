@@ -500,64 +500,41 @@ ngx_http_mobispot_redis_password(ngx_conf_t *cf,
     ngx_http_mobispot_redis_conf_t *rcf, ngx_str_t *file)
 {
     u_char     *p, *last;
-    ssize_t     n;
-    ngx_fd_t    fd;
-    ngx_str_t   name;
-    u_char      buf[1024];
+    ngx_str_t   text;
 
-    name = *file;
-
-    if (name.len == 0 || ngx_conf_full_name(cf->cycle, &name, 1) != NGX_OK) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid password_file");
+    if (ngx_http_mobispot_conf_read_file(cf, cf->temp_pool, file, 4096,
+                                         "password_file", &text)
+        != NGX_CONF_OK)
+    {
         return NGX_CONF_ERROR;
     }
 
-    fd = ngx_open_file(name.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
-    if (fd == NGX_INVALID_FILE) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_open_file_n " \"%V\" failed", &name);
-        return NGX_CONF_ERROR;
-    }
+    last = text.data + text.len;
 
-    n = ngx_read_fd(fd, buf, sizeof(buf));
-
-    if (ngx_close_file(fd) == NGX_FILE_ERROR) {
-        ngx_conf_log_error(NGX_LOG_ALERT, cf, ngx_errno,
-                           ngx_close_file_n " \"%V\" failed", &name);
-    }
-
-    if (n < 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_read_fd_n " \"%V\" failed", &name);
-        return NGX_CONF_ERROR;
-    }
-
-    last = buf + n;
-
-    for (p = buf; p < last; p++) {
+    for (p = text.data; p < last; p++) {
         if (*p == CR || *p == LF) {
             break;
         }
     }
 
-    if (p == buf || (p == last && (size_t) n == sizeof(buf))) {
-        ngx_explicit_memzero(buf, sizeof(buf));
+    rcf->password.len = p - text.data;
+
+    if (rcf->password.len == 0 || rcf->password.len > 1023) {
+        ngx_explicit_memzero(text.data, text.len);
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "password_file \"%V\" is empty or its first line "
-                           "is longer than %uz bytes", &name,
-                           sizeof(buf) - 1);
+                           "is longer than 1023 bytes", file);
         return NGX_CONF_ERROR;
     }
 
-    rcf->password.len = p - buf;
     rcf->password.data = ngx_pnalloc(cf->pool, rcf->password.len);
     if (rcf->password.data == NULL) {
-        ngx_explicit_memzero(buf, sizeof(buf));
+        ngx_explicit_memzero(text.data, text.len);
         return NGX_CONF_ERROR;
     }
 
-    ngx_memcpy(rcf->password.data, buf, rcf->password.len);
-    ngx_explicit_memzero(buf, sizeof(buf));
+    ngx_memcpy(rcf->password.data, text.data, rcf->password.len);
+    ngx_explicit_memzero(text.data, text.len);
 
     return NGX_CONF_OK;
 }
