@@ -93,6 +93,119 @@ cannot resolve redis host "no-such-host.invalid"
 
 
 
+=== TEST 7a: bad address: 127.0.0.1:0
+--- http_config
+    mobispot_redis 127.0.0.1:0;
+--- config
+--- must_die
+--- error_log
+invalid redis address "127.0.0.1:0": invalid port
+
+
+
+=== TEST 7b: bad address: 127.0.0.1:
+--- http_config
+    mobispot_redis 127.0.0.1:;
+--- config
+--- must_die
+--- error_log
+invalid redis address "127.0.0.1:"
+
+
+
+=== TEST 7c: bad address: 127.0.0.1:63x9
+--- http_config
+    mobispot_redis 127.0.0.1:63x9;
+--- config
+--- must_die
+--- error_log
+invalid redis address "127.0.0.1:63x9": invalid port
+
+
+
+=== TEST 7d: bad address: [::1
+--- http_config
+    mobispot_redis [::1;
+--- config
+--- must_die
+--- error_log
+invalid redis address "[::1"
+
+
+
+=== TEST 7e: bad address: [127.0.0.1]:6379
+--- http_config
+    mobispot_redis [127.0.0.1]:6379;
+--- config
+--- must_die
+--- error_log
+invalid redis address "[127.0.0.1]:6379"
+
+
+
+=== TEST 7f: bad address: redis://127.0.0.1:6379
+--- http_config
+    mobispot_redis redis://127.0.0.1:6379;
+--- config
+--- must_die
+--- error_log
+IPv6 addresses must be written in brackets
+
+
+
+=== TEST 7g: bad address: 127.0.0.1:6379/0
+--- http_config
+    mobispot_redis 127.0.0.1:6379/0;
+--- config
+--- must_die
+--- error_log
+invalid redis address "127.0.0.1:6379/0"
+
+
+
+=== TEST 7h: bad address: ""
+--- http_config
+    mobispot_redis "";
+--- config
+--- must_die
+--- error_log
+invalid redis address ""
+
+
+
+=== TEST 7y: good addresses: IPv6 in brackets, with a port
+--- http_config
+    mobispot_redis [::1]:6380;
+--- config
+    location = /ok { return 200 "ok\n"; }
+--- request
+GET /ok
+--- error_code: 200
+
+
+
+=== TEST 7x: good addresses: a name without a port (6379)
+--- http_config
+    mobispot_redis localhost;
+--- config
+    location = /ok { return 200 "ok\n"; }
+--- request
+GET /ok
+--- error_code: 200
+
+
+
+=== TEST 7z: good addresses: IPv6 in brackets without a port
+--- http_config
+    mobispot_redis [::1];
+--- config
+    location = /ok { return 200 "ok\n"; }
+--- request
+GET /ok
+--- error_code: 200
+
+
+
 === TEST 8: unknown parameter
 --- http_config
     mobispot_redis 127.0.0.1:6379 dbx=2;

@@ -22,30 +22,6 @@
 #define MOBISPOT_ERROR   -1
 
 
-/* Redis server addresses (mobispot_addr.c) */
-
-#define MOBISPOT_ADDR_IPV4          1
-#define MOBISPOT_ADDR_IPV6          2
-#define MOBISPOT_ADDR_NAME          3   /* resolved at configuration time */
-#define MOBISPOT_ADDR_UNIX          4
-
-#define MOBISPOT_ADDR_HOST_MAX      255
-#define MOBISPOT_ADDR_PATH_MAX      107  /* sun_path less the NUL */
-#define MOBISPOT_REDIS_DEFAULT_PORT 6379
-
-
-typedef struct {
-    int             type;
-    unsigned        port;
-    /* NUL-terminated: an IP literal, a host name or a socket path */
-    char            host[MOBISPOT_ADDR_HOST_MAX + 1];
-} mobispot_addr_t;
-
-
-int mobispot_addr_parse(const char *s, size_t len, mobispot_addr_t *addr,
-    const char **err);
-
-
 /* Redis reply decoding (mobispot_reply.c) */
 
 int mobispot_reply_is_status(const redisReply *reply, const char *status);

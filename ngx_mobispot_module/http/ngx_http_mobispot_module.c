@@ -428,50 +428,105 @@ ngx_http_mobispot_redis(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/*
+ * "unix:/path", "IPv4[:port]", "[IPv6][:port]" or "name[:port]" (6379 by
+ * default), parsed by nginx's own ngx_parse_url; a name is resolved now,
+ * once, so that a worker never waits for DNS.  hiredis is given the IP
+ * (or the path) and the port.
+ */
+
+#define NGX_HTTP_MOBISPOT_REDIS_PORT  6379
+
 static char *
 ngx_http_mobispot_redis_address(ngx_conf_t *cf,
     ngx_http_mobispot_redis_conf_t *rcf, ngx_str_t *value)
 {
-    u_char           *p;
-    ngx_url_t         u;
-    const char       *err;
-    mobispot_addr_t   addr;
+    u_char      *p, *last, *colon;
+    size_t       len;
+    ngx_url_t    u;
+    ngx_uint_t   port;
 
-    if (mobispot_addr_parse((const char *) value->data, value->len, &addr,
-                            &err)
-        != MOBISPOT_OK)
-    {
+    last = value->data + value->len;
+
+    if (value->len == 0 || ngx_strlchr(value->data, last, '\0') != NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid redis address \"%V\": %s", value, err);
+                           "invalid redis address \"%V\"", value);
+        return NGX_CONF_ERROR;
+    }
+
+    if (value->len > 5 && ngx_strncasecmp(value->data, (u_char *) "unix:", 5)
+                          == 0)
+    {
+        if (value->data[5] != '/') {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid redis address \"%V\": the unix "
+                               "socket path must be absolute", value);
+            return NGX_CONF_ERROR;
+        }
+
+    } else if (value->data[0] != '[') {
+        colon = ngx_strlchr(value->data, last, ':');
+
+        if (colon != NULL && ngx_strlchr(colon + 1, last, ':') != NULL) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid redis address \"%V\": IPv6 "
+                               "addresses must be written in brackets",
+                               value);
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    ngx_memzero(&u, sizeof(ngx_url_t));
+
+    u.url = *value;
+    u.default_port = NGX_HTTP_MOBISPOT_REDIS_PORT;
+
+    if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
+        if (u.err != NULL && ngx_strcmp(u.err, "host not found") == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "cannot resolve redis host \"%V\"", &u.host);
+
+        } else {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid redis address \"%V\": %s", value,
+                               u.err ? u.err : "no address");
+        }
+
+        return NGX_CONF_ERROR;
+    }
+
+    if (u.uri.len) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid redis address \"%V\": a path after the "
+                           "address", value);
         return NGX_CONF_ERROR;
     }
 
     rcf->address = *value;
-    rcf->port = (addr.type == MOBISPOT_ADDR_UNIX) ? 0 : (int) addr.port;
 
-    if (addr.type != MOBISPOT_ADDR_NAME) {
-        rcf->host.len = ngx_strlen(addr.host);
-        rcf->host.data = ngx_pnalloc(cf->pool, rcf->host.len + 1);
-        if (rcf->host.data == NULL) {
+    if (u.family == AF_UNIX) {
+        len = value->len - 5;
+
+        p = ngx_pnalloc(cf->pool, len + 1);
+        if (p == NULL) {
             return NGX_CONF_ERROR;
         }
 
-        ngx_memcpy(rcf->host.data, addr.host, rcf->host.len + 1);
+        *ngx_cpymem(p, value->data + 5, len) = '\0';
+
+        rcf->host.data = p;
+        rcf->host.len = len;
+        rcf->port = 0;
+
         return NGX_CONF_OK;
     }
 
-    /* a host name: resolved now, once, never in a worker */
+    port = ngx_inet_get_port(u.addrs[0].sockaddr);
 
-    ngx_memzero(&u, sizeof(ngx_url_t));
-
-    u.url.data = (u_char *) addr.host;
-    u.url.len = ngx_strlen(addr.host);
-    u.default_port = (in_port_t) addr.port;
-
-    if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
+    if (port == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "cannot resolve redis host \"%s\"%s%s", addr.host,
-                           u.err ? ": " : "", u.err ? u.err : "");
+                           "invalid redis address \"%V\": invalid port",
+                           value);
         return NGX_CONF_ERROR;
     }
 
@@ -484,6 +539,7 @@ ngx_http_mobispot_redis_address(ngx_conf_t *cf,
     rcf->host.len = ngx_sock_ntop(u.addrs[0].sockaddr, u.addrs[0].socklen, p,
                                   NGX_SOCKADDR_STRLEN, 0);
     p[rcf->host.len] = '\0';
+    rcf->port = (int) port;
 
     return NGX_CONF_OK;
 }
