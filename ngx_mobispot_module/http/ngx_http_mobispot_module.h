@@ -97,6 +97,8 @@ ngx_int_t ngx_http_mobispot_api_add_health(ngx_conf_t *cf, const char *name,
     ngx_http_mobispot_health_pt handler, void *data);
 char *ngx_http_mobispot_admin_conf(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+char *ngx_http_mobispot_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 char *ngx_http_mobispot_conf_read_file(ngx_conf_t *cf, ngx_pool_t *pool,
     ngx_str_t *name, size_t max, const char *what, ngx_str_t *out);
 ngx_uint_t ngx_http_mobispot_log_limit(ngx_http_mobispot_log_limit_t *limit,
