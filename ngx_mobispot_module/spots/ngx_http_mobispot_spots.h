@@ -98,7 +98,7 @@ void ngx_http_mobispot_info_cache_put(ngx_http_mobispot_info_cache_t *cache,
     ngx_str_t *id, int64_t version, ngx_http_mobispot_info_t *info);
 
 
-/* configuration (ngx_http_mobispot_spots.c) */
+/* configuration (ngx_http_mobispot_time_zones.c) */
 
 char *ngx_http_mobispot_time_zones(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -129,7 +129,11 @@ ngx_str_t *ngx_http_mobispot_spots_key(ngx_http_request_t *r,
     const char *fmt, ...);
 
 
-/* routes */
+/*
+ * routes: ngx_http_mobispot_reads.c, ngx_http_mobispot_availability.c,
+ * ngx_http_mobispot_nearby.c, ngx_http_mobispot_admin_network.c and
+ * ngx_http_mobispot_admin_site.c
+ */
 
 ngx_int_t ngx_http_mobispot_spot_get(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx);
