@@ -81,7 +81,7 @@ ngx_http_mobispot_spot_get(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx)
 {
     ngx_int_t                       rc;
-    ngx_str_t                      *id, *key;
+    ngx_str_t                      *id, key;
     ngx_http_mobispot_redis_cmd_t   cmd;
     const char                    **argv;
     size_t                         *argvlen;
@@ -94,26 +94,30 @@ ngx_http_mobispot_spot_get(ngx_http_request_t *r,
                                              "parameter", "id");
     }
 
+    rc = ngx_http_mobispot_spots_key(r, &key, "ms:{site:%V}:doc", id);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
     ctx->data = ngx_pcalloc(r->pool, sizeof(ngx_http_mobispot_spot_get_t));
-    key = ngx_http_mobispot_spots_key(r, "ms:{site:%V}:doc", id);
     argv = ngx_palloc(r->pool, 2 * sizeof(char *));
     argvlen = ngx_palloc(r->pool, 2 * sizeof(size_t));
 
-    if (ctx->data == NULL || key == NULL || argv == NULL || argvlen == NULL) {
+    if (ctx->data == NULL || argv == NULL || argvlen == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     /* the answer is the document: its key is the cache key too */
 
-    rc = ngx_http_mobispot_api_cached(r, ctx, key);
+    rc = ngx_http_mobispot_api_cached(r, ctx, &key);
     if (rc != NGX_DECLINED) {
         return rc;
     }
 
     argv[0] = "GET";
     argvlen[0] = 3;
-    argv[1] = (const char *) key->data;
-    argvlen[1] = key->len;
+    argv[1] = (const char *) key.data;
+    argvlen[1] = key.len;
 
     cmd.argc = 2;
     cmd.argv = argv;

@@ -282,30 +282,48 @@ ngx_http_mobispot_spots_copy_reply(ngx_http_request_t *r, redisReply *reply)
 }
 
 
-ngx_str_t *
-ngx_http_mobispot_spots_key(ngx_http_request_t *r, const char *fmt, ...)
+/*
+ * A key from a format whose pieces are validated ids (at most
+ * MOBISPOT_ID_MAX bytes each): NGX_OK with the key in r->pool.  A key
+ * that would be longer than NGX_HTTP_MOBISPOT_KEY_MAX is never cut short:
+ * the request is answered with a 500 (what this returns then is what the
+ * handler returns), and so it is when memory runs out.
+ */
+
+ngx_int_t
+ngx_http_mobispot_spots_key(ngx_http_request_t *r, ngx_str_t *key,
+    const char *fmt, ...)
 {
-    u_char     *p;
-    va_list     args;
-    ngx_str_t  *s;
+    u_char   *p;
+    va_list   args;
 
-    s = ngx_palloc(r->pool, sizeof(ngx_str_t));
-    if (s == NULL) {
-        return NULL;
-    }
+    /* one byte more than a key may have: a full buffer was cut short */
 
-    s->data = ngx_pnalloc(r->pool, 256);
-    if (s->data == NULL) {
-        return NULL;
+    key->data = ngx_pnalloc(r->pool, NGX_HTTP_MOBISPOT_KEY_MAX + 1);
+    if (key->data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     va_start(args, fmt);
-    p = ngx_vslprintf(s->data, s->data + 256, fmt, args);
+    p = ngx_vslprintf(key->data, key->data + NGX_HTTP_MOBISPOT_KEY_MAX + 1,
+                      fmt, args);
     va_end(args);
 
-    s->len = p - s->data;
+    key->len = p - key->data;
 
-    return s;
+    if (key->len > NGX_HTTP_MOBISPOT_KEY_MAX) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "mobispot: a key would be longer than %d bytes: "
+                      "\"%*s...\" not built", NGX_HTTP_MOBISPOT_KEY_MAX,
+                      (size_t) 32, key->data);
+
+        return ngx_http_mobispot_api_error(r, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                           "key_too_long",
+                                           "a key would be longer than "
+                                           "the data store's keys may be");
+    }
+
+    return NGX_OK;
 }
 
 

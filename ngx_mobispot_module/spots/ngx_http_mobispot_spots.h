@@ -38,6 +38,13 @@ typedef struct ngx_http_mobispot_info_cache_s
 #define NGX_HTTP_MOBISPOT_KEY_PASSPORTS  "ms:{networks}:passport"
 #define NGX_HTTP_MOBISPOT_KEY_VERSION    "ms:version"
 
+/*
+ * The longest key ngx_http_mobispot_spots_key() builds, in bytes: an id is
+ * at most MOBISPOT_ID_MAX (64) bytes, so "ms:{site:<id>}:info" is at most
+ * 79; a key that would be longer is refused, never cut short.
+ */
+#define NGX_HTTP_MOBISPOT_KEY_MAX        255
+
 /* site changes, for the SSO gateways (docs/sso.md) */
 #define NGX_HTTP_MOBISPOT_CHANNEL_SITES  "ms:sso:sites"
 
@@ -125,7 +132,7 @@ ngx_uint_t ngx_http_mobispot_spots_call_failed(ngx_http_request_t *r,
 ngx_int_t ngx_http_mobispot_spots_redis_error(ngx_http_request_t *r,
     const char *what);
 
-ngx_str_t *ngx_http_mobispot_spots_key(ngx_http_request_t *r,
+ngx_int_t ngx_http_mobispot_spots_key(ngx_http_request_t *r, ngx_str_t *key,
     const char *fmt, ...);
 
 
