@@ -46,7 +46,7 @@ mobispot_id_valid(const char *s, size_t len)
 {
     size_t  i;
 
-    if (len == 0 || len > 64) {
+    if (len == 0 || len > MOBISPOT_ID_MAX) {
         return 0;
     }
 

@@ -142,6 +142,8 @@ void mobispot_slots_open(mobispot_slot_t *slots, size_t n,
 #define MOBISPOT_SLOT_MAX           (60 * 60)
 #define MOBISPOT_NEARBY_WINDOW_MAX  (24 * 3600)
 #define MOBISPOT_AVAIL_WINDOW_MAX   (7 * 24 * 3600)
+/* the longest id (site, network, passport, zone), in bytes */
+#define MOBISPOT_ID_MAX             64
 
 extern const char *mobispot_kind_names[MOBISPOT_KINDS];
 

@@ -66,9 +66,46 @@ typedef struct {
 } ngx_http_mobispot_admin_t;
 
 
+/* what every admin route shares (ngx_http_mobispot_admin.c) */
 
+ngx_http_mobispot_admin_t *ngx_http_mobispot_admin_begin(
+    ngx_http_request_t *r, ngx_http_mobispot_api_ctx_t *ctx, ngx_int_t *rc);
+ngx_http_mobispot_admin_t *ngx_http_mobispot_admin_put_begin(
+    ngx_http_request_t *r, ngx_http_mobispot_api_ctx_t *ctx,
+    ngx_http_mobispot_check_t *ck, const char *id_rule, yajl_val *body,
+    ngx_int_t *rc);
+ngx_int_t ngx_http_mobispot_check_fail(ngx_http_mobispot_check_t *ck,
+    ngx_uint_t status, const char *message, const char *fmt, ...);
+ngx_int_t ngx_http_mobispot_check_send(ngx_http_mobispot_check_t *ck);
+ngx_int_t ngx_http_mobispot_check_keys(ngx_http_mobispot_check_t *ck,
+    yajl_val obj, const char *prefix, const char **known);
+yajl_val ngx_http_mobispot_member(yajl_val obj, const char *key);
+ngx_int_t ngx_http_mobispot_check_string(ngx_http_mobispot_check_t *ck,
+    yajl_val v, const char *field, size_t max, ngx_str_t *out);
+ngx_int_t ngx_http_mobispot_check_array(ngx_http_mobispot_check_t *ck,
+    yajl_val v, const char *field, const char *not_array, size_t min,
+    size_t max, const char *bad_size);
+ngx_int_t ngx_http_mobispot_check_coordinate(ngx_http_mobispot_check_t *ck,
+    yajl_val body, const char *field, int (*valid)(double),
+    const char *range, double *out);
+ngx_int_t ngx_http_mobispot_check_int(ngx_http_mobispot_check_t *ck,
+    yajl_val v, const char *field, int64_t min, int64_t max, int64_t *out);
+ngx_int_t ngx_http_mobispot_gen_str(yajl_gen g, const char *key,
+    ngx_str_t *value);
+ngx_int_t ngx_http_mobispot_gen_copy(ngx_http_request_t *r, yajl_gen g,
+    ngx_str_t *out);
 ngx_int_t ngx_http_mobispot_admin_cmd(ngx_http_request_t *r,
     ngx_http_mobispot_redis_cmd_t *cmd, ngx_uint_t argc, ...);
+
+
+/* a site body (ngx_http_mobispot_admin_site_check.c) */
+
+ngx_int_t ngx_http_mobispot_check_site(ngx_http_mobispot_check_t *ck,
+    yajl_val body, ngx_http_mobispot_admin_t *ad, yajl_gen doc);
+
+
+/* the writes (ngx_http_mobispot_admin_write.c) */
+
 ngx_int_t ngx_http_mobispot_admin_site_write(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx);
 ngx_int_t ngx_http_mobispot_admin_site_remove(ngx_http_request_t *r,

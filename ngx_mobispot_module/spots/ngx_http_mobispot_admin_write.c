@@ -70,6 +70,7 @@ ngx_http_mobispot_admin_site_write(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx)
 {
     size_t                         *argvlen;
+    ngx_int_t                       rc;
     ngx_str_t                      *info, *doc, *f, *values[10], *keys;
     ngx_uint_t                      i, k;
     const char                    **argv;
@@ -95,10 +96,25 @@ ngx_http_mobispot_admin_site_write(ngx_http_request_t *r,
     values[8] = &ad->lon;
     values[9] = &ad->zone;
 
-    cmds = ngx_palloc(r->pool, 5 * sizeof(ngx_http_mobispot_redis_cmd_t));
-    info = ngx_http_mobispot_spots_key(r, "ms:{site:%V}:info", &ad->id);
-    doc = ngx_http_mobispot_spots_key(r, "ms:{site:%V}:doc", &ad->id);
     keys = ngx_palloc(r->pool, 2 * sizeof(ngx_str_t));
+    if (keys == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    info = &keys[0];
+    doc = &keys[1];
+
+    rc = ngx_http_mobispot_spots_key(r, info, "ms:{site:%V}:info", &ad->id);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    rc = ngx_http_mobispot_spots_key(r, doc, "ms:{site:%V}:doc", &ad->id);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    cmds = ngx_palloc(r->pool, 5 * sizeof(ngx_http_mobispot_redis_cmd_t));
     declared = ngx_pcalloc(r->pool, sizeof(ngx_http_mobispot_api_keys_t));
 
     k = 2 + 2 * (10 + MOBISPOT_KINDS);
@@ -106,8 +122,8 @@ ngx_http_mobispot_admin_site_write(ngx_http_request_t *r,
     argvlen = ngx_palloc(r->pool, k * sizeof(size_t));
     f = ngx_palloc(r->pool, MOBISPOT_KINDS * 2 * sizeof(ngx_str_t));
 
-    if (cmds == NULL || info == NULL || doc == NULL || keys == NULL
-        || declared == NULL || argv == NULL || argvlen == NULL || f == NULL)
+    if (cmds == NULL || declared == NULL || argv == NULL || argvlen == NULL
+        || f == NULL)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -166,8 +182,6 @@ ngx_http_mobispot_admin_site_write(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    keys[0] = *info;
-    keys[1] = *doc;
     declared->written = keys;
     declared->nwritten = 2;
 
@@ -186,27 +200,37 @@ ngx_int_t
 ngx_http_mobispot_admin_site_remove(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx)
 {
-    ngx_str_t                      *keys, *doc, *info;
+    ngx_int_t                       rc;
+    ngx_str_t                      *keys;
     ngx_http_mobispot_admin_t      *ad;
     ngx_http_mobispot_redis_cmd_t  *cmds;
     ngx_http_mobispot_api_keys_t   *declared;
 
     ad = ctx->data;
 
-    cmds = ngx_palloc(r->pool, 4 * sizeof(ngx_http_mobispot_redis_cmd_t));
     keys = ngx_palloc(r->pool, 2 * sizeof(ngx_str_t));
-    declared = ngx_pcalloc(r->pool, sizeof(ngx_http_mobispot_api_keys_t));
-    doc = ngx_http_mobispot_spots_key(r, "ms:{site:%V}:doc", &ad->id);
-    info = ngx_http_mobispot_spots_key(r, "ms:{site:%V}:info", &ad->id);
-
-    if (cmds == NULL || keys == NULL || declared == NULL || doc == NULL
-        || info == NULL)
-    {
+    if (keys == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    keys[0] = *doc;
-    keys[1] = *info;
+    rc = ngx_http_mobispot_spots_key(r, &keys[0], "ms:{site:%V}:doc",
+                                     &ad->id);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    rc = ngx_http_mobispot_spots_key(r, &keys[1], "ms:{site:%V}:info",
+                                     &ad->id);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    cmds = ngx_palloc(r->pool, 4 * sizeof(ngx_http_mobispot_redis_cmd_t));
+    declared = ngx_pcalloc(r->pool, sizeof(ngx_http_mobispot_api_keys_t));
+
+    if (cmds == NULL || declared == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     if (ngx_http_mobispot_admin_cmd(r, &cmds[0], 1,
                                        &ngx_http_mobispot_multi)

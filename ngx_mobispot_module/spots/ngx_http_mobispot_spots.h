@@ -38,6 +38,13 @@ typedef struct ngx_http_mobispot_info_cache_s
 #define NGX_HTTP_MOBISPOT_KEY_PASSPORTS  "ms:{networks}:passport"
 #define NGX_HTTP_MOBISPOT_KEY_VERSION    "ms:version"
 
+/*
+ * The longest key ngx_http_mobispot_spots_key() builds, in bytes: an id is
+ * at most MOBISPOT_ID_MAX (64) bytes, so "ms:{site:<id>}:info" is at most
+ * 79; a key that would be longer is refused, never cut short.
+ */
+#define NGX_HTTP_MOBISPOT_KEY_MAX        255
+
 /* site changes, for the SSO gateways (docs/sso.md) */
 #define NGX_HTTP_MOBISPOT_CHANNEL_SITES  "ms:sso:sites"
 
@@ -98,7 +105,7 @@ void ngx_http_mobispot_info_cache_put(ngx_http_mobispot_info_cache_t *cache,
     ngx_str_t *id, int64_t version, ngx_http_mobispot_info_t *info);
 
 
-/* configuration (ngx_http_mobispot_spots.c) */
+/* configuration (ngx_http_mobispot_time_zones.c) */
 
 char *ngx_http_mobispot_time_zones(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -125,11 +132,15 @@ ngx_uint_t ngx_http_mobispot_spots_call_failed(ngx_http_request_t *r,
 ngx_int_t ngx_http_mobispot_spots_redis_error(ngx_http_request_t *r,
     const char *what);
 
-ngx_str_t *ngx_http_mobispot_spots_key(ngx_http_request_t *r,
+ngx_int_t ngx_http_mobispot_spots_key(ngx_http_request_t *r, ngx_str_t *key,
     const char *fmt, ...);
 
 
-/* routes */
+/*
+ * routes: ngx_http_mobispot_reads.c, ngx_http_mobispot_availability.c,
+ * ngx_http_mobispot_nearby.c, ngx_http_mobispot_admin_network.c and
+ * ngx_http_mobispot_admin_site.c
+ */
 
 ngx_int_t ngx_http_mobispot_spot_get(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx);

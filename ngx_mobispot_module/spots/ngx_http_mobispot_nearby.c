@@ -1,0 +1,717 @@
+
+/*
+ * Copyright (C) Mobispot
+ *
+ * GET {prefix}spots/nearby: two round trips, GEOSEARCH (and the catalogue
+ * version), then one pipelined batch for all the candidates and the
+ * networks' passports; what the worker has (site info, parts, passports)
+ * is not asked again.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "spots/ngx_http_mobispot_avail.h"
+
+
+#define NGX_HTTP_MOBISPOT_CANDIDATES_MAX  200
+
+/* the slots of a nearby window: a day of 15-minute slots and partial ones */
+#define NGX_HTTP_MOBISPOT_NEARBY_SLOTS_MAX                                    \
+    (MOBISPOT_NEARBY_WINDOW_MAX / (15 * 60) + 3)
+
+/*
+ * The slots of this window at most: 15-minute slots, the partial ones at
+ * its ends and at a day end (a small array stays in the pool, no malloc())
+ */
+#define ngx_http_mobispot_nearby_slots_max(av)                                \
+    ngx_min((size_t) (((av)->to - (av)->from) / (15 * 60) + 3),               \
+            (size_t) NGX_HTTP_MOBISPOT_NEARBY_SLOTS_MAX)
+
+
+static void ngx_http_mobispot_nearby_geo_reply(ngx_http_request_t *r,
+    void *data, ngx_uint_t index, redisReply *reply);
+static void ngx_http_mobispot_nearby_geo_done(ngx_http_request_t *r,
+    void *data, ngx_int_t status);
+static void ngx_http_mobispot_nearby_reply(ngx_http_request_t *r,
+    void *data, ngx_uint_t index, redisReply *reply);
+static void ngx_http_mobispot_nearby_done(ngx_http_request_t *r,
+    void *data, ngx_int_t status);
+
+
+/*
+ * GET {prefix}spots/nearby?lat=&lon=&radius_km=&kind=&from=&to=&limit=&all=
+ */
+
+ngx_int_t
+ngx_http_mobispot_nearby(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx)
+{
+    u_char                          *p;
+    int64_t                          now;
+    ngx_int_t                        rc;
+    ngx_str_t                        key;
+    ngx_uint_t                       count;
+    unsigned long                    limit;
+    const char                     **argv;
+    size_t                          *argvlen;
+    ngx_http_mobispot_avail_t       *av;
+    ngx_http_mobispot_redis_cmd_t   *cmd;
+    int                              all;
+
+    static const char    *version[] = { "GET",
+                                        NGX_HTTP_MOBISPOT_KEY_VERSION };
+    static const size_t   version_len[] = {
+        sizeof("GET") - 1, sizeof(NGX_HTTP_MOBISPOT_KEY_VERSION) - 1 };
+
+    ngx_http_mobispot_arg_t  args[] = {
+        { "lat", ngx_null_string, 0 },
+        { "lon", ngx_null_string, 0 },
+        { "radius_km", ngx_null_string, 0 },
+        { "kind", ngx_null_string, 0 },
+        { "from", ngx_null_string, 0 },
+        { "to", ngx_null_string, 0 },
+        { "limit", ngx_null_string, 0 },
+        { "all", ngx_null_string, 0 },
+    };
+
+    rc = ngx_http_mobispot_spots_args(r, args, 8);
+    if (rc != NGX_OK || r->header_sent) {
+        return rc;
+    }
+
+    av = ngx_pcalloc(r->pool, sizeof(ngx_http_mobispot_avail_t));
+    if (av == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->data = av;
+
+    if (!args[0].set || !args[1].set) {
+        return ngx_http_mobispot_spots_error(r, NGX_HTTP_BAD_REQUEST,
+                                             "missing_parameter",
+                                             "lat and lon are required",
+                                             "parameter",
+                                             args[0].set ? "lon" : "lat");
+    }
+
+    if (mobispot_parse_double((char *) args[0].value.data, args[0].value.len,
+                              &av->lat)
+        != MOBISPOT_OK || !mobispot_valid_lat(av->lat))
+    {
+        return ngx_http_mobispot_spots_error(r, NGX_HTTP_BAD_REQUEST,
+                                             "invalid_parameter",
+                                             "lat must be a decimal number "
+                                             "from -85.05112878 to "
+                                             "85.05112878",
+                                             "parameter", "lat");
+    }
+
+    if (mobispot_parse_double((char *) args[1].value.data, args[1].value.len,
+                              &av->lon)
+        != MOBISPOT_OK || !mobispot_valid_lon(av->lon))
+    {
+        return ngx_http_mobispot_spots_error(r, NGX_HTTP_BAD_REQUEST,
+                                             "invalid_parameter",
+                                             "lon must be a decimal number "
+                                             "from -180 to 180",
+                                             "parameter", "lon");
+    }
+
+    av->radius = 25.0;
+
+    if (args[2].set
+        && (mobispot_parse_double((char *) args[2].value.data,
+                                  args[2].value.len, &av->radius)
+            != MOBISPOT_OK || !mobispot_valid_radius(av->radius)))
+    {
+        return ngx_http_mobispot_spots_error(r, NGX_HTTP_BAD_REQUEST,
+                                             "invalid_parameter",
+                                             "radius_km must be a decimal "
+                                             "number greater than 0 and at "
+                                             "most 500",
+                                             "parameter", "radius_km");
+    }
+
+    rc = ngx_http_mobispot_avail_kind(r, av, &args[3]);
+    if (rc != NGX_OK || r->header_sent) {
+        return rc;
+    }
+
+    rc = ngx_http_mobispot_avail_window(r, av, &args[4], &args[5],
+                                        MOBISPOT_NEARBY_WINDOW_MAX);
+    if (rc != NGX_OK || r->header_sent) {
+        return rc;
+    }
+
+    if (!args[4].set) {
+        /* now to the next half-hour boundary plus one hour */
+        now = ngx_time();
+        av->from = now;
+        av->to = (mobispot_floor_div(now + 1799, 1800)) * 1800 + 3600;
+    }
+
+    limit = MOBISPOT_LIMIT_DEFAULT;
+
+    if (args[6].set
+        && (mobispot_parse_uint((char *) args[6].value.data,
+                                args[6].value.len, MOBISPOT_LIMIT_MAX, &limit)
+            != MOBISPOT_OK || limit == 0))
+    {
+        return ngx_http_mobispot_spots_error(r, NGX_HTTP_BAD_REQUEST,
+                                             "invalid_parameter",
+                                             "limit must be an integer from "
+                                             "1 to 100",
+                                             "parameter", "limit");
+    }
+
+    all = 0;
+
+    if (args[7].set
+        && mobispot_parse_bool((char *) args[7].value.data, args[7].value.len,
+                               &all)
+           != MOBISPOT_OK)
+    {
+        return ngx_http_mobispot_spots_error(r, NGX_HTTP_BAD_REQUEST,
+                                             "invalid_parameter",
+                                             "all must be true or false",
+                                             "parameter", "all");
+    }
+
+    av->limit = limit;
+    av->all = all;
+    ngx_http_mobispot_window_days(av);
+
+    av->signed_in = (ngx_http_mobispot_spots_pass(r, &av->pass) == NGX_OK);
+
+    /*
+     * The cache key: the normalized query (the numbers as Redis is sent
+     * them) and the caller's passports, which "entitled" depends on.
+     */
+
+    key.data = ngx_pnalloc(r->pool, 5 * 32 + 4 * NGX_INT64_LEN
+                                    + av->pass.len);
+    if (key.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    key.len = ngx_sprintf(key.data, "nearby %.7f %.7f %.4f %d %L %L %ui %ui "
+                          "%ui %V", av->lat, av->lon, av->radius, av->kind,
+                          av->from, av->to, av->limit, av->all,
+                          av->signed_in, &av->pass)
+              - key.data;
+
+    rc = ngx_http_mobispot_api_cached(r, ctx, &key);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    if (ctx->cache != NULL) {
+        /* each site's part too, while the version sent now is current */
+        av->part_epoch = ngx_http_mobispot_cache_epoch(ctx->mcf->cache);
+        ngx_http_mobispot_cache_counter(ctx->mcf->cache,
+                                        NGX_HTTP_MOBISPOT_KEY_VERSION,
+                                        sizeof(NGX_HTTP_MOBISPOT_KEY_VERSION)
+                                        - 1,
+                                        &av->version_dep);
+    }
+
+    /*
+     * Candidates: the limit when every site is wanted, else three times
+     * as many (at most 200), so that full sites can be skipped.
+     */
+
+    count = av->all ? av->limit
+                    : ngx_min(3 * av->limit, NGX_HTTP_MOBISPOT_CANDIDATES_MAX);
+
+    argv = ngx_palloc(r->pool, 13 * sizeof(char *));
+    argvlen = ngx_palloc(r->pool, 13 * sizeof(size_t));
+    p = ngx_pnalloc(r->pool, 4 * 32);
+    cmd = ngx_palloc(r->pool, 2 * sizeof(ngx_http_mobispot_redis_cmd_t));
+
+    if (argv == NULL || argvlen == NULL || p == NULL || cmd == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    argv[0] = "GEOSEARCH";
+    argv[1] = NGX_HTTP_MOBISPOT_KEY_GEO;
+    argv[2] = "FROMLONLAT";
+    argv[3] = (char *) p;
+    argvlen[3] = mobispot_format_coordinate((char *) p, 32, av->lon);
+    p += 32;
+    argv[4] = (char *) p;
+    argvlen[4] = mobispot_format_coordinate((char *) p, 32, av->lat);
+    p += 32;
+
+    if (argvlen[3] == 0 || argvlen[4] == 0) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    argv[5] = "BYRADIUS";
+    argv[6] = (char *) p;
+    argvlen[6] = ngx_sprintf(p, "%.4f", av->radius) - p;
+    p += 32;
+    argv[7] = "km";
+    argv[8] = "ASC";
+    argv[9] = "COUNT";
+    argv[10] = (char *) p;
+    argvlen[10] = ngx_sprintf(p, "%ui", count) - p;
+    argv[11] = "WITHDIST";
+
+    argvlen[0] = 9;
+    argvlen[1] = sizeof(NGX_HTTP_MOBISPOT_KEY_GEO) - 1;
+    argvlen[2] = 10;
+    argvlen[5] = 8;
+    argvlen[7] = 2;
+    argvlen[8] = 3;
+    argvlen[9] = 5;
+    argvlen[11] = 8;
+
+    cmd[0].argc = 12;
+    cmd[0].argv = argv;
+    cmd[0].argvlen = argvlen;
+
+    /* the catalogue version, for the worker's site info cache */
+
+    cmd[1].argc = 2;
+    cmd[1].argv = version;
+    cmd[1].argvlen = version_len;
+
+    return ngx_http_mobispot_api_redis(r, ctx, cmd, 2,
+                                       ngx_http_mobispot_nearby_geo_reply,
+                                       ngx_http_mobispot_nearby_geo_done);
+}
+
+
+/* [[member, distance], ...], then the catalogue version (or nil) */
+
+static void
+ngx_http_mobispot_nearby_geo_reply(ngx_http_request_t *r, void *data,
+    ngx_uint_t index, redisReply *reply)
+{
+    ngx_http_mobispot_api_ctx_t  *ctx = data;
+
+    size_t                      i;
+    long long                   version;
+    ngx_str_t                  *id, *dist;
+    redisReply                 *e;
+    ngx_http_mobispot_avail_t  *av;
+
+    av = ctx->data;
+
+    if (index == 1) {
+        av->version = -1;
+
+        if (reply->type == REDIS_REPLY_NIL) {
+            return;
+        }
+
+        if (mobispot_reply_integer(reply, &version) != MOBISPOT_OK
+            || version < 0)
+        {
+            /* the answer does not need the cache: it is only not used */
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "mobispot: \"" NGX_HTTP_MOBISPOT_KEY_VERSION
+                          "\" is not a counter, site info not cached");
+            return;
+        }
+
+        av->version = version;
+        return;
+    }
+
+    if (reply->type != REDIS_REPLY_ARRAY) {
+        av->bad = 1;
+        return;
+    }
+
+    if (reply->elements == 0) {
+        return;
+    }
+
+    av->sites = ngx_pcalloc(r->pool,
+                            reply->elements * sizeof(ngx_http_mobispot_site_t));
+    if (av->sites == NULL) {
+        av->bad = 1;
+        return;
+    }
+
+    for (i = 0; i < reply->elements; i++) {
+        e = reply->element[i];
+
+        if (e->type != REDIS_REPLY_ARRAY || e->elements != 2) {
+            av->bad = 1;
+            return;
+        }
+
+        id = ngx_http_mobispot_spots_copy_reply(r, e->element[0]);
+        dist = ngx_http_mobispot_spots_copy_reply(r, e->element[1]);
+
+        if (id == NULL || dist == NULL) {
+            av->bad = 1;
+            return;
+        }
+
+        if (!mobispot_id_valid((char *) id->data, id->len)) {
+            continue;
+        }
+
+        av->sites[av->nsites].id = *id;
+        av->sites[av->nsites].dist = *dist;
+        av->nsites++;
+    }
+}
+
+
+static void
+ngx_http_mobispot_nearby_geo_done(ngx_http_request_t *r, void *data,
+    ngx_int_t status)
+{
+    ngx_http_mobispot_api_ctx_t  *ctx = data;
+
+    size_t                           k, max;
+    ngx_int_t                        rc;
+    ngx_uint_t                       i, n, n0, d;
+    mobispot_slot_t                 *slots;
+    ngx_http_mobispot_avail_t       *av;
+    ngx_http_mobispot_site_t        *site;
+    ngx_http_mobispot_redis_cmd_t   *cmds;
+    ngx_http_mobispot_main_conf_t   *mcf;
+    ngx_http_mobispot_spots_main_conf_t  *smcf;
+
+    static const char    *passports[] = { "HGETALL",
+                                          NGX_HTTP_MOBISPOT_KEY_PASSPORTS };
+    static const size_t   passports_len[] = {
+        sizeof("HGETALL") - 1, sizeof(NGX_HTTP_MOBISPOT_KEY_PASSPORTS) - 1 };
+
+    av = ctx->data;
+
+    if (ngx_http_mobispot_spots_call_failed(r, status, av->bad, "GEOSEARCH")) {
+        return;
+    }
+
+    if (av->nsites == 0) {
+        ngx_http_finalize_request(r, ngx_http_mobispot_nearby_send(r, av));
+        return;
+    }
+
+    /*
+     * The second and last round trip: every candidate in one batch.  A
+     * site whose info the worker has under the version just read needs
+     * only the booked fields of the window's slots; others need their
+     * info and whole booked days.
+     */
+
+    n = av->nsites * (1 + av->ndays) + (av->signed_in ? 1 : 0);
+    max = ngx_http_mobispot_nearby_slots_max(av);
+
+    cmds = ngx_palloc(r->pool, n * sizeof(ngx_http_mobispot_redis_cmd_t));
+    av->map = ngx_palloc(r->pool,
+                         n * sizeof(ngx_http_mobispot_cmd_map_t));
+    slots = ngx_palloc(r->pool, max * sizeof(mobispot_slot_t));
+
+    if (cmds == NULL || av->map == NULL || slots == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_mobispot_module);
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_mobispot_spots_module);
+
+    ngx_http_mobispot_info_cache_version(smcf->info_cache, av->version);
+
+    n = 0;
+
+    for (i = 0; i < av->nsites; i++) {
+        site = &av->sites[i];
+
+        rc = ngx_http_mobispot_info_cache_get(smcf->info_cache, &site->id,
+                                              av->version, r->pool,
+                                              &site->info);
+
+        if (rc == NGX_ERROR) {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        if (rc == NGX_OK) {
+            site->found = 1;
+            site->prepared = 1;
+            site->capacity = site->info.cap[av->kind];
+
+            /*
+             * The slots say which part; whether they are open is needed
+             * only if the part is not there.
+             */
+
+            k = mobispot_slots(site->info.tz, site->info.slot, av->from,
+                               av->to, slots, max);
+
+            if (av->part_epoch) {
+                rc = ngx_http_mobispot_nearby_part(r, av, site, slots, k,
+                                                   mcf->cache, ctx->cache);
+
+                if (rc == NGX_ERROR) {
+                    ngx_http_finalize_request(r,
+                                              NGX_HTTP_INTERNAL_SERVER_ERROR);
+                    return;
+                }
+
+                if (rc == NGX_OK) {
+                    /* no command for this site */
+                    continue;
+                }
+            }
+
+            ngx_http_mobispot_site_open(site, slots, k);
+
+            /* kept for nearby_done(), which needs them again */
+
+            site->slots = ngx_palloc(r->pool, k * sizeof(mobispot_slot_t));
+            if (site->slots == NULL) {
+                ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+                return;
+            }
+
+            ngx_memcpy(site->slots, slots, k * sizeof(mobispot_slot_t));
+            site->nslots = k;
+
+            n0 = n;
+
+            if (ngx_http_mobispot_site_slot_cmds(r, av, i, slots, k, cmds, &n)
+                != NGX_OK)
+            {
+                ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+                return;
+            }
+
+            if (site->part.len == 0) {
+                continue;
+            }
+
+            /* the part depends on the version and on the keys read now */
+
+            site->deps = ngx_palloc(r->pool, (1 + n - n0)
+                                     * sizeof(ngx_http_mobispot_cache_dep_t));
+            if (site->deps == NULL) {
+                ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+                return;
+            }
+
+            site->deps[0] = av->version_dep;
+            site->ndeps = 1;
+
+            for (d = n0; d < n; d++) {
+                ngx_http_mobispot_cache_counter(mcf->cache, cmds[d].argv[1],
+                                                cmds[d].argvlen[1],
+                                                &site->deps[site->ndeps++]);
+            }
+
+            continue;
+        }
+
+        if (ngx_http_mobispot_site_cmds(r, av, site, &cmds[n]) != NGX_OK) {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        for (d = 0; d < 1 + av->ndays; d++) {
+            av->map[av->nmap].site = i;
+            av->map[av->nmap].what = d ? NGX_HTTP_MOBISPOT_READ_DAY
+                                       : NGX_HTTP_MOBISPOT_READ_INFO;
+            av->map[av->nmap].day = d ? d - 1 : 0;
+            av->nmap++;
+        }
+
+        n += 1 + av->ndays;
+    }
+
+    if (av->signed_in) {
+        if (ngx_array_init(&av->passports, r->pool, 8, sizeof(ngx_str_t))
+            != NGX_OK)
+        {
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+            return;
+        }
+
+        rc = NGX_DECLINED;
+
+        if (av->part_epoch) {
+            rc = ngx_http_mobispot_passports_part(r, av, mcf->cache,
+                                                  ctx->cache);
+            if (rc == NGX_ERROR) {
+                ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+                return;
+            }
+
+            if (rc == NGX_DECLINED) {
+                /* kept once read, under its key's counter as of now */
+                av->keep_passports = 1;
+                ngx_http_mobispot_cache_counter(mcf->cache, passports[1],
+                                                passports_len[1],
+                                                &av->passports_dep);
+            }
+        }
+
+        if (rc == NGX_DECLINED) {
+            cmds[n].argc = 2;
+            cmds[n].argv = passports;
+            cmds[n].argvlen = passports_len;
+            n++;
+        }
+    }
+
+    if (n == 0) {
+        /* every candidate is cached and closed over the window */
+        ngx_http_mobispot_nearby_done(r, ctx, NGX_HTTP_MOBISPOT_REDIS_OK);
+        return;
+    }
+
+    rc = ngx_http_mobispot_api_redis(r, ctx, cmds, n,
+                                     ngx_http_mobispot_nearby_reply,
+                                     ngx_http_mobispot_nearby_done);
+
+    /* NGX_DONE releases the reference of the first call */
+    ngx_http_finalize_request(r, rc);
+}
+
+
+static void
+ngx_http_mobispot_nearby_reply(ngx_http_request_t *r, void *data,
+    ngx_uint_t index, redisReply *reply)
+{
+    ngx_http_mobispot_api_ctx_t  *ctx = data;
+
+    size_t                        i;
+    ngx_str_t                    *s, *e;
+    ngx_http_mobispot_avail_t    *av;
+    ngx_http_mobispot_cmd_map_t  *m;
+
+    av = ctx->data;
+
+    if (index < av->nmap) {
+        m = &av->map[index];
+
+        switch (m->what) {
+
+        case NGX_HTTP_MOBISPOT_READ_SLOTS:
+            ngx_http_mobispot_site_slots_reply(r, av, m, reply);
+            return;
+
+        case NGX_HTTP_MOBISPOT_READ_DAY:
+            ngx_http_mobispot_site_reply(r, av, &av->sites[m->site],
+                                         1 + m->day, reply);
+            return;
+
+        default: /* NGX_HTTP_MOBISPOT_READ_INFO */
+            ngx_http_mobispot_site_reply(r, av, &av->sites[m->site], 0,
+                                         reply);
+            return;
+        }
+    }
+
+    /* HGETALL of the passports of the networks */
+
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements % 2) {
+        av->bad = 1;
+        return;
+    }
+
+    for (i = 0; i < reply->elements; i++) {
+        s = ngx_http_mobispot_spots_copy_reply(r, reply->element[i]);
+        e = ngx_array_push(&av->passports);
+
+        if (s == NULL || e == NULL) {
+            av->bad = 1;
+            return;
+        }
+
+        *e = *s;
+    }
+
+    if (av->keep_passports) {
+        ngx_http_mobispot_passports_keep(r, av);
+    }
+}
+
+
+static void
+ngx_http_mobispot_nearby_done(ngx_http_request_t *r, void *data,
+    ngx_int_t status)
+{
+    ngx_http_mobispot_api_ctx_t  *ctx = data;
+
+    size_t                          max;
+    ngx_uint_t                      i;
+    mobispot_slot_t                *slots;
+    ngx_http_mobispot_part_t        part;
+    ngx_http_mobispot_avail_t      *av;
+    ngx_http_mobispot_site_t       *site;
+    ngx_http_mobispot_main_conf_t  *mcf;
+    ngx_http_mobispot_spots_main_conf_t  *smcf;
+
+    av = ctx->data;
+
+    if (ngx_http_mobispot_spots_call_failed(r, status, av->bad, "nearby")) {
+        return;
+    }
+
+    max = ngx_http_mobispot_nearby_slots_max(av);
+
+    slots = ngx_palloc(r->pool, max * sizeof(mobispot_slot_t));
+    if (slots == NULL) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_mobispot_module);
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_mobispot_spots_module);
+
+    for (i = 0; i < av->nsites; i++) {
+        site = &av->sites[i];
+
+        if (!site->found) {
+            /* in the GEO index, deleted or not yet written: skipped */
+            continue;
+        }
+
+        if (!site->prepared) {
+            if (ngx_http_mobispot_site_prepare(r, av, site) != NGX_OK) {
+                site->found = 0;
+                continue;
+            }
+
+            ngx_http_mobispot_info_cache_put(smcf->info_cache, &site->id,
+                                             av->version, &site->info);
+        }
+
+        if (!site->from_part) {
+            if (site->slots == NULL) {
+                site->slots = slots;
+                site->nslots = ngx_http_mobispot_site_slots(av, site, slots,
+                                                            max);
+            }
+
+            ngx_http_mobispot_site_window(av, site, site->slots,
+                                          site->nslots);
+
+            if (site->deps != NULL) {
+                ngx_memzero(&part, sizeof(ngx_http_mobispot_part_t));
+                part.free = site->free;
+                part.open = site->open;
+
+                ngx_http_mobispot_cache_put_part(mcf->cache, &site->part,
+                                                 av->part_epoch, site->deps,
+                                                 site->ndeps, &part,
+                                                 sizeof(part));
+            }
+        }
+
+        site->entitled = av->signed_in
+                         ? ngx_http_mobispot_nearby_entitled(av, site) : -1;
+    }
+
+    ngx_http_finalize_request(r, ngx_http_mobispot_nearby_send(r, av));
+}
