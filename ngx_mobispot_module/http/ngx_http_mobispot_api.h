@@ -64,7 +64,7 @@ typedef struct {
 /*
  * A route handler returns what a content handler returns: a status or the
  * result of sending the response, or NGX_DONE when it went asynchronous
- * (see ngx_http_mobispot_api_redis()).
+ * (see ngx_http_mobispot_api_call()).
  */
 typedef ngx_int_t (*ngx_http_mobispot_api_handler_pt)(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx);
@@ -129,6 +129,13 @@ ngx_int_t ngx_http_mobispot_api_call(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_redis_cmd_t *cmds,
     ngx_uint_t n, const ngx_http_mobispot_api_keys_t *keys,
     ngx_http_mobispot_api_done_pt done);
+ngx_int_t ngx_http_mobispot_api_stream(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_redis_cmd_t *cmds,
+    ngx_uint_t n, const ngx_http_mobispot_api_keys_t *keys,
+    ngx_http_mobispot_redis_reply_pt on_reply,
+    ngx_http_mobispot_redis_done_pt on_done, void *data);
+ngx_http_mobispot_api_keys_t *ngx_http_mobispot_api_first_keys(
+    ngx_http_request_t *r, ngx_http_mobispot_redis_cmd_t *cmds, ngx_uint_t n);
 ngx_str_t *ngx_http_mobispot_reply_str(ngx_http_mobispot_reply_t *reply);
 ngx_int_t ngx_http_mobispot_api_bad_reply(ngx_http_request_t *r,
     const char *what);
@@ -143,10 +150,6 @@ ngx_int_t ngx_http_mobispot_api_read_body(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx);
 ngx_int_t ngx_http_mobispot_body_filter_init(ngx_conf_t *cf);
 
-ngx_int_t ngx_http_mobispot_api_redis(ngx_http_request_t *r,
-    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_redis_cmd_t *cmds,
-    ngx_uint_t n, ngx_http_mobispot_redis_reply_pt on_reply,
-    ngx_http_mobispot_redis_done_pt on_done);
 ngx_int_t ngx_http_mobispot_api_cached(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_str_t *key);
 ngx_int_t ngx_http_mobispot_api_redis_failed(ngx_http_request_t *r,

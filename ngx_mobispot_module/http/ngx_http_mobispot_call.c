@@ -53,13 +53,7 @@ ngx_http_mobispot_api_call(ngx_http_request_t *r,
     ngx_uint_t n, const ngx_http_mobispot_api_keys_t *keys,
     ngx_http_mobispot_api_done_pt done)
 {
-    ngx_int_t                  rc;
-    ngx_uint_t                 skipped;
     ngx_http_mobispot_call_t  *call;
-
-    if (ngx_http_mobispot_call_keys(r, ctx, keys) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
 
     call = ngx_palloc(r->pool, sizeof(ngx_http_mobispot_call_t));
     if (call == NULL) {
@@ -77,9 +71,36 @@ ngx_http_mobispot_api_call(ngx_http_request_t *r,
     call->n = n;
     call->failed = 0;
 
-    rc = ngx_http_mobispot_redis_call(r, ctx->mcf->client, cmds, n,
-                                      ngx_http_mobispot_call_reply,
-                                      ngx_http_mobispot_call_done, call);
+    return ngx_http_mobispot_api_stream(r, ctx, cmds, n, keys,
+                                        ngx_http_mobispot_call_reply,
+                                        ngx_http_mobispot_call_done, call);
+}
+
+
+/*
+ * The same without the copies, for the read routes whose replies are large
+ * (GEOSEARCH, a day's bookings): on_reply reads each reply during its
+ * callback, and on_done (with data) finalizes the request, answering a
+ * failed call with ngx_http_mobispot_api_redis_failed().  The keys are
+ * declared as for any call.
+ */
+
+ngx_int_t
+ngx_http_mobispot_api_stream(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_redis_cmd_t *cmds,
+    ngx_uint_t n, const ngx_http_mobispot_api_keys_t *keys,
+    ngx_http_mobispot_redis_reply_pt on_reply,
+    ngx_http_mobispot_redis_done_pt on_done, void *data)
+{
+    ngx_int_t   rc;
+    ngx_uint_t  skipped;
+
+    if (ngx_http_mobispot_call_keys(r, ctx, keys) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_mobispot_redis_call(r, ctx->mcf->client, cmds, n, on_reply,
+                                      on_done, data);
 
     switch (rc) {
 
@@ -117,11 +138,50 @@ ngx_http_mobispot_api_call(ngx_http_request_t *r,
 
 
 /*
+ * The keys of commands that each name one key, as their first argument
+ * (GET, HGETALL, HMGET, GEOSEARCH): a read route whose commands are all of
+ * that kind declares them with this.  Never for EVAL/EVALSHA/FCALL,
+ * MULTI/EXEC or a command of several keys: those routes list their keys.
+ */
+
+ngx_http_mobispot_api_keys_t *
+ngx_http_mobispot_api_first_keys(ngx_http_request_t *r,
+    ngx_http_mobispot_redis_cmd_t *cmds, ngx_uint_t n)
+{
+    ngx_uint_t                     i;
+    ngx_http_mobispot_api_keys_t  *keys;
+
+    keys = ngx_pcalloc(r->pool, sizeof(ngx_http_mobispot_api_keys_t));
+    if (keys == NULL) {
+        return NULL;
+    }
+
+    keys->read = ngx_palloc(r->pool, n * sizeof(ngx_str_t));
+    if (keys->read == NULL) {
+        return NULL;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (cmds[i].argc < 2) {
+            continue;
+        }
+
+        keys->read[keys->nread].data = (u_char *) cmds[i].argv[1];
+        keys->read[keys->nread].len = cmds[i].argvlen[1];
+        keys->nread++;
+    }
+
+    return keys;
+}
+
+
+/*
  * The declared keys.  Written ones: this worker forgets what it knew of
  * them before it answers, so that its next read sees the write even if
  * Redis's invalidation is still on its way.  Read ones, for an answer that
  * will be stored: what the answer is computed from, with the keys'
- * counters as they are now.
+ * counters as they are now.  A call that declares no keys cannot have
+ * its answer kept: nothing would say when it goes stale.
  */
 
 static ngx_int_t
@@ -131,7 +191,12 @@ ngx_http_mobispot_call_keys(ngx_http_request_t *r,
     ngx_str_t   *key;
     ngx_uint_t   i;
 
-    if (keys == NULL || ctx->mcf->cache == NULL) {
+    if (keys == NULL) {
+        ctx->cache = NULL;
+        return NGX_OK;
+    }
+
+    if (ctx->mcf->cache == NULL) {
         return NGX_OK;
     }
 

@@ -60,6 +60,7 @@ ngx_http_mobispot_nearby(ngx_http_request_t *r,
     ngx_http_mobispot_avail_t       *av;
     ngx_http_mobispot_redis_cmd_t   *cmd;
     int                              all;
+    ngx_http_mobispot_api_keys_t    *keys;
 
     static const char    *version[] = { "GET",
                                         NGX_HTTP_MOBISPOT_KEY_VERSION };
@@ -279,9 +280,14 @@ ngx_http_mobispot_nearby(ngx_http_request_t *r,
     cmd[1].argv = version;
     cmd[1].argvlen = version_len;
 
-    return ngx_http_mobispot_api_redis(r, ctx, cmd, 2,
-                                       ngx_http_mobispot_nearby_geo_reply,
-                                       ngx_http_mobispot_nearby_geo_done);
+    keys = ngx_http_mobispot_api_first_keys(r, cmd, 2);
+    if (keys == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_mobispot_api_stream(r, ctx, cmd, 2, keys,
+                                        ngx_http_mobispot_nearby_geo_reply,
+                                        ngx_http_mobispot_nearby_geo_done, ctx);
 }
 
 
@@ -378,6 +384,7 @@ ngx_http_mobispot_nearby_geo_done(ngx_http_request_t *r, void *data,
     ngx_http_mobispot_avail_t       *av;
     ngx_http_mobispot_site_t        *site;
     ngx_http_mobispot_redis_cmd_t   *cmds;
+    ngx_http_mobispot_api_keys_t    *keys;
     ngx_http_mobispot_main_conf_t   *mcf;
     ngx_http_mobispot_spots_main_conf_t  *smcf;
 
@@ -569,9 +576,13 @@ ngx_http_mobispot_nearby_geo_done(ngx_http_request_t *r, void *data,
         return;
     }
 
-    rc = ngx_http_mobispot_api_redis(r, ctx, cmds, n,
-                                     ngx_http_mobispot_nearby_reply,
-                                     ngx_http_mobispot_nearby_done);
+    keys = ngx_http_mobispot_api_first_keys(r, cmds, n);
+
+    rc = (keys == NULL)
+         ? NGX_HTTP_INTERNAL_SERVER_ERROR
+         : ngx_http_mobispot_api_stream(r, ctx, cmds, n, keys,
+                                        ngx_http_mobispot_nearby_reply,
+                                        ngx_http_mobispot_nearby_done, ctx);
 
     /* NGX_DONE releases the reference of the first call */
     ngx_http_finalize_request(r, rc);
