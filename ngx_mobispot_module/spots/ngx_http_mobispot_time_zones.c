@@ -94,13 +94,11 @@ static ngx_int_t
 ngx_http_mobispot_tz_load(ngx_conf_t *cf,
     ngx_http_mobispot_spots_main_conf_t *mcf, ngx_str_t *name)
 {
-    u_char                  *p, *buf;
+    u_char                  *p;
     size_t                   rule_len;
-    ssize_t                  n;
-    ngx_fd_t                 fd;
+    ngx_str_t                file, text;
     ngx_uint_t               i;
     const char              *rule;
-    ngx_file_info_t          fi;
     ngx_http_mobispot_tz_t  *z;
     u_char                   path[sizeof(NGX_HTTP_MOBISPOT_ZONEINFO)
                                   + MOBISPOT_TZ_NAME_MAX];
@@ -138,33 +136,23 @@ ngx_http_mobispot_tz_load(ngx_conf_t *cf,
     p = ngx_cpymem(p, name->data, name->len);
     *p = '\0';
 
-    fd = ngx_open_file(path, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
-    if (fd == NGX_INVALID_FILE) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           "unknown time zone \"%V\": cannot open \"%s\"",
-                           name, path);
+    file.data = path;
+    file.len = p - path;
+
+    /* the one configuration-time reader; a zone's TZif is under 1 MB */
+
+    if (ngx_http_mobispot_conf_read_file(cf, cf->temp_pool, &file,
+                                         1024 * 1024, "time zone file",
+                                         &text)
+        != NGX_CONF_OK)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "unknown time zone \"%V\"", name);
         return NGX_ERROR;
     }
 
-    buf = NULL;
-    n = -1;
-
-    if (ngx_fd_info(fd, &fi) != NGX_FILE_ERROR
-        && ngx_file_size(&fi) > 0 && ngx_file_size(&fi) < 1024 * 1024)
-    {
-        buf = ngx_pnalloc(cf->temp_pool, ngx_file_size(&fi));
-        if (buf != NULL) {
-            n = ngx_read_fd(fd, buf, ngx_file_size(&fi));
-        }
-    }
-
-    if (ngx_close_file(fd) == NGX_FILE_ERROR) {
-        ngx_conf_log_error(NGX_LOG_ALERT, cf, ngx_errno,
-                           ngx_close_file_n " \"%s\" failed", path);
-    }
-
-    if (buf == NULL || n != ngx_file_size(&fi)
-        || mobispot_tz_tzif_footer(buf, n, &rule, &rule_len) != MOBISPOT_OK)
+    if (mobispot_tz_tzif_footer(text.data, text.len, &rule, &rule_len)
+        != MOBISPOT_OK)
     {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "time zone \"%V\": \"%s\" is not a TZif file "
