@@ -184,21 +184,6 @@ ngx_http_mobispot_check_send(ngx_http_mobispot_check_t *ck)
 }
 
 
-yajl_val
-ngx_http_mobispot_member(yajl_val obj, const char *key)
-{
-    size_t  i;
-
-    for (i = 0; i < obj->u.object.len; i++) {
-        if (ngx_strcmp(obj->u.object.keys[i], key) == 0) {
-            return obj->u.object.values[i];
-        }
-    }
-
-    return NULL;
-}
-
-
 /* unknown or repeated members are refused: they are typos */
 
 ngx_int_t
@@ -303,7 +288,7 @@ ngx_http_mobispot_check_coordinate(ngx_http_mobispot_check_t *ck,
 {
     yajl_val  v;
 
-    v = ngx_http_mobispot_member(body, field);
+    v = mobispot_json_member(body, field);
 
     if (v == NULL || !YAJL_IS_NUMBER(v) || !YAJL_IS_DOUBLE(v)) {
         return ngx_http_mobispot_check_fail(ck, NGX_HTTP_BAD_REQUEST,

@@ -14,6 +14,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "core/mobispot_jwt.h"
 #include "spots/ngx_http_mobispot_spots.h"
 
 
@@ -79,7 +80,6 @@ ngx_int_t ngx_http_mobispot_check_fail(ngx_http_mobispot_check_t *ck,
 ngx_int_t ngx_http_mobispot_check_send(ngx_http_mobispot_check_t *ck);
 ngx_int_t ngx_http_mobispot_check_keys(ngx_http_mobispot_check_t *ck,
     yajl_val obj, const char *prefix, const char **known);
-yajl_val ngx_http_mobispot_member(yajl_val obj, const char *key);
 ngx_int_t ngx_http_mobispot_check_string(ngx_http_mobispot_check_t *ck,
     yajl_val v, const char *field, size_t max, ngx_str_t *out);
 ngx_int_t ngx_http_mobispot_check_array(ngx_http_mobispot_check_t *ck,

@@ -49,14 +49,13 @@ ngx_http_mobispot_admin_network_put(ngx_http_request_t *r,
 
     if (ngx_http_mobispot_check_keys(&ck, body, "", known) != NGX_OK
         || ngx_http_mobispot_check_string(&ck,
-                                          ngx_http_mobispot_member(body,
-                                                                   "name"),
+                                          mobispot_json_member(body, "name"),
                                           "name", 200, &name) != NGX_OK)
     {
         return ngx_http_mobispot_check_send(&ck);
     }
 
-    pass = ngx_http_mobispot_member(body, "passport");
+    pass = mobispot_json_member(body, "passport");
 
     if (pass == NULL || !YAJL_IS_OBJECT(pass)) {
         (void) ngx_http_mobispot_check_fail(&ck, NGX_HTTP_BAD_REQUEST,
@@ -69,11 +68,10 @@ ngx_http_mobispot_admin_network_put(ngx_http_request_t *r,
     if (ngx_http_mobispot_check_keys(&ck, pass, "passport.", known_pass)
         != NGX_OK
         || ngx_http_mobispot_check_string(&ck,
-                                          ngx_http_mobispot_member(pass, "id"),
+                                          mobispot_json_member(pass, "id"),
                                           "passport.id", 64, &pid) != NGX_OK
         || ngx_http_mobispot_check_string(&ck,
-                                          ngx_http_mobispot_member(pass,
-                                                                   "name"),
+                                          mobispot_json_member(pass, "name"),
                                           "passport.name", 200, &pname)
            != NGX_OK)
     {
@@ -88,7 +86,7 @@ ngx_http_mobispot_admin_network_put(ngx_http_request_t *r,
         return ngx_http_mobispot_check_send(&ck);
     }
 
-    v = ngx_http_mobispot_member(pass, "monthly_price_eur");
+    v = mobispot_json_member(pass, "monthly_price_eur");
 
     if (v == NULL || !YAJL_IS_NUMBER(v) || !YAJL_IS_DOUBLE(v)) {
         (void) ngx_http_mobispot_check_fail(&ck, NGX_HTTP_BAD_REQUEST,

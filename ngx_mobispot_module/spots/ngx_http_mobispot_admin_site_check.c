@@ -71,16 +71,13 @@ ngx_http_mobispot_check_site(ngx_http_mobispot_check_t *ck, yajl_val body,
         return NGX_ERROR;
     }
 
-    if (ngx_http_mobispot_check_string(ck, ngx_http_mobispot_member(body,
-                                                                    "name"),
+    if (ngx_http_mobispot_check_string(ck, mobispot_json_member(body, "name"),
                                        "name", 200, &ad->name) != NGX_OK
         || ngx_http_mobispot_check_string(ck,
-                                          ngx_http_mobispot_member(body,
-                                                                   "town"),
+                                          mobispot_json_member(body, "town"),
                                           "town", 100, &ad->town) != NGX_OK
         || ngx_http_mobispot_check_string(ck,
-                                          ngx_http_mobispot_member(body,
-                                                                   "address"),
+                                          mobispot_json_member(body, "address"),
                                           "address", 300, &s) != NGX_OK)
     {
         return NGX_DECLINED;
@@ -136,8 +133,7 @@ ngx_http_mobispot_check_site(ngx_http_mobispot_check_t *ck, yajl_val body,
     /* time zone: one of mobispot_time_zones */
 
     if (ngx_http_mobispot_check_string(ck,
-                                       ngx_http_mobispot_member(body,
-                                                                "time_zone"),
+                                       mobispot_json_member(body, "time_zone"),
                                        "time_zone", MOBISPOT_TZ_NAME_MAX,
                                        &ad->tz)
         != NGX_OK)
@@ -161,7 +157,7 @@ ngx_http_mobispot_check_site(ngx_http_mobispot_check_t *ck, yajl_val body,
 
     /* networks: ids, checked against Redis before the write */
 
-    v = ngx_http_mobispot_member(body, "networks");
+    v = mobispot_json_member(body, "networks");
 
     if (ngx_http_mobispot_check_array(ck, v, "networks",
                                       "must be an array of network ids", 0,
@@ -241,7 +237,7 @@ ngx_http_mobispot_check_site(ngx_http_mobispot_check_t *ck, yajl_val body,
      * limited to zones at a site outside them (and at a site without one)
      */
 
-    v = ngx_http_mobispot_member(body, "zone");
+    v = mobispot_json_member(body, "zone");
 
     if (v != NULL) {
         if (!YAJL_IS_STRING(v)) {
@@ -265,7 +261,7 @@ ngx_http_mobispot_check_site(ngx_http_mobispot_check_t *ck, yajl_val body,
 
     /* amenities: optional short strings */
 
-    v = ngx_http_mobispot_member(body, "amenities");
+    v = mobispot_json_member(body, "amenities");
 
     if (mobispot_json_string(doc, "amenities") != MOBISPOT_OK
         || yajl_gen_array_open(doc) != yajl_gen_status_ok)
@@ -311,7 +307,7 @@ ngx_http_mobispot_check_site(ngx_http_mobispot_check_t *ck, yajl_val body,
     /* slot length */
 
     slot = 30;
-    v = ngx_http_mobispot_member(body, "slot_minutes");
+    v = mobispot_json_member(body, "slot_minutes");
 
     if (v != NULL) {
         if (ngx_http_mobispot_check_int(ck, v, "slot_minutes", 1, 1440, &slot)
@@ -345,7 +341,7 @@ ngx_http_mobispot_check_site(ngx_http_mobispot_check_t *ck, yajl_val body,
     /* opening hours */
 
     rc = ngx_http_mobispot_check_hours(ck,
-                                       ngx_http_mobispot_member(body,
+                                       mobispot_json_member(body,
                                                             "opening_hours"),
                                        ad, doc);
     if (rc != NGX_OK) {
@@ -354,7 +350,7 @@ ngx_http_mobispot_check_site(ngx_http_mobispot_check_t *ck, yajl_val body,
 
     /* closed dates: optional, sorted and deduplicated in the document */
 
-    v = ngx_http_mobispot_member(body, "closed_dates");
+    v = mobispot_json_member(body, "closed_dates");
     len = 0;
 
     if (v != NULL) {
@@ -434,7 +430,7 @@ ngx_http_mobispot_check_site(ngx_http_mobispot_check_t *ck, yajl_val body,
     /* resources */
 
     rc = ngx_http_mobispot_check_resources(ck,
-                                           ngx_http_mobispot_member(body,
+                                           mobispot_json_member(body,
                                                                 "resources"),
                                            ad, doc);
     if (rc != NGX_OK) {
@@ -489,7 +485,7 @@ ngx_http_mobispot_check_hours(ngx_http_mobispot_check_t *ck, yajl_val v,
     }
 
     for (d = 0; d < 7; d++) {
-        day = ngx_http_mobispot_member(v, ngx_http_mobispot_days[d]);
+        day = mobispot_json_member(v, ngx_http_mobispot_days[d]);
 
         if (mobispot_json_string(doc, ngx_http_mobispot_days[d])
             != MOBISPOT_OK
@@ -617,7 +613,7 @@ ngx_http_mobispot_check_resources(ngx_http_mobispot_check_t *ck, yajl_val v,
         p = ngx_sprintf(field, "resources[%uz].kind%Z", i);
 
         if (ngx_http_mobispot_check_string(ck,
-                                           ngx_http_mobispot_member(e, "kind"),
+                                           mobispot_json_member(e, "kind"),
                                            (char *) field, 32, &s)
             != NGX_OK)
         {
@@ -665,8 +661,7 @@ ngx_http_mobispot_check_resources(ngx_http_mobispot_check_t *ck, yajl_val v,
             ngx_sprintf(p, "capacity%Z");
 
             if (ngx_http_mobispot_check_int(ck,
-                                            ngx_http_mobispot_member(e,
-                                                                "capacity"),
+                                            mobispot_json_member(e, "capacity"),
                                             (char *) field, 1, 10000, &n)
                 != NGX_OK)
             {
@@ -688,7 +683,7 @@ ngx_http_mobispot_check_resources(ngx_http_mobispot_check_t *ck, yajl_val v,
         ngx_sprintf(p, "id%Z");
 
         if (ngx_http_mobispot_check_string(ck,
-                                           ngx_http_mobispot_member(e, "id"),
+                                           mobispot_json_member(e, "id"),
                                            (char *) field, 64, &id)
             != NGX_OK)
         {
@@ -703,7 +698,7 @@ ngx_http_mobispot_check_resources(ngx_http_mobispot_check_t *ck, yajl_val v,
         }
 
         for (j = 0; j < i; j++) {
-            x = ngx_http_mobispot_member(v->u.array.values[j], "id");
+            x = mobispot_json_member(v->u.array.values[j], "id");
 
             if (x && YAJL_IS_STRING(x)
                 && ngx_strcmp(x->u.string, (char *) id.data) == 0)
@@ -718,7 +713,7 @@ ngx_http_mobispot_check_resources(ngx_http_mobispot_check_t *ck, yajl_val v,
         ngx_sprintf(p, "name%Z");
 
         if (ngx_http_mobispot_check_string(ck,
-                                           ngx_http_mobispot_member(e, "name"),
+                                           mobispot_json_member(e, "name"),
                                            (char *) field, 100, &s)
             != NGX_OK)
         {
@@ -728,7 +723,7 @@ ngx_http_mobispot_check_resources(ngx_http_mobispot_check_t *ck, yajl_val v,
         ngx_sprintf(p, "seats%Z");
 
         if (ngx_http_mobispot_check_int(ck,
-                                        ngx_http_mobispot_member(e, "seats"),
+                                        mobispot_json_member(e, "seats"),
                                         (char *) field, 1, 1000, &n)
             != NGX_OK)
         {

@@ -164,7 +164,8 @@ ngx_http_mobispot_availability(ngx_http_request_t *r,
 
     return ngx_http_mobispot_api_stream(r, ctx, cmds, 1 + av->ndays, keys,
                                         ngx_http_mobispot_availability_reply,
-                                        ngx_http_mobispot_availability_done, ctx);
+                                        ngx_http_mobispot_availability_done,
+                                        ctx);
 }
 
 
