@@ -11,47 +11,11 @@ use Time::HiRes qw(time sleep);
 
 my $N = 500;
 
-# Opens n connections, sends GET path on each, returns the status codes
-# and bodies read back (undef for a connection that got nothing in time).
+# n connections at once, each with GET path: [status, body] for each
 sub fire {
     my ($port, $path, $n, $timeout) = @_;
-    my (@socks, %buf);
-
-    for my $i (1 .. $n) {
-        my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port",
-                                      Proto => 'tcp')
-            or die "connect: $!";
-        print $s "GET $path HTTP/1.1\r\nHost: localhost\r\n"
-                 . "Connection: close\r\n\r\n";
-        push @socks, $s;
-    }
-
-    my $sel = IO::Select->new(@socks);
-    my $deadline = time + $timeout;
-
-    while ($sel->count && time < $deadline) {
-        for my $s ($sel->can_read(0.2)) {
-            my $n = sysread($s, my $chunk, 65536);
-            if ($n) {
-                $buf{fileno $s} .= $chunk;
-                next;
-            }
-            $sel->remove($s);
-        }
-    }
-
-    my @res;
-    for my $s (@socks) {
-        my $r = $buf{fileno $s};
-        if (defined $r && $r =~ m{^HTTP/1\.1 (\d+)[^\r]*\r\n.*?\r\n\r\n(.*)\z}s) {
-            push @res, [$1, $2];
-        } else {
-            push @res, [undef, undef];
-        }
-        close $s;
-    }
-
-    return @res;
+    return http_requests_at_once([($path) x $n], port => $port,
+                                 timeout => $timeout);
 }
 
 sub worker_connections_to_redis {

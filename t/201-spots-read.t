@@ -95,7 +95,7 @@ main::desk_day("2026-12-01", "2026-12-02", "+01:00", "+01:00", {540 => 6, 570 =>
 --- request eval
 [("GET /api/v1/spots/a/availability?from=2026-12-01T09:00:00%2B01:00&to=2026-12-01T10:00:00%2B01:00") x 2]
 --- before_request eval
-["", "redis HINCRBY ms:{site:a}:booked:desk:2026-12-01 510 7"]
+["", "redis HINCRBY ms:{site:a}:booked:desk:2026-12-01 510 7\nsleep 0.1"]
 --- response_body_json_subset eval
 [{capacity => 10, slots => main::slots("2026-12-01", "+01:00", 540, 600, 10)},
  {capacity => 10, slots => main::slots("2026-12-01", "+01:00", 540, 600, {570 => 3})}]

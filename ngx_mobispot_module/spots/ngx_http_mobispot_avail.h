@@ -4,8 +4,8 @@
  *
  * Availability and nearby, shared by their files: GET {prefix}spots/{id}/
  * availability (one round trip, ngx_http_mobispot_availability.c) and
- * GET {prefix}spots/nearby (two round trips: GEOSEARCH, then one pipelined
- * batch for all the candidates, ngx_http_mobispot_nearby.c).  Free
+ * GET {prefix}spots/nearby (GEOSEARCH, then the candidates in rounds,
+ * ngx_http_mobispot_nearby.c).  Free
  * capacity is the capacity of a kind less the bookings of each slot, in
  * the site's opening hours, in its time zone (ngx_http_mobispot_avail.c);
  * a site's Redis reads are in ngx_http_mobispot_avail_read.c, the answers
@@ -49,10 +49,15 @@ typedef struct {
 } ngx_http_mobispot_booked_t;
 
 
-/* the commands of the second round trip of nearby, per site */
+/* what a command of a nearby round reads, per site */
 #define NGX_HTTP_MOBISPOT_READ_INFO     0   /* HMGET info */
-#define NGX_HTTP_MOBISPOT_READ_DAY      1   /* HGETALL of a booked day */
-#define NGX_HTTP_MOBISPOT_READ_SLOTS    2   /* HMGET of slots of a day */
+#define NGX_HTTP_MOBISPOT_READ_SLOTS    1   /* HMGET of slots of a day */
+
+/* the step of a nearby round (ngx_http_mobispot_nearby.c) */
+#define NGX_HTTP_MOBISPOT_ROUND_NEXT    0   /* to start, or to answer */
+#define NGX_HTTP_MOBISPOT_ROUND_INFO    1   /* the info to read */
+#define NGX_HTTP_MOBISPOT_ROUND_SLOTS   2   /* the booked slots to read */
+#define NGX_HTTP_MOBISPOT_ROUND_DONE    3   /* all read: sites listed */
 
 
 typedef struct {
@@ -84,6 +89,7 @@ typedef struct {
 
     /* nearby: free and open kept in the answer cache (a "part") */
     ngx_str_t                   part;       /* its key; empty: not kept */
+    ngx_http_mobispot_cache_dep_t info_dep; /* its info, when read */
     ngx_http_mobispot_cache_dep_t *deps;    /* what it is computed from */
     ngx_uint_t                  ndeps;
     ngx_uint_t                  from_part;  /* free, open from the cache */
@@ -135,6 +141,13 @@ typedef struct {
     ngx_http_mobispot_cache_dep_t version_dep;  /* ms:version, when sent */
     ngx_http_mobispot_cmd_map_t *map;      /* what each command reads */
     ngx_uint_t                  nmap;
+
+    /* nearby: the round, its sites (first to last - 1), those listed */
+    ngx_uint_t                  round;
+    ngx_uint_t                  first;
+    ngx_uint_t                  last;
+    ngx_uint_t                  listed;
+    ngx_uint_t                  passports_asked;
 } ngx_http_mobispot_avail_t;
 
 
@@ -162,6 +175,8 @@ void ngx_http_mobispot_site_window(ngx_http_mobispot_avail_t *av,
 
 /* a site's reads (ngx_http_mobispot_avail_read.c) */
 
+ngx_int_t ngx_http_mobispot_site_info_cmd(ngx_http_request_t *r,
+    ngx_http_mobispot_site_t *site, ngx_http_mobispot_redis_cmd_t *cmd);
 ngx_int_t ngx_http_mobispot_site_cmds(ngx_http_request_t *r,
     ngx_http_mobispot_avail_t *av, ngx_http_mobispot_site_t *site,
     ngx_http_mobispot_redis_cmd_t *cmds);
@@ -197,6 +212,11 @@ void ngx_http_mobispot_passports_keep(ngx_http_request_t *r,
     ngx_http_mobispot_avail_t *av);
 ngx_int_t ngx_http_mobispot_nearby_entitled(ngx_http_mobispot_avail_t *av,
     ngx_http_mobispot_site_t *site);
+ngx_int_t ngx_http_mobispot_nearby_passports(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_avail_t *av,
+    ngx_http_mobispot_redis_cmd_t *cmd, ngx_uint_t *n);
+void ngx_http_mobispot_nearby_listed(ngx_http_request_t *r,
+    ngx_http_mobispot_avail_t *av);
 
 
 #endif /* _NGX_HTTP_MOBISPOT_AVAIL_H_INCLUDED_ */

@@ -3,9 +3,9 @@
  * Copyright (C) Mobispot
  *
  * A site's Redis reads for availability and nearby: the commands (HMGET
- * of its info hash and HGETALL of each UTC day of the window, or, when
- * its info is cached, HMGET of the booked fields of the window's slots)
- * and the decoding of their replies.
+ * of its info hash; HGETALL of each UTC day of the window for
+ * availability; for nearby, once the info is known, HMGET of the booked
+ * fields of the window's slots) and the decoding of their replies.
  */
 
 
@@ -31,45 +31,25 @@ static const char  *ngx_http_mobispot_info_fields[NGX_HTTP_MOBISPOT_FIELDS] =
 };
 
 
-/* HMGET of the info hash, then HGETALL of each UTC day of the window */
+/* HMGET of the info hash of a site */
 
 ngx_int_t
-ngx_http_mobispot_site_cmds(ngx_http_request_t *r,
-    ngx_http_mobispot_avail_t *av, ngx_http_mobispot_site_t *site,
-    ngx_http_mobispot_redis_cmd_t *cmds)
+ngx_http_mobispot_site_info_cmd(ngx_http_request_t *r,
+    ngx_http_mobispot_site_t *site, ngx_http_mobispot_redis_cmd_t *cmd)
 {
     u_char       *p, *key;
-    size_t       *argvlen, len;
+    size_t       *argvlen;
     ngx_uint_t    i;
     const char  **argv;
 
-    /* the key suffixes shared by every site of the request */
-
-    if (av->suffixes == NULL) {
-        if (ngx_http_mobispot_avail_suffixes(r, av) != NGX_OK) {
-            return NGX_ERROR;
-        }
-    }
-
-    argv = ngx_palloc(r->pool, (2 + NGX_HTTP_MOBISPOT_FIELDS + 2 * av->ndays)
-                               * sizeof(char *));
+    argv = ngx_palloc(r->pool, (2 + NGX_HTTP_MOBISPOT_FIELDS) * sizeof(char *));
     argvlen = ngx_palloc(r->pool,
-                         (2 + NGX_HTTP_MOBISPOT_FIELDS + 2 * av->ndays)
-                         * sizeof(size_t));
-
-    /* "ms:{site:" id "}:info", then "ms:{site:" id "}" suffix per day */
-    len = (sizeof("ms:{site:}:info") - 1 + site->id.len)
-          + av->ndays * (sizeof("ms:{site:}") - 1 + site->id.len
-                         + av->suffix_len);
-    key = ngx_pnalloc(r->pool, len);
+                         (2 + NGX_HTTP_MOBISPOT_FIELDS) * sizeof(size_t));
+    key = ngx_pnalloc(r->pool, sizeof("ms:{site:}:info") - 1 + site->id.len);
 
     if (argv == NULL || argvlen == NULL || key == NULL) {
         return NGX_ERROR;
     }
-
-    cmds[0].argc = 2 + NGX_HTTP_MOBISPOT_FIELDS;
-    cmds[0].argv = argv;
-    cmds[0].argvlen = argvlen;
 
     p = ngx_cpymem(key, "ms:{site:", sizeof("ms:{site:") - 1);
     p = ngx_cpymem(p, site->id.data, site->id.len);
@@ -85,8 +65,48 @@ ngx_http_mobispot_site_cmds(ngx_http_request_t *r,
         argvlen[2 + i] = ngx_strlen(ngx_http_mobispot_info_fields[i]);
     }
 
-    argv += 2 + NGX_HTTP_MOBISPOT_FIELDS;
-    argvlen += 2 + NGX_HTTP_MOBISPOT_FIELDS;
+    cmd->argc = 2 + NGX_HTTP_MOBISPOT_FIELDS;
+    cmd->argv = argv;
+    cmd->argvlen = argvlen;
+
+    return NGX_OK;
+}
+
+
+/* HMGET of the info hash, then HGETALL of each UTC day of the window */
+
+ngx_int_t
+ngx_http_mobispot_site_cmds(ngx_http_request_t *r,
+    ngx_http_mobispot_avail_t *av, ngx_http_mobispot_site_t *site,
+    ngx_http_mobispot_redis_cmd_t *cmds)
+{
+    u_char       *p, *key;
+    size_t       *argvlen;
+    ngx_uint_t    i;
+    const char  **argv;
+
+    /* the key suffixes shared by every site of the request */
+
+    if (av->suffixes == NULL) {
+        if (ngx_http_mobispot_avail_suffixes(r, av) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
+    if (ngx_http_mobispot_site_info_cmd(r, site, &cmds[0]) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* "ms:{site:" id "}" suffix per day */
+
+    argv = ngx_palloc(r->pool, 2 * av->ndays * sizeof(char *));
+    argvlen = ngx_palloc(r->pool, 2 * av->ndays * sizeof(size_t));
+    p = ngx_pnalloc(r->pool, av->ndays * (sizeof("ms:{site:}") - 1
+                                          + site->id.len + av->suffix_len));
+
+    if (argv == NULL || argvlen == NULL || p == NULL) {
+        return NGX_ERROR;
+    }
 
     for (i = 0; i < av->ndays; i++) {
         key = p;

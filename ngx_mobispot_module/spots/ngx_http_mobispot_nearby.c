@@ -2,10 +2,11 @@
 /*
  * Copyright (C) Mobispot
  *
- * GET {prefix}spots/nearby: two round trips, GEOSEARCH (and the catalogue
- * version), then one pipelined batch for all the candidates and the
- * networks' passports; what the worker has (site info, parts, passports)
- * is not asked again.
+ * GET {prefix}spots/nearby: GEOSEARCH (and the catalogue version), then
+ * the candidates in rounds of at most "limit" sites, nearest first: the
+ * info the worker does not have, then the booked slots, each a pipelined
+ * call; what the worker has (site info, parts, passports) is not asked
+ * again.
  */
 
 
@@ -35,10 +36,18 @@ static void ngx_http_mobispot_nearby_geo_reply(ngx_http_request_t *r,
     void *data, ngx_uint_t index, redisReply *reply);
 static void ngx_http_mobispot_nearby_geo_done(ngx_http_request_t *r,
     void *data, ngx_int_t status);
+static void ngx_http_mobispot_nearby_round_done(ngx_http_request_t *r,
+    void *data, ngx_int_t status);
+static ngx_int_t ngx_http_mobispot_nearby_round(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx);
+static ngx_int_t ngx_http_mobispot_nearby_info_cmds(ngx_http_request_t *r,
+    ngx_http_mobispot_avail_t *av, ngx_http_mobispot_redis_cmd_t *cmds,
+    ngx_uint_t *n);
+static ngx_int_t ngx_http_mobispot_nearby_slots_cmds(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_avail_t *av,
+    ngx_http_mobispot_redis_cmd_t *cmds, ngx_uint_t *n);
 static void ngx_http_mobispot_nearby_reply(ngx_http_request_t *r,
     void *data, ngx_uint_t index, redisReply *reply);
-static void ngx_http_mobispot_nearby_done(ngx_http_request_t *r,
-    void *data, ngx_int_t status);
 
 
 /*
@@ -371,27 +380,24 @@ ngx_http_mobispot_nearby_geo_reply(ngx_http_request_t *r, void *data,
 }
 
 
+/*
+ * After GEOSEARCH: the candidates are read in rounds of at most "limit"
+ * sites, nearest first, until "limit" of them are listed (or all are
+ * read): a round asks the info of the sites whose info the worker does not
+ * have under the version just read, then the booked fields of the window's
+ * slots of those that are open over it and whose part is not cached.  So a
+ * miss needs one command per site and round at most, and a site that is
+ * closed over the window needs no booked read at all.
+ */
+
 static void
 ngx_http_mobispot_nearby_geo_done(ngx_http_request_t *r, void *data,
     ngx_int_t status)
 {
     ngx_http_mobispot_api_ctx_t  *ctx = data;
 
-    size_t                           k, max;
-    ngx_int_t                        rc;
-    ngx_uint_t                       i, n, n0, d;
-    mobispot_slot_t                 *slots;
-    ngx_http_mobispot_avail_t       *av;
-    ngx_http_mobispot_site_t        *site;
-    ngx_http_mobispot_redis_cmd_t   *cmds;
-    ngx_http_mobispot_api_keys_t    *keys;
-    ngx_http_mobispot_main_conf_t   *mcf;
+    ngx_http_mobispot_avail_t            *av;
     ngx_http_mobispot_spots_main_conf_t  *smcf;
-
-    static const char    *passports[] = { "HGETALL",
-                                          NGX_HTTP_MOBISPOT_KEY_PASSPORTS };
-    static const size_t   passports_len[] = {
-        sizeof("HGETALL") - 1, sizeof(NGX_HTTP_MOBISPOT_KEY_PASSPORTS) - 1 };
 
     av = ctx->data;
 
@@ -404,34 +410,158 @@ ngx_http_mobispot_nearby_geo_done(ngx_http_request_t *r, void *data,
         return;
     }
 
-    /*
-     * The second and last round trip: every candidate in one batch.  A
-     * site whose info the worker has under the version just read needs
-     * only the booked fields of the window's slots; others need their
-     * info and whole booked days.
-     */
-
-    n = av->nsites * (1 + av->ndays) + (av->signed_in ? 1 : 0);
-    max = ngx_http_mobispot_nearby_slots_max(av);
-
-    cmds = ngx_palloc(r->pool, n * sizeof(ngx_http_mobispot_redis_cmd_t));
-    av->map = ngx_palloc(r->pool,
-                         n * sizeof(ngx_http_mobispot_cmd_map_t));
-    slots = ngx_palloc(r->pool, max * sizeof(mobispot_slot_t));
-
-    if (cmds == NULL || av->map == NULL || slots == NULL) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    mcf = ngx_http_get_module_main_conf(r, ngx_http_mobispot_module);
     smcf = ngx_http_get_module_main_conf(r, ngx_http_mobispot_spots_module);
 
     ngx_http_mobispot_info_cache_version(smcf->info_cache, av->version);
 
-    n = 0;
+    if (av->signed_in
+        && ngx_array_init(&av->passports, r->pool, 8, sizeof(ngx_str_t))
+           != NGX_OK)
+    {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
 
-    for (i = 0; i < av->nsites; i++) {
+    av->round = NGX_HTTP_MOBISPOT_ROUND_NEXT;
+
+    /* NGX_DONE (a round was sent) releases the reference of the first call */
+    ngx_http_finalize_request(r, ngx_http_mobispot_nearby_round(r, ctx));
+}
+
+
+static void
+ngx_http_mobispot_nearby_round_done(ngx_http_request_t *r, void *data,
+    ngx_int_t status)
+{
+    ngx_http_mobispot_api_ctx_t  *ctx = data;
+
+    ngx_http_mobispot_avail_t  *av;
+
+    av = ctx->data;
+
+    if (ngx_http_mobispot_spots_call_failed(r, status, av->bad, "nearby")) {
+        return;
+    }
+
+    ngx_http_finalize_request(r, ngx_http_mobispot_nearby_round(r, ctx));
+}
+
+
+/*
+ * The next step: the next round's commands sent (NGX_DONE), or the answer
+ * once enough sites are listed; what the route handler would return.
+ */
+
+static ngx_int_t
+ngx_http_mobispot_nearby_round(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx)
+{
+    ngx_uint_t                      n, max;
+    ngx_http_mobispot_avail_t      *av;
+    ngx_http_mobispot_redis_cmd_t  *cmds;
+    ngx_http_mobispot_api_keys_t   *keys;
+
+    av = ctx->data;
+
+    for ( ;; ) {
+
+        if (av->round == NGX_HTTP_MOBISPOT_ROUND_NEXT) {
+            if (av->listed >= av->limit || av->last == av->nsites) {
+                return ngx_http_mobispot_nearby_send(r, av);
+            }
+
+            av->first = av->last;
+            av->last = ngx_min(av->nsites, av->first + av->limit);
+            av->round = NGX_HTTP_MOBISPOT_ROUND_INFO;
+        }
+
+        if (av->round == NGX_HTTP_MOBISPOT_ROUND_DONE) {
+            ngx_http_mobispot_nearby_listed(r, av);
+            av->round = NGX_HTTP_MOBISPOT_ROUND_NEXT;
+            continue;
+        }
+
+        /* a command per site and UTC day of the window, and the passports */
+
+        max = (av->last - av->first) * av->ndays + 1;
+
+        cmds = ngx_palloc(r->pool, max * sizeof(ngx_http_mobispot_redis_cmd_t));
+        av->map = ngx_palloc(r->pool,
+                             max * sizeof(ngx_http_mobispot_cmd_map_t));
+
+        if (cmds == NULL || av->map == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        av->nmap = 0;
+        n = 0;
+
+        if (av->round == NGX_HTTP_MOBISPOT_ROUND_INFO) {
+            if (ngx_http_mobispot_nearby_info_cmds(r, av, cmds, &n) != NGX_OK)
+            {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            av->round = NGX_HTTP_MOBISPOT_ROUND_SLOTS;
+
+        } else {
+            if (ngx_http_mobispot_nearby_slots_cmds(r, ctx, av, cmds, &n)
+                != NGX_OK)
+            {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            av->round = NGX_HTTP_MOBISPOT_ROUND_DONE;
+        }
+
+        if (av->signed_in && !av->passports_asked) {
+            av->passports_asked = 1;
+
+            if (ngx_http_mobispot_nearby_passports(r, ctx, av, &cmds[n], &n)
+                != NGX_OK)
+            {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+        }
+
+        if (n == 0) {
+            /* every site of the round known, or closed, or in a part */
+            continue;
+        }
+
+        keys = ngx_http_mobispot_api_first_keys(r, cmds, n);
+        if (keys == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_mobispot_api_stream(r, ctx, cmds, n, keys,
+                                            ngx_http_mobispot_nearby_reply,
+                                            ngx_http_mobispot_nearby_round_done,
+                                            ctx);
+    }
+}
+
+
+/*
+ * The round's sites whose info the worker has under the version read with
+ * GEOSEARCH are known; an HMGET of the info of each of the others.
+ */
+
+static ngx_int_t
+ngx_http_mobispot_nearby_info_cmds(ngx_http_request_t *r,
+    ngx_http_mobispot_avail_t *av, ngx_http_mobispot_redis_cmd_t *cmds,
+    ngx_uint_t *n)
+{
+    ngx_int_t                             rc;
+    ngx_uint_t                            i;
+    ngx_http_mobispot_site_t             *site;
+    ngx_http_mobispot_main_conf_t        *mcf;
+    ngx_http_mobispot_spots_main_conf_t  *smcf;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_mobispot_module);
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_mobispot_spots_module);
+
+    for (i = av->first; i < av->last; i++) {
         site = &av->sites[i];
 
         rc = ngx_http_mobispot_info_cache_get(smcf->info_cache, &site->id,
@@ -439,153 +569,163 @@ ngx_http_mobispot_nearby_geo_done(ngx_http_request_t *r, void *data,
                                               &site->info);
 
         if (rc == NGX_ERROR) {
-            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
+            return NGX_ERROR;
         }
 
         if (rc == NGX_OK) {
             site->found = 1;
             site->prepared = 1;
             site->capacity = site->info.cap[av->kind];
-
-            /*
-             * The slots say which part; whether they are open is needed
-             * only if the part is not there.
-             */
-
-            k = mobispot_slots(site->info.tz, site->info.slot, av->from,
-                               av->to, slots, max);
-
-            if (av->part_epoch) {
-                rc = ngx_http_mobispot_nearby_part(r, av, site, slots, k,
-                                                   mcf->cache, ctx->cache);
-
-                if (rc == NGX_ERROR) {
-                    ngx_http_finalize_request(r,
-                                              NGX_HTTP_INTERNAL_SERVER_ERROR);
-                    return;
-                }
-
-                if (rc == NGX_OK) {
-                    /* no command for this site */
-                    continue;
-                }
-            }
-
-            ngx_http_mobispot_site_open(site, slots, k);
-
-            /* kept for nearby_done(), which needs them again */
-
-            site->slots = ngx_palloc(r->pool, k * sizeof(mobispot_slot_t));
-            if (site->slots == NULL) {
-                ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-                return;
-            }
-
-            ngx_memcpy(site->slots, slots, k * sizeof(mobispot_slot_t));
-            site->nslots = k;
-
-            n0 = n;
-
-            if (ngx_http_mobispot_site_slot_cmds(r, av, i, slots, k, cmds, &n)
-                != NGX_OK)
-            {
-                ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-                return;
-            }
-
-            if (site->part.len == 0) {
-                continue;
-            }
-
-            /* the part depends on the version and on the keys read now */
-
-            site->deps = ngx_palloc(r->pool, (1 + n - n0)
-                                     * sizeof(ngx_http_mobispot_cache_dep_t));
-            if (site->deps == NULL) {
-                ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-                return;
-            }
-
-            site->deps[0] = av->version_dep;
-            site->ndeps = 1;
-
-            for (d = n0; d < n; d++) {
-                ngx_http_mobispot_cache_counter(mcf->cache, cmds[d].argv[1],
-                                                cmds[d].argvlen[1],
-                                                &site->deps[site->ndeps++]);
-            }
-
             continue;
         }
 
-        if (ngx_http_mobispot_site_cmds(r, av, site, &cmds[n]) != NGX_OK) {
-            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
+        if (ngx_http_mobispot_site_info_cmd(r, site, &cmds[*n]) != NGX_OK) {
+            return NGX_ERROR;
         }
-
-        for (d = 0; d < 1 + av->ndays; d++) {
-            av->map[av->nmap].site = i;
-            av->map[av->nmap].what = d ? NGX_HTTP_MOBISPOT_READ_DAY
-                                       : NGX_HTTP_MOBISPOT_READ_INFO;
-            av->map[av->nmap].day = d ? d - 1 : 0;
-            av->nmap++;
-        }
-
-        n += 1 + av->ndays;
-    }
-
-    if (av->signed_in) {
-        if (ngx_array_init(&av->passports, r->pool, 8, sizeof(ngx_str_t))
-            != NGX_OK)
-        {
-            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-            return;
-        }
-
-        rc = NGX_DECLINED;
 
         if (av->part_epoch) {
-            rc = ngx_http_mobispot_passports_part(r, av, mcf->cache,
-                                                  ctx->cache);
+            /* a part computed from it depends on it as it is now */
+            ngx_http_mobispot_cache_counter(mcf->cache, cmds[*n].argv[1],
+                                            cmds[*n].argvlen[1],
+                                            &site->info_dep);
+        }
+
+        av->map[av->nmap].site = i;
+        av->map[av->nmap].what = NGX_HTTP_MOBISPOT_READ_INFO;
+        av->map[av->nmap].day = 0;
+        av->nmap++;
+
+        (*n)++;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The round's sites, their info known: the part of each (free and open
+ * over the window's slots) when the answer cache has it, else the booked
+ * fields of its slots when it is open over the window.
+ */
+
+static ngx_int_t
+ngx_http_mobispot_nearby_slots_cmds(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_avail_t *av,
+    ngx_http_mobispot_redis_cmd_t *cmds, ngx_uint_t *n)
+{
+    size_t                                k, max;
+    ngx_int_t                             rc;
+    ngx_uint_t                            i, n0, d, fresh;
+    mobispot_slot_t                      *slots;
+    ngx_http_mobispot_site_t             *site;
+    ngx_http_mobispot_main_conf_t        *mcf;
+    ngx_http_mobispot_spots_main_conf_t  *smcf;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_mobispot_module);
+    smcf = ngx_http_get_module_main_conf(r, ngx_http_mobispot_spots_module);
+
+    max = ngx_http_mobispot_nearby_slots_max(av);
+
+    slots = ngx_palloc(r->pool, max * sizeof(mobispot_slot_t));
+    if (slots == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (i = av->first; i < av->last; i++) {
+        site = &av->sites[i];
+
+        if (!site->found) {
+            /* in the GEO index, deleted or not yet written: skipped */
+            continue;
+        }
+
+        /*
+         * Its info read in this round's first step: its part depends on
+         * its info hash too (a part of a site whose info is cached depends
+         * on the version under which it is cached).
+         */
+
+        fresh = !site->prepared;
+
+        if (fresh) {
+            if (ngx_http_mobispot_site_prepare(r, av, site) != NGX_OK) {
+                site->found = 0;
+                continue;
+            }
+
+            ngx_http_mobispot_info_cache_put(smcf->info_cache, &site->id,
+                                             av->version, &site->info);
+        }
+
+        /*
+         * The slots say which part; whether they are open is needed only
+         * if the part is not there.
+         */
+
+        k = mobispot_slots(site->info.tz, site->info.slot, av->from, av->to,
+                           slots, max);
+
+        if (av->part_epoch) {
+            rc = ngx_http_mobispot_nearby_part(r, av, site, slots, k,
+                                               mcf->cache, ctx->cache);
+
             if (rc == NGX_ERROR) {
-                ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-                return;
+                return NGX_ERROR;
             }
 
-            if (rc == NGX_DECLINED) {
-                /* kept once read, under its key's counter as of now */
-                av->keep_passports = 1;
-                ngx_http_mobispot_cache_counter(mcf->cache, passports[1],
-                                                passports_len[1],
-                                                &av->passports_dep);
+            if (rc == NGX_OK) {
+                /* no command for this site */
+                continue;
             }
         }
 
-        if (rc == NGX_DECLINED) {
-            cmds[n].argc = 2;
-            cmds[n].argv = passports;
-            cmds[n].argvlen = passports_len;
-            n++;
+        ngx_http_mobispot_site_open(site, slots, k);
+
+        /* kept for nearby_listed(), which needs them again */
+
+        site->slots = ngx_palloc(r->pool, k * sizeof(mobispot_slot_t));
+        if (site->slots == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_memcpy(site->slots, slots, k * sizeof(mobispot_slot_t));
+        site->nslots = k;
+
+        n0 = *n;
+
+        if (ngx_http_mobispot_site_slot_cmds(r, av, i, slots, k, cmds, n)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        if (site->part.len == 0) {
+            continue;
+        }
+
+        /* the part depends on the version and on the keys read now */
+
+        site->deps = ngx_palloc(r->pool, (2 + *n - n0)
+                                 * sizeof(ngx_http_mobispot_cache_dep_t));
+        if (site->deps == NULL) {
+            return NGX_ERROR;
+        }
+
+        site->deps[0] = av->version_dep;
+        site->ndeps = 1;
+
+        if (fresh) {
+            site->deps[site->ndeps++] = site->info_dep;
+        }
+
+        for (d = n0; d < *n; d++) {
+            ngx_http_mobispot_cache_counter(mcf->cache, cmds[d].argv[1],
+                                            cmds[d].argvlen[1],
+                                            &site->deps[site->ndeps++]);
         }
     }
 
-    if (n == 0) {
-        /* every candidate is cached and closed over the window */
-        ngx_http_mobispot_nearby_done(r, ctx, NGX_HTTP_MOBISPOT_REDIS_OK);
-        return;
-    }
-
-    keys = ngx_http_mobispot_api_first_keys(r, cmds, n);
-
-    rc = (keys == NULL)
-         ? NGX_HTTP_INTERNAL_SERVER_ERROR
-         : ngx_http_mobispot_api_stream(r, ctx, cmds, n, keys,
-                                        ngx_http_mobispot_nearby_reply,
-                                        ngx_http_mobispot_nearby_done, ctx);
-
-    /* NGX_DONE releases the reference of the first call */
-    ngx_http_finalize_request(r, rc);
+    return NGX_OK;
 }
 
 
@@ -605,22 +745,14 @@ ngx_http_mobispot_nearby_reply(ngx_http_request_t *r, void *data,
     if (index < av->nmap) {
         m = &av->map[index];
 
-        switch (m->what) {
-
-        case NGX_HTTP_MOBISPOT_READ_SLOTS:
+        if (m->what == NGX_HTTP_MOBISPOT_READ_SLOTS) {
             ngx_http_mobispot_site_slots_reply(r, av, m, reply);
             return;
-
-        case NGX_HTTP_MOBISPOT_READ_DAY:
-            ngx_http_mobispot_site_reply(r, av, &av->sites[m->site],
-                                         1 + m->day, reply);
-            return;
-
-        default: /* NGX_HTTP_MOBISPOT_READ_INFO */
-            ngx_http_mobispot_site_reply(r, av, &av->sites[m->site], 0,
-                                         reply);
-            return;
         }
+
+        /* NGX_HTTP_MOBISPOT_READ_INFO */
+        ngx_http_mobispot_site_reply(r, av, &av->sites[m->site], 0, reply);
+        return;
     }
 
     /* HGETALL of the passports of the networks */
@@ -645,84 +777,4 @@ ngx_http_mobispot_nearby_reply(ngx_http_request_t *r, void *data,
     if (av->keep_passports) {
         ngx_http_mobispot_passports_keep(r, av);
     }
-}
-
-
-static void
-ngx_http_mobispot_nearby_done(ngx_http_request_t *r, void *data,
-    ngx_int_t status)
-{
-    ngx_http_mobispot_api_ctx_t  *ctx = data;
-
-    size_t                          max;
-    ngx_uint_t                      i;
-    mobispot_slot_t                *slots;
-    ngx_http_mobispot_part_t        part;
-    ngx_http_mobispot_avail_t      *av;
-    ngx_http_mobispot_site_t       *site;
-    ngx_http_mobispot_main_conf_t  *mcf;
-    ngx_http_mobispot_spots_main_conf_t  *smcf;
-
-    av = ctx->data;
-
-    if (ngx_http_mobispot_spots_call_failed(r, status, av->bad, "nearby")) {
-        return;
-    }
-
-    max = ngx_http_mobispot_nearby_slots_max(av);
-
-    slots = ngx_palloc(r->pool, max * sizeof(mobispot_slot_t));
-    if (slots == NULL) {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
-    }
-
-    mcf = ngx_http_get_module_main_conf(r, ngx_http_mobispot_module);
-    smcf = ngx_http_get_module_main_conf(r, ngx_http_mobispot_spots_module);
-
-    for (i = 0; i < av->nsites; i++) {
-        site = &av->sites[i];
-
-        if (!site->found) {
-            /* in the GEO index, deleted or not yet written: skipped */
-            continue;
-        }
-
-        if (!site->prepared) {
-            if (ngx_http_mobispot_site_prepare(r, av, site) != NGX_OK) {
-                site->found = 0;
-                continue;
-            }
-
-            ngx_http_mobispot_info_cache_put(smcf->info_cache, &site->id,
-                                             av->version, &site->info);
-        }
-
-        if (!site->from_part) {
-            if (site->slots == NULL) {
-                site->slots = slots;
-                site->nslots = ngx_http_mobispot_site_slots(av, site, slots,
-                                                            max);
-            }
-
-            ngx_http_mobispot_site_window(av, site, site->slots,
-                                          site->nslots);
-
-            if (site->deps != NULL) {
-                ngx_memzero(&part, sizeof(ngx_http_mobispot_part_t));
-                part.free = site->free;
-                part.open = site->open;
-
-                ngx_http_mobispot_cache_put_part(mcf->cache, &site->part,
-                                                 av->part_epoch, site->deps,
-                                                 site->ndeps, &part,
-                                                 sizeof(part));
-            }
-        }
-
-        site->entitled = av->signed_in
-                         ? ngx_http_mobispot_nearby_entitled(av, site) : -1;
-    }
-
-    ngx_http_finalize_request(r, ngx_http_mobispot_nearby_send(r, av));
 }

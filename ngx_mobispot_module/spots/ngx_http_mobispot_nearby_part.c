@@ -3,8 +3,8 @@
  * Copyright (C) Mobispot
  *
  * Nearby's parts in the answer cache (a site's free capacity and whether
- * it is open over the window's slots; the networks' passports), and
- * whether the caller is entitled to a site.
+ * it is open over the window's slots; the networks' passports), whether
+ * the caller is entitled to a site, and the sites a round lists.
  */
 
 
@@ -232,4 +232,99 @@ ngx_http_mobispot_nearby_entitled(ngx_http_mobispot_avail_t *av,
     }
 
     return 0;
+}
+
+
+/* the networks' passports, from their part or with an HGETALL (once) */
+
+ngx_int_t
+ngx_http_mobispot_nearby_passports(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_avail_t *av,
+    ngx_http_mobispot_redis_cmd_t *cmd, ngx_uint_t *n)
+{
+    ngx_int_t                       rc;
+    ngx_http_mobispot_main_conf_t  *mcf;
+
+    static const char    *passports[] = { "HGETALL",
+                                          NGX_HTTP_MOBISPOT_KEY_PASSPORTS };
+    static const size_t   passports_len[] = {
+        sizeof("HGETALL") - 1, sizeof(NGX_HTTP_MOBISPOT_KEY_PASSPORTS) - 1 };
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_mobispot_module);
+
+    rc = NGX_DECLINED;
+
+    if (av->part_epoch) {
+        rc = ngx_http_mobispot_passports_part(r, av, mcf->cache, ctx->cache);
+        if (rc == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        if (rc == NGX_DECLINED) {
+            /* kept once read, under its key's counter as of now */
+            av->keep_passports = 1;
+            ngx_http_mobispot_cache_counter(mcf->cache, passports[1],
+                                            passports_len[1],
+                                            &av->passports_dep);
+        }
+    }
+
+    if (rc == NGX_DECLINED) {
+        cmd->argc = 2;
+        cmd->argv = passports;
+        cmd->argvlen = passports_len;
+        (*n)++;
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The round's sites, their booked slots read: free and open of each (kept
+ * as a part), whether the caller is entitled to it, and how many of them
+ * the answer lists.
+ */
+
+void
+ngx_http_mobispot_nearby_listed(ngx_http_request_t *r,
+    ngx_http_mobispot_avail_t *av)
+{
+    ngx_uint_t                      i;
+    ngx_http_mobispot_part_t        part;
+    ngx_http_mobispot_site_t       *site;
+    ngx_http_mobispot_main_conf_t  *mcf;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_mobispot_module);
+
+    for (i = av->first; i < av->last; i++) {
+        site = &av->sites[i];
+
+        if (!site->found) {
+            continue;
+        }
+
+        if (!site->from_part) {
+            ngx_http_mobispot_site_window(av, site, site->slots,
+                                          site->nslots);
+
+            if (site->deps != NULL) {
+                ngx_memzero(&part, sizeof(ngx_http_mobispot_part_t));
+                part.free = site->free;
+                part.open = site->open;
+
+                ngx_http_mobispot_cache_put_part(mcf->cache, &site->part,
+                                                 av->part_epoch, site->deps,
+                                                 site->ndeps, &part,
+                                                 sizeof(part));
+            }
+        }
+
+        site->entitled = av->signed_in
+                         ? ngx_http_mobispot_nearby_entitled(av, site) : -1;
+
+        if (av->all || site->free > 0) {
+            av->listed++;
+        }
+    }
 }

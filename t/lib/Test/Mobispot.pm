@@ -438,6 +438,13 @@ C<keepalive> (no C<Connection: close>), or C<raw> (bytes sent as they are)
 with C<count> (number of responses to read; in list context all of them are
 returned).  Options: C<timeout> (seconds, default 5), C<port>.
 
+=item http_requests_at_once(\@paths, %opts)
+
+Opens one connection per path, writes every C<GET> before reading any
+answer, and returns C<[status, body]> per path (C<[undef, undef]> for one
+that got nothing in time).  Options: C<timeout> (seconds, default 5, for
+all of them), C<port>.
+
 =item json_diff($expected, $got, subset =E<gt> 1)
 
 Undef when the decoded JSON value C<$got> matches C<$expected>, otherwise a
@@ -475,7 +482,7 @@ our @EXPORT = qw(
     start_env stop_env nginx_conf nginx_hup error_log_text
     server_port redis_port fake_redis_port servroot html_dir module_path
     redis_cmd redis_stop redis_start fake_redis_start fake_redis_stop
-    http_request json_diff
+    http_request http_requests_at_once json_diff
 );
 
 # --------------------------------------------------------- constants ---
@@ -1950,6 +1957,47 @@ sub stop_env {
     $S{env_valgrind} = 0;
     fake_redis_stop();
     return @problems;
+}
+
+# Opens one connection per path, sends every GET before reading any
+# answer, and returns [status, body] per path (undef, undef when nothing
+# came back within the timeout).
+sub http_requests_at_once {
+    my ($paths, %o) = @_;
+    require IO::Socket::INET;
+    require IO::Select;
+    _setup();
+    my $port = $o{port} // $S{server_port};
+    my $deadline = time + ($o{timeout} // $Default_timeout) * $Cfg{factor};
+    my (@socks, %got);
+
+    for my $path (@$paths) {
+        my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port",
+                                      Proto => 'tcp')
+            or die "http_requests_at_once: connect: $!";
+        print $s "GET $path HTTP/1.1\r\nHost: localhost\r\n"
+                 . "Connection: close\r\n\r\n";
+        push @socks, $s;
+    }
+
+    my $sel = IO::Select->new(@socks);
+    while ($sel->count && time < $deadline) {
+        for my $s ($sel->can_read(0.2)) {
+            my $n = sysread($s, my $chunk, 65536);
+            if ($n) {
+                $got{fileno $s} .= $chunk;
+            } else {
+                $sel->remove($s);
+            }
+        }
+    }
+
+    return map {
+        my $r = delete $got{fileno $_};
+        close $_;
+        defined $r && $r =~ m{^HTTP/1\.1 (\d+)[^\r]*\r\n.*?\r\n\r\n(.*)\z}s
+            ? [$1, $2] : [undef, undef];
+    } @socks;
 }
 
 sub http_request {
