@@ -44,10 +44,11 @@
 #define NGX_HTTP_MOBISPOT_SSO_EXPIRE_MAX   1024  /* entries per sweep */
 
 
+/* by sid in nginx's string rbtree (key: its hash, str: data), and by exp */
+
 typedef struct {
-    ngx_rbtree_node_t                node;   /* key: hash of the sid */
+    ngx_str_node_t                   sn;
     ngx_rbtree_node_t                by_exp; /* key: exp */
-    u_short                          len;
     u_char                           data[1];
 } ngx_http_mobispot_sso_revoked_node_t;
 
@@ -74,9 +75,6 @@ struct ngx_http_mobispot_sso_revoked_sh_s {
 
 static ngx_int_t ngx_http_mobispot_sso_revoke_init_zone(
     ngx_shm_zone_t *shm_zone, void *data);
-static void ngx_http_mobispot_sso_revoked_insert_value(
-    ngx_rbtree_node_t *temp, ngx_rbtree_node_t *node,
-    ngx_rbtree_node_t *sentinel);
 static ngx_http_mobispot_sso_revoked_node_t *
     ngx_http_mobispot_sso_revoked_find(ngx_http_mobispot_sso_main_conf_t *mcf,
     uint32_t hash, u_char *sid, size_t len);
@@ -169,7 +167,7 @@ ngx_http_mobispot_sso_revoke_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     shpool->data = mcf->revoke_sh;
 
     ngx_rbtree_init(&mcf->revoke_sh->rbtree, &mcf->revoke_sh->sentinel,
-                    ngx_http_mobispot_sso_revoked_insert_value);
+                    ngx_str_rbtree_insert_value);
     ngx_rbtree_init(&mcf->revoke_sh->exp_tree, &mcf->revoke_sh->exp_sentinel,
                     ngx_rbtree_insert_value);
 
@@ -185,80 +183,19 @@ ngx_http_mobispot_sso_revoke_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 }
 
 
-static void
-ngx_http_mobispot_sso_revoked_insert_value(ngx_rbtree_node_t *temp,
-    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel)
-{
-    ngx_rbtree_node_t                    **p;
-    ngx_http_mobispot_sso_revoked_node_t  *n, *t;
-
-    for ( ;; ) {
-
-        if (node->key < temp->key) {
-            p = &temp->left;
-
-        } else if (node->key > temp->key) {
-            p = &temp->right;
-
-        } else {
-            n = (ngx_http_mobispot_sso_revoked_node_t *) node;
-            t = (ngx_http_mobispot_sso_revoked_node_t *) temp;
-
-            p = (ngx_memn2cmp(n->data, t->data, n->len, t->len) < 0)
-                ? &temp->left : &temp->right;
-        }
-
-        if (*p == sentinel) {
-            break;
-        }
-
-        temp = *p;
-    }
-
-    *p = node;
-    node->parent = temp;
-    node->left = sentinel;
-    node->right = sentinel;
-    ngx_rbt_red(node);
-}
-
-
 /* with the zone locked */
 
 static ngx_http_mobispot_sso_revoked_node_t *
 ngx_http_mobispot_sso_revoked_find(ngx_http_mobispot_sso_main_conf_t *mcf,
     uint32_t hash, u_char *sid, size_t len)
 {
-    ngx_int_t                              rc;
-    ngx_rbtree_node_t                     *node, *sentinel;
-    ngx_http_mobispot_sso_revoked_node_t  *n;
+    ngx_str_t  key;
 
-    node = mcf->revoke_sh->rbtree.root;
-    sentinel = mcf->revoke_sh->rbtree.sentinel;
+    key.data = sid;
+    key.len = len;
 
-    while (node != sentinel) {
-
-        if (hash < node->key) {
-            node = node->left;
-            continue;
-        }
-
-        if (hash > node->key) {
-            node = node->right;
-            continue;
-        }
-
-        n = (ngx_http_mobispot_sso_revoked_node_t *) node;
-        rc = ngx_memn2cmp(sid, n->data, len, n->len);
-
-        if (rc == 0) {
-            return n;
-        }
-
-        node = (rc < 0) ? node->left : node->right;
-    }
-
-    return NULL;
+    return (ngx_http_mobispot_sso_revoked_node_t *)
+               ngx_str_rbtree_lookup(&mcf->revoke_sh->rbtree, &key, hash);
 }
 
 
@@ -346,12 +283,13 @@ ngx_http_mobispot_sso_revoked_add(ngx_http_mobispot_sso_main_conf_t *mcf,
         return;
     }
 
-    n->node.key = hash;
+    n->sn.node.key = hash;
+    n->sn.str.data = n->data;
+    n->sn.str.len = len;
     n->by_exp.key = exp;
-    n->len = (u_short) len;
     ngx_memcpy(n->data, sid, len);
 
-    ngx_rbtree_insert(&mcf->revoke_sh->rbtree, &n->node);
+    ngx_rbtree_insert(&mcf->revoke_sh->rbtree, &n->sn.node);
     ngx_rbtree_insert(&mcf->revoke_sh->exp_tree, &n->by_exp);
     mcf->revoke_sh->count++;
 
@@ -365,7 +303,7 @@ static void
 ngx_http_mobispot_sso_revoked_remove(ngx_http_mobispot_sso_main_conf_t *mcf,
     ngx_http_mobispot_sso_revoked_node_t *n)
 {
-    ngx_rbtree_delete(&mcf->revoke_sh->rbtree, &n->node);
+    ngx_rbtree_delete(&mcf->revoke_sh->rbtree, &n->sn.node);
     ngx_rbtree_delete(&mcf->revoke_sh->exp_tree, &n->by_exp);
     ngx_slab_free_locked(mcf->revoke_shpool, n);
     mcf->revoke_sh->count--;
