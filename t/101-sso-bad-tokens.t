@@ -183,3 +183,86 @@ WWW-Authenticate: Bearer realm="mobispot"
 alg does not match a configured key
 --- no_error_log
 [error]
+
+
+
+=== TEST 5: auth_delay holds the 401 of a refused token: a client that gives up first is gone (499), another location answers at once
+--- http_config eval: $::HTTP
+--- config
+    location /ok { return 204; }
+    location /slow {
+        auth_delay 3s;
+        mobispot_sso on;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/ok;
+    }
+    location /p {
+        mobispot_sso on;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/ok;
+    }
+--- request eval
+["GET /slow", "GET /p"]
+--- more_headers eval
+["Authorization: Bearer " . MobispotSSO::tok('rsa2.key', 'RS256', '{"alg":"RS256","kid":"r1"}', MobispotSSO::claims()),
+ "Authorization: Bearer " . MobispotSSO::tok('rsa2.key', 'RS256', '{"alg":"RS256","kid":"r1"}', MobispotSSO::claims())]
+--- timeout: 0.8
+--- abort
+--- error_code eval
+[undef, 401]
+--- response_body_json_subset eval
+[undef, {error => {code => "bad_signature"}}]
+--- error_log
+mobispot: delaying the refusal for 3000 ms (auth_delay)
+client prematurely closed connection
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 6: after auth_delay the refusal is the gateway's own 401 (JSON, WWW-Authenticate), for a missing and for a refused token
+--- http_config eval: $::HTTP
+--- config
+    location /ok { return 204; }
+    location /slow {
+        auth_delay 200ms;
+        mobispot_sso on;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/ok;
+    }
+--- request eval
+["GET /slow", "GET /slow"]
+--- more_headers eval
+["", "Authorization: Bearer " . MobispotSSO::tok('hs256.secret', 'HS256', '{"alg":"HS256"}', MobispotSSO::claims(exp => time() - 60))]
+--- error_code: 401
+--- response_headers_like eval
+["WWW-Authenticate: ^Bearer realm=\"mobispot\"\$", "WWW-Authenticate: ^Bearer realm=\"mobispot\", error=\"invalid_token\""]
+--- response_body_json_subset eval
+[{error => {code => "missing"}}, {error => {code => "expired"}}]
+--- error_log
+mobispot: delaying the refusal for 200 ms (auth_delay)
+--- no_error_log
+[error]
+[alert]
+
+
+
+=== TEST 7: auth_delay leaves a good token and a browser's sign-in redirect alone
+--- http_config eval: $::HTTP
+--- config
+    location /ok { return 204; }
+    location /slow {
+        auth_delay 3s;
+        mobispot_sso on;
+        mobispot_sso_login_url https://sso.mobispot.test/login;
+        mobispot_sso_public_url https://cw-namur.example/;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/ok;
+    }
+--- request eval
+["GET /slow", "GET /slow"]
+--- more_headers eval
+["Authorization: Bearer " . MobispotSSO::tok('rsa.key', 'RS256', '{"alg":"RS256","kid":"r1"}', MobispotSSO::claims()),
+ "Accept: text/html"]
+--- error_code eval
+[204, 302]
+--- no_error_log
+auth_delay
+[error]

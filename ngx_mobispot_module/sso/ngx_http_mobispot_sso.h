@@ -180,6 +180,28 @@ typedef struct {
 extern ngx_module_t  ngx_http_mobispot_sso_module;
 
 
+/*
+ * the access phase's parts: verification and the token cache (sso_verify.c),
+ * refusals (sso_refuse.c), variables (sso_vars.c), the location's
+ * configuration and directives (sso_conf.c)
+ */
+ngx_uint_t ngx_http_mobispot_sso_verify(ngx_http_request_t *r,
+    ngx_http_mobispot_sso_loc_conf_t *lcf, ngx_http_mobispot_sso_ctx_t *ctx);
+ngx_int_t ngx_http_mobispot_sso_deny(ngx_http_request_t *r,
+    ngx_http_mobispot_sso_loc_conf_t *lcf, ngx_uint_t status);
+ngx_int_t ngx_http_mobispot_sso_add_variables(ngx_conf_t *cf);
+char *ngx_http_mobispot_sso_key_conf(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+char *ngx_http_mobispot_sso_merge_loc_conf(ngx_conf_t *cf,
+    void *parent, void *child);
+char *ngx_http_mobispot_sso_token_conf(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+char *ngx_http_mobispot_sso_jwks_conf(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+char *ngx_http_mobispot_sso_strings_conf(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+void *ngx_http_mobispot_sso_create_loc_conf(ngx_conf_t *cf);
+
 /* the token's sources and what is passed on (sso_forward.c) */
 ngx_int_t ngx_http_mobispot_sso_token(ngx_http_request_t *r,
     ngx_http_mobispot_sso_loc_conf_t *lcf, ngx_str_t *token);
@@ -201,7 +223,20 @@ ngx_int_t ngx_http_mobispot_sso_sites_init(ngx_cycle_t *cycle,
     ngx_http_mobispot_sso_main_conf_t *mcf);
 void ngx_http_mobispot_sso_sites_free(ngx_http_mobispot_sso_main_conf_t *mcf);
 
+/* the algorithms (sso_alg.c) */
+typedef struct {
+    const char                    *name;
+    jwt_alg_t                      alg;
+    size_t                         min_secret;  /* HS*: bytes */
+    int                            pkey;        /* RS*, ES*: EVP_PKEY_* */
+    int                            bits;        /* RSA: at least; EC: curve */
+} ngx_http_mobispot_sso_alg_t;
+
+const ngx_http_mobispot_sso_alg_t *ngx_http_mobispot_sso_alg_by_name(
+    const u_char *name, size_t len);
+const ngx_http_mobispot_sso_alg_t *ngx_http_mobispot_sso_alg(jwt_alg_t alg);
 const char *ngx_http_mobispot_sso_pkey_check(EVP_PKEY *pkey, jwt_alg_t alg);
+
 ngx_array_t *ngx_http_mobispot_sso_jwks(ngx_pool_t *pool, ngx_log_t *log,
     u_char *doc, size_t len, const char *alg, ngx_str_t *source,
     const char **err);

@@ -31,61 +31,6 @@ static BIGNUM *ngx_http_mobispot_sso_jwk_bn(yajl_val jwk, const char *name,
     u_char *buf, size_t *len);
 
 
-static const struct {
-    const char   *name;
-    jwt_alg_t     alg;
-    int           type;   /* EVP_PKEY_* */
-    int           bits;   /* EC: the curve; RSA: the minimum */
-} ngx_http_mobispot_sso_pkey_algs[] = {
-    { "RS256", JWT_ALG_RS256, EVP_PKEY_RSA, 2048 },
-    { "RS384", JWT_ALG_RS384, EVP_PKEY_RSA, 2048 },
-    { "RS512", JWT_ALG_RS512, EVP_PKEY_RSA, 2048 },
-    { "ES256", JWT_ALG_ES256, EVP_PKEY_EC, 256 },
-    { "ES384", JWT_ALG_ES384, EVP_PKEY_EC, 384 },
-    { "ES512", JWT_ALG_ES512, EVP_PKEY_EC, 521 },
-    { NULL, JWT_ALG_NONE, 0, 0 }
-};
-
-
-/* a public key fits an algorithm: type, RSA size, EC curve */
-
-const char *
-ngx_http_mobispot_sso_pkey_check(EVP_PKEY *pkey, jwt_alg_t alg)
-{
-    int         type, bits;
-    ngx_uint_t  i;
-
-    for (i = 0; ngx_http_mobispot_sso_pkey_algs[i].name; i++) {
-        if (ngx_http_mobispot_sso_pkey_algs[i].alg == alg) {
-            break;
-        }
-    }
-
-    if (ngx_http_mobispot_sso_pkey_algs[i].name == NULL) {
-        return "not a public-key algorithm";
-    }
-
-    type = EVP_PKEY_base_id(pkey);
-    bits = EVP_PKEY_bits(pkey);
-
-    if (type != ngx_http_mobispot_sso_pkey_algs[i].type) {
-        return (type == EVP_PKEY_RSA) ? "an RSA key for an EC algorithm"
-                                      : "not an RSA key for an RSA algorithm";
-    }
-
-    if (type == EVP_PKEY_RSA && bits < 2048) {
-        return "an RSA key of fewer than 2048 bits";
-    }
-
-    if (type == EVP_PKEY_EC && bits != ngx_http_mobispot_sso_pkey_algs[i].bits)
-    {
-        return "an EC key on another curve than the algorithm's";
-    }
-
-    return NULL;
-}
-
-
 /*
  * The keys of a JWKS document, allocated in pool.  Keys that cannot be
  * used (other kty, "use" other than "sig", no algorithm, a bad key) are
@@ -97,16 +42,17 @@ ngx_array_t *
 ngx_http_mobispot_sso_jwks(ngx_pool_t *pool, ngx_log_t *log, u_char *doc,
     size_t len, const char *alg, ngx_str_t *source, const char **err)
 {
-    u_char                       *text, *p;
-    BIO                          *bio;
-    char                         *pem;
-    long                          pem_len;
-    size_t                        i, j;
-    yajl_val                      root, keys, jwk, v;
-    EVP_PKEY                     *pkey;
-    ngx_array_t                  *out;
-    const char                   *name, *kerr, *reason;
-    ngx_http_mobispot_sso_key_t  *key;
+    u_char                             *text, *p;
+    BIO                                *bio;
+    char                               *pem;
+    long                                pem_len;
+    size_t                              i;
+    yajl_val                            root, keys, jwk, v;
+    EVP_PKEY                           *pkey;
+    ngx_array_t                        *out;
+    const char                         *name, *kerr, *reason;
+    ngx_http_mobispot_sso_key_t        *key;
+    const ngx_http_mobispot_sso_alg_t  *a;
 
     text = ngx_pnalloc(pool, len + 1);
     if (text == NULL) {
@@ -160,15 +106,10 @@ ngx_http_mobispot_sso_jwks(ngx_pool_t *pool, ngx_log_t *log, u_char *doc,
             continue;
         }
 
-        for (j = 0; ngx_http_mobispot_sso_pkey_algs[j].name; j++) {
-            if (ngx_strcmp(ngx_http_mobispot_sso_pkey_algs[j].name, name)
-                == 0)
-            {
-                break;
-            }
-        }
+        a = ngx_http_mobispot_sso_alg_by_name((u_char *) name,
+                                              ngx_strlen(name));
 
-        if (ngx_http_mobispot_sso_pkey_algs[j].name == NULL) {
+        if (a == NULL || a->pkey == 0) {
             ngx_log_error(NGX_LOG_WARN, log, 0,
                           "mobispot: key %uz of the JWKS \"%V\": alg \"%s\" "
                           "is not RS256/384/512 or ES256/384/512: skipped",
@@ -180,8 +121,7 @@ ngx_http_mobispot_sso_jwks(ngx_pool_t *pool, ngx_log_t *log, u_char *doc,
         pkey = ngx_http_mobispot_sso_jwk_pkey(jwk, &kerr);
 
         if (pkey != NULL) {
-            kerr = ngx_http_mobispot_sso_pkey_check(pkey,
-                                       ngx_http_mobispot_sso_pkey_algs[j].alg);
+            kerr = ngx_http_mobispot_sso_pkey_check(pkey, a->alg);
         }
 
         if (kerr != NULL) {
@@ -235,8 +175,8 @@ ngx_http_mobispot_sso_jwks(ngx_pool_t *pool, ngx_log_t *log, u_char *doc,
         key->key_len = pem_len;
         BIO_free(bio);
 
-        key->alg = ngx_http_mobispot_sso_pkey_algs[j].alg;
-        key->alg_name = ngx_http_mobispot_sso_pkey_algs[j].name;
+        key->alg = a->alg;
+        key->alg_name = a->name;
         key->file = *source;
 
         v = mobispot_json_member(jwk, "kid");

@@ -1,0 +1,457 @@
+
+/*
+ * Copyright (C) Mobispot
+ *
+ * A token checked: shape, JOSE header, signature with the pinned key, claims
+ * (mobispot_jwt.c and mobispot_claims.c), and the worker's cache of
+ * accepted tokens, so that a token seen before costs no signature check.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <jwt.h>
+#include <openssl/crypto.h>
+
+#include "sso/ngx_http_mobispot_sso.h"
+
+
+static ngx_uint_t ngx_http_mobispot_sso_signature(ngx_http_request_t *r,
+    ngx_http_mobispot_sso_loc_conf_t *lcf, mobispot_jwt_header_t *h,
+    ngx_str_t *token, const char **reason);
+static yajl_val ngx_http_mobispot_sso_segment(ngx_http_request_t *r,
+    u_char *data, size_t len, const char **reason);
+static void ngx_http_mobispot_sso_tree_cleanup(void *data);
+static ngx_http_mobispot_sso_cache_entry_t *
+    ngx_http_mobispot_sso_cache_get(ngx_http_request_t *r,
+    ngx_http_mobispot_sso_loc_conf_t *lcf, ngx_str_t *token, uint32_t *hash,
+    ngx_uint_t *hit);
+static void ngx_http_mobispot_sso_cache_put(ngx_http_request_t *r,
+    ngx_http_mobispot_sso_loc_conf_t *lcf,
+    ngx_http_mobispot_sso_ctx_t *ctx, ngx_http_mobispot_sso_cache_entry_t *e,
+    uint32_t hash, ngx_str_t *token, size_t dot1, size_t dot2,
+    yajl_val payload, time_t exp);
+
+
+ngx_uint_t
+ngx_http_mobispot_sso_verify(ngx_http_request_t *r,
+    ngx_http_mobispot_sso_loc_conf_t *lcf, ngx_http_mobispot_sso_ctx_t *ctx)
+{
+    size_t                                dot1, dot2;
+    uint32_t                              hash;
+    yajl_val                              header, payload, sid;
+    ngx_str_t                             token;
+    ngx_uint_t                            status, hit;
+    const char                           *reason;
+    mobispot_jwt_header_t                 h;
+    ngx_http_mobispot_sso_cache_entry_t  *e;
+
+    reason = NULL;
+    header = NULL;
+
+    if (ngx_http_mobispot_sso_token(r, lcf, &token) != NGX_OK) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "mobispot: no sso token");
+        return MOBISPOT_SSO_MISSING;
+    }
+
+    hash = 0;
+    hit = 0;
+    e = NULL;
+
+    if (token.len <= lcf->max_size) {
+        e = ngx_http_mobispot_sso_cache_get(r, lcf, &token, &hash, &hit);
+    }
+
+    if (hit) {
+        ctx->segment.data = token.data + e->dot1 + 1;
+        ctx->segment.len = e->dot2 - e->dot1 - 1;
+        ctx->exp = e->exp;
+
+        if (e->sid_len >= 0) {
+            ctx->sid.data = ngx_pnalloc(r->pool, e->sid_len + 1);
+            if (ctx->sid.data == NULL) {
+                return MOBISPOT_SSO_UNAVAILABLE;
+            }
+
+            ngx_memcpy(ctx->sid.data, e->sid, e->sid_len);
+            ctx->sid.len = e->sid_len;
+        }
+
+        ctx->entry = e;
+
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "mobispot: sso token cached");
+
+        return MOBISPOT_SSO_OK;
+    }
+
+    status = mobispot_jwt_shape((const char *) token.data, token.len,
+                                lcf->max_size, &dot1, &dot2, &reason);
+    if (status != MOBISPOT_SSO_OK) {
+        goto refused;
+    }
+
+    header = ngx_http_mobispot_sso_segment(r, token.data, dot1, &reason);
+    if (header == NULL) {
+        status = MOBISPOT_SSO_MALFORMED;
+        goto refused;
+    }
+
+    status = mobispot_jwt_header_check(header, &h, &reason);
+    if (status != MOBISPOT_SSO_OK) {
+        goto refused;
+    }
+
+    payload = ngx_http_mobispot_sso_segment(r, token.data + dot1 + 1,
+                                            dot2 - dot1 - 1, &reason);
+    if (payload == NULL) {
+        status = MOBISPOT_SSO_MALFORMED;
+        goto refused;
+    }
+
+    /* the cheap checks first: a stale token costs no signature check */
+
+    status = mobispot_claims_check(payload, &lcf->claims,
+                                   (long long) ngx_time(), &ctx->exp,
+                                   &reason);
+    if (status != MOBISPOT_SSO_OK) {
+        goto refused;
+    }
+
+    status = ngx_http_mobispot_sso_signature(r, lcf, &h, &token, &reason);
+    if (status != MOBISPOT_SSO_OK) {
+        goto refused;
+    }
+
+    ctx->payload = payload;
+    ctx->segment.data = token.data + dot1 + 1;
+    ctx->segment.len = dot2 - dot1 - 1;
+
+    sid = mobispot_json_member(payload, "sid");
+
+    if (sid != NULL && YAJL_IS_STRING(sid)
+        && ngx_strlen(sid->u.string) <= NGX_HTTP_MOBISPOT_SSO_SID_MAX)
+    {
+        ctx->sid.data = (u_char *) sid->u.string;
+        ctx->sid.len = ngx_strlen(sid->u.string);
+    }
+
+    if (e) {
+        ngx_http_mobispot_sso_cache_put(r, lcf, ctx, e, hash, &token, dot1,
+                                        dot2, payload, (time_t) ctx->exp);
+        ctx->entry = e;
+    }
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "mobispot: sso token accepted");
+
+    return MOBISPOT_SSO_OK;
+
+refused:
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "mobispot: sso token refused (%s): %s",
+                  mobispot_sso_status_name(status),
+                  reason ? reason : "unknown");
+
+    return status;
+}
+
+
+/*
+ * The signature, with a key chosen by the configuration: the token's kid
+ * (an opaque string) selects among the keys that have one, a token
+ * without kid among the keys without one; the token's alg must equal the
+ * chosen key's algorithm exactly.  libjwt is never called without a key,
+ * and the key it gets only serves its own algorithm.
+ */
+
+static ngx_uint_t
+ngx_http_mobispot_sso_signature(ngx_http_request_t *r,
+    ngx_http_mobispot_sso_loc_conf_t *lcf, mobispot_jwt_header_t *h,
+    ngx_str_t *token, const char **reason)
+{
+    int                                 rc;
+    u_char                             *s;
+    jwt_t                              *jwt;
+    size_t                              kid_len;
+    ngx_uint_t                          i, n, set, tried, kid_found;
+    jwt_alg_t                           alg;
+    ngx_array_t                        *sets[2];
+    ngx_http_mobispot_sso_key_t        *key;
+    ngx_http_mobispot_sso_main_conf_t  *mcf;
+
+    /* the configured keys, then the keys the issuer published in Redis */
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_mobispot_sso_module);
+
+    sets[0] = lcf->keys;
+    sets[1] = mcf->rkeys;
+
+    if (sets[0] == NULL && sets[1] == NULL) {
+        *reason = "no key configured";
+        return MOBISPOT_SSO_BAD_SIGNATURE;
+    }
+
+    s = ngx_pnalloc(r->pool, token->len + 1);
+    if (s == NULL) {
+        *reason = "out of memory";
+        return MOBISPOT_SSO_UNAVAILABLE;
+    }
+
+    ngx_memcpy(s, token->data, token->len);
+    s[token->len] = '\0';
+
+    kid_len = h->kid ? ngx_strlen(h->kid) : 0;
+    tried = 0;
+    kid_found = 0;
+    key = NULL;
+    n = 0;
+
+    for (set = 0, i = 0; /* void */ ; i++) {
+
+        if (i >= n) {
+            while (set < 2 && (sets[set] == NULL || sets[set]->nelts == 0)) {
+                set++;
+            }
+
+            if (set == 2) {
+                break;
+            }
+
+            key = sets[set]->elts;
+            n = sets[set]->nelts;
+            set++;
+            i = 0;
+        }
+
+        if (h->kid) {
+            if (key[i].kid.len != kid_len
+                || ngx_memcmp(key[i].kid.data, h->kid, kid_len) != 0)
+            {
+                continue;
+            }
+
+            kid_found = 1;
+
+        } else if (key[i].kid.len) {
+            continue;
+        }
+
+        if (ngx_strcmp(h->alg, key[i].alg_name) != 0) {
+            continue;
+        }
+
+        tried++;
+        jwt = NULL;
+
+        rc = jwt_decode(&jwt, (const char *) s, key[i].key,
+                        (int) key[i].key_len);
+
+        if (rc != 0 || jwt == NULL) {
+            if (jwt) {
+                jwt_free(jwt);
+            }
+
+            continue;
+        }
+
+        alg = jwt_get_alg(jwt);
+        jwt_free(jwt);
+
+        if (alg != key[i].alg) {
+            continue;
+        }
+
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "mobispot: sso token verified with key from \"%V\"",
+                       &key[i].file);
+
+        return MOBISPOT_SSO_OK;
+    }
+
+    if (tried) {
+        *reason = "signature does not verify";
+
+    } else if (h->kid && !kid_found) {
+        *reason = "unknown kid";
+
+    } else {
+        *reason = "alg does not match a configured key";
+    }
+
+    return MOBISPOT_SSO_BAD_SIGNATURE;
+}
+
+
+/* decodes a base64url segment and parses it as a strict JSON object */
+
+static yajl_val
+ngx_http_mobispot_sso_segment(ngx_http_request_t *r, u_char *data,
+    size_t len, const char **reason)
+{
+    u_char              *buf;
+    size_t               n;
+    yajl_val             v;
+    ngx_pool_cleanup_t  *cln;
+
+    buf = ngx_pnalloc(r->pool, mobispot_b64url_decoded_max(len) + 1);
+    if (buf == NULL) {
+        *reason = "out of memory";
+        return NULL;
+    }
+
+    if (mobispot_b64url_decode((const char *) data, len, buf, &n) != 0) {
+        *reason = "invalid base64url";
+        return NULL;
+    }
+
+    buf[n] = '\0';
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        *reason = "out of memory";
+        return NULL;
+    }
+
+    v = mobispot_jwt_json((const char *) buf, n, reason);
+    if (v == NULL) {
+        return NULL;
+    }
+
+    cln->handler = ngx_http_mobispot_sso_tree_cleanup;
+    cln->data = v;
+
+    return v;
+}
+
+
+static void
+ngx_http_mobispot_sso_tree_cleanup(void *data)
+{
+    yajl_tree_free(data);
+}
+
+
+/* the token's slot in the worker's cache, and whether it is a hit */
+
+static ngx_http_mobispot_sso_cache_entry_t *
+ngx_http_mobispot_sso_cache_get(ngx_http_request_t *r,
+    ngx_http_mobispot_sso_loc_conf_t *lcf, ngx_str_t *token, uint32_t *hash,
+    ngx_uint_t *hit)
+{
+    time_t                                now;
+    ngx_http_mobispot_sso_main_conf_t    *mcf;
+    ngx_http_mobispot_sso_cache_entry_t  *e;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_mobispot_sso_module);
+
+    if (mcf->cache == NULL) {
+        return NULL;
+    }
+
+    *hash = ngx_murmur_hash2(token->data, token->len);
+    e = &mcf->cache[*hash & mcf->cache_mask];
+    now = ngx_time();
+
+    *hit = e->token != NULL
+           && e->hash == *hash
+           && e->len == token->len
+           && e->keys == lcf->keys
+           && e->claims == &lcf->claims
+           && e->exp > now - lcf->leeway
+           && e->not_before <= now + lcf->leeway
+           && CRYPTO_memcmp(e->token, token->data, token->len) == 0;
+
+    return e;
+}
+
+
+static void
+ngx_http_mobispot_sso_cache_put(ngx_http_request_t *r,
+    ngx_http_mobispot_sso_loc_conf_t *lcf,
+    ngx_http_mobispot_sso_ctx_t *ctx, ngx_http_mobispot_sso_cache_entry_t *e,
+    uint32_t hash, ngx_str_t *token, size_t dot1, size_t dot2,
+    yajl_val payload, time_t exp)
+{
+    u_char     *p;
+    long long   nbf, iat;
+
+    nbf = 0;
+    iat = 0;
+
+    (void) mobispot_json_integer(mobispot_json_member(payload, "nbf"), &nbf);
+    (void) mobispot_json_integer(mobispot_json_member(payload, "iat"), &iat);
+
+    if (e->token == NULL || e->len < token->len) {
+        p = ngx_alloc(token->len, r->connection->log);
+        if (p == NULL) {
+            return;
+        }
+
+        if (e->token) {
+            ngx_free(e->token);
+        }
+
+        e->token = p;
+    }
+
+    ngx_memcpy(e->token, token->data, token->len);
+    e->len = token->len;
+    e->hash = hash;
+    e->keys = lcf->keys;
+    e->claims = &lcf->claims;
+    e->exp = exp;
+    e->not_before = (time_t) ngx_max(nbf, iat);
+    e->dot1 = dot1;
+    e->dot2 = dot2;
+
+    e->site = NULL;
+
+    if (ctx->sid.data) {
+        ngx_memcpy(e->sid, ctx->sid.data, ctx->sid.len);
+        e->sid_len = ctx->sid.len;
+
+    } else {
+        e->sid_len = -1;
+    }
+}
+
+
+/* the keys changed: no cached token may skip the signature any more */
+
+void
+ngx_http_mobispot_sso_cache_flush(ngx_http_mobispot_sso_main_conf_t *mcf)
+{
+    ngx_uint_t  i;
+
+    if (mcf->cache == NULL) {
+        return;
+    }
+
+    for (i = 0; i <= mcf->cache_mask; i++) {
+        mcf->cache[i].keys = NULL;
+        mcf->cache[i].claims = NULL;
+    }
+}
+
+
+/* the claims of an accepted token, parsed again after a cache hit */
+
+yajl_val
+ngx_http_mobispot_sso_payload(ngx_http_request_t *r,
+    ngx_http_mobispot_sso_ctx_t *ctx)
+{
+    const char  *reason;
+
+    if (ctx->payload == NULL && ctx->segment.len) {
+        ctx->payload = ngx_http_mobispot_sso_segment(r, ctx->segment.data,
+                                                     ctx->segment.len,
+                                                     &reason);
+    }
+
+    return ctx->payload;
+}
