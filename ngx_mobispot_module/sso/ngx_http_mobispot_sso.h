@@ -49,6 +49,7 @@ typedef struct {
     ngx_str_t                      kid;       /* empty: none */
     u_char                        *key;       /* NUL-terminated */
     size_t                         key_len;
+    EVP_PKEY                      *pkey;      /* RS*, ES*: parsed once */
     ngx_str_t                      file;      /* for logs */
 } ngx_http_mobispot_sso_key_t;
 
@@ -230,12 +231,17 @@ typedef struct {
     size_t                         min_secret;  /* HS*: bytes */
     int                            pkey;        /* RS*, ES*: EVP_PKEY_* */
     int                            bits;        /* RSA: at least; EC: curve */
+    const EVP_MD                *(*md)(void);
 } ngx_http_mobispot_sso_alg_t;
 
 const ngx_http_mobispot_sso_alg_t *ngx_http_mobispot_sso_alg_by_name(
     const u_char *name, size_t len);
 const ngx_http_mobispot_sso_alg_t *ngx_http_mobispot_sso_alg(jwt_alg_t alg);
 const char *ngx_http_mobispot_sso_pkey_check(EVP_PKEY *pkey, jwt_alg_t alg);
+ngx_int_t ngx_http_mobispot_sso_key_keep(ngx_pool_t *pool,
+    ngx_http_mobispot_sso_key_t *key, EVP_PKEY *pkey);
+ngx_uint_t ngx_http_mobispot_sso_key_verify(ngx_http_mobispot_sso_key_t *key,
+    const u_char *input, size_t len, const u_char *sig, size_t sig_len);
 
 ngx_array_t *ngx_http_mobispot_sso_jwks(ngx_pool_t *pool, ngx_log_t *log,
     u_char *doc, size_t len, const char *alg, ngx_str_t *source,

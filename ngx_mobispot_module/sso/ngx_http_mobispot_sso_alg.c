@@ -3,8 +3,10 @@
  * Copyright (C) Mobispot
  *
  * The one table of the signature algorithms a gateway accepts, for keys
- * from files, JWKS documents and Redis alike, and the check that a public
- * key fits its algorithm.
+ * from files, JWKS documents and Redis alike; the check that a public key
+ * fits its algorithm; and the signature check itself, with OpenSSL's EVP
+ * API on a key parsed once, when it is loaded (libjwt would read the PEM
+ * text again for every token).
  */
 
 
@@ -13,22 +15,33 @@
 #include <ngx_http.h>
 
 #include <jwt.h>
+#include <openssl/crypto.h>
+#include <openssl/ec.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "sso/ngx_http_mobispot_sso.h"
 
 
+static void ngx_http_mobispot_sso_pkey_free(void *data);
+static ngx_uint_t ngx_http_mobispot_sso_hmac_verify(
+    ngx_http_mobispot_sso_key_t *key, const EVP_MD *md, const u_char *input,
+    size_t len, const u_char *sig, size_t sig_len);
+static u_char *ngx_http_mobispot_sso_ecdsa_der(const u_char *sig,
+    size_t sig_len, int bits, u_char *der, size_t *der_len);
+
+
 static const ngx_http_mobispot_sso_alg_t  ngx_http_mobispot_sso_algs[] = {
-    { "HS256", JWT_ALG_HS256, 32, 0, 0 },
-    { "HS384", JWT_ALG_HS384, 48, 0, 0 },
-    { "HS512", JWT_ALG_HS512, 64, 0, 0 },
-    { "RS256", JWT_ALG_RS256, 0, EVP_PKEY_RSA, 2048 },
-    { "RS384", JWT_ALG_RS384, 0, EVP_PKEY_RSA, 2048 },
-    { "RS512", JWT_ALG_RS512, 0, EVP_PKEY_RSA, 2048 },
-    { "ES256", JWT_ALG_ES256, 0, EVP_PKEY_EC, 256 },
-    { "ES384", JWT_ALG_ES384, 0, EVP_PKEY_EC, 384 },
-    { "ES512", JWT_ALG_ES512, 0, EVP_PKEY_EC, 521 },
-    { NULL, JWT_ALG_NONE, 0, 0, 0 }
+    { "HS256", JWT_ALG_HS256, 32, 0, 0, EVP_sha256 },
+    { "HS384", JWT_ALG_HS384, 48, 0, 0, EVP_sha384 },
+    { "HS512", JWT_ALG_HS512, 64, 0, 0, EVP_sha512 },
+    { "RS256", JWT_ALG_RS256, 0, EVP_PKEY_RSA, 2048, EVP_sha256 },
+    { "RS384", JWT_ALG_RS384, 0, EVP_PKEY_RSA, 2048, EVP_sha384 },
+    { "RS512", JWT_ALG_RS512, 0, EVP_PKEY_RSA, 2048, EVP_sha512 },
+    { "ES256", JWT_ALG_ES256, 0, EVP_PKEY_EC, 256, EVP_sha256 },
+    { "ES384", JWT_ALG_ES384, 0, EVP_PKEY_EC, 384, EVP_sha384 },
+    { "ES512", JWT_ALG_ES512, 0, EVP_PKEY_EC, 521, EVP_sha512 },
+    { NULL, JWT_ALG_NONE, 0, 0, 0, NULL }
 };
 
 
@@ -97,4 +110,166 @@ ngx_http_mobispot_sso_pkey_check(EVP_PKEY *pkey, jwt_alg_t alg)
     }
 
     return NULL;
+}
+
+
+/*
+ * The key keeps pkey (its reference) until pool goes: the configuration's
+ * pool for key files and JWKS files, the key set's pool for Redis keys.
+ */
+
+ngx_int_t
+ngx_http_mobispot_sso_key_keep(ngx_pool_t *pool,
+    ngx_http_mobispot_sso_key_t *key, EVP_PKEY *pkey)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    cln = ngx_pool_cleanup_add(pool, 0);
+    if (cln == NULL) {
+        EVP_PKEY_free(pkey);
+        return NGX_ERROR;
+    }
+
+    cln->handler = ngx_http_mobispot_sso_pkey_free;
+    cln->data = pkey;
+
+    key->pkey = pkey;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_mobispot_sso_pkey_free(void *data)
+{
+    EVP_PKEY_free(data);
+}
+
+
+/*
+ * Whether sig (decoded from base64url) signs input ("header.payload")
+ * with key, by the key's own algorithm: HMAC for HS*, PKCS #1 v1.5 for
+ * RS*, ECDSA for ES*, whose JOSE signature is r || s (RFC 7518 3.4) and
+ * becomes DER for OpenSSL.
+ */
+
+ngx_uint_t
+ngx_http_mobispot_sso_key_verify(ngx_http_mobispot_sso_key_t *key,
+    const u_char *input, size_t len, const u_char *sig, size_t sig_len)
+{
+    int                                 rc;
+    size_t                              der_len;
+    EVP_MD_CTX                         *mdctx;
+    const u_char                       *s;
+    const ngx_http_mobispot_sso_alg_t  *a;
+    u_char                              der[160];
+
+    a = ngx_http_mobispot_sso_alg(key->alg);
+    if (a == NULL) {
+        return 0;
+    }
+
+    if (a->pkey == 0) {
+        return ngx_http_mobispot_sso_hmac_verify(key, a->md(), input, len,
+                                                 sig, sig_len);
+    }
+
+    if (key->pkey == NULL) {
+        return 0;
+    }
+
+    s = sig;
+
+    if (a->pkey == EVP_PKEY_EC) {
+        s = ngx_http_mobispot_sso_ecdsa_der(sig, sig_len, a->bits, der,
+                                            &der_len);
+        if (s == NULL) {
+            return 0;
+        }
+
+        sig_len = der_len;
+    }
+
+    mdctx = EVP_MD_CTX_new();
+    if (mdctx == NULL) {
+        return 0;
+    }
+
+    rc = EVP_DigestVerifyInit(mdctx, NULL, a->md(), NULL, key->pkey);
+
+    if (rc == 1) {
+        rc = EVP_DigestVerify(mdctx, s, sig_len, input, len);
+    }
+
+    EVP_MD_CTX_free(mdctx);
+
+    return rc == 1;
+}
+
+
+static ngx_uint_t
+ngx_http_mobispot_sso_hmac_verify(ngx_http_mobispot_sso_key_t *key,
+    const EVP_MD *md, const u_char *input, size_t len, const u_char *sig,
+    size_t sig_len)
+{
+    unsigned int  mac_len;
+    u_char        mac[EVP_MAX_MD_SIZE];
+
+    if (HMAC(md, key->key, (int) key->key_len, input, len, mac, &mac_len)
+        == NULL)
+    {
+        return 0;
+    }
+
+    return sig_len == mac_len && CRYPTO_memcmp(mac, sig, mac_len) == 0;
+}
+
+
+/* r || s, each of the curve's size, as a DER ECDSA-Sig-Value */
+
+static u_char *
+ngx_http_mobispot_sso_ecdsa_der(const u_char *sig, size_t sig_len, int bits,
+    u_char *der, size_t *der_len)
+{
+    int         n;
+    size_t      half;
+    u_char     *p;
+    BIGNUM     *r, *s;
+    ECDSA_SIG  *es;
+
+    half = ((size_t) bits + 7) / 8;
+
+    if (sig_len != 2 * half) {
+        return NULL;
+    }
+
+    es = ECDSA_SIG_new();
+    r = BN_bin2bn(sig, (int) half, NULL);
+    s = BN_bin2bn(sig + half, (int) half, NULL);
+
+    if (es == NULL || r == NULL || s == NULL || !ECDSA_SIG_set0(es, r, s)) {
+        ECDSA_SIG_free(es);
+        BN_free(r);
+        BN_free(s);
+        return NULL;
+    }
+
+    n = i2d_ECDSA_SIG(es, NULL);
+
+    if (n <= 0 || (size_t) n > 160) {
+        ECDSA_SIG_free(es);
+        return NULL;
+    }
+
+    p = der;
+    n = i2d_ECDSA_SIG(es, &p);
+    ECDSA_SIG_free(es);
+
+    if (n <= 0) {
+        return NULL;
+    }
+
+    *der_len = (size_t) n;
+
+    return der;
 }

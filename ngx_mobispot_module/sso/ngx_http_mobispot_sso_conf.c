@@ -541,7 +541,12 @@ ngx_http_mobispot_sso_key_check(ngx_conf_t *cf,
 
     type = EVP_PKEY_base_id(pkey);
     bits = EVP_PKEY_bits(pkey);
-    EVP_PKEY_free(pkey);
+
+    /* kept, parsed, for every verification: freed with the cycle */
+
+    if (ngx_http_mobispot_sso_key_keep(cf->pool, key, pkey) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
 
     if (type != a->pkey) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,

@@ -148,12 +148,11 @@ ngx_http_mobispot_sso_jwks(ngx_pool_t *pool, ngx_log_t *log, u_char *doc,
             return NULL;
         }
 
-        EVP_PKEY_free(pkey);
-
         pem_len = BIO_get_mem_data(bio, &pem);
 
         key = ngx_array_push(out);
         if (key == NULL) {
+            EVP_PKEY_free(pkey);
             BIO_free(bio);
             yajl_tree_free(root);
             *err = "out of memory";
@@ -161,6 +160,15 @@ ngx_http_mobispot_sso_jwks(ngx_pool_t *pool, ngx_log_t *log, u_char *doc,
         }
 
         ngx_memzero(key, sizeof(ngx_http_mobispot_sso_key_t));
+
+        /* kept, parsed, for every verification: freed with the pool */
+
+        if (ngx_http_mobispot_sso_key_keep(pool, key, pkey) != NGX_OK) {
+            BIO_free(bio);
+            yajl_tree_free(root);
+            *err = "out of memory";
+            return NULL;
+        }
 
         key->key = ngx_pnalloc(pool, pem_len + 1);
         if (key->key == NULL) {

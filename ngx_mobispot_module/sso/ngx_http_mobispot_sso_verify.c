@@ -12,7 +12,6 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include <jwt.h>
 #include <openssl/crypto.h>
 
 #include "sso/ngx_http_mobispot_sso.h"
@@ -20,7 +19,7 @@
 
 static ngx_uint_t ngx_http_mobispot_sso_signature(ngx_http_request_t *r,
     ngx_http_mobispot_sso_loc_conf_t *lcf, mobispot_jwt_header_t *h,
-    ngx_str_t *token, const char **reason);
+    ngx_str_t *token, size_t dot2, const char **reason);
 static yajl_val ngx_http_mobispot_sso_segment(ngx_http_request_t *r,
     u_char *data, size_t len, const char **reason);
 static void ngx_http_mobispot_sso_tree_cleanup(void *data);
@@ -121,7 +120,8 @@ ngx_http_mobispot_sso_verify(ngx_http_request_t *r,
         goto refused;
     }
 
-    status = ngx_http_mobispot_sso_signature(r, lcf, &h, &token, &reason);
+    status = ngx_http_mobispot_sso_signature(r, lcf, &h, &token, dot2,
+                                             &reason);
     if (status != MOBISPOT_SSO_OK) {
         goto refused;
     }
@@ -165,21 +165,19 @@ refused:
  * The signature, with a key chosen by the configuration: the token's kid
  * (an opaque string) selects among the keys that have one, a token
  * without kid among the keys without one; the token's alg must equal the
- * chosen key's algorithm exactly.  libjwt is never called without a key,
- * and the key it gets only serves its own algorithm.
+ * chosen key's algorithm exactly, and a key only serves its own
+ * algorithm.  The check is OpenSSL's, on the key parsed when it was loaded
+ * (ngx_http_mobispot_sso_key_verify()).
  */
 
 static ngx_uint_t
 ngx_http_mobispot_sso_signature(ngx_http_request_t *r,
     ngx_http_mobispot_sso_loc_conf_t *lcf, mobispot_jwt_header_t *h,
-    ngx_str_t *token, const char **reason)
+    ngx_str_t *token, size_t dot2, const char **reason)
 {
-    int                                 rc;
-    u_char                             *s;
-    jwt_t                              *jwt;
-    size_t                              kid_len;
+    u_char                             *sig;
+    size_t                              kid_len, sig_len;
     ngx_uint_t                          i, n, set, tried, kid_found;
-    jwt_alg_t                           alg;
     ngx_array_t                        *sets[2];
     ngx_http_mobispot_sso_key_t        *key;
     ngx_http_mobispot_sso_main_conf_t  *mcf;
@@ -196,14 +194,22 @@ ngx_http_mobispot_sso_signature(ngx_http_request_t *r,
         return MOBISPOT_SSO_BAD_SIGNATURE;
     }
 
-    s = ngx_pnalloc(r->pool, token->len + 1);
-    if (s == NULL) {
+    /* the signature, decoded once; it signs "header.payload" */
+
+    sig = ngx_pnalloc(r->pool,
+                      mobispot_b64url_decoded_max(token->len - dot2 - 1));
+    if (sig == NULL) {
         *reason = "out of memory";
         return MOBISPOT_SSO_UNAVAILABLE;
     }
 
-    ngx_memcpy(s, token->data, token->len);
-    s[token->len] = '\0';
+    if (mobispot_b64url_decode((const char *) token->data + dot2 + 1,
+                               token->len - dot2 - 1, sig, &sig_len)
+        != 0)
+    {
+        *reason = "signature not in canonical base64url";
+        return MOBISPOT_SSO_MALFORMED;
+    }
 
     kid_len = h->kid ? ngx_strlen(h->kid) : 0;
     tried = 0;
@@ -246,23 +252,10 @@ ngx_http_mobispot_sso_signature(ngx_http_request_t *r,
         }
 
         tried++;
-        jwt = NULL;
 
-        rc = jwt_decode(&jwt, (const char *) s, key[i].key,
-                        (int) key[i].key_len);
-
-        if (rc != 0 || jwt == NULL) {
-            if (jwt) {
-                jwt_free(jwt);
-            }
-
-            continue;
-        }
-
-        alg = jwt_get_alg(jwt);
-        jwt_free(jwt);
-
-        if (alg != key[i].alg) {
+        if (!ngx_http_mobispot_sso_key_verify(&key[i], token->data, dot2,
+                                              sig, sig_len))
+        {
             continue;
         }
 
