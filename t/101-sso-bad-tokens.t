@@ -21,6 +21,10 @@ my $good = rs('{"alg":"RS256","kid":"r1"}', claims());
 my ($gh, $gp, $gs) = split /\./, $good;
 my $other = b64url(claims(sub => 'admin'));
 (my $flipped = $gs) =~ s/^(.)/$1 eq 'A' ? 'B' : 'A'/e;
+# the same 256 bytes, with the 4 unused bits of the last character set
+my $b64 = join '', 'A' .. 'Z', 'a' .. 'z', '0' .. '9', '-', '_';
+my $last = index($b64, substr($gs, -1));
+my $stray = substr($gs, 0, -1) . substr($b64, $last | 1, 1);
 
 # [ name, Authorization value (or full header lines), expected code ]
 our @BAD = (
@@ -77,6 +81,7 @@ our @BAD = (
     ['truncated signature', substr($good, 0, -10), 'bad_signature'],
     ['altered signature', "$gh.$gp.$flipped", 'bad_signature'],
     ['altered payload', "$gh.$other.$gs", 'bad_signature'],
+    ['signature with stray bits', "$gh.$gp.$stray", 'malformed'],
     ['no signature', "$gh.$gp.", 'malformed'],
     ['two segments', "$gh.$gp", 'malformed'],
     ['four segments', "$good.$gs", 'malformed'],

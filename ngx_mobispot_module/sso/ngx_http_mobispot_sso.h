@@ -50,6 +50,7 @@ typedef struct {
     u_char                        *key;       /* NUL-terminated */
     size_t                         key_len;
     EVP_PKEY                      *pkey;      /* RS*, ES*: parsed once */
+    EVP_PKEY_CTX                  *vctx;      /* and ready to verify */
     ngx_str_t                      file;      /* for logs */
 } ngx_http_mobispot_sso_key_t;
 
@@ -239,7 +240,7 @@ const ngx_http_mobispot_sso_alg_t *ngx_http_mobispot_sso_alg_by_name(
 const ngx_http_mobispot_sso_alg_t *ngx_http_mobispot_sso_alg(jwt_alg_t alg);
 const char *ngx_http_mobispot_sso_pkey_check(EVP_PKEY *pkey, jwt_alg_t alg);
 ngx_int_t ngx_http_mobispot_sso_key_keep(ngx_pool_t *pool,
-    ngx_http_mobispot_sso_key_t *key, EVP_PKEY *pkey);
+    ngx_http_mobispot_sso_key_t *key, EVP_PKEY *pkey, jwt_alg_t alg);
 ngx_uint_t ngx_http_mobispot_sso_key_verify(ngx_http_mobispot_sso_key_t *key,
     const u_char *input, size_t len, const u_char *sig, size_t sig_len);
 

@@ -19,11 +19,12 @@
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rsa.h>
 
 #include "sso/ngx_http_mobispot_sso.h"
 
 
-static void ngx_http_mobispot_sso_pkey_free(void *data);
+static void ngx_http_mobispot_sso_key_free(void *data);
 static ngx_uint_t ngx_http_mobispot_sso_hmac_verify(
     ngx_http_mobispot_sso_key_t *key, const EVP_MD *md, const u_char *input,
     size_t len, const u_char *sig, size_t sig_len);
@@ -114,35 +115,64 @@ ngx_http_mobispot_sso_pkey_check(EVP_PKEY *pkey, jwt_alg_t alg)
 
 
 /*
- * The key keeps pkey (its reference) until pool goes: the configuration's
- * pool for key files and JWKS files, the key set's pool for Redis keys.
+ * The key keeps pkey, and a verification context made for it once, until
+ * pool goes: the configuration's pool for key files and JWKS files, the
+ * key set's pool for Redis keys.  pkey is the key's from here on (freed
+ * on failure too).
  */
 
 ngx_int_t
 ngx_http_mobispot_sso_key_keep(ngx_pool_t *pool,
-    ngx_http_mobispot_sso_key_t *key, EVP_PKEY *pkey)
+    ngx_http_mobispot_sso_key_t *key, EVP_PKEY *pkey, jwt_alg_t alg)
 {
-    ngx_pool_cleanup_t  *cln;
+    EVP_PKEY_CTX                       *vctx;
+    ngx_pool_cleanup_t                 *cln;
+    ngx_http_mobispot_sso_key_t        *held;
+    const ngx_http_mobispot_sso_alg_t  *a;
 
-    cln = ngx_pool_cleanup_add(pool, 0);
-    if (cln == NULL) {
+    a = ngx_http_mobispot_sso_alg(alg);
+
+    /* the cleanup holds its own copy: keys live in arrays that move */
+
+    cln = ngx_pool_cleanup_add(pool, sizeof(ngx_http_mobispot_sso_key_t));
+    vctx = EVP_PKEY_CTX_new(pkey, NULL);
+
+    if (a == NULL || a->pkey == 0 || cln == NULL || vctx == NULL
+        || EVP_PKEY_verify_init(vctx) != 1
+        || (a->pkey == EVP_PKEY_RSA
+            && EVP_PKEY_CTX_set_rsa_padding(vctx, RSA_PKCS1_PADDING) != 1)
+        || EVP_PKEY_CTX_set_signature_md(vctx, a->md()) != 1)
+    {
+        EVP_PKEY_CTX_free(vctx);
         EVP_PKEY_free(pkey);
+
+        if (cln != NULL) {
+            cln->handler = NULL;
+        }
+
         return NGX_ERROR;
     }
 
-    cln->handler = ngx_http_mobispot_sso_pkey_free;
-    cln->data = pkey;
-
     key->pkey = pkey;
+    key->vctx = vctx;
+
+    held = cln->data;
+    held->pkey = pkey;
+    held->vctx = vctx;
+
+    cln->handler = ngx_http_mobispot_sso_key_free;
 
     return NGX_OK;
 }
 
 
 static void
-ngx_http_mobispot_sso_pkey_free(void *data)
+ngx_http_mobispot_sso_key_free(void *data)
 {
-    EVP_PKEY_free(data);
+    ngx_http_mobispot_sso_key_t *held = data;
+
+    EVP_PKEY_CTX_free(held->vctx);
+    EVP_PKEY_free(held->pkey);
 }
 
 
@@ -150,19 +180,20 @@ ngx_http_mobispot_sso_pkey_free(void *data)
  * Whether sig (decoded from base64url) signs input ("header.payload")
  * with key, by the key's own algorithm: HMAC for HS*, PKCS #1 v1.5 for
  * RS*, ECDSA for ES*, whose JOSE signature is r || s (RFC 7518 3.4) and
- * becomes DER for OpenSSL.
+ * becomes DER for OpenSSL.  The digest is made here; the key's context,
+ * set up once, checks it.
  */
 
 ngx_uint_t
 ngx_http_mobispot_sso_key_verify(ngx_http_mobispot_sso_key_t *key,
     const u_char *input, size_t len, const u_char *sig, size_t sig_len)
 {
-    int                                 rc;
     size_t                              der_len;
-    EVP_MD_CTX                         *mdctx;
+    unsigned int                        dgst_len;
     const u_char                       *s;
     const ngx_http_mobispot_sso_alg_t  *a;
     u_char                              der[160];
+    u_char                              dgst[EVP_MAX_MD_SIZE];
 
     a = ngx_http_mobispot_sso_alg(key->alg);
     if (a == NULL) {
@@ -174,7 +205,7 @@ ngx_http_mobispot_sso_key_verify(ngx_http_mobispot_sso_key_t *key,
                                                  sig, sig_len);
     }
 
-    if (key->pkey == NULL) {
+    if (key->vctx == NULL) {
         return 0;
     }
 
@@ -190,20 +221,11 @@ ngx_http_mobispot_sso_key_verify(ngx_http_mobispot_sso_key_t *key,
         sig_len = der_len;
     }
 
-    mdctx = EVP_MD_CTX_new();
-    if (mdctx == NULL) {
+    if (EVP_Digest(input, len, dgst, &dgst_len, a->md(), NULL) != 1) {
         return 0;
     }
 
-    rc = EVP_DigestVerifyInit(mdctx, NULL, a->md(), NULL, key->pkey);
-
-    if (rc == 1) {
-        rc = EVP_DigestVerify(mdctx, s, sig_len, input, len);
-    }
-
-    EVP_MD_CTX_free(mdctx);
-
-    return rc == 1;
+    return EVP_PKEY_verify(key->vctx, s, sig_len, dgst, dgst_len) == 1;
 }
 
 

@@ -542,26 +542,20 @@ ngx_http_mobispot_sso_key_check(ngx_conf_t *cf,
     type = EVP_PKEY_base_id(pkey);
     bits = EVP_PKEY_bits(pkey);
 
-    /* kept, parsed, for every verification: freed with the cycle */
-
-    if (ngx_http_mobispot_sso_key_keep(cf->pool, key, pkey) != NGX_OK) {
-        return NGX_CONF_ERROR;
-    }
-
     if (type != a->pkey) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"%V\" is not an %s key, as alg=%s wants",
                            &key->file,
                            (a->pkey == EVP_PKEY_RSA) ? "RSA" : "EC",
                            key->alg_name);
-        return NGX_CONF_ERROR;
+        goto failed;
     }
 
-    if (type == EVP_PKEY_RSA && bits < 2048) {
+    if (type == EVP_PKEY_RSA && bits < a->bits) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "the RSA key in \"%V\" has %d bits, fewer than "
-                           "2048", &key->file, bits);
-        return NGX_CONF_ERROR;
+                           "%d", &key->file, bits, a->bits);
+        goto failed;
     }
 
     if (type == EVP_PKEY_EC && bits != a->bits) {
@@ -569,10 +563,23 @@ ngx_http_mobispot_sso_key_check(ngx_conf_t *cf,
                            "the EC key in \"%V\" is on a %d-bit curve, "
                            "alg=%s wants %d", &key->file, bits,
                            key->alg_name, a->bits);
+        goto failed;
+    }
+
+    /* kept, parsed and ready, for every verification: freed with the cycle */
+
+    if (ngx_http_mobispot_sso_key_keep(cf->pool, key, pkey, key->alg)
+        != NGX_OK)
+    {
         return NGX_CONF_ERROR;
     }
 
     return NGX_CONF_OK;
+
+failed:
+
+    EVP_PKEY_free(pkey);
+    return NGX_CONF_ERROR;
 }
 
 

@@ -163,7 +163,7 @@ ngx_http_mobispot_sso_jwks(ngx_pool_t *pool, ngx_log_t *log, u_char *doc,
 
         /* kept, parsed, for every verification: freed with the pool */
 
-        if (ngx_http_mobispot_sso_key_keep(pool, key, pkey) != NGX_OK) {
+        if (ngx_http_mobispot_sso_key_keep(pool, key, pkey, a->alg) != NGX_OK) {
             BIO_free(bio);
             yajl_tree_free(root);
             *err = "out of memory";
