@@ -235,13 +235,28 @@ ngx_http_mobispot_redis_set_ready(ngx_http_mobispot_redis_client_t *client)
 }
 
 
+/*
+ * A connection that was up is lost (Redis closed it: CLIENT KILL, a
+ * timeout of its own, a restart; or an I/O or protocol error).  The first
+ * such loss is not a failure: the connection is made again at once, and,
+ * as at worker start, calls are taken and wait behind AUTH and SELECT
+ * while it is made.  At most one such reconnect is made per backoff_min
+ * (100 ms): a connection lost again sooner counts as a failed attempt and
+ * the backoff applies (a server that accepts and closes at once is not
+ * reconnected in a loop).
+ */
+
 static void
 ngx_http_mobispot_redis_on_disconnect(const redisAsyncContext *ac, int status)
 {
     ngx_http_mobispot_redis_client_t *client = ac->data;
 
+    ngx_uint_t                        was_up;
+
     if (client->ac == ac) {
         /* lost by hiredis itself: EOF, I/O or protocol error */
+        was_up = client->state == NGX_HTTP_MOBISPOT_REDIS_READY;
+
         client->ac = NULL;
         client->state = NGX_HTTP_MOBISPOT_REDIS_DISCONNECTED;
         ngx_http_mobispot_redis_untracked(client);
@@ -255,6 +270,27 @@ ngx_http_mobispot_redis_on_disconnect(const redisAsyncContext *ac, int status)
                           "mobispot: lost connection to redis %V: %s",
                           &client->conf->address,
                           ac->errstr[0] ? ac->errstr : "closed");
+        }
+
+        if (was_up && !client->reconnect_timer.timer_set) {
+
+            if (!client->reconnected
+                || ngx_current_msec - client->reconnected_at
+                   >= client->conf->backoff_min)
+            {
+                if (ngx_exiting || ngx_terminate || ngx_quit) {
+                    return;
+                }
+
+                client->reconnected = 1;
+                client->reconnected_at = ngx_current_msec;
+
+                /* hiredis frees the old context when this returns */
+                ngx_http_mobispot_redis_connect(client);
+                return;
+            }
+
+            client->failures++;
         }
     }
 

@@ -41,6 +41,7 @@ struct ngx_http_mobispot_redis_client_s {
     const char                        *not_serving; /* the last such word */
 
     ngx_msec_t                         backoff;
+    ngx_msec_t                         reconnected_at; /* at once, last */
     ngx_event_t                        connect_timer;
     ngx_event_t                        reconnect_timer;
 
@@ -54,6 +55,7 @@ struct ngx_http_mobispot_redis_client_s {
     ngx_event_t                        synced;  /* posted: read this turn */
 
     unsigned                           tracking:1;
+    unsigned                           reconnected:1;
     unsigned                           exiting:1;
 };
 
