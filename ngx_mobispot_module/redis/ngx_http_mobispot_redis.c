@@ -74,7 +74,6 @@ ngx_http_mobispot_redis_client_create(ngx_cycle_t *cycle,
     client->conf = conf;
     client->log = cycle->log;
     client->state = NGX_HTTP_MOBISPOT_REDIS_DISCONNECTED;
-    client->backoff = conf->backoff_min;
 
     ngx_queue_init(&client->calls);
 
@@ -90,7 +89,7 @@ ngx_http_mobispot_redis_client_destroy(ngx_http_mobispot_redis_client_t *client)
     ngx_queue_t                     *q;
     ngx_http_mobispot_redis_call_t  *call;
 
-    client->exiting = 1;
+    ngx_http_mobispot_redis_link_stop(&client->link);
 
     /* the worker is going: no request may be called back from now on */
 
@@ -104,10 +103,6 @@ ngx_http_mobispot_redis_client_destroy(ngx_http_mobispot_redis_client_t *client)
         if (call->timer.timer_set) {
             ngx_del_timer(&call->timer);
         }
-    }
-
-    if (client->reconnect_timer.timer_set) {
-        ngx_del_timer(&client->reconnect_timer);
     }
 
     if (client->tracker != NULL) {
@@ -156,7 +151,7 @@ ngx_http_mobispot_redis_ready(ngx_http_mobispot_redis_client_t *client)
 static ngx_uint_t
 ngx_http_mobispot_redis_accepting(ngx_http_mobispot_redis_client_t *client)
 {
-    if (client == NULL || client->ac == NULL) {
+    if (client == NULL || client->link.ac == NULL) {
         return 0;
     }
 
@@ -213,9 +208,9 @@ ngx_http_mobispot_redis_call(ngx_http_request_t *r,
     call->status = NGX_HTTP_MOBISPOT_REDIS_OK;
 
     for (i = 0; i < n; i++) {
-        if (redisAsyncCommandArgv(client->ac, ngx_http_mobispot_redis_on_reply,
-                                  call, cmds[i].argc, cmds[i].argv,
-                                  cmds[i].argvlen)
+        if (redisAsyncCommandArgv(client->link.ac,
+                                  ngx_http_mobispot_redis_on_reply, call,
+                                  cmds[i].argc, cmds[i].argv, cmds[i].argvlen)
             != REDIS_OK)
         {
             break;

@@ -2,8 +2,9 @@
 /*
  * Copyright (C) Mobispot
  *
- * The client's connection: connect, AUTH/SELECT, the connect timeout,
- * losses, and reconnects with backoff.
+ * One connection and its reconnect cycle, shared by the client and every
+ * subscriber (the link: connect, connect timer, backoff), and the client's
+ * own connection on it: AUTH/SELECT, the connect timeout, losses.
  */
 
 
@@ -16,11 +17,8 @@
 #include "redis/ngx_http_mobispot_redis_int.h"
 
 
-static void ngx_http_mobispot_redis_connect(
-    ngx_http_mobispot_redis_client_t *client);
-static void ngx_http_mobispot_redis_schedule(
-    ngx_http_mobispot_redis_client_t *client);
-static void ngx_http_mobispot_redis_reconnect_handler(ngx_event_t *ev);
+static void ngx_http_mobispot_redis_connect(void *data);
+static void ngx_http_mobispot_redis_link_reconnect_handler(ngx_event_t *ev);
 static void ngx_http_mobispot_redis_connect_timeout_handler(ngx_event_t *ev);
 static void ngx_http_mobispot_redis_on_connect(const redisAsyncContext *ac,
     int status);
@@ -41,28 +39,36 @@ static ngx_uint_t ngx_http_mobispot_redis_fail_level(
 void
 ngx_http_mobispot_redis_start(ngx_http_mobispot_redis_client_t *client)
 {
-    client->connect_timer.handler =
-                              ngx_http_mobispot_redis_connect_timeout_handler;
-    client->connect_timer.data = client;
-    client->connect_timer.log = client->log;
+    ngx_http_mobispot_redis_link_t  *link;
 
-    /* a pending reconnect must not hold back a graceful shutdown */
-    client->reconnect_timer.handler = ngx_http_mobispot_redis_reconnect_handler;
-    client->reconnect_timer.data = client;
-    client->reconnect_timer.log = client->log;
-    client->reconnect_timer.cancelable = 1;
+    link = &client->link;
+
+    link->conf = client->conf;
+    link->log = client->log;
+    link->data = client;
+    link->what = "";
+    link->backoff = client->conf->backoff_min;
+    link->connect_timeout = client->conf->connect_timeout;
+    link->connect = ngx_http_mobispot_redis_connect;
+    link->on_connect = ngx_http_mobispot_redis_on_connect;
+    link->on_disconnect = ngx_http_mobispot_redis_on_disconnect;
+
+    ngx_http_mobispot_redis_link_init(link,
+                               ngx_http_mobispot_redis_connect_timeout_handler);
 
     ngx_http_mobispot_redis_connect(client);
 }
 
 
 static void
-ngx_http_mobispot_redis_connect(ngx_http_mobispot_redis_client_t *client)
+ngx_http_mobispot_redis_connect(void *data)
 {
-    redisAsyncContext               *ac;
-    ngx_http_mobispot_redis_conf_t  *conf;
+    ngx_http_mobispot_redis_client_t *client = data;
 
-    if (client->ac != NULL || client->exiting) {
+    redisAsyncContext                *ac;
+    ngx_http_mobispot_redis_conf_t   *conf;
+
+    if (client->link.ac != NULL || client->link.exiting) {
         return;
     }
 
@@ -71,44 +77,16 @@ ngx_http_mobispot_redis_connect(ngx_http_mobispot_redis_client_t *client)
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, client->log, 0,
                    "mobispot: connecting to redis %V", &conf->address);
 
-    if (conf->port == 0) {
-        ac = redisAsyncConnectUnix((const char *) conf->host.data);
-
-    } else {
-        ac = redisAsyncConnect((const char *) conf->host.data, conf->port);
-    }
-
-    if (ac == NULL) {
-        ngx_log_error(NGX_LOG_ERR, client->log, 0,
-                      "mobispot: redis %V: out of memory", &conf->address);
+    if (ngx_http_mobispot_redis_link_open(&client->link,
+                                     ngx_http_mobispot_redis_fail_level(client))
+        != NGX_OK)
+    {
         ngx_http_mobispot_redis_failed(client);
         return;
     }
 
-    if (ac->err) {
-        ngx_log_error(ngx_http_mobispot_redis_fail_level(client),
-                      client->log, 0,
-                      "mobispot: cannot connect to redis %V: %s",
-                      &conf->address, ac->errstr);
-        redisAsyncFree(ac);
-        ngx_http_mobispot_redis_failed(client);
-        return;
-    }
-
-    if (ngx_http_mobispot_redis_attach(ac, client->log) != NGX_OK) {
-        redisAsyncFree(ac);
-        ngx_http_mobispot_redis_failed(client);
-        return;
-    }
-
-    ac->data = client;
-    client->ac = ac;
+    ac = client->link.ac;
     client->state = NGX_HTTP_MOBISPOT_REDIS_CONNECTING;
-
-    /* both calls can only fail when a callback is already set */
-    (void) redisAsyncSetDisconnectCallback(ac,
-                                        ngx_http_mobispot_redis_on_disconnect);
-    (void) redisAsyncSetConnectCallback(ac, ngx_http_mobispot_redis_on_connect);
 
     /*
      * AUTH and SELECT go first into hiredis's output buffer, so that they
@@ -138,8 +116,6 @@ ngx_http_mobispot_redis_connect(ngx_http_mobispot_redis_client_t *client)
 
     /* not part of the handshake: without it, nothing is cached */
     ngx_http_mobispot_redis_track_send(client);
-
-    ngx_add_timer(&client->connect_timer, conf->connect_timeout);
 }
 
 
@@ -163,14 +139,9 @@ ngx_http_mobispot_redis_on_connect(const redisAsyncContext *cac, int status)
          * commands it holds with NULL
          */
 
-        if (client->ac == cac) {
-            client->ac = NULL;
+        if (ngx_http_mobispot_redis_link_gone(&client->link, cac)) {
             client->state = NGX_HTTP_MOBISPOT_REDIS_DISCONNECTED;
             ngx_http_mobispot_redis_untracked(client);
-
-            if (client->connect_timer.timer_set) {
-                ngx_del_timer(&client->connect_timer);
-            }
         }
 
         ngx_http_mobispot_redis_failed(client);
@@ -195,7 +166,7 @@ ngx_http_mobispot_redis_on_handshake(redisAsyncContext *ac, void *reply,
     char                              word[32];
     redisReply                       *rep = reply;
 
-    if (rep == NULL || client->ac != ac) {
+    if (rep == NULL || client->link.ac != ac) {
         /* the connection is going away: its disconnect handles the rest */
         return;
     }
@@ -222,12 +193,12 @@ ngx_http_mobispot_redis_on_handshake(redisAsyncContext *ac, void *reply,
 static void
 ngx_http_mobispot_redis_set_ready(ngx_http_mobispot_redis_client_t *client)
 {
-    if (client->connect_timer.timer_set) {
-        ngx_del_timer(&client->connect_timer);
+    if (client->link.connect_timer.timer_set) {
+        ngx_del_timer(&client->link.connect_timer);
     }
 
     client->state = NGX_HTTP_MOBISPOT_REDIS_READY;
-    client->backoff = client->conf->backoff_min;
+    client->link.backoff = client->conf->backoff_min;
     client->failures = 0;
 
     ngx_log_error(NGX_LOG_INFO, client->log, 0,
@@ -253,26 +224,21 @@ ngx_http_mobispot_redis_on_disconnect(const redisAsyncContext *ac, int status)
 
     ngx_uint_t                        was_up;
 
-    if (client->ac == ac) {
+    if (ngx_http_mobispot_redis_link_gone(&client->link, ac)) {
         /* lost by hiredis itself: EOF, I/O or protocol error */
         was_up = client->state == NGX_HTTP_MOBISPOT_REDIS_READY;
 
-        client->ac = NULL;
         client->state = NGX_HTTP_MOBISPOT_REDIS_DISCONNECTED;
         ngx_http_mobispot_redis_untracked(client);
 
-        if (client->connect_timer.timer_set) {
-            ngx_del_timer(&client->connect_timer);
-        }
-
-        if (!client->exiting) {
+        if (!client->link.exiting) {
             ngx_log_error(NGX_LOG_ERR, client->log, 0,
                           "mobispot: lost connection to redis %V: %s",
                           &client->conf->address,
                           ac->errstr[0] ? ac->errstr : "closed");
         }
 
-        if (was_up && !client->reconnect_timer.timer_set) {
+        if (was_up && !client->link.reconnect_timer.timer_set) {
 
             if (!client->reconnected
                 || ngx_current_msec - client->reconnected_at
@@ -294,7 +260,7 @@ ngx_http_mobispot_redis_on_disconnect(const redisAsyncContext *ac, int status)
         }
     }
 
-    ngx_http_mobispot_redis_schedule(client);
+    ngx_http_mobispot_redis_link_schedule(&client->link);
 }
 
 
@@ -331,7 +297,7 @@ static void
 ngx_http_mobispot_redis_failed(ngx_http_mobispot_redis_client_t *client)
 {
     client->failures++;
-    ngx_http_mobispot_redis_schedule(client);
+    ngx_http_mobispot_redis_link_schedule(&client->link);
 }
 
 
@@ -347,13 +313,8 @@ ngx_http_mobispot_redis_drop(ngx_http_mobispot_redis_client_t *client)
 {
     redisAsyncContext  *ac;
 
-    if (client->connect_timer.timer_set) {
-        ngx_del_timer(&client->connect_timer);
-    }
+    ac = ngx_http_mobispot_redis_link_detach(&client->link);
 
-    ac = client->ac;
-
-    client->ac = NULL;
     client->state = NGX_HTTP_MOBISPOT_REDIS_DISCONNECTED;
     ngx_http_mobispot_redis_untracked(client);
 
@@ -361,41 +322,194 @@ ngx_http_mobispot_redis_drop(ngx_http_mobispot_redis_client_t *client)
         redisAsyncFree(ac);
     }
 
-    ngx_http_mobispot_redis_schedule(client);
+    ngx_http_mobispot_redis_link_schedule(&client->link);
 }
 
 
-static void
-ngx_http_mobispot_redis_schedule(ngx_http_mobispot_redis_client_t *client)
+/*
+ * One connection and its reconnect cycle, for the client and for every
+ * subscriber.  The owner sets conf, log, data, what, backoff,
+ * connect_timeout and the callbacks, then calls link_init() with the
+ * handler of its connect timer.
+ */
+
+void
+ngx_http_mobispot_redis_link_init(ngx_http_mobispot_redis_link_t *link,
+    ngx_event_handler_pt timeout_handler)
+{
+    link->connect_timer.handler = timeout_handler;
+    link->connect_timer.data = link->data;
+    link->connect_timer.log = link->log;
+
+    /* a pending reconnect must not hold back a graceful shutdown */
+    link->reconnect_timer.handler =
+                               ngx_http_mobispot_redis_link_reconnect_handler;
+    link->reconnect_timer.data = link;
+    link->reconnect_timer.log = link->log;
+    link->reconnect_timer.cancelable = 1;
+}
+
+
+/*
+ * Starts a connect: the context, wrapped in an nginx connection, with the
+ * owner's callbacks and the connect timer.  NGX_ERROR (logged at level):
+ * nothing is held, and the owner decides when to try again.
+ */
+
+ngx_int_t
+ngx_http_mobispot_redis_link_open(ngx_http_mobispot_redis_link_t *link,
+    ngx_uint_t level)
+{
+    int                              on;
+    redisAsyncContext               *ac;
+    ngx_http_mobispot_redis_conf_t  *conf;
+
+    conf = link->conf;
+
+    if (conf->port == 0) {
+        ac = redisAsyncConnectUnix((const char *) conf->host.data);
+
+    } else {
+        ac = redisAsyncConnect((const char *) conf->host.data, conf->port);
+    }
+
+    if (ac == NULL || ac->err) {
+        ngx_log_error(level, link->log, 0,
+                      "mobispot: cannot connect to redis %V%s: %s",
+                      &conf->address, link->what,
+                      ac ? ac->errstr : "out of memory");
+        if (ac) {
+            redisAsyncFree(ac);
+        }
+
+        return NGX_ERROR;
+    }
+
+    /* a silent peer is noticed in seconds, not hours */
+
+    if (link->keepalive && conf->port != 0) {
+        on = 1;
+        (void) setsockopt(ac->c.fd, SOL_SOCKET, SO_KEEPALIVE, &on,
+                          sizeof(int));
+#ifdef TCP_KEEPIDLE
+        on = 2;
+        (void) setsockopt(ac->c.fd, IPPROTO_TCP, TCP_KEEPIDLE, &on,
+                          sizeof(int));
+        on = 1;
+        (void) setsockopt(ac->c.fd, IPPROTO_TCP, TCP_KEEPINTVL, &on,
+                          sizeof(int));
+        on = 2;
+        (void) setsockopt(ac->c.fd, IPPROTO_TCP, TCP_KEEPCNT, &on,
+                          sizeof(int));
+#endif
+    }
+
+    if (ngx_http_mobispot_redis_attach(ac, link->log) != NGX_OK) {
+        redisAsyncFree(ac);
+        return NGX_ERROR;
+    }
+
+    ac->data = link->data;
+    link->ac = ac;
+
+    /* both calls can only fail when a callback is already set */
+    (void) redisAsyncSetDisconnectCallback(ac, link->on_disconnect);
+    (void) redisAsyncSetConnectCallback(ac, link->on_connect);
+
+    ngx_add_timer(&link->connect_timer, link->connect_timeout);
+
+    return NGX_OK;
+}
+
+
+/*
+ * hiredis lost ac, or its connect failed: whether it was the link's
+ * current context (now forgotten, its connect timer stopped).
+ */
+
+ngx_uint_t
+ngx_http_mobispot_redis_link_gone(ngx_http_mobispot_redis_link_t *link,
+    const redisAsyncContext *ac)
+{
+    if (link->ac != ac) {
+        return 0;
+    }
+
+    link->ac = NULL;
+
+    if (link->connect_timer.timer_set) {
+        ngx_del_timer(&link->connect_timer);
+    }
+
+    return 1;
+}
+
+
+/*
+ * The link lets its context go: the owner frees it (redisAsyncFree) once
+ * it has noted the loss.
+ */
+
+redisAsyncContext *
+ngx_http_mobispot_redis_link_detach(ngx_http_mobispot_redis_link_t *link)
+{
+    redisAsyncContext  *ac;
+
+    if (link->connect_timer.timer_set) {
+        ngx_del_timer(&link->connect_timer);
+    }
+
+    ac = link->ac;
+    link->ac = NULL;
+
+    return ac;
+}
+
+
+/* the next attempt, after the backoff */
+
+void
+ngx_http_mobispot_redis_link_schedule(ngx_http_mobispot_redis_link_t *link)
 {
     ngx_msec_t  delay;
 
-    if (client->exiting || client->reconnect_timer.timer_set) {
+    if (link->exiting || link->reconnect_timer.timer_set) {
         return;
     }
 
-    delay = mobispot_backoff_jitter(client->backoff, (unsigned) ngx_random());
-    client->backoff = mobispot_backoff_next(client->backoff,
-                                            client->conf->backoff_min,
-                                            client->conf->backoff_max);
+    delay = mobispot_backoff_jitter(link->backoff, (unsigned) ngx_random());
+    link->backoff = mobispot_backoff_next(link->backoff,
+                                          link->conf->backoff_min,
+                                          link->conf->backoff_max);
 
-    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, client->log, 0,
-                   "mobispot: redis reconnect in %M ms", delay);
+    ngx_log_debug2(NGX_LOG_DEBUG_HTTP, link->log, 0,
+                   "mobispot: redis%s reconnect in %M ms", link->what, delay);
 
-    ngx_add_timer(&client->reconnect_timer, delay);
+    ngx_add_timer(&link->reconnect_timer, delay);
+}
+
+
+/* the owner goes: no reconnect from now on */
+
+void
+ngx_http_mobispot_redis_link_stop(ngx_http_mobispot_redis_link_t *link)
+{
+    link->exiting = 1;
+
+    if (link->reconnect_timer.timer_set) {
+        ngx_del_timer(&link->reconnect_timer);
+    }
 }
 
 
 static void
-ngx_http_mobispot_redis_reconnect_handler(ngx_event_t *ev)
+ngx_http_mobispot_redis_link_reconnect_handler(ngx_event_t *ev)
 {
-    ngx_http_mobispot_redis_client_t *client = ev->data;
+    ngx_http_mobispot_redis_link_t  *link = ev->data;
 
     if (ngx_exiting || ngx_terminate || ngx_quit) {
         return;
     }
 
-    ngx_http_mobispot_redis_connect(client);
+    link->connect(link->data);
 }
-
-

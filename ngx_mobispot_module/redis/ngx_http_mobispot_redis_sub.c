@@ -16,8 +16,7 @@
 #include "redis/ngx_http_mobispot_redis_int.h"
 
 
-static void ngx_http_mobispot_redis_sub_connect(
-    ngx_http_mobispot_redis_sub_t *sub);
+static void ngx_http_mobispot_redis_sub_connect(void *data);
 static void ngx_http_mobispot_redis_sub_on_connect(
     const redisAsyncContext *ac, int status);
 static void ngx_http_mobispot_redis_sub_on_disconnect(
@@ -32,9 +31,6 @@ static void ngx_http_mobispot_redis_sub_down(
     ngx_http_mobispot_redis_sub_t *sub);
 static void ngx_http_mobispot_redis_sub_drop(
     ngx_http_mobispot_redis_sub_t *sub);
-static void ngx_http_mobispot_redis_sub_schedule(
-    ngx_http_mobispot_redis_sub_t *sub);
-static void ngx_http_mobispot_redis_sub_reconnect_handler(ngx_event_t *ev);
 static void ngx_http_mobispot_redis_sub_timeout_handler(ngx_event_t *ev);
 
 
@@ -53,18 +49,22 @@ ngx_http_mobispot_redis_subscribe(ngx_cycle_t *cycle,
     sub->conf = conf;
     sub->sc = *sc;
     sub->log = cycle->log;
-    sub->backoff = conf->backoff_min;
 
-    sub->connect_timer.handler = ngx_http_mobispot_redis_sub_timeout_handler;
-    sub->connect_timer.data = sub;
-    sub->connect_timer.log = cycle->log;
-    sub->connect_timer.cancelable = 1;
+    sub->link.conf = conf;
+    sub->link.log = cycle->log;
+    sub->link.data = sub;
+    sub->link.what = " for the subscription";
+    sub->link.backoff = conf->backoff_min;
+    /* the connect, then the handshake, the snapshot and the SUBSCRIBE */
+    sub->link.connect_timeout = conf->connect_timeout + 2 * conf->timeout;
+    sub->link.connect = ngx_http_mobispot_redis_sub_connect;
+    sub->link.on_connect = ngx_http_mobispot_redis_sub_on_connect;
+    sub->link.on_disconnect = ngx_http_mobispot_redis_sub_on_disconnect;
+    sub->link.keepalive = 1;
 
-    sub->reconnect_timer.handler =
-                                ngx_http_mobispot_redis_sub_reconnect_handler;
-    sub->reconnect_timer.data = sub;
-    sub->reconnect_timer.log = cycle->log;
-    sub->reconnect_timer.cancelable = 1;
+    ngx_http_mobispot_redis_link_init(&sub->link,
+                                   ngx_http_mobispot_redis_sub_timeout_handler);
+    sub->link.connect_timer.cancelable = 1;
 
     ngx_http_mobispot_redis_sub_connect(sub);
 
@@ -75,11 +75,7 @@ ngx_http_mobispot_redis_subscribe(ngx_cycle_t *cycle,
 void
 ngx_http_mobispot_redis_unsubscribe(ngx_http_mobispot_redis_sub_t *sub)
 {
-    sub->exiting = 1;
-
-    if (sub->reconnect_timer.timer_set) {
-        ngx_del_timer(&sub->reconnect_timer);
-    }
+    ngx_http_mobispot_redis_link_stop(&sub->link);
 
     ngx_http_mobispot_redis_sub_drop(sub);
 }
@@ -94,80 +90,23 @@ ngx_http_mobispot_redis_unsubscribe(ngx_http_mobispot_redis_sub_t *sub)
 void
 ngx_http_mobispot_redis_resync(ngx_http_mobispot_redis_sub_t *sub)
 {
-    sub->backoff = 0;
+    sub->link.backoff = 0;
     ngx_http_mobispot_redis_sub_drop(sub);
 }
 
 
 static void
-ngx_http_mobispot_redis_sub_connect(ngx_http_mobispot_redis_sub_t *sub)
+ngx_http_mobispot_redis_sub_connect(void *data)
 {
-    int                              on;
-    redisAsyncContext               *ac;
-    ngx_http_mobispot_redis_conf_t  *conf;
+    ngx_http_mobispot_redis_sub_t  *sub = data;
 
-    if (sub->ac != NULL || sub->exiting) {
+    if (sub->link.ac != NULL || sub->link.exiting) {
         return;
     }
 
-    conf = sub->conf;
-
-    if (conf->port == 0) {
-        ac = redisAsyncConnectUnix((const char *) conf->host.data);
-
-    } else {
-        ac = redisAsyncConnect((const char *) conf->host.data, conf->port);
+    if (ngx_http_mobispot_redis_link_open(&sub->link, NGX_LOG_ERR) != NGX_OK) {
+        ngx_http_mobispot_redis_link_schedule(&sub->link);
     }
-
-    if (ac == NULL || ac->err) {
-        ngx_log_error(NGX_LOG_ERR, sub->log, 0,
-                      "mobispot: cannot connect to redis %V for the "
-                      "subscription: %s", &conf->address,
-                      ac ? ac->errstr : "out of memory");
-        if (ac) {
-            redisAsyncFree(ac);
-        }
-
-        ngx_http_mobispot_redis_sub_schedule(sub);
-        return;
-    }
-
-    /* a silent peer is noticed in seconds, not hours */
-
-    if (conf->port != 0) {
-        on = 1;
-        (void) setsockopt(ac->c.fd, SOL_SOCKET, SO_KEEPALIVE, &on,
-                          sizeof(int));
-#ifdef TCP_KEEPIDLE
-        on = 2;
-        (void) setsockopt(ac->c.fd, IPPROTO_TCP, TCP_KEEPIDLE, &on,
-                          sizeof(int));
-        on = 1;
-        (void) setsockopt(ac->c.fd, IPPROTO_TCP, TCP_KEEPINTVL, &on,
-                          sizeof(int));
-        on = 2;
-        (void) setsockopt(ac->c.fd, IPPROTO_TCP, TCP_KEEPCNT, &on,
-                          sizeof(int));
-#endif
-    }
-
-    if (ngx_http_mobispot_redis_attach(ac, sub->log) != NGX_OK) {
-        redisAsyncFree(ac);
-        ngx_http_mobispot_redis_sub_schedule(sub);
-        return;
-    }
-
-    ac->data = sub;
-    sub->ac = ac;
-
-    (void) redisAsyncSetDisconnectCallback(ac,
-                                    ngx_http_mobispot_redis_sub_on_disconnect);
-    (void) redisAsyncSetConnectCallback(ac,
-                                    ngx_http_mobispot_redis_sub_on_connect);
-
-    /* the connect, then the handshake, the snapshot and the SUBSCRIBE */
-    ngx_add_timer(&sub->connect_timer, conf->connect_timeout
-                                       + 2 * conf->timeout);
 }
 
 
@@ -187,19 +126,13 @@ ngx_http_mobispot_redis_sub_on_connect(const redisAsyncContext *cac,
                       "mobispot: cannot connect to redis %V for the "
                       "subscription: %s", &conf->address, cac->errstr);
 
-        if (sub->ac == cac) {
-            sub->ac = NULL;
+        (void) ngx_http_mobispot_redis_link_gone(&sub->link, cac);
 
-            if (sub->connect_timer.timer_set) {
-                ngx_del_timer(&sub->connect_timer);
-            }
-        }
-
-        ngx_http_mobispot_redis_sub_schedule(sub);
+        ngx_http_mobispot_redis_link_schedule(&sub->link);
         return;
     }
 
-    ac = sub->ac;
+    ac = sub->link.ac;
 
     /* pipelined: each reply is checked in order, a failure drops it all */
 
@@ -233,7 +166,7 @@ ngx_http_mobispot_redis_sub_on_handshake(redisAsyncContext *ac, void *reply,
 {
     ngx_http_mobispot_redis_sub_t *sub = privdata;
 
-    if (reply == NULL || sub->ac != ac) {
+    if (reply == NULL || sub->link.ac != ac) {
         return;
     }
 
@@ -254,7 +187,7 @@ ngx_http_mobispot_redis_sub_on_snapshot(redisAsyncContext *ac, void *reply,
 
     redisReply  *rep = reply;
 
-    if (rep == NULL || sub->ac != ac) {
+    if (rep == NULL || sub->link.ac != ac) {
         return;
     }
 
@@ -278,7 +211,7 @@ ngx_http_mobispot_redis_sub_on_message(redisAsyncContext *ac, void *reply,
 
     redisReply  *rep = reply, *kind, *payload;
 
-    if (rep == NULL || sub->ac != ac) {
+    if (rep == NULL || sub->link.ac != ac) {
         return;
     }
 
@@ -299,11 +232,11 @@ ngx_http_mobispot_redis_sub_on_message(redisAsyncContext *ac, void *reply,
     if (kind->len == sizeof("subscribe") - 1
         && ngx_strncmp(kind->str, "subscribe", kind->len) == 0)
     {
-        if (sub->connect_timer.timer_set) {
-            ngx_del_timer(&sub->connect_timer);
+        if (sub->link.connect_timer.timer_set) {
+            ngx_del_timer(&sub->link.connect_timer);
         }
 
-        sub->backoff = sub->conf->backoff_min;
+        sub->link.backoff = sub->conf->backoff_min;
         sub->up = 1;
 
         ngx_log_error(NGX_LOG_INFO, sub->log, 0,
@@ -336,14 +269,9 @@ ngx_http_mobispot_redis_sub_on_disconnect(const redisAsyncContext *ac,
 {
     ngx_http_mobispot_redis_sub_t *sub = ac->data;
 
-    if (sub->ac == ac) {
-        sub->ac = NULL;
+    if (ngx_http_mobispot_redis_link_gone(&sub->link, ac)) {
 
-        if (sub->connect_timer.timer_set) {
-            ngx_del_timer(&sub->connect_timer);
-        }
-
-        if (!sub->exiting) {
+        if (!sub->link.exiting) {
             ngx_log_error(NGX_LOG_ERR, sub->log, 0,
                           "mobispot: lost the subscription to \"%s\" on "
                           "redis %V: %s", sub->sc.channel,
@@ -354,7 +282,7 @@ ngx_http_mobispot_redis_sub_on_disconnect(const redisAsyncContext *ac,
         ngx_http_mobispot_redis_sub_down(sub);
     }
 
-    ngx_http_mobispot_redis_sub_schedule(sub);
+    ngx_http_mobispot_redis_link_schedule(&sub->link);
 }
 
 
@@ -373,12 +301,7 @@ ngx_http_mobispot_redis_sub_drop(ngx_http_mobispot_redis_sub_t *sub)
 {
     redisAsyncContext  *ac;
 
-    if (sub->connect_timer.timer_set) {
-        ngx_del_timer(&sub->connect_timer);
-    }
-
-    ac = sub->ac;
-    sub->ac = NULL;
+    ac = ngx_http_mobispot_redis_link_detach(&sub->link);
 
     ngx_http_mobispot_redis_sub_down(sub);
 
@@ -386,37 +309,7 @@ ngx_http_mobispot_redis_sub_drop(ngx_http_mobispot_redis_sub_t *sub)
         redisAsyncFree(ac);
     }
 
-    ngx_http_mobispot_redis_sub_schedule(sub);
-}
-
-
-static void
-ngx_http_mobispot_redis_sub_schedule(ngx_http_mobispot_redis_sub_t *sub)
-{
-    ngx_msec_t  delay;
-
-    if (sub->exiting || sub->reconnect_timer.timer_set) {
-        return;
-    }
-
-    delay = mobispot_backoff_jitter(sub->backoff, (unsigned) ngx_random());
-    sub->backoff = mobispot_backoff_next(sub->backoff, sub->conf->backoff_min,
-                                         sub->conf->backoff_max);
-
-    ngx_add_timer(&sub->reconnect_timer, delay);
-}
-
-
-static void
-ngx_http_mobispot_redis_sub_reconnect_handler(ngx_event_t *ev)
-{
-    ngx_http_mobispot_redis_sub_t *sub = ev->data;
-
-    if (ngx_exiting || ngx_terminate || ngx_quit) {
-        return;
-    }
-
-    ngx_http_mobispot_redis_sub_connect(sub);
+    ngx_http_mobispot_redis_link_schedule(&sub->link);
 }
 
 

@@ -104,13 +104,15 @@ ngx_http_mobispot_redis_sync(ngx_http_mobispot_redis_client_t *client)
 
     sub = client->tracker;
 
-    if (sub == NULL || !sub->up || sub->ac == NULL || client->synced.posted) {
+    if (sub == NULL || !sub->up || sub->link.ac == NULL
+        || client->synced.posted)
+    {
         return;
     }
 
     ngx_post_event(&client->synced, &ngx_posted_events);
 
-    redisAsyncHandleRead(sub->ac);
+    redisAsyncHandleRead(sub->link.ac);
 }
 
 
@@ -124,11 +126,11 @@ ngx_http_mobispot_redis_synced_handler(ngx_event_t *ev)
 void
 ngx_http_mobispot_redis_track_send(ngx_http_mobispot_redis_client_t *client)
 {
-    if (client->ac == NULL || client->tracker_id == 0) {
+    if (client->link.ac == NULL || client->tracker_id == 0) {
         return;
     }
 
-    if (redisAsyncCommand(client->ac, ngx_http_mobispot_redis_on_tracking,
+    if (redisAsyncCommand(client->link.ac, ngx_http_mobispot_redis_on_tracking,
                           client, "CLIENT TRACKING on REDIRECT %lld",
                           client->tracker_id)
         == REDIS_OK)
@@ -149,7 +151,7 @@ ngx_http_mobispot_redis_on_tracking(redisAsyncContext *ac, void *reply,
 
     client->tracking_sent--;
 
-    if (rep == NULL || client->ac != ac) {
+    if (rep == NULL || client->link.ac != ac) {
         return;
     }
 
