@@ -51,6 +51,7 @@ typedef struct {
     size_t                         key_len;
     EVP_PKEY                      *pkey;      /* RS*, ES*: parsed once */
     EVP_PKEY_CTX                  *vctx;      /* and ready to verify */
+    EVP_MD                        *md;        /* fetched once */
     ngx_str_t                      file;      /* for logs */
 } ngx_http_mobispot_sso_key_t;
 

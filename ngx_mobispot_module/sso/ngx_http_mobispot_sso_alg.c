@@ -125,6 +125,7 @@ ngx_int_t
 ngx_http_mobispot_sso_key_keep(ngx_pool_t *pool,
     ngx_http_mobispot_sso_key_t *key, EVP_PKEY *pkey, jwt_alg_t alg)
 {
+    EVP_MD                             *md;
     EVP_PKEY_CTX                       *vctx;
     ngx_pool_cleanup_t                 *cln;
     ngx_http_mobispot_sso_key_t        *held;
@@ -137,12 +138,18 @@ ngx_http_mobispot_sso_key_keep(ngx_pool_t *pool,
     cln = ngx_pool_cleanup_add(pool, sizeof(ngx_http_mobispot_sso_key_t));
     vctx = EVP_PKEY_CTX_new(pkey, NULL);
 
+    /* fetched now: OpenSSL 3 would look the digest up at every use */
+
+    md = (a != NULL) ? EVP_MD_fetch(NULL, EVP_MD_get0_name(a->md()), NULL)
+                     : NULL;
+
     if (a == NULL || a->pkey == 0 || cln == NULL || vctx == NULL
-        || EVP_PKEY_verify_init(vctx) != 1
+        || md == NULL || EVP_PKEY_verify_init(vctx) != 1
         || (a->pkey == EVP_PKEY_RSA
             && EVP_PKEY_CTX_set_rsa_padding(vctx, RSA_PKCS1_PADDING) != 1)
-        || EVP_PKEY_CTX_set_signature_md(vctx, a->md()) != 1)
+        || EVP_PKEY_CTX_set_signature_md(vctx, md) != 1)
     {
+        EVP_MD_free(md);
         EVP_PKEY_CTX_free(vctx);
         EVP_PKEY_free(pkey);
 
@@ -155,10 +162,12 @@ ngx_http_mobispot_sso_key_keep(ngx_pool_t *pool,
 
     key->pkey = pkey;
     key->vctx = vctx;
+    key->md = md;
 
     held = cln->data;
     held->pkey = pkey;
     held->vctx = vctx;
+    held->md = md;
 
     cln->handler = ngx_http_mobispot_sso_key_free;
 
@@ -173,6 +182,7 @@ ngx_http_mobispot_sso_key_free(void *data)
 
     EVP_PKEY_CTX_free(held->vctx);
     EVP_PKEY_free(held->pkey);
+    EVP_MD_free(held->md);
 }
 
 
@@ -205,7 +215,7 @@ ngx_http_mobispot_sso_key_verify(ngx_http_mobispot_sso_key_t *key,
                                                  sig, sig_len);
     }
 
-    if (key->vctx == NULL) {
+    if (key->vctx == NULL || key->md == NULL) {
         return 0;
     }
 
@@ -221,7 +231,7 @@ ngx_http_mobispot_sso_key_verify(ngx_http_mobispot_sso_key_t *key,
         sig_len = der_len;
     }
 
-    if (EVP_Digest(input, len, dgst, &dgst_len, a->md(), NULL) != 1) {
+    if (EVP_Digest(input, len, dgst, &dgst_len, key->md, NULL) != 1) {
         return 0;
     }
 
