@@ -9,8 +9,8 @@
  *
  * The algorithm comes from the configured key, never from the token; the
  * token's shape, header and claims are checked by mobispot_jwt.c and
- * mobispot_claims.c before libjwt verifies the signature with the pinned
- * key.
+ * mobispot_claims.c before OpenSSL verifies the signature with the pinned
+ * key (sso_alg.c).
  *
  * This file holds the module, its directives and its life cycle, and the
  * access-phase handler; the handler's parts are in sso_verify.c (the
