@@ -445,3 +445,39 @@ mobispot: sso token cached
 ["Authorization: Bearer $::T{roles}", "Authorization: Bearer $::T{role1}", "Authorization: Bearer $::T{badroles}", "Authorization: Bearer $::T{hs256}", "Authorization: Bearer $::T{spacedroles}"]
 --- response_body eval
 ["roles=[user admin]\n", "roles=[admin]\n", "roles=[]\n", "roles=[]\n", "roles=[]\n"]
+
+
+
+=== TEST 16: one token through two locations with other claim rules: verified once, the other location's rules checked again, a third's refusal still holds
+--- http_config eval: $::HTTP
+--- config
+    location /ok { return 204; }
+    location /a {
+        mobispot_sso on;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/ok;
+    }
+    location /b {
+        mobispot_sso on;
+        mobispot_jwt_audience namur mons;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/ok;
+    }
+    location /m {
+        mobispot_sso on;
+        mobispot_jwt_audience mons;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/ok;
+    }
+--- request eval
+["GET /a", "GET /b", "GET /b", "GET /m", "GET /a"]
+--- more_headers eval
+[("Authorization: Bearer " . MobispotSSO::tok('rsa.key', 'RS256', '{"alg":"RS256","kid":"r1"}', MobispotSSO::claims(sub => 'mover'))) x 5]
+--- error_code eval
+[204, 204, 204, 401, 204]
+--- response_body_json_subset eval
+[undef, undef, undef, {error => {code => "wrong_audience"}}, undef]
+--- error_log
+mobispot: sso token cached for other claim rules, claims checked again
+mobispot: sso token cached
+mobispot: sso token refused (wrong_audience)
+--- no_error_log
+[error]
+[alert]

@@ -17,6 +17,13 @@
 #include "sso/ngx_http_mobispot_sso.h"
 
 
+static void ngx_http_mobispot_sso_accepted(ngx_http_request_t *r,
+    ngx_http_mobispot_sso_loc_conf_t *lcf, ngx_http_mobispot_sso_ctx_t *ctx,
+    ngx_http_mobispot_sso_cache_entry_t *e, uint32_t hash, ngx_str_t *token,
+    size_t dot1, size_t dot2, yajl_val payload);
+static ngx_uint_t ngx_http_mobispot_sso_recheck(ngx_http_request_t *r,
+    ngx_http_mobispot_sso_loc_conf_t *lcf, ngx_http_mobispot_sso_ctx_t *ctx,
+    ngx_http_mobispot_sso_cache_entry_t *e, ngx_str_t *token);
 static ngx_uint_t ngx_http_mobispot_sso_signature(ngx_http_request_t *r,
     ngx_http_mobispot_sso_loc_conf_t *lcf, mobispot_jwt_header_t *h,
     ngx_str_t *token, size_t dot2, const char **reason);
@@ -40,7 +47,7 @@ ngx_http_mobispot_sso_verify(ngx_http_request_t *r,
 {
     size_t                                dot1, dot2;
     uint32_t                              hash;
-    yajl_val                              header, payload, sid;
+    yajl_val                              header, payload;
     ngx_str_t                             token;
     ngx_uint_t                            status, hit;
     const char                           *reason;
@@ -62,6 +69,10 @@ ngx_http_mobispot_sso_verify(ngx_http_request_t *r,
 
     if (token.len <= lcf->max_size) {
         e = ngx_http_mobispot_sso_cache_get(r, lcf, &token, &hash, &hit);
+    }
+
+    if (hit == 2) {
+        return ngx_http_mobispot_sso_recheck(r, lcf, ctx, e, &token);
     }
 
     if (hit) {
@@ -126,24 +137,8 @@ ngx_http_mobispot_sso_verify(ngx_http_request_t *r,
         goto refused;
     }
 
-    ctx->payload = payload;
-    ctx->segment.data = token.data + dot1 + 1;
-    ctx->segment.len = dot2 - dot1 - 1;
-
-    sid = mobispot_json_member(payload, "sid");
-
-    if (sid != NULL && YAJL_IS_STRING(sid)
-        && ngx_strlen(sid->u.string) <= NGX_HTTP_MOBISPOT_SSO_SID_MAX)
-    {
-        ctx->sid.data = (u_char *) sid->u.string;
-        ctx->sid.len = ngx_strlen(sid->u.string);
-    }
-
-    if (e) {
-        ngx_http_mobispot_sso_cache_put(r, lcf, ctx, e, hash, &token, dot1,
-                                        dot2, payload, (time_t) ctx->exp);
-        ctx->entry = e;
-    }
+    ngx_http_mobispot_sso_accepted(r, lcf, ctx, e, hash, &token, dot1, dot2,
+                                   payload);
 
     ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "mobispot: sso token accepted");
@@ -158,6 +153,84 @@ refused:
                   reason ? reason : "unknown");
 
     return status;
+}
+
+
+/*
+ * A token that these keys verified for another location: no signature
+ * check, but this location's claim rules (issuer, audience, lifetime,
+ * times, zones) are checked again on its payload.  On success the entry
+ * takes this location's rules, so that its next request is a plain hit.
+ */
+
+static ngx_uint_t
+ngx_http_mobispot_sso_recheck(ngx_http_request_t *r,
+    ngx_http_mobispot_sso_loc_conf_t *lcf, ngx_http_mobispot_sso_ctx_t *ctx,
+    ngx_http_mobispot_sso_cache_entry_t *e, ngx_str_t *token)
+{
+    yajl_val     payload;
+    ngx_uint_t   status;
+    const char  *reason;
+
+    reason = NULL;
+
+    payload = ngx_http_mobispot_sso_segment(r, token->data + e->dot1 + 1,
+                                            e->dot2 - e->dot1 - 1, &reason);
+    if (payload == NULL) {
+        /* it parsed when it was first checked */
+        return MOBISPOT_SSO_UNAVAILABLE;
+    }
+
+    status = mobispot_claims_check(payload, &lcf->claims,
+                                   (long long) ngx_time(), &ctx->exp,
+                                   &reason);
+    if (status != MOBISPOT_SSO_OK) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "mobispot: sso token refused (%s): %s",
+                      mobispot_sso_status_name(status),
+                      reason ? reason : "unknown");
+        return status;
+    }
+
+    ngx_http_mobispot_sso_accepted(r, lcf, ctx, e, e->hash, token, e->dot1,
+                                   e->dot2, payload);
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                   "mobispot: sso token cached for other claim rules, "
+                   "claims checked again");
+
+    return MOBISPOT_SSO_OK;
+}
+
+
+/* an accepted token: its payload, segment and sid for the request, kept */
+
+static void
+ngx_http_mobispot_sso_accepted(ngx_http_request_t *r,
+    ngx_http_mobispot_sso_loc_conf_t *lcf, ngx_http_mobispot_sso_ctx_t *ctx,
+    ngx_http_mobispot_sso_cache_entry_t *e, uint32_t hash, ngx_str_t *token,
+    size_t dot1, size_t dot2, yajl_val payload)
+{
+    yajl_val  sid;
+
+    ctx->payload = payload;
+    ctx->segment.data = token->data + dot1 + 1;
+    ctx->segment.len = dot2 - dot1 - 1;
+
+    sid = mobispot_json_member(payload, "sid");
+
+    if (sid != NULL && YAJL_IS_STRING(sid)
+        && ngx_strlen(sid->u.string) <= NGX_HTTP_MOBISPOT_SSO_SID_MAX)
+    {
+        ctx->sid.data = (u_char *) sid->u.string;
+        ctx->sid.len = ngx_strlen(sid->u.string);
+    }
+
+    if (e) {
+        ngx_http_mobispot_sso_cache_put(r, lcf, ctx, e, hash, token, dot1,
+                                        dot2, payload, (time_t) ctx->exp);
+        ctx->entry = e;
+    }
 }
 
 
@@ -350,14 +423,30 @@ ngx_http_mobispot_sso_cache_get(ngx_http_request_t *r,
     e = &mcf->cache[*hash & mcf->cache_mask];
     now = ngx_time();
 
-    *hit = e->token != NULL
-           && e->hash == *hash
-           && e->len == token->len
-           && e->keys == lcf->keys
-           && e->claims == &lcf->claims
-           && e->exp > now - lcf->leeway
-           && e->not_before <= now + lcf->leeway
-           && CRYPTO_memcmp(e->token, token->data, token->len) == 0;
+    /*
+     * The entry is the token's and the key set's: a token whose signature
+     * these keys verified needs no signature check again.  The claim rules
+     * may be another location's: then *hit is 2, and the caller checks the
+     * claims again against this location's rules (cheap: no signature).
+     */
+
+    *hit = 0;
+
+    if (e->token != NULL
+        && e->hash == *hash
+        && e->len == token->len
+        && e->keys == lcf->keys
+        && CRYPTO_memcmp(e->token, token->data, token->len) == 0)
+    {
+        if (e->claims != &lcf->claims) {
+            *hit = 2;
+
+        } else if (e->exp > now - lcf->leeway
+                   && e->not_before <= now + lcf->leeway)
+        {
+            *hit = 1;
+        }
+    }
 
     return e;
 }
@@ -425,7 +514,10 @@ ngx_http_mobispot_sso_cache_flush(ngx_http_mobispot_sso_main_conf_t *mcf)
         return;
     }
 
+    /* a length of 0 matches no token: no entry may be a hit of any kind */
+
     for (i = 0; i <= mcf->cache_mask; i++) {
+        mcf->cache[i].len = 0;
         mcf->cache[i].keys = NULL;
         mcf->cache[i].claims = NULL;
     }
