@@ -271,3 +271,23 @@ mobispot: delaying the refusal for 200 ms (auth_delay)
 --- no_error_log
 auth_delay
 [error]
+
+
+
+=== TEST 8: a forged token repeated is refused from the worker's memory of refused tokens, without a second signature check
+--- http_config eval: $::HTTP
+--- config eval: $::CONFIG
+--- request eval
+["GET /p", "GET /p", "GET /p"]
+--- more_headers eval
+[("Authorization: Bearer " . MobispotSSO::tok('rsa2.key', 'RS256', '{"alg":"RS256","kid":"r1"}', MobispotSSO::claims(sub => 'forger'))) x 2,
+ "Authorization: Bearer " . MobispotSSO::tok('rsa.key', 'RS256', '{"alg":"RS256","kid":"r1"}', MobispotSSO::claims(sub => 'forger'))]
+--- error_code eval
+[401, 401, 204]
+--- response_body_json_subset eval
+[{error => {code => "bad_signature"}}, {error => {code => "bad_signature"}}, undef]
+--- error_log
+mobispot: sso token refused (bad_signature): signature does not verify
+mobispot: sso token refused (bad_signature): refused a moment ago with the same keys
+--- no_error_log
+[error]

@@ -116,3 +116,24 @@ mobispot: no key set at "ms:sso:jwks" in redis
 [200, 200]
 --- error_log
 invalid JWKS at "ms:sso:jwks" in redis
+
+
+
+=== TEST 5: a token refused for an unknown kid, twice (the second time from memory), is accepted as soon as a rotation brings its key
+--- http_config eval: $::HTTP
+--- config eval: $::CONFIG
+--- redis eval
+"SET ms:sso:jwks '$::SET1'"
+--- request eval
+[("GET /p") x 3]
+--- before_request eval
+["sleep 0.3", "", "redis SET ms:sso:jwks '$::SET2'\nredis PUBLISH ms:sso:jwks changed\nsleep 0.5"]
+--- more_headers eval
+[map { "Authorization: Bearer $::T{$_}" } qw(k2 k2 k2)]
+--- error_code eval
+[401, 401, 200]
+--- error_log
+refused a moment ago with the same keys
+mobispot: 2 keys loaded from redis
+--- no_error_log
+[error]

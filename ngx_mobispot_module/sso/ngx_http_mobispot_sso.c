@@ -344,6 +344,18 @@ ngx_http_mobispot_sso_init_process(ngx_cycle_t *cycle)
 
     mcf->cache_mask = n - 1;
 
+    /* the refused tokens: an eighth as many, at least 16 */
+
+    n = ngx_max(n / 8, 16);
+
+    mcf->refused = ngx_calloc(n * sizeof(ngx_http_mobispot_sso_cache_entry_t),
+                              cycle->log);
+    if (mcf->refused == NULL) {
+        return NGX_ERROR;
+    }
+
+    mcf->refused_mask = n - 1;
+
     return NGX_OK;
 }
 
@@ -365,18 +377,27 @@ ngx_http_mobispot_sso_exit_process(ngx_cycle_t *cycle)
     ngx_http_mobispot_sso_revoke_exit_process(mcf);
     ngx_http_mobispot_sso_rkeys_exit_process(mcf);
 
-    if (mcf->cache == NULL) {
-        return;
-    }
-
-    for (i = 0; i <= mcf->cache_mask; i++) {
-        if (mcf->cache[i].token) {
-            ngx_free(mcf->cache[i].token);
+    if (mcf->cache != NULL) {
+        for (i = 0; i <= mcf->cache_mask; i++) {
+            if (mcf->cache[i].token) {
+                ngx_free(mcf->cache[i].token);
+            }
         }
+
+        ngx_free(mcf->cache);
+        mcf->cache = NULL;
     }
 
-    ngx_free(mcf->cache);
-    mcf->cache = NULL;
+    if (mcf->refused != NULL) {
+        for (i = 0; i <= mcf->refused_mask; i++) {
+            if (mcf->refused[i].token) {
+                ngx_free(mcf->refused[i].token);
+            }
+        }
+
+        ngx_free(mcf->refused);
+        mcf->refused = NULL;
+    }
 }
 
 

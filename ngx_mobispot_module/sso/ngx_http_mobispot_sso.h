@@ -74,7 +74,8 @@ typedef struct {
     size_t                         dot1;
     size_t                         dot2;
     u_char                        *token;     /* ngx_alloc()ed */
-    size_t                         len;
+    size_t                         size;      /* of token's memory */
+    size_t                         len;       /* 0: matches nothing */
     ngx_int_t                      sid_len;   /* -1: no usable sid */
     u_char                         sid[NGX_HTTP_MOBISPOT_SSO_SID_MAX];
 
@@ -111,6 +112,9 @@ typedef struct {
     ngx_uint_t                     cache_size;
     ngx_http_mobispot_sso_cache_entry_t  *cache;  /* per worker */
     ngx_uint_t                     cache_mask;
+    /* tokens refused for their signature, a short while (sso_verify.c) */
+    ngx_http_mobispot_sso_cache_entry_t  *refused;
+    ngx_uint_t                     refused_mask;
 
     ngx_array_t                    site_ids;  /* of ngx_str_t, conf time */
     ngx_http_mobispot_sso_site_t  *sites;     /* per worker, same order */

@@ -21,6 +21,11 @@ static void ngx_http_mobispot_sso_accepted(ngx_http_request_t *r,
     ngx_http_mobispot_sso_loc_conf_t *lcf, ngx_http_mobispot_sso_ctx_t *ctx,
     ngx_http_mobispot_sso_cache_entry_t *e, uint32_t hash, ngx_str_t *token,
     size_t dot1, size_t dot2, yajl_val payload);
+static ngx_int_t ngx_http_mobispot_sso_entry_token(
+    ngx_http_mobispot_sso_cache_entry_t *e, ngx_str_t *token, ngx_log_t *log);
+static ngx_uint_t ngx_http_mobispot_sso_refused(ngx_http_request_t *r,
+    ngx_http_mobispot_sso_loc_conf_t *lcf, ngx_str_t *token, uint32_t hash,
+    ngx_uint_t put);
 static ngx_uint_t ngx_http_mobispot_sso_recheck(ngx_http_request_t *r,
     ngx_http_mobispot_sso_loc_conf_t *lcf, ngx_http_mobispot_sso_ctx_t *ctx,
     ngx_http_mobispot_sso_cache_entry_t *e, ngx_str_t *token);
@@ -73,6 +78,13 @@ ngx_http_mobispot_sso_verify(ngx_http_request_t *r,
 
     if (hit == 2) {
         return ngx_http_mobispot_sso_recheck(r, lcf, ctx, e, &token);
+    }
+
+    if (e != NULL && ngx_http_mobispot_sso_refused(r, lcf, &token, hash, 0)) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "mobispot: sso token refused (bad_signature): "
+                      "refused a moment ago with the same keys");
+        return MOBISPOT_SSO_BAD_SIGNATURE;
     }
 
     if (hit) {
@@ -134,6 +146,10 @@ ngx_http_mobispot_sso_verify(ngx_http_request_t *r,
     status = ngx_http_mobispot_sso_signature(r, lcf, &h, &token, dot2,
                                              &reason);
     if (status != MOBISPOT_SSO_OK) {
+        if (status == MOBISPOT_SSO_BAD_SIGNATURE && e != NULL) {
+            (void) ngx_http_mobispot_sso_refused(r, lcf, &token, hash, 1);
+        }
+
         goto refused;
     }
 
@@ -231,6 +247,59 @@ ngx_http_mobispot_sso_accepted(ngx_http_request_t *r,
                                         dot2, payload, (time_t) ctx->exp);
         ctx->entry = e;
     }
+}
+
+
+/*
+ * The tokens refused for their signature with this location's keys, kept
+ * NGX_HTTP_MOBISPOT_SSO_REFUSED_TTL seconds (direct-mapped, the whole
+ * token compared): a client or an attacker that repeats a forged token
+ * costs a hash and a comparison, not a public-key check.  A change of
+ * keys empties it (ngx_http_mobispot_sso_cache_flush()), so a rotation
+ * that makes such a token valid is seen at once.  put: remember the token;
+ * otherwise: whether it is remembered.
+ */
+
+#define NGX_HTTP_MOBISPOT_SSO_REFUSED_TTL  60
+
+static ngx_uint_t
+ngx_http_mobispot_sso_refused(ngx_http_request_t *r,
+    ngx_http_mobispot_sso_loc_conf_t *lcf, ngx_str_t *token, uint32_t hash,
+    ngx_uint_t put)
+{
+    time_t                                now;
+    ngx_http_mobispot_sso_main_conf_t    *mcf;
+    ngx_http_mobispot_sso_cache_entry_t  *e;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_mobispot_sso_module);
+
+    if (mcf->refused == NULL) {
+        return 0;
+    }
+
+    e = &mcf->refused[hash & mcf->refused_mask];
+    now = ngx_time();
+
+    if (!put) {
+        return e->token != NULL
+               && e->hash == hash
+               && e->len == token->len
+               && e->keys == lcf->keys
+               && e->exp > now
+               && ngx_memcmp(e->token, token->data, token->len) == 0;
+    }
+
+    if (ngx_http_mobispot_sso_entry_token(e, token, r->connection->log)
+        != NGX_OK)
+    {
+        return 0;
+    }
+
+    e->hash = hash;
+    e->keys = lcf->keys;
+    e->exp = now + NGX_HTTP_MOBISPOT_SSO_REFUSED_TTL;
+
+    return 1;
 }
 
 
@@ -459,7 +528,6 @@ ngx_http_mobispot_sso_cache_put(ngx_http_request_t *r,
     uint32_t hash, ngx_str_t *token, size_t dot1, size_t dot2,
     yajl_val payload, time_t exp)
 {
-    u_char     *p;
     long long   nbf, iat;
 
     nbf = 0;
@@ -468,21 +536,12 @@ ngx_http_mobispot_sso_cache_put(ngx_http_request_t *r,
     (void) mobispot_json_integer(mobispot_json_member(payload, "nbf"), &nbf);
     (void) mobispot_json_integer(mobispot_json_member(payload, "iat"), &iat);
 
-    if (e->token == NULL || e->len < token->len) {
-        p = ngx_alloc(token->len, r->connection->log);
-        if (p == NULL) {
-            return;
-        }
-
-        if (e->token) {
-            ngx_free(e->token);
-        }
-
-        e->token = p;
+    if (ngx_http_mobispot_sso_entry_token(e, token, r->connection->log)
+        != NGX_OK)
+    {
+        return;
     }
 
-    ngx_memcpy(e->token, token->data, token->len);
-    e->len = token->len;
     e->hash = hash;
     e->keys = lcf->keys;
     e->claims = &lcf->claims;
@@ -503,6 +562,35 @@ ngx_http_mobispot_sso_cache_put(ngx_http_request_t *r,
 }
 
 
+/* an entry's copy of the token, in the worker's memory (ngx_alloc) */
+
+static ngx_int_t
+ngx_http_mobispot_sso_entry_token(ngx_http_mobispot_sso_cache_entry_t *e,
+    ngx_str_t *token, ngx_log_t *log)
+{
+    u_char  *p;
+
+    if (e->token == NULL || e->size < token->len) {
+        p = ngx_alloc(token->len, log);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (e->token) {
+            ngx_free(e->token);
+        }
+
+        e->token = p;
+        e->size = token->len;
+    }
+
+    ngx_memcpy(e->token, token->data, token->len);
+    e->len = token->len;
+
+    return NGX_OK;
+}
+
+
 /* the keys changed: no cached token may skip the signature any more */
 
 void
@@ -520,6 +608,12 @@ ngx_http_mobispot_sso_cache_flush(ngx_http_mobispot_sso_main_conf_t *mcf)
         mcf->cache[i].len = 0;
         mcf->cache[i].keys = NULL;
         mcf->cache[i].claims = NULL;
+    }
+
+    /* a new key may verify a token refused before */
+
+    for (i = 0; mcf->refused && i <= mcf->refused_mask; i++) {
+        mcf->refused[i].len = 0;
     }
 }
 
