@@ -3,8 +3,8 @@
  * Copyright (C) Mobispot
  *
  * JSON Web Key Sets (RFC 7517) for the SSO gateway: RSA and EC public keys
- * of a JWKS document become verification keys (PEM, as libjwt wants them),
- * each pinned to one algorithm: the JWK's "alg", or the one given by the
+ * of a JWKS document become verification keys (parsed once, ready for
+ * OpenSSL's verification), each pinned to one algorithm: the JWK's "alg", or the one given by the
  * configuration.  Used for mobispot_jwt_jwks files (at configuration
  * time) and for the key set the issuer publishes in Redis (in a worker,
  * from memory: no I/O).
@@ -15,12 +15,10 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
-#include <openssl/pem.h>
 
 #include "sso/ngx_http_mobispot_sso.h"
 
@@ -43,9 +41,6 @@ ngx_http_mobispot_sso_jwks(ngx_pool_t *pool, ngx_log_t *log, u_char *doc,
     size_t len, const char *alg, ngx_str_t *source, const char **err)
 {
     u_char                             *text, *p;
-    BIO                                *bio;
-    char                               *pem;
-    long                                pem_len;
     size_t                              i;
     yajl_val                            root, keys, jwk, v;
     EVP_PKEY                           *pkey;
@@ -135,25 +130,9 @@ ngx_http_mobispot_sso_jwks(ngx_pool_t *pool, ngx_log_t *log, u_char *doc,
             continue;
         }
 
-        bio = BIO_new(BIO_s_mem());
-
-        if (bio == NULL || !PEM_write_bio_PUBKEY(bio, pkey)) {
-            if (bio) {
-                BIO_free(bio);
-            }
-
-            EVP_PKEY_free(pkey);
-            yajl_tree_free(root);
-            *err = "cannot write a PEM key";
-            return NULL;
-        }
-
-        pem_len = BIO_get_mem_data(bio, &pem);
-
         key = ngx_array_push(out);
         if (key == NULL) {
             EVP_PKEY_free(pkey);
-            BIO_free(bio);
             yajl_tree_free(root);
             *err = "out of memory";
             return NULL;
@@ -163,25 +142,13 @@ ngx_http_mobispot_sso_jwks(ngx_pool_t *pool, ngx_log_t *log, u_char *doc,
 
         /* kept, parsed, for every verification: freed with the pool */
 
-        if (ngx_http_mobispot_sso_key_keep(pool, key, pkey, a->alg) != NGX_OK) {
-            BIO_free(bio);
+        if (ngx_http_mobispot_sso_key_keep(pool, key, pkey, a->alg)
+            != NGX_OK)
+        {
             yajl_tree_free(root);
-            *err = "out of memory";
+            *err = "cannot keep a key for verification";
             return NULL;
         }
-
-        key->key = ngx_pnalloc(pool, pem_len + 1);
-        if (key->key == NULL) {
-            BIO_free(bio);
-            yajl_tree_free(root);
-            *err = "out of memory";
-            return NULL;
-        }
-
-        ngx_memcpy(key->key, pem, pem_len);
-        key->key[pem_len] = '\0';
-        key->key_len = pem_len;
-        BIO_free(bio);
 
         key->alg = a->alg;
         key->alg_name = a->name;
