@@ -47,7 +47,7 @@ typedef struct {
     jwt_alg_t                      alg;
     const char                    *alg_name;  /* "RS256" */
     ngx_str_t                      kid;       /* empty: none */
-    u_char                        *key;       /* the file read, NUL-terminated */
+    u_char                        *key;       /* file text, NUL-terminated */
     size_t                         key_len;
     EVP_PKEY                      *pkey;      /* RS*, ES*: parsed once */
     EVP_PKEY_CTX                  *vctx;      /* and ready to verify */

@@ -4,10 +4,10 @@
  *
  * JSON Web Key Sets (RFC 7517) for the SSO gateway: RSA and EC public keys
  * of a JWKS document become verification keys (parsed once, ready for
- * OpenSSL's verification), each pinned to one algorithm: the JWK's "alg", or the one given by the
- * configuration.  Used for mobispot_jwt_jwks files (at configuration
- * time) and for the key set the issuer publishes in Redis (in a worker,
- * from memory: no I/O).
+ * OpenSSL's verification), each pinned to one algorithm: the JWK's "alg",
+ * or the one given by the configuration.  Used for mobispot_jwt_jwks files
+ * (at configuration time) and for the key set the issuer publishes in
+ * Redis (in a worker, from memory: no I/O).
  */
 
 
