@@ -38,8 +38,8 @@ mobispot_strip_match(const char *pair, size_t len, const char *name,
 /*
  * Copies the pairs of in (separated by sep) that are not named NAME to
  * out; joiner is written between two kept pairs, so out needs len bytes
- * plus (joiner_len - 1) per separator of in.  Returns the length written, and *removed the
- * number of pairs left out.
+ * plus (joiner_len - 1) per separator of in.  Returns the length written,
+ * and *removed the number of pairs left out.
  */
 
 static size_t

@@ -338,7 +338,7 @@ ngx_http_mobispot_sso_revoked_expire(ngx_http_mobispot_sso_main_conf_t *mcf)
         }
 
         ngx_http_mobispot_sso_revoked_remove(mcf,
-                                      ngx_http_mobispot_sso_revoked_by_exp(node));
+                                   ngx_http_mobispot_sso_revoked_by_exp(node));
     }
 
     return n;
@@ -457,8 +457,7 @@ ngx_http_mobispot_sso_revoke_init_process(ngx_cycle_t *cycle,
     mcf->revoke_timer.log = cycle->log;
     mcf->revoke_timer.cancelable = 1;
 
-    mcf->revoke_sub = ngx_http_mobispot_redis_subscribe(cycle, &mmcf->redis,
-                                                        &sc);
+    mcf->revoke_sub = ngx_http_mobispot_redis_subscribe(mmcf->client, &sc);
     if (mcf->revoke_sub == NULL) {
         return NGX_ERROR;
     }
