@@ -137,3 +137,28 @@ refused a moment ago with the same keys
 mobispot: 2 keys loaded from redis
 --- no_error_log
 [error]
+
+
+
+=== TEST 6: one connection in subscribe mode carries every channel; a key change is read on the data connection and the bus stays up
+--- http_config eval
+$::HTTP . "    mobispot_sso_revocation on;\n"
+--- config eval
+$::CONFIG . "    location /api/v1/ { mobispot_api; }\n"
+--- redis eval
+"SET ms:sso:jwks '$::SET1'"
+--- request eval
+["GET /p", "GET /p"]
+--- before_request eval
+["sleep 0.3", "redis SET ms:sso:jwks '$::SET2'\nredis PUBLISH ms:sso:jwks changed\nsleep 0.3"]
+--- more_headers eval
+["Authorization: Bearer $::T{k1}", "Authorization: Bearer $::T{k2}"]
+--- error_code eval
+[200, 200]
+--- redis_check
+CLIENT LIST TYPE pubsub =~ \Aid=\d+ [^\n]* sub=3 [^\n]*\n?\z
+--- error_log
+mobispot: 2 keys loaded from redis
+--- no_error_log
+lost the subscriptions
+[error]

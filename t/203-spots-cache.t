@@ -286,7 +286,7 @@ main::st(qw(MISS HIT MISS))
 [main::av(10, 10), main::av(10, 10), main::av(7, 10), main::av(7, 10),
  main::av(7, 10)]
 --- error_log
-lost the subscription to "__redis__:invalidate"
+lost the subscriptions on redis
 --- no_error_log
 [alert]
 [crit]

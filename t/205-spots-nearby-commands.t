@@ -18,6 +18,8 @@ start_env(http_config => <<"CONF", config => <<'CONF2');
     mobispot_redis 127.0.0.1:\$TEST_NGINX_REDIS_PORT;
     mobispot_redis_timeout 10s;
     mobispot_redis_max_pending $MAX_PENDING;
+    # the heartbeat's GET and SET would be counted with the misses' commands
+    mobispot_redis_heartbeat 1h;
     mobispot_admin loopback;
 CONF
     location /api/v1/ { mobispot_api; }

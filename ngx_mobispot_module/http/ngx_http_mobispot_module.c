@@ -70,6 +70,13 @@ static ngx_command_t  ngx_http_mobispot_commands[] = {
       offsetof(ngx_http_mobispot_main_conf_t, redis.timeout),
       NULL },
 
+    { ngx_string("mobispot_redis_heartbeat"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_mobispot_main_conf_t, redis.heartbeat),
+      NULL },
+
     { ngx_string("mobispot_redis_max_pending"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_num_slot,
@@ -191,6 +198,7 @@ ngx_http_mobispot_create_main_conf(ngx_conf_t *cf)
 
     mcf->redis.connect_timeout = NGX_CONF_UNSET_MSEC;
     mcf->redis.timeout = NGX_CONF_UNSET_MSEC;
+    mcf->redis.heartbeat = NGX_CONF_UNSET_MSEC;
     mcf->redis.max_pending = NGX_CONF_UNSET_UINT;
 
     return mcf;
@@ -204,6 +212,7 @@ ngx_http_mobispot_init_main_conf(ngx_conf_t *cf, void *conf)
 
     ngx_conf_init_msec_value(mcf->redis.connect_timeout, 1000);
     ngx_conf_init_msec_value(mcf->redis.timeout, 1000);
+    ngx_conf_init_msec_value(mcf->redis.heartbeat, 1000);
     ngx_conf_init_uint_value(mcf->redis.max_pending, 4096);
 
     ngx_conf_init_value(mcf->cache_enabled, 1);
@@ -217,6 +226,13 @@ ngx_http_mobispot_init_main_conf(ngx_conf_t *cf, void *conf)
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "mobispot_redis_connect_timeout and "
                            "mobispot_redis_timeout must be greater than 0");
+        return NGX_CONF_ERROR;
+    }
+
+    if (mcf->redis.heartbeat < 100) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "mobispot_redis_heartbeat must be at least "
+                           "100ms");
         return NGX_CONF_ERROR;
     }
 
@@ -326,7 +342,7 @@ ngx_http_mobispot_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
-    if (ngx_http_mobispot_redis_track(mcf->client, cycle,
+    if (ngx_http_mobispot_redis_track(mcf->client,
                                       ngx_http_mobispot_cache_invalidate,
                                       mcf->cache)
         != NGX_OK)

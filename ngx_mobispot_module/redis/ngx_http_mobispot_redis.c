@@ -105,9 +105,8 @@ ngx_http_mobispot_redis_client_destroy(ngx_http_mobispot_redis_client_t *client)
         }
     }
 
-    if (client->tracker != NULL) {
-        ngx_http_mobispot_redis_unsubscribe(client->tracker);
-        client->tracker = NULL;
+    if (client->bus != NULL) {
+        ngx_http_mobispot_redis_bus_stop(client->bus);
     }
 
     if (client->synced.posted) {
@@ -239,6 +238,34 @@ ngx_http_mobispot_redis_call(ngx_http_request_t *r,
     ngx_add_timer(&call->timer, client->conf->timeout);
 
     ngx_queue_insert_tail(&client->calls, &call->queue);
+
+    return NGX_OK;
+}
+
+
+/*
+ * A command of the worker's own (the heartbeat, a snapshot read again):
+ * sent only on a ready connection, outside the calls and their limit.  fn
+ * is called once, with NULL if the connection goes first; privdata must
+ * live as long as the worker.
+ */
+
+ngx_int_t
+ngx_http_mobispot_redis_send(ngx_http_mobispot_redis_client_t *client,
+    ngx_http_mobispot_redis_cmd_t *cmd, redisCallbackFn *fn, void *privdata)
+{
+    if (client->state != NGX_HTTP_MOBISPOT_REDIS_READY
+        || client->link.ac == NULL)
+    {
+        return NGX_DECLINED;
+    }
+
+    if (redisAsyncCommandArgv(client->link.ac, fn, privdata, cmd->argc,
+                              cmd->argv, cmd->argvlen)
+        != REDIS_OK)
+    {
+        return NGX_ERROR;
+    }
 
     return NGX_OK;
 }

@@ -39,6 +39,7 @@ typedef struct {
     ngx_uint_t                    max_pending;
     ngx_msec_t                    backoff_min;
     ngx_msec_t                    backoff_max;
+    ngx_msec_t                    heartbeat;  /* of the subscription */
     unsigned                      configured:1;
 } ngx_http_mobispot_redis_conf_t;
 
@@ -88,12 +89,16 @@ const char *ngx_http_mobispot_redis_not_serving(
 
 
 /*
- * A subscriber: a second connection of the worker, in subscribe mode.  On
- * every (re)connection it sends AUTH/SELECT as configured, then the
- * snapshot command (its reply goes to on_snapshot), then SUBSCRIBE
- * channel; on_state(data, 1) is called when the subscription is confirmed,
- * on_state(data, 0) when it is lost (it reconnects by itself, with the
- * client's backoff).  Replies and messages live only during the callbacks.
+ * Channels.  All the channels of a worker share one connection in
+ * subscribe mode, the bus, made when the first channel is subscribed (in
+ * init_process) and connected once init_process is over.  On every
+ * (re)connection it sends AUTH/SELECT as configured, then each channel's
+ * snapshot command (its reply goes to on_snapshot), then SUBSCRIBE for
+ * each channel; on_state(data, 1) is called when a channel's subscription
+ * is confirmed, on_state(data, 0) when it is lost (the bus reconnects by
+ * itself, with the client's backoff).  A heartbeat checks that the bus
+ * still hears Redis; when it does not, the bus is made anew, as if lost.
+ * Replies and messages live only during the callbacks.
  */
 
 typedef struct ngx_http_mobispot_redis_sub_s  ngx_http_mobispot_redis_sub_t;
@@ -116,16 +121,16 @@ typedef struct {
 
 
 ngx_http_mobispot_redis_sub_t *ngx_http_mobispot_redis_subscribe(
-    ngx_cycle_t *cycle, ngx_http_mobispot_redis_conf_t *conf,
+    ngx_http_mobispot_redis_client_t *client,
     ngx_http_mobispot_redis_sub_conf_t *sc);
 void ngx_http_mobispot_redis_unsubscribe(ngx_http_mobispot_redis_sub_t *sub);
 void ngx_http_mobispot_redis_resync(ngx_http_mobispot_redis_sub_t *sub);
 
 
 /*
- * Client-side caching (Redis's key tracking, RESP2 redirect mode): a
- * subscriber of the client receives "__redis__:invalidate", and the
- * client's connection runs CLIENT TRACKING on REDIRECT <its id>, so that
+ * Client-side caching (Redis's key tracking, RESP2 redirect mode): the bus
+ * receives "__redis__:invalidate", and the client's connection runs CLIENT
+ * TRACKING on REDIRECT <the bus's id>, so that
  * Redis names every key this connection has read once that key changes.
  * The handler is called with each such key, and with key NULL when
  * anything may have been missed (a connection lost, a flush): then every
@@ -136,7 +141,7 @@ typedef void (*ngx_http_mobispot_redis_invalidate_pt)(void *data,
     u_char *key, size_t len);
 
 ngx_int_t ngx_http_mobispot_redis_track(
-    ngx_http_mobispot_redis_client_t *client, ngx_cycle_t *cycle,
+    ngx_http_mobispot_redis_client_t *client,
     ngx_http_mobispot_redis_invalidate_pt handler, void *data);
 ngx_uint_t ngx_http_mobispot_redis_tracking(
     ngx_http_mobispot_redis_client_t *client);

@@ -48,6 +48,9 @@ typedef struct {
 } ngx_http_mobispot_redis_link_t;
 
 
+typedef struct ngx_http_mobispot_redis_bus_s  ngx_http_mobispot_redis_bus_t;
+
+
 /* the client's connection */
 #define NGX_HTTP_MOBISPOT_REDIS_DISCONNECTED  0
 #define NGX_HTTP_MOBISPOT_REDIS_CONNECTING    1
@@ -71,8 +74,10 @@ struct ngx_http_mobispot_redis_client_s {
 
     ngx_msec_t                         reconnected_at; /* at once, last */
 
+    ngx_http_mobispot_redis_bus_t     *bus;         /* NULL: none yet */
+
     /* client-side caching: see ngx_http_mobispot_redis_track() */
-    ngx_http_mobispot_redis_sub_t     *tracker;
+    ngx_http_mobispot_redis_sub_t     *tracker;     /* a channel of bus */
     long long                          tracker_id;    /* subscribed: id */
     long long                          tracker_next;  /* read, not yet */
     ngx_uint_t                         tracking_sent; /* in flight */
@@ -86,17 +91,41 @@ struct ngx_http_mobispot_redis_client_s {
 
 
 /*
- * The subscriber: its own connection and reconnect cycle (a link, as the
- * client's).  While connecting, the connect timer covers the whole
- * handshake (connect, AUTH/SELECT, snapshot, SUBSCRIBE confirmation).
+ * The bus: the worker's one connection in subscribe mode, shared by every
+ * channel (redis_sub.c).  While connecting, the connect timer covers the
+ * whole handshake (connect, AUTH/SELECT, the snapshots, the SUBSCRIBE
+ * confirmations).  The heartbeat (redis_beat.c) proves that what Redis
+ * sends still reaches it.
  */
 
-struct ngx_http_mobispot_redis_sub_s {
+struct ngx_http_mobispot_redis_bus_s {
     ngx_http_mobispot_redis_conf_t      *conf;
-    ngx_http_mobispot_redis_sub_conf_t   sc;
     ngx_log_t                           *log;
+    ngx_http_mobispot_redis_client_t    *client;
 
     ngx_http_mobispot_redis_link_t       link;
+    ngx_queue_t                          channels;
+    ngx_uint_t                           confirming;  /* SUBSCRIBEs due */
+    ngx_event_t                          start;       /* posted */
+
+    ngx_event_t                          beat;        /* its timer */
+    ngx_uint_t                           beat_due;    /* sent, not heard */
+    ngx_uint_t                           beat_unanswered;  /* SETs */
+    ngx_msec_t                           beat_sent_at;
+    ngx_uint_t                           beats;       /* sent, in all */
+    u_char                               beat_key[64];
+    size_t                               beat_key_len;
+
+    unsigned                             up:1;
+};
+
+
+/* one channel of the bus */
+
+struct ngx_http_mobispot_redis_sub_s {
+    ngx_queue_t                          queue;       /* in the bus */
+    ngx_http_mobispot_redis_bus_t       *bus;
+    ngx_http_mobispot_redis_sub_conf_t   sc;
 
     unsigned                             up:1;
 };
@@ -123,11 +152,30 @@ void ngx_http_mobispot_redis_link_stop(ngx_http_mobispot_redis_link_t *link);
 void ngx_http_mobispot_redis_start(ngx_http_mobispot_redis_client_t *client);
 void ngx_http_mobispot_redis_drop(ngx_http_mobispot_redis_client_t *client);
 
+/* a command of the worker's own on the client's connection (redis.c) */
+ngx_int_t ngx_http_mobispot_redis_send(
+    ngx_http_mobispot_redis_client_t *client,
+    ngx_http_mobispot_redis_cmd_t *cmd, redisCallbackFn *fn, void *privdata);
+
+/* the bus (redis_sub.c) */
+ngx_http_mobispot_redis_bus_t *ngx_http_mobispot_redis_bus(
+    ngx_http_mobispot_redis_client_t *client);
+void ngx_http_mobispot_redis_bus_stop(ngx_http_mobispot_redis_bus_t *bus);
+void ngx_http_mobispot_redis_bus_drop(ngx_http_mobispot_redis_bus_t *bus);
+
 /* tracking (redis_track.c), on the client's connection */
+ngx_int_t ngx_http_mobispot_redis_tracker_add(
+    ngx_http_mobispot_redis_client_t *client);
 void ngx_http_mobispot_redis_track_send(
     ngx_http_mobispot_redis_client_t *client);
 void ngx_http_mobispot_redis_untracked(
     ngx_http_mobispot_redis_client_t *client);
+
+/* the heartbeat (redis_beat.c) */
+void ngx_http_mobispot_redis_beat_init(ngx_http_mobispot_redis_bus_t *bus);
+void ngx_http_mobispot_redis_beat_start(ngx_http_mobispot_redis_bus_t *bus);
+ngx_uint_t ngx_http_mobispot_redis_beat_heard(
+    ngx_http_mobispot_redis_bus_t *bus, u_char *key, size_t len);
 
 
 #endif /* _NGX_HTTP_MOBISPOT_REDIS_INT_H_INCLUDED_ */

@@ -5,8 +5,8 @@
  * Client-side caching.  Redis (6 and later) remembers which keys a
  * connection with tracking on has read, and when one of them changes it
  * sends the key's name, once, to the connection the tracking redirects to:
- * here the worker's tracker, a subscriber of "__redis__:invalidate" whose
- * CLIENT ID is read as its snapshot.  Once a key has been named, Redis
+ * here the bus, through its channel "__redis__:invalidate" (the tracker),
+ * whose snapshot is the bus's CLIENT ID.  Once a key has been named, Redis
  * forgets it: a reader must read the key again to hear of its next change.
  *
  * The client's connection asks for tracking (CLIENT TRACKING on REDIRECT
@@ -34,12 +34,31 @@ static void ngx_http_mobispot_redis_tracker_id(void *data, redisReply *reply);
 static void ngx_http_mobispot_redis_tracker_payload(void *data,
     redisReply *reply);
 static void ngx_http_mobispot_redis_tracker_state(void *data, ngx_uint_t up);
+static void ngx_http_mobispot_redis_invalidate_all(
+    ngx_http_mobispot_redis_client_t *client);
 
+
+/*
+ * The answers of this worker are cached: every key the client reads is
+ * tracked.  Without it, the client's tracking is OPTIN and only the
+ * heartbeat's key is tracked (see redis_beat.c).
+ */
 
 ngx_int_t
 ngx_http_mobispot_redis_track(ngx_http_mobispot_redis_client_t *client,
-    ngx_cycle_t *cycle, ngx_http_mobispot_redis_invalidate_pt handler,
-    void *data)
+    ngx_http_mobispot_redis_invalidate_pt handler, void *data)
+{
+    client->invalidate = handler;
+    client->invalidate_data = data;
+
+    return ngx_http_mobispot_redis_bus(client) != NULL ? NGX_OK : NGX_ERROR;
+}
+
+
+/* the tracker: the bus's channel "__redis__:invalidate" */
+
+ngx_int_t
+ngx_http_mobispot_redis_tracker_add(ngx_http_mobispot_redis_client_t *client)
 {
     ngx_http_mobispot_redis_sub_conf_t  sc;
 
@@ -47,12 +66,9 @@ ngx_http_mobispot_redis_track(ngx_http_mobispot_redis_client_t *client,
     static const size_t   id_len[] = { sizeof("CLIENT") - 1,
                                        sizeof("ID") - 1 };
 
-    client->invalidate = handler;
-    client->invalidate_data = data;
-
     client->synced.handler = ngx_http_mobispot_redis_synced_handler;
     client->synced.data = client;
-    client->synced.log = cycle->log;
+    client->synced.log = client->log;
 
     ngx_memzero(&sc, sizeof(ngx_http_mobispot_redis_sub_conf_t));
 
@@ -65,8 +81,7 @@ ngx_http_mobispot_redis_track(ngx_http_mobispot_redis_client_t *client,
     sc.on_state = ngx_http_mobispot_redis_tracker_state;
     sc.data = client;
 
-    client->tracker = ngx_http_mobispot_redis_subscribe(cycle, client->conf,
-                                                        &sc);
+    client->tracker = ngx_http_mobispot_redis_subscribe(client, &sc);
 
     return client->tracker != NULL ? NGX_OK : NGX_ERROR;
 }
@@ -80,7 +95,7 @@ ngx_http_mobispot_redis_track(ngx_http_mobispot_redis_client_t *client,
 ngx_uint_t
 ngx_http_mobispot_redis_tracking(ngx_http_mobispot_redis_client_t *client)
 {
-    return client != NULL && client->tracking
+    return client != NULL && client->tracking && client->invalidate != NULL
            && client->state == NGX_HTTP_MOBISPOT_REDIS_READY;
 }
 
@@ -104,7 +119,7 @@ ngx_http_mobispot_redis_sync(ngx_http_mobispot_redis_client_t *client)
 
     sub = client->tracker;
 
-    if (sub == NULL || !sub->up || sub->link.ac == NULL
+    if (sub == NULL || !sub->up || sub->bus->link.ac == NULL
         || client->synced.posted)
     {
         return;
@@ -112,7 +127,7 @@ ngx_http_mobispot_redis_sync(ngx_http_mobispot_redis_client_t *client)
 
     ngx_post_event(&client->synced, &ngx_posted_events);
 
-    redisAsyncHandleRead(sub->link.ac);
+    redisAsyncHandleRead(sub->bus->link.ac);
 }
 
 
@@ -130,8 +145,13 @@ ngx_http_mobispot_redis_track_send(ngx_http_mobispot_redis_client_t *client)
         return;
     }
 
+    /* hiredis splits the format, not the arguments, at spaces */
+
     if (redisAsyncCommand(client->link.ac, ngx_http_mobispot_redis_on_tracking,
-                          client, "CLIENT TRACKING on REDIRECT %lld",
+                          client,
+                          client->invalidate != NULL
+                          ? "CLIENT TRACKING on REDIRECT %lld"
+                          : "CLIENT TRACKING on REDIRECT %lld OPTIN",
                           client->tracker_id)
         == REDIS_OK)
     {
@@ -182,6 +202,14 @@ ngx_http_mobispot_redis_untracked(ngx_http_mobispot_redis_client_t *client)
 {
     client->tracking = 0;
 
+    ngx_http_mobispot_redis_invalidate_all(client);
+}
+
+
+static void
+ngx_http_mobispot_redis_invalidate_all(
+    ngx_http_mobispot_redis_client_t *client)
+{
     if (client->invalidate != NULL) {
         client->invalidate(client->invalidate_data, NULL, 0);
     }
@@ -232,21 +260,26 @@ ngx_http_mobispot_redis_tracker_payload(void *data, redisReply *reply)
     size_t       i;
     redisReply  *key;
 
-    if (client->invalidate == NULL) {
-        return;
-    }
-
     if (reply->type == REDIS_REPLY_ARRAY) {
         for (i = 0; i < reply->elements; i++) {
             key = reply->element[i];
 
             if (key->type != REDIS_REPLY_STRING) {
-                client->invalidate(client->invalidate_data, NULL, 0);
+                ngx_http_mobispot_redis_invalidate_all(client);
                 return;
             }
 
-            client->invalidate(client->invalidate_data, (u_char *) key->str,
-                               key->len);
+            if (ngx_http_mobispot_redis_beat_heard(client->bus,
+                                                   (u_char *) key->str,
+                                                   key->len))
+            {
+                continue;
+            }
+
+            if (client->invalidate != NULL) {
+                client->invalidate(client->invalidate_data,
+                                   (u_char *) key->str, key->len);
+            }
         }
 
         return;
@@ -258,6 +291,6 @@ ngx_http_mobispot_redis_tracker_payload(void *data, redisReply *reply)
                       &client->conf->address);
     }
 
-    client->invalidate(client->invalidate_data, NULL, 0);
+    ngx_http_mobispot_redis_invalidate_all(client);
 }
 

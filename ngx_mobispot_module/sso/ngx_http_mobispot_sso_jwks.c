@@ -411,8 +411,7 @@ ngx_http_mobispot_sso_rkeys_init_process(ngx_cycle_t *cycle,
     sc.data = mcf;
 
     mcf->rkeys_log = cycle->log;
-    mcf->rkeys_sub = ngx_http_mobispot_redis_subscribe(cycle, &mmcf->redis,
-                                                       &sc);
+    mcf->rkeys_sub = ngx_http_mobispot_redis_subscribe(mmcf->client, &sc);
     if (mcf->rkeys_sub == NULL) {
         return NGX_ERROR;
     }

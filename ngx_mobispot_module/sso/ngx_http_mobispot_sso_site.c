@@ -519,8 +519,7 @@ ngx_http_mobispot_sso_sites_init(ngx_cycle_t *cycle,
     sc.on_state = ngx_http_mobispot_sso_sites_state;
     sc.data = mcf;
 
-    mcf->sites_sub = ngx_http_mobispot_redis_subscribe(cycle, &mmcf->redis,
-                                                       &sc);
+    mcf->sites_sub = ngx_http_mobispot_redis_subscribe(mmcf->client, &sc);
     if (mcf->sites_sub == NULL) {
         return NGX_ERROR;
     }
