@@ -134,8 +134,10 @@ ngx_int_t ngx_http_mobispot_api_stream(ngx_http_request_t *r,
     ngx_uint_t n, const ngx_http_mobispot_api_keys_t *keys,
     ngx_http_mobispot_redis_reply_pt on_reply,
     ngx_http_mobispot_redis_done_pt on_done, void *data);
-ngx_http_mobispot_api_keys_t *ngx_http_mobispot_api_first_keys(
-    ngx_http_request_t *r, ngx_http_mobispot_redis_cmd_t *cmds, ngx_uint_t n);
+ngx_int_t ngx_http_mobispot_api_read(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_redis_cmd_t *cmds,
+    ngx_uint_t n, ngx_http_mobispot_redis_reply_pt on_reply,
+    ngx_http_mobispot_redis_done_pt on_done, void *data);
 ngx_str_t *ngx_http_mobispot_reply_str(ngx_http_mobispot_reply_t *reply);
 ngx_int_t ngx_http_mobispot_api_bad_reply(ngx_http_request_t *r,
     const char *what);

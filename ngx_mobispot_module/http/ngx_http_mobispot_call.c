@@ -39,6 +39,8 @@ static void ngx_http_mobispot_call_done(ngx_http_request_t *r, void *data,
     ngx_int_t status);
 static ngx_int_t ngx_http_mobispot_call_copy(ngx_pool_t *pool,
     ngx_http_mobispot_reply_t *dst, redisReply *src, ngx_uint_t depth);
+static ngx_http_mobispot_api_keys_t *ngx_http_mobispot_api_first_keys(
+    ngx_http_request_t *r, ngx_http_mobispot_redis_cmd_t *cmds, ngx_uint_t n);
 
 
 /*
@@ -138,13 +140,38 @@ ngx_http_mobispot_api_stream(ngx_http_request_t *r,
 
 
 /*
- * The keys of commands that each name one key, as their first argument
- * (GET, HGETALL, HMGET, GEOSEARCH): a read route whose commands are all of
- * that kind declares them with this.  Never for EVAL/EVALSHA/FCALL,
- * MULTI/EXEC or a command of several keys: those routes list their keys.
+ * The one entry of the read routes: commands that each read the key named
+ * by their first argument, streamed as ngx_http_mobispot_api_stream()
+ * does, with those keys declared.
  */
 
-ngx_http_mobispot_api_keys_t *
+ngx_int_t
+ngx_http_mobispot_api_read(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_redis_cmd_t *cmds,
+    ngx_uint_t n, ngx_http_mobispot_redis_reply_pt on_reply,
+    ngx_http_mobispot_redis_done_pt on_done, void *data)
+{
+    ngx_http_mobispot_api_keys_t  *keys;
+
+    keys = ngx_http_mobispot_api_first_keys(r, cmds, n);
+    if (keys == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_mobispot_api_stream(r, ctx, cmds, n, keys, on_reply,
+                                        on_done, data);
+}
+
+
+/*
+ * The keys of commands that each name one key, as their first argument
+ * (GET, HGETALL, HMGET, GEOSEARCH): the read routes, whose commands are
+ * all of that kind, declare them so (ngx_http_mobispot_api_read()).
+ * Never for EVAL/EVALSHA/FCALL, MULTI/EXEC or a command of several keys:
+ * those routes list their keys.
+ */
+
+static ngx_http_mobispot_api_keys_t *
 ngx_http_mobispot_api_first_keys(ngx_http_request_t *r,
     ngx_http_mobispot_redis_cmd_t *cmds, ngx_uint_t n)
 {

@@ -35,7 +35,6 @@ ngx_http_mobispot_availability(ngx_http_request_t *r,
     ngx_str_t                      *id, key;
     ngx_http_mobispot_avail_t      *av;
     ngx_http_mobispot_redis_cmd_t  *cmds;
-    ngx_http_mobispot_api_keys_t   *keys;
 
     ngx_http_mobispot_arg_t  args[] = {
         { "date", ngx_null_string, 0 },
@@ -157,15 +156,10 @@ ngx_http_mobispot_availability(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    keys = ngx_http_mobispot_api_first_keys(r, cmds, 1 + av->ndays);
-    if (keys == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return ngx_http_mobispot_api_stream(r, ctx, cmds, 1 + av->ndays, keys,
-                                        ngx_http_mobispot_availability_reply,
-                                        ngx_http_mobispot_availability_done,
-                                        ctx);
+    return ngx_http_mobispot_api_read(r, ctx, cmds, 1 + av->ndays,
+                                      ngx_http_mobispot_availability_reply,
+                                      ngx_http_mobispot_availability_done,
+                                      ctx);
 }
 
 

@@ -69,7 +69,6 @@ ngx_http_mobispot_nearby(ngx_http_request_t *r,
     ngx_http_mobispot_avail_t       *av;
     ngx_http_mobispot_redis_cmd_t   *cmd;
     int                              all;
-    ngx_http_mobispot_api_keys_t    *keys;
 
     static const char    *version[] = { "GET",
                                         NGX_HTTP_MOBISPOT_KEY_VERSION };
@@ -289,14 +288,9 @@ ngx_http_mobispot_nearby(ngx_http_request_t *r,
     cmd[1].argv = version;
     cmd[1].argvlen = version_len;
 
-    keys = ngx_http_mobispot_api_first_keys(r, cmd, 2);
-    if (keys == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return ngx_http_mobispot_api_stream(r, ctx, cmd, 2, keys,
-                                        ngx_http_mobispot_nearby_geo_reply,
-                                        ngx_http_mobispot_nearby_geo_done, ctx);
+    return ngx_http_mobispot_api_read(r, ctx, cmd, 2,
+                                      ngx_http_mobispot_nearby_geo_reply,
+                                      ngx_http_mobispot_nearby_geo_done, ctx);
 }
 
 
@@ -459,7 +453,6 @@ ngx_http_mobispot_nearby_round(ngx_http_request_t *r,
     ngx_uint_t                      n, max;
     ngx_http_mobispot_avail_t      *av;
     ngx_http_mobispot_redis_cmd_t  *cmds;
-    ngx_http_mobispot_api_keys_t   *keys;
 
     av = ctx->data;
 
@@ -529,15 +522,10 @@ ngx_http_mobispot_nearby_round(ngx_http_request_t *r,
             continue;
         }
 
-        keys = ngx_http_mobispot_api_first_keys(r, cmds, n);
-        if (keys == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        return ngx_http_mobispot_api_stream(r, ctx, cmds, n, keys,
-                                            ngx_http_mobispot_nearby_reply,
-                                            ngx_http_mobispot_nearby_round_done,
-                                            ctx);
+        return ngx_http_mobispot_api_read(r, ctx, cmds, n,
+                                          ngx_http_mobispot_nearby_reply,
+                                          ngx_http_mobispot_nearby_round_done,
+                                          ctx);
     }
 }
 

@@ -85,7 +85,6 @@ ngx_http_mobispot_spot_get(ngx_http_request_t *r,
     ngx_http_mobispot_redis_cmd_t   cmd;
     const char                    **argv;
     size_t                         *argvlen;
-    ngx_http_mobispot_api_keys_t   *keys;
 
     id = &ctx->params[0];
 
@@ -124,14 +123,9 @@ ngx_http_mobispot_spot_get(ngx_http_request_t *r,
     cmd.argv = argv;
     cmd.argvlen = argvlen;
 
-    keys = ngx_http_mobispot_api_first_keys(r, &cmd, 1);
-    if (keys == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return ngx_http_mobispot_api_stream(r, ctx, &cmd, 1, keys,
-                                        ngx_http_mobispot_spot_get_reply,
-                                        ngx_http_mobispot_spot_get_done, ctx);
+    return ngx_http_mobispot_api_read(r, ctx, &cmd, 1,
+                                      ngx_http_mobispot_spot_get_reply,
+                                      ngx_http_mobispot_spot_get_done, ctx);
 }
 
 
@@ -191,7 +185,6 @@ ngx_http_mobispot_networks_get(ngx_http_request_t *r,
     ngx_int_t                          rc;
     ngx_http_mobispot_redis_cmd_t      cmds[2];
     ngx_http_mobispot_networks_get_t  *ng;
-    ngx_http_mobispot_api_keys_t      *keys;
 
     static ngx_str_t      key = ngx_string("networks");
 
@@ -231,14 +224,9 @@ ngx_http_mobispot_networks_get(ngx_http_request_t *r,
     cmds[1].argv = argv1;
     cmds[1].argvlen = argvlen1;
 
-    keys = ngx_http_mobispot_api_first_keys(r, cmds, 2);
-    if (keys == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return ngx_http_mobispot_api_stream(r, ctx, cmds, 2, keys,
-                                        ngx_http_mobispot_networks_reply,
-                                        ngx_http_mobispot_networks_done, ctx);
+    return ngx_http_mobispot_api_read(r, ctx, cmds, 2,
+                                      ngx_http_mobispot_networks_reply,
+                                      ngx_http_mobispot_networks_done, ctx);
 }
 
 
