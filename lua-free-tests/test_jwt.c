@@ -137,6 +137,20 @@ main(void)
     TAP_OK(mobispot_b64url_decode("a", 1, buf, &n) != 0, "length 1 mod 4");
     TAP_OK(mobispot_b64url_decode("_-8", 3, buf, &n) == 0 && n == 2
            && buf[0] == 0xff && buf[1] == 0xef, "url alphabet");
+    TAP_OK(mobispot_b64url_decode("aGVsbG8", 7, buf, &n) == 0 && n == 5
+           && memcmp(buf, "hello", 5) == 0, "a block and three left");
+    TAP_OK(mobispot_b64url_decode("aGVsbG9z", 8, buf, &n) == 0 && n == 6
+           && memcmp(buf, "hellos", 6) == 0, "whole blocks");
+    TAP_OK(mobispot_b64url_decode("aGVsbG9", 7, buf, &n) != 0,
+           "stray bits in the last of three");
+    TAP_OK(mobispot_b64url_decode("aG+sbG8", 7, buf, &n) != 0,
+           "'+' inside a block");
+    TAP_OK(mobispot_b64url_decode("aGVsbG=", 7, buf, &n) != 0,
+           "padding refused");
+    TAP_OK(mobispot_b64url_decode("aGVs\xc3\xa9G8", 8, buf, &n) != 0,
+           "a byte above 127");
+    TAP_OK(mobispot_b64url_decode("", 0, buf, &n) == 0 && n == 0,
+           "empty");
 
     /* strict JSON */
 
@@ -149,6 +163,16 @@ main(void)
     TAP_OK(mobispot_jwt_json("{\"a\":\"x\\u0000y\"}", 16, &reason) == NULL,
            "escaped NUL refused");
     TAP_OK(mobispot_jwt_json("{\"a\":1", 6, &reason) == NULL, "truncated");
+    TAP_OK(mobispot_jwt_json("/* c */{\"a\":1}", 15, &reason) == NULL,
+           "comment before refused");
+    TAP_OK(mobispot_jwt_json("{\"a\":1 // c\n}", 13, &reason) == NULL,
+           "line comment refused");
+    TAP_OK(mobispot_jwt_json("{\"a\":\"\xc0\xaf\"}", 10, &reason)
+           == NULL, "overlong UTF-8 refused");
+    TAP_OK(mobispot_jwt_json("{\"a\":\"\\ud800\"}", 14, &reason)
+           == NULL, "lone surrogate escape refused");
+    TAP_OK(mobispot_jwt_json("{\"sub\":\"\xc3\xa9\"}", 12, &reason)
+           != NULL, "valid UTF-8 accepted");
 
     /* header */
 

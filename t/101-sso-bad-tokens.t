@@ -77,6 +77,13 @@ our @BAD = (
     ['duplicate sub', hs('{"alg":"HS256"}', '{"iss":"https://sso.mobispot.test","aud":"namur","sub":"alice","sub":"admin","exp":' . ($now + 600) . '}'), 'malformed'],
     ['NUL in sub', hs('{"alg":"HS256"}', claims(sub => 'alice\u0000admin')), 'malformed'],
     ['sub not a string', hs('{"alg":"HS256"}', claims(sub => 7)), 'malformed'],
+    ['comment in the payload', hs('{"alg":"HS256"}', '/* c */' . claims()), 'malformed'],
+    ['line comment in the payload', hs('{"alg":"HS256"}', claims() =~ s/\}$/\/\/ c\n}/r), 'malformed'],
+    ['comment in the header', hs('{"alg":"HS256" /* c */}', claims()), 'malformed'],
+    ['overlong UTF-8 in sub', hs('{"alg":"HS256"}', claims(sub => "a\xc0\xafb")), 'malformed'],
+    ['encoded surrogate in sub', hs('{"alg":"HS256"}', claims(sub => "a\xed\xa0\x80b")), 'malformed'],
+    ['lead byte 0xf5 in sub', hs('{"alg":"HS256"}', claims(sub => "a\xf5\x80\x80\x80")), 'malformed'],
+    ['lone surrogate escape in sub', hs('{"alg":"HS256"}', claims(sub => 'a\ud800b')), 'malformed'],
     # signature and shape
     ['truncated signature', substr($good, 0, -10), 'bad_signature'],
     ['altered signature', "$gh.$gp.$flipped", 'bad_signature'],

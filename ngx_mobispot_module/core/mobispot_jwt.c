@@ -7,17 +7,36 @@
  */
 
 
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include <string.h>
 #include <strings.h>
 
+#include "core/mobispot_core.h"
 #include "core/mobispot_jwt.h"
 
 
-static int mobispot_b64url_value(unsigned char c);
 static int mobispot_json_unique(yajl_val v, int depth);
+
+
+/* the value of each byte in the base64url alphabet (RFC 4648 5), or -1 */
+
+static const signed char  mobispot_b64url_values[256] = {
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1,
+    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -1, -1, -1,
+    -1,  0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14,
+    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, 63,
+    -1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+    41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1
+};
 
 
 static const char  *mobispot_sso_status_names[MOBISPOT_SSO_NSTATUS] = {
@@ -88,7 +107,7 @@ mobispot_jwt_shape(const char *token, size_t len, size_t max, size_t *dot1,
             continue;
         }
 
-        if (mobispot_b64url_value((unsigned char) token[i]) < 0) {
+        if (mobispot_b64url_values[(unsigned char) token[i]] < 0) {
             *reason = "character outside base64url";
             return MOBISPOT_SSO_MALFORMED;
         }
@@ -108,33 +127,6 @@ mobispot_jwt_shape(const char *token, size_t len, size_t max, size_t *dot1,
 }
 
 
-static int
-mobispot_b64url_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z') {
-        return c - 'A';
-    }
-
-    if (c >= 'a' && c <= 'z') {
-        return c - 'a' + 26;
-    }
-
-    if (c >= '0' && c <= '9') {
-        return c - '0' + 52;
-    }
-
-    if (c == '-') {
-        return 62;
-    }
-
-    if (c == '_') {
-        return 63;
-    }
-
-    return -1;
-}
-
-
 size_t
 mobispot_b64url_decoded_max(size_t len)
 {
@@ -151,36 +143,57 @@ int
 mobispot_b64url_decode(const char *in, size_t len, unsigned char *out,
     size_t *outlen)
 {
-    int            v;
-    size_t         i, n;
-    unsigned int   acc, bits;
+    int                   a, b, c, d;
+    size_t                n, rest;
+    const unsigned char  *p, *end;
 
-    if (len % 4 == 1) {
+    rest = len % 4;
+
+    if (rest == 1) {
         return -1;
     }
 
-    acc = 0;
-    bits = 0;
+    p = (const unsigned char *) in;
+    end = p + (len - rest);
     n = 0;
 
-    for (i = 0; i < len; i++) {
-        v = mobispot_b64url_value((unsigned char) in[i]);
-        if (v < 0) {
+    /* four characters make three bytes; any -1 makes the OR negative */
+
+    while (p < end) {
+        a = mobispot_b64url_values[p[0]];
+        b = mobispot_b64url_values[p[1]];
+        c = mobispot_b64url_values[p[2]];
+        d = mobispot_b64url_values[p[3]];
+
+        if ((a | b | c | d) < 0) {
             return -1;
         }
 
-        acc = (acc << 6) | (unsigned int) v;
-        bits += 6;
-
-        if (bits >= 8) {
-            bits -= 8;
-            out[n++] = (unsigned char) (acc >> bits);
-            acc &= (1u << bits) - 1;
-        }
+        out[n++] = (unsigned char) (a << 2 | b >> 4);
+        out[n++] = (unsigned char) (b << 4 | c >> 2);
+        out[n++] = (unsigned char) (c << 6 | d);
+        p += 4;
     }
 
-    if (acc != 0) {
-        return -1;
+    /* two or three characters left: one or two bytes, no stray bits */
+
+    if (rest) {
+        a = mobispot_b64url_values[p[0]];
+        b = mobispot_b64url_values[p[1]];
+        c = (rest == 3) ? mobispot_b64url_values[p[2]] : 0;
+
+        if ((a | b | c) < 0
+            || (rest == 2 && (b & 0x0f) != 0)
+            || (rest == 3 && (c & 0x03) != 0))
+        {
+            return -1;
+        }
+
+        out[n++] = (unsigned char) (a << 2 | b >> 4);
+
+        if (rest == 3) {
+            out[n++] = (unsigned char) (b << 4 | c >> 2);
+        }
     }
 
     *outlen = n;
@@ -190,10 +203,11 @@ mobispot_b64url_decode(const char *in, size_t len, unsigned char *out,
 
 
 /*
- * Parses a JSON object; text must be NUL-terminated at len.  A NUL inside,
- * a value that is not an object, or an object anywhere inside that holds
- * the same member twice are refused: whatever reads the document after
- * this check (libjwt's JSON parser too) cannot see another value.
+ * Parses a JSON object; text must be NUL-terminated at len.  Text that is
+ * not strict JSON (mobispot_json_check()), a value that is not an object,
+ * or an object anywhere inside that holds the same member twice are
+ * refused: whatever reads the document after this check (libjwt's JSON
+ * parser too) cannot see another value.
  */
 
 yajl_val
@@ -202,8 +216,13 @@ mobispot_jwt_json(const char *text, size_t len, const char **reason)
     char      err[128];
     yajl_val  v;
 
-    if (strlen(text) != len || strcasestr(text, "\\u0000") != NULL) {
-        *reason = "NUL character in JSON";
+    /*
+     * RFC 8259 and RFC 3629, as the admin API reads bodies: no comment, no
+     * NUL (raw or escaped), no invalid UTF-8, no lone surrogate; yajl
+     * alone lets them through
+     */
+
+    if (mobispot_json_check(text, len, reason) != MOBISPOT_OK) {
         return NULL;
     }
 

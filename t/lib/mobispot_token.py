@@ -104,8 +104,10 @@ def main():
         return
 
     keyfile, alg, header, payload = sys.argv[1:5]
-    signing_input = (b64(times(header).encode()) + "."
-                     + b64(times(payload).encode()))
+    # argv's bytes as given, invalid UTF-8 too (the hostile cases need it)
+    raw = ("utf-8", "surrogateescape")
+    signing_input = (b64(times(header).encode(*raw)) + "."
+                     + b64(times(payload).encode(*raw)))
     sig = sign(keyfile, alg, signing_input.encode())
     sys.stdout.write(signing_input + "." + b64(sig))
 
