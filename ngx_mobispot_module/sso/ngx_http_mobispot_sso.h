@@ -52,6 +52,8 @@ typedef struct {
     EVP_PKEY                      *pkey;      /* RS*, ES*: parsed once */
     EVP_PKEY_CTX                  *vctx;      /* and ready to verify */
     EVP_MD                        *md;        /* fetched once */
+    EVP_MD_CTX                    *dctx;      /* RS*, ES*: digests */
+    EVP_MAC_CTX                   *mac;       /* HS*: keyed once */
     ngx_str_t                      file;      /* for logs */
 } ngx_http_mobispot_sso_key_t;
 

@@ -18,16 +18,18 @@
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/core_names.h>
 #include <openssl/rsa.h>
 
 #include "sso/ngx_http_mobispot_sso.h"
 
 
 static void ngx_http_mobispot_sso_key_free(void *data);
+static ngx_int_t ngx_http_mobispot_sso_key_mac(
+    ngx_http_mobispot_sso_key_t *held, u_char *secret, size_t len);
 static ngx_uint_t ngx_http_mobispot_sso_hmac_verify(
-    ngx_http_mobispot_sso_key_t *key, const EVP_MD *md, const u_char *input,
-    size_t len, const u_char *sig, size_t sig_len);
+    ngx_http_mobispot_sso_key_t *key, const u_char *input, size_t len,
+    const u_char *sig, size_t sig_len);
 static u_char *ngx_http_mobispot_sso_ecdsa_der(const u_char *sig,
     size_t sig_len, int bits, u_char *der, size_t *der_len);
 
@@ -115,18 +117,18 @@ ngx_http_mobispot_sso_pkey_check(EVP_PKEY *pkey, jwt_alg_t alg)
 
 
 /*
- * The key keeps pkey, and a verification context made for it once, until
- * pool goes: the configuration's pool for key files and JWKS files, the
- * key set's pool for Redis keys.  pkey is the key's from here on (freed
- * on failure too).
+ * The key keeps what each check needs, made once, until pool goes (the
+ * configuration's pool for key files and JWKS files, the key set's pool
+ * for Redis keys): for RS* and ES*, pkey, a verification context made for
+ * it and a digest context; for HS* (pkey NULL), an HMAC context keyed with
+ * the secret.  A worker has one thread, so a key's contexts serve one
+ * check at a time.  pkey is the key's from here on (freed on failure too).
  */
 
 ngx_int_t
 ngx_http_mobispot_sso_key_keep(ngx_pool_t *pool,
     ngx_http_mobispot_sso_key_t *key, EVP_PKEY *pkey, jwt_alg_t alg)
 {
-    EVP_MD                             *md;
-    EVP_PKEY_CTX                       *vctx;
     ngx_pool_cleanup_t                 *cln;
     ngx_http_mobispot_sso_key_t        *held;
     const ngx_http_mobispot_sso_alg_t  *a;
@@ -136,40 +138,89 @@ ngx_http_mobispot_sso_key_keep(ngx_pool_t *pool,
     /* the cleanup holds its own copy: keys live in arrays that move */
 
     cln = ngx_pool_cleanup_add(pool, sizeof(ngx_http_mobispot_sso_key_t));
-    vctx = EVP_PKEY_CTX_new(pkey, NULL);
-
-    /* fetched now: OpenSSL 3 would look the digest up at every use */
-
-    md = (a != NULL) ? EVP_MD_fetch(NULL, EVP_MD_get0_name(a->md()), NULL)
-                     : NULL;
-
-    if (a == NULL || a->pkey == 0 || cln == NULL || vctx == NULL
-        || md == NULL || EVP_PKEY_verify_init(vctx) != 1
-        || (a->pkey == EVP_PKEY_RSA
-            && EVP_PKEY_CTX_set_rsa_padding(vctx, RSA_PKCS1_PADDING) != 1)
-        || EVP_PKEY_CTX_set_signature_md(vctx, md) != 1)
-    {
-        EVP_MD_free(md);
-        EVP_PKEY_CTX_free(vctx);
+    if (cln == NULL) {
         EVP_PKEY_free(pkey);
-
-        if (cln != NULL) {
-            cln->handler = NULL;
-        }
-
         return NGX_ERROR;
     }
 
-    key->pkey = pkey;
-    key->vctx = vctx;
-    key->md = md;
-
     held = cln->data;
+    ngx_memzero(held, sizeof(ngx_http_mobispot_sso_key_t));
     held->pkey = pkey;
-    held->vctx = vctx;
-    held->md = md;
-
     cln->handler = ngx_http_mobispot_sso_key_free;
+
+    if (a == NULL || (a->pkey == 0) != (pkey == NULL)) {
+        return NGX_ERROR;
+    }
+
+    /* fetched now: OpenSSL 3 would look the digest up at every use */
+
+    held->md = EVP_MD_fetch(NULL, EVP_MD_get0_name(a->md()), NULL);
+    if (held->md == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (a->pkey == 0) {
+        if (ngx_http_mobispot_sso_key_mac(held, key->key, key->key_len)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+    } else {
+        held->vctx = EVP_PKEY_CTX_new(pkey, NULL);
+        held->dctx = EVP_MD_CTX_new();
+
+        if (held->vctx == NULL || held->dctx == NULL
+            || EVP_PKEY_verify_init(held->vctx) != 1
+            || (a->pkey == EVP_PKEY_RSA
+                && EVP_PKEY_CTX_set_rsa_padding(held->vctx,
+                                                RSA_PKCS1_PADDING)
+                   != 1)
+            || EVP_PKEY_CTX_set_signature_md(held->vctx, held->md) != 1)
+        {
+            return NGX_ERROR;
+        }
+    }
+
+    key->pkey = held->pkey;
+    key->vctx = held->vctx;
+    key->dctx = held->dctx;
+    key->md = held->md;
+    key->mac = held->mac;
+
+    return NGX_OK;
+}
+
+
+/* an HMAC context keyed once with the secret, for the key's digest */
+
+static ngx_int_t
+ngx_http_mobispot_sso_key_mac(ngx_http_mobispot_sso_key_t *held,
+    u_char *secret, size_t len)
+{
+    EVP_MAC     *mac;
+    OSSL_PARAM   params[2];
+
+    mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    if (mac == NULL) {
+        return NGX_ERROR;
+    }
+
+    held->mac = EVP_MAC_CTX_new(mac);
+    EVP_MAC_free(mac);
+
+    if (held->mac == NULL) {
+        return NGX_ERROR;
+    }
+
+    params[0] = OSSL_PARAM_construct_utf8_string(
+                    OSSL_MAC_PARAM_DIGEST,
+                    (char *) EVP_MD_get0_name(held->md), 0);
+    params[1] = OSSL_PARAM_construct_end();
+
+    if (EVP_MAC_init(held->mac, secret, len, params) != 1) {
+        return NGX_ERROR;
+    }
 
     return NGX_OK;
 }
@@ -180,6 +231,8 @@ ngx_http_mobispot_sso_key_free(void *data)
 {
     ngx_http_mobispot_sso_key_t *held = data;
 
+    EVP_MAC_CTX_free(held->mac);
+    EVP_MD_CTX_free(held->dctx);
     EVP_PKEY_CTX_free(held->vctx);
     EVP_PKEY_free(held->pkey);
     EVP_MD_free(held->md);
@@ -190,8 +243,8 @@ ngx_http_mobispot_sso_key_free(void *data)
  * Whether sig (decoded from base64url) signs input ("header.payload")
  * with key, by the key's own algorithm: HMAC for HS*, PKCS #1 v1.5 for
  * RS*, ECDSA for ES*, whose JOSE signature is r || s (RFC 7518 3.4) and
- * becomes DER for OpenSSL.  The digest is made here; the key's context,
- * set up once, checks it.
+ * becomes DER for OpenSSL.  The digest is made here, in the key's digest
+ * context; the key's verification context, set up once, checks it.
  */
 
 ngx_uint_t
@@ -211,11 +264,11 @@ ngx_http_mobispot_sso_key_verify(ngx_http_mobispot_sso_key_t *key,
     }
 
     if (a->pkey == 0) {
-        return ngx_http_mobispot_sso_hmac_verify(key, a->md(), input, len,
-                                                 sig, sig_len);
+        return ngx_http_mobispot_sso_hmac_verify(key, input, len, sig,
+                                                 sig_len);
     }
 
-    if (key->vctx == NULL || key->md == NULL) {
+    if (key->vctx == NULL || key->dctx == NULL) {
         return 0;
     }
 
@@ -231,7 +284,10 @@ ngx_http_mobispot_sso_key_verify(ngx_http_mobispot_sso_key_t *key,
         sig_len = der_len;
     }
 
-    if (EVP_Digest(input, len, dgst, &dgst_len, key->md, NULL) != 1) {
+    if (EVP_DigestInit_ex2(key->dctx, key->md, NULL) != 1
+        || EVP_DigestUpdate(key->dctx, input, len) != 1
+        || EVP_DigestFinal_ex(key->dctx, dgst, &dgst_len) != 1)
+    {
         return 0;
     }
 
@@ -239,16 +295,19 @@ ngx_http_mobispot_sso_key_verify(ngx_http_mobispot_sso_key_t *key,
 }
 
 
+/* the key's HMAC context, keyed at load, started again with its key */
+
 static ngx_uint_t
 ngx_http_mobispot_sso_hmac_verify(ngx_http_mobispot_sso_key_t *key,
-    const EVP_MD *md, const u_char *input, size_t len, const u_char *sig,
-    size_t sig_len)
+    const u_char *input, size_t len, const u_char *sig, size_t sig_len)
 {
-    unsigned int  mac_len;
-    u_char        mac[EVP_MAX_MD_SIZE];
+    size_t  mac_len;
+    u_char  mac[EVP_MAX_MD_SIZE];
 
-    if (HMAC(md, key->key, (int) key->key_len, input, len, mac, &mac_len)
-        == NULL)
+    if (key->mac == NULL
+        || EVP_MAC_init(key->mac, NULL, 0, NULL) != 1
+        || EVP_MAC_update(key->mac, input, len) != 1
+        || EVP_MAC_final(key->mac, mac, &mac_len, sizeof(mac)) != 1)
     {
         return 0;
     }

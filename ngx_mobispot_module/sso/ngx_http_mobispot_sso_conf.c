@@ -511,6 +511,14 @@ ngx_http_mobispot_sso_key_check(ngx_conf_t *cf,
             return NGX_CONF_ERROR;
         }
 
+        /* an HMAC context keyed once, freed with the cycle */
+
+        if (ngx_http_mobispot_sso_key_keep(cf->pool, key, NULL, key->alg)
+            != NGX_OK)
+        {
+            return NGX_CONF_ERROR;
+        }
+
         return NGX_CONF_OK;
     }
 
