@@ -110,6 +110,24 @@ typedef struct ngx_http_mobispot_sso_revoked_sh_s
     ngx_http_mobispot_sso_revoked_sh_t;
 
 
+/*
+ * A JOSE header segment that passed mobispot_jwt_header_check(), with
+ * what the check read from it: an issuer signs every token with the same
+ * few headers, so a worker reads each once (sso_verify.c)
+ */
+
+#define NGX_HTTP_MOBISPOT_SSO_HEADERS      8
+#define NGX_HTTP_MOBISPOT_SSO_HEADER_MAX   256
+
+typedef struct {
+    size_t                         len;       /* 0: empty */
+    u_char                         segment[NGX_HTTP_MOBISPOT_SSO_HEADER_MAX];
+    char                           alg[8];    /* "RS256": the table's */
+    char                           kid[MOBISPOT_JWT_KID_MAX + 1];
+    unsigned                       has_kid:1;
+} ngx_http_mobispot_sso_header_t;
+
+
 typedef struct {
     ngx_uint_t                     cache_size;
     ngx_http_mobispot_sso_cache_entry_t  *cache;  /* per worker */
@@ -117,6 +135,7 @@ typedef struct {
     /* tokens refused for their signature, a short while (sso_verify.c) */
     ngx_http_mobispot_sso_cache_entry_t  *refused;
     ngx_uint_t                     refused_mask;
+    ngx_http_mobispot_sso_header_t headers[NGX_HTTP_MOBISPOT_SSO_HEADERS];
 
     ngx_array_t                    site_ids;  /* of ngx_str_t, conf time */
     ngx_http_mobispot_sso_site_t  *sites;     /* per worker, same order */

@@ -32,6 +32,10 @@ static ngx_uint_t ngx_http_mobispot_sso_recheck(ngx_http_request_t *r,
 static ngx_uint_t ngx_http_mobispot_sso_signature(ngx_http_request_t *r,
     ngx_http_mobispot_sso_loc_conf_t *lcf, mobispot_jwt_header_t *h,
     ngx_str_t *token, size_t dot2, const char **reason);
+static ngx_uint_t ngx_http_mobispot_sso_header_known(ngx_http_request_t *r,
+    ngx_str_t *token, size_t dot1, mobispot_jwt_header_t *h);
+static void ngx_http_mobispot_sso_header_keep(ngx_http_request_t *r,
+    ngx_str_t *token, size_t dot1, mobispot_jwt_header_t *h);
 static yajl_val ngx_http_mobispot_sso_segment(ngx_http_request_t *r,
     u_char *data, size_t len, const char **reason);
 static void ngx_http_mobispot_sso_tree_cleanup(void *data);
@@ -116,15 +120,20 @@ ngx_http_mobispot_sso_verify(ngx_http_request_t *r,
         goto refused;
     }
 
-    header = ngx_http_mobispot_sso_segment(r, token.data, dot1, &reason);
-    if (header == NULL) {
-        status = MOBISPOT_SSO_MALFORMED;
-        goto refused;
-    }
+    if (!ngx_http_mobispot_sso_header_known(r, &token, dot1, &h)) {
 
-    status = mobispot_jwt_header_check(header, &h, &reason);
-    if (status != MOBISPOT_SSO_OK) {
-        goto refused;
+        header = ngx_http_mobispot_sso_segment(r, token.data, dot1, &reason);
+        if (header == NULL) {
+            status = MOBISPOT_SSO_MALFORMED;
+            goto refused;
+        }
+
+        status = mobispot_jwt_header_check(header, &h, &reason);
+        if (status != MOBISPOT_SSO_OK) {
+            goto refused;
+        }
+
+        ngx_http_mobispot_sso_header_keep(r, &token, dot1, &h);
     }
 
     payload = ngx_http_mobispot_sso_segment(r, token.data + dot1 + 1,
@@ -419,6 +428,78 @@ ngx_http_mobispot_sso_signature(ngx_http_request_t *r,
     }
 
     return MOBISPOT_SSO_BAD_SIGNATURE;
+}
+
+
+/*
+ * The worker's headers read before: a header segment equal, byte for byte,
+ * to one that passed the header check gives the same alg and kid without
+ * being decoded and parsed again.  Only headers whose alg is one the
+ * gateway knows are kept (a forged header costs its own parse, and may
+ * take a slot; the next good token puts its header back).  Entries are
+ * chosen by a hash of the segment; keys changing does not matter, since
+ * the header's alg and kid are looked up among the keys at every check.
+ */
+
+static ngx_uint_t
+ngx_http_mobispot_sso_header_known(ngx_http_request_t *r, ngx_str_t *token,
+    size_t dot1, mobispot_jwt_header_t *h)
+{
+    ngx_http_mobispot_sso_header_t     *e;
+    ngx_http_mobispot_sso_main_conf_t  *mcf;
+
+    if (dot1 > NGX_HTTP_MOBISPOT_SSO_HEADER_MAX) {
+        return 0;
+    }
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_mobispot_sso_module);
+
+    e = &mcf->headers[ngx_murmur_hash2(token->data, dot1)
+                      % NGX_HTTP_MOBISPOT_SSO_HEADERS];
+
+    if (e->len != dot1 || ngx_memcmp(e->segment, token->data, dot1) != 0) {
+        return 0;
+    }
+
+    h->alg = e->alg;
+    h->kid = e->has_kid ? e->kid : NULL;
+
+    return 1;
+}
+
+
+static void
+ngx_http_mobispot_sso_header_keep(ngx_http_request_t *r, ngx_str_t *token,
+    size_t dot1, mobispot_jwt_header_t *h)
+{
+    size_t                              alg_len, kid_len;
+    ngx_http_mobispot_sso_header_t     *e;
+    ngx_http_mobispot_sso_main_conf_t  *mcf;
+
+    alg_len = ngx_strlen(h->alg);
+    kid_len = h->kid ? ngx_strlen(h->kid) : 0;
+
+    if (dot1 > NGX_HTTP_MOBISPOT_SSO_HEADER_MAX
+        || ngx_http_mobispot_sso_alg_by_name((u_char *) h->alg, alg_len)
+           == NULL
+        || kid_len > MOBISPOT_JWT_KID_MAX)
+    {
+        return;
+    }
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_mobispot_sso_module);
+
+    e = &mcf->headers[ngx_murmur_hash2(token->data, dot1)
+                      % NGX_HTTP_MOBISPOT_SSO_HEADERS];
+
+    ngx_memcpy(e->segment, token->data, dot1);
+    e->len = dot1;
+    ngx_memcpy(e->alg, h->alg, alg_len + 1);
+    e->has_kid = (h->kid != NULL);
+
+    if (h->kid) {
+        ngx_memcpy(e->kid, h->kid, kid_len + 1);
+    }
 }
 
 
