@@ -32,10 +32,14 @@ static ngx_uint_t ngx_http_mobispot_sso_recheck(ngx_http_request_t *r,
 static ngx_uint_t ngx_http_mobispot_sso_signature(ngx_http_request_t *r,
     ngx_http_mobispot_sso_loc_conf_t *lcf, mobispot_jwt_header_t *h,
     ngx_str_t *token, size_t dot2, const char **reason);
-static ngx_uint_t ngx_http_mobispot_sso_header_known(ngx_http_request_t *r,
-    ngx_str_t *token, size_t dot1, mobispot_jwt_header_t *h);
-static void ngx_http_mobispot_sso_header_keep(ngx_http_request_t *r,
-    ngx_str_t *token, size_t dot1, mobispot_jwt_header_t *h);
+static ngx_http_mobispot_sso_header_t *ngx_http_mobispot_sso_header_slot(
+    ngx_http_request_t *r, ngx_str_t *token, size_t dot1);
+static ngx_uint_t ngx_http_mobispot_sso_header_known(
+    ngx_http_mobispot_sso_header_t *e, ngx_str_t *token, size_t dot1,
+    mobispot_jwt_header_t *h);
+static void ngx_http_mobispot_sso_header_keep(
+    ngx_http_mobispot_sso_header_t *e, ngx_str_t *token, size_t dot1,
+    mobispot_jwt_header_t *h);
 static yajl_val ngx_http_mobispot_sso_segment(ngx_http_request_t *r,
     u_char *data, size_t len, const char **reason);
 static void ngx_http_mobispot_sso_tree_cleanup(void *data);
@@ -61,6 +65,7 @@ ngx_http_mobispot_sso_verify(ngx_http_request_t *r,
     ngx_uint_t                            status, hit;
     const char                           *reason;
     mobispot_jwt_header_t                 h;
+    ngx_http_mobispot_sso_header_t       *hdr;
     ngx_http_mobispot_sso_cache_entry_t  *e;
 
     reason = NULL;
@@ -120,7 +125,11 @@ ngx_http_mobispot_sso_verify(ngx_http_request_t *r,
         goto refused;
     }
 
-    if (!ngx_http_mobispot_sso_header_known(r, &token, dot1, &h)) {
+    hdr = ngx_http_mobispot_sso_header_slot(r, &token, dot1);
+
+    if (hdr == NULL
+        || !ngx_http_mobispot_sso_header_known(hdr, &token, dot1, &h))
+    {
 
         header = ngx_http_mobispot_sso_segment(r, token.data, dot1, &reason);
         if (header == NULL) {
@@ -133,7 +142,9 @@ ngx_http_mobispot_sso_verify(ngx_http_request_t *r,
             goto refused;
         }
 
-        ngx_http_mobispot_sso_header_keep(r, &token, dot1, &h);
+        if (hdr) {
+            ngx_http_mobispot_sso_header_keep(hdr, &token, dot1, &h);
+        }
     }
 
     payload = ngx_http_mobispot_sso_segment(r, token.data + dot1 + 1,
@@ -441,22 +452,29 @@ ngx_http_mobispot_sso_signature(ngx_http_request_t *r,
  * the header's alg and kid are looked up among the keys at every check.
  */
 
-static ngx_uint_t
-ngx_http_mobispot_sso_header_known(ngx_http_request_t *r, ngx_str_t *token,
-    size_t dot1, mobispot_jwt_header_t *h)
+/* the segment's slot (chosen by its hash), NULL for a long segment */
+
+static ngx_http_mobispot_sso_header_t *
+ngx_http_mobispot_sso_header_slot(ngx_http_request_t *r, ngx_str_t *token,
+    size_t dot1)
 {
-    ngx_http_mobispot_sso_header_t     *e;
     ngx_http_mobispot_sso_main_conf_t  *mcf;
 
     if (dot1 > NGX_HTTP_MOBISPOT_SSO_HEADER_MAX) {
-        return 0;
+        return NULL;
     }
 
     mcf = ngx_http_get_module_main_conf(r, ngx_http_mobispot_sso_module);
 
-    e = &mcf->headers[ngx_murmur_hash2(token->data, dot1)
-                      % NGX_HTTP_MOBISPOT_SSO_HEADERS];
+    return &mcf->headers[ngx_murmur_hash2(token->data, dot1)
+                         % NGX_HTTP_MOBISPOT_SSO_HEADERS];
+}
 
+
+static ngx_uint_t
+ngx_http_mobispot_sso_header_known(ngx_http_mobispot_sso_header_t *e,
+    ngx_str_t *token, size_t dot1, mobispot_jwt_header_t *h)
+{
     if (e->len != dot1 || ngx_memcmp(e->segment, token->data, dot1) != 0) {
         return 0;
     }
@@ -469,28 +487,21 @@ ngx_http_mobispot_sso_header_known(ngx_http_request_t *r, ngx_str_t *token,
 
 
 static void
-ngx_http_mobispot_sso_header_keep(ngx_http_request_t *r, ngx_str_t *token,
-    size_t dot1, mobispot_jwt_header_t *h)
+ngx_http_mobispot_sso_header_keep(ngx_http_mobispot_sso_header_t *e,
+    ngx_str_t *token, size_t dot1, mobispot_jwt_header_t *h)
 {
-    size_t                              alg_len, kid_len;
-    ngx_http_mobispot_sso_header_t     *e;
-    ngx_http_mobispot_sso_main_conf_t  *mcf;
+    size_t  alg_len, kid_len;
 
     alg_len = ngx_strlen(h->alg);
     kid_len = h->kid ? ngx_strlen(h->kid) : 0;
 
-    if (dot1 > NGX_HTTP_MOBISPOT_SSO_HEADER_MAX
-        || ngx_http_mobispot_sso_alg_by_name((u_char *) h->alg, alg_len)
-           == NULL
+    /* an alg of the table fits e->alg; the header check bounds kid */
+
+    if (ngx_http_mobispot_sso_alg_by_name((u_char *) h->alg, alg_len) == NULL
         || kid_len > MOBISPOT_JWT_KID_MAX)
     {
         return;
     }
-
-    mcf = ngx_http_get_module_main_conf(r, ngx_http_mobispot_sso_module);
-
-    e = &mcf->headers[ngx_murmur_hash2(token->data, dot1)
-                      % NGX_HTTP_MOBISPOT_SSO_HEADERS];
 
     ngx_memcpy(e->segment, token->data, dot1);
     e->len = dot1;
