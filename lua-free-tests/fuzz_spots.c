@@ -32,6 +32,7 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     (void) mobispot_parse_date(s, size, &day);
     (void) mobispot_parse_double(s, size, &d);
     (void) mobispot_id_valid(s, size);
+    (void) mobispot_user_id_valid(s, size);
     (void) mobispot_kind_parse(s, size);
     (void) mobispot_closed_on(s, size, 20000);
 

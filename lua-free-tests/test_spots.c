@@ -388,6 +388,12 @@ test_params(void)
     ok(!mobispot_id_valid("a{b}", 4), "id with braces refused");
     ok(!mobispot_id_valid("-a", 2), "id starting with dash refused");
     ok(!mobispot_id_valid("", 0), "empty id refused");
+    ok(mobispot_user_id_valid("auth0|5f.x@y+z-1_A", 18), "user id valid");
+    ok(!mobispot_user_id_valid("a{b}", 4), "user id with braces refused");
+    ok(!mobispot_user_id_valid("a:b", 3), "user id with colon refused");
+    ok(!mobispot_user_id_valid("a b", 3), "user id with blank refused");
+    ok(!mobispot_user_id_valid(".a", 2), "user id starting with dot refused");
+    ok(!mobispot_user_id_valid("", 0), "empty user id refused");
     ok(!mobispot_id_valid("Namur", 5), "upper case refused");
 
     ok(mobispot_parse_double("50.4669", 7, &v) == MOBISPOT_OK && v > 50.46

@@ -66,6 +66,45 @@ mobispot_id_valid(const char *s, size_t len)
 }
 
 
+/*
+ * A user id, which is also the token's "sub" of that user: 1 to 128 bytes
+ * of [A-Za-z0-9._@|+-], the first a letter or a digit.  It names keys
+ * (ms:{user:<id>}:...), so it never holds "{", "}", ":" nor a blank.
+ */
+
+int
+mobispot_user_id_valid(const char *s, size_t len)
+{
+    size_t  i;
+    char    c;
+
+    if (len == 0 || len > MOBISPOT_USER_ID_MAX) {
+        return 0;
+    }
+
+    for (i = 0; i < len; i++) {
+        c = s[i];
+
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+            || (c >= '0' && c <= '9'))
+        {
+            continue;
+        }
+
+        if (i > 0
+            && (c == '.' || c == '_' || c == '@' || c == '|' || c == '+'
+                || c == '-'))
+        {
+            continue;
+        }
+
+        return 0;
+    }
+
+    return 1;
+}
+
+
 /* -?digits[.digits], at most 32 characters */
 
 int

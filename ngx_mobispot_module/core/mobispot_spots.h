@@ -144,11 +144,14 @@ void mobispot_slots_open(mobispot_slot_t *slots, size_t n,
 #define MOBISPOT_AVAIL_WINDOW_MAX   (7 * 24 * 3600)
 /* the longest id (site, network, passport, zone), in bytes */
 #define MOBISPOT_ID_MAX             64
+/* the longest user id (a token's "sub"), in bytes */
+#define MOBISPOT_USER_ID_MAX        128
 
 extern const char *mobispot_kind_names[MOBISPOT_KINDS];
 
 int mobispot_kind_parse(const char *s, size_t len);
 int mobispot_id_valid(const char *s, size_t len);
+int mobispot_user_id_valid(const char *s, size_t len);
 int mobispot_parse_double(const char *s, size_t len, double *v);
 int mobispot_parse_uint(const char *s, size_t len, unsigned long max,
     unsigned long *v);
