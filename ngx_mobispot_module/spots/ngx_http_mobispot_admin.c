@@ -25,8 +25,6 @@
 #include "spots/ngx_http_mobispot_admin.h"
 
 
-static yajl_val ngx_http_mobispot_admin_body(ngx_http_request_t *r,
-    ngx_http_mobispot_check_t *ck);
 static void ngx_http_mobispot_admin_tree_cleanup(void *data);
 
 
@@ -39,7 +37,7 @@ ngx_http_mobispot_admin_tree_cleanup(void *data)
 
 /* the body as a JSON object, or NULL with ck filled in */
 
-static yajl_val
+yajl_val
 ngx_http_mobispot_admin_body(ngx_http_request_t *r,
     ngx_http_mobispot_check_t *ck)
 {

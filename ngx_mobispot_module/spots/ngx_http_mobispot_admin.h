@@ -48,6 +48,7 @@ typedef struct {
     ngx_str_t                   town;
     ngx_str_t                   tz;
     int64_t                     cap[MOBISPOT_KINDS];
+    ngx_str_t                   rooms[MOBISPOT_KINDS];  /* ids, comma-sep. */
 
     yajl_val                    nets;         /* the array of the body */
     ngx_uint_t                  missing;      /* index + 1 of an unknown net */
@@ -75,6 +76,8 @@ ngx_http_mobispot_admin_t *ngx_http_mobispot_admin_put_begin(
     ngx_http_request_t *r, ngx_http_mobispot_api_ctx_t *ctx,
     ngx_http_mobispot_check_t *ck, const char *id_rule, yajl_val *body,
     ngx_int_t *rc);
+yajl_val ngx_http_mobispot_admin_body(ngx_http_request_t *r,
+    ngx_http_mobispot_check_t *ck);
 ngx_int_t ngx_http_mobispot_check_fail(ngx_http_mobispot_check_t *ck,
     ngx_uint_t status, const char *message, const char *fmt, ...);
 ngx_int_t ngx_http_mobispot_check_send(ngx_http_mobispot_check_t *ck);

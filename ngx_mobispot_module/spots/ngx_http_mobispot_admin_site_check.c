@@ -732,6 +732,23 @@ ngx_http_mobispot_check_resources(ngx_http_mobispot_check_t *ck, yajl_val v,
 
         ad->cap[kind]++;
 
+        if (ad->rooms[kind].data == NULL) {
+            ad->rooms[kind].data = ngx_pnalloc(ck->request->pool,
+                                               NGX_HTTP_MOBISPOT_RESOURCES_MAX
+                                               * (MOBISPOT_ID_MAX + 1));
+            if (ad->rooms[kind].data == NULL) {
+                return NGX_ERROR;
+            }
+
+        } else {
+            ad->rooms[kind].data[ad->rooms[kind].len++] = ',';
+        }
+
+        ad->rooms[kind].len = ngx_cpymem(ad->rooms[kind].data
+                                         + ad->rooms[kind].len,
+                                         id.data, id.len)
+                              - ad->rooms[kind].data;
+
         if (ngx_http_mobispot_gen_str(doc, "id", &id) != NGX_OK
             || ngx_http_mobispot_gen_str(doc, "name", &s) != NGX_OK
             || mobispot_json_string(doc, "seats") != MOBISPOT_OK

@@ -117,10 +117,10 @@ ngx_http_mobispot_admin_site_write(ngx_http_request_t *r,
     cmds = ngx_palloc(r->pool, 5 * sizeof(ngx_http_mobispot_redis_cmd_t));
     declared = ngx_pcalloc(r->pool, sizeof(ngx_http_mobispot_api_keys_t));
 
-    k = 2 + 2 * (10 + MOBISPOT_KINDS);
+    k = 2 + 2 * (10 + 2 * MOBISPOT_KINDS - 1);
     argv = ngx_palloc(r->pool, k * sizeof(char *));
     argvlen = ngx_palloc(r->pool, k * sizeof(size_t));
-    f = ngx_palloc(r->pool, MOBISPOT_KINDS * 2 * sizeof(ngx_str_t));
+    f = ngx_palloc(r->pool, MOBISPOT_KINDS * 4 * sizeof(ngx_str_t));
 
     if (cmds == NULL || declared == NULL || argv == NULL || argvlen == NULL
         || f == NULL)
@@ -128,7 +128,10 @@ ngx_http_mobispot_admin_site_write(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    /* HSET info: 10 fields and a capacity per kind */
+    /*
+     * HSET info: 10 fields, a capacity per kind, and the room ids of each
+     * kind of room (what a booking picks from)
+     */
 
     argv[0] = "HSET";
     argvlen[0] = 4;
@@ -162,6 +165,25 @@ ngx_http_mobispot_admin_site_write(ngx_http_request_t *r,
         argvlen[k++] = f[2 * i].len;
         argv[k] = (char *) f[2 * i + 1].data;
         argvlen[k++] = f[2 * i + 1].len;
+
+        if (i == MOBISPOT_KIND_DESK) {
+            continue;
+        }
+
+        f[2 * MOBISPOT_KINDS + i].data = ngx_pnalloc(r->pool, 32);
+        if (f[2 * MOBISPOT_KINDS + i].data == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        f[2 * MOBISPOT_KINDS + i].len =
+            ngx_sprintf(f[2 * MOBISPOT_KINDS + i].data, "rooms:%s",
+                        mobispot_kind_names[i])
+            - f[2 * MOBISPOT_KINDS + i].data;
+
+        argv[k] = (char *) f[2 * MOBISPOT_KINDS + i].data;
+        argvlen[k++] = f[2 * MOBISPOT_KINDS + i].len;
+        argv[k] = ad->rooms[i].len ? (char *) ad->rooms[i].data : "";
+        argvlen[k++] = ad->rooms[i].len;
     }
 
     cmds[2].argc = (int) k;

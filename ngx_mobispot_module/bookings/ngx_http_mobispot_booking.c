@@ -1,0 +1,365 @@
+
+/*
+ * Copyright (C) Mobispot
+ *
+ * What the booking routes share: the caller, a booking's id and keys, its
+ * JSON, and its Location.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "bookings/ngx_http_mobispot_bookings.h"
+
+
+const char  *ngx_http_mobispot_booking_fields[] = {
+    "user", "spot", "kind", "resource", "from", "to", "status",
+    "created_at", "day0", "ndays"
+};
+
+
+/*
+ * The caller: the token's subject, $mobispot_sub, set by mobispot_sso in
+ * the API's location.  Without one, 401; one that cannot name keys, 403:
+ * then NGX_DECLINED, the refusal sent, and *rc what the handler returns.
+ */
+
+ngx_int_t
+ngx_http_mobispot_booking_caller(ngx_http_request_t *r, ngx_str_t *user,
+    ngx_int_t *rc)
+{
+    ngx_str_t                   name;
+    ngx_http_variable_value_t  *vv;
+
+    ngx_str_set(&name, "mobispot_sub");
+
+    vv = ngx_http_get_variable(r, &name, ngx_hash_key(name.data, name.len));
+
+    if (vv == NULL || vv->not_found || vv->len == 0) {
+        *rc = ngx_http_mobispot_spots_error(r, NGX_HTTP_UNAUTHORIZED,
+                                             "unauthenticated",
+                                            "bookings need a signed-in "
+                                            "caller", NULL, NULL);
+        return NGX_DECLINED;
+    }
+
+    if (!mobispot_user_id_valid((char *) vv->data, vv->len)) {
+        *rc = ngx_http_mobispot_spots_error(r, NGX_HTTP_FORBIDDEN,
+                                            "forbidden",
+                                            "the token's subject is not a "
+                                            "valid user id", "rule",
+                                            "user_id");
+        return NGX_DECLINED;
+    }
+
+    user->data = vv->data;
+    user->len = vv->len;
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_mobispot_booking_hex(u_char *dst, const u_char *src, size_t n)
+{
+    size_t  i;
+
+    static const u_char  hex[] = "0123456789abcdef";
+
+    for (i = 0; i < n; i++) {
+        dst[2 * i] = hex[src[i] >> 4];
+        dst[2 * i + 1] = hex[src[i] & 0xf];
+    }
+}
+
+
+/* "<site>.<24 hex digits>": the site's id, or NGX_DECLINED */
+
+ngx_int_t
+ngx_http_mobispot_booking_id_site(ngx_str_t *id, ngx_str_t *site)
+{
+    size_t  i, n;
+
+    n = NGX_HTTP_MOBISPOT_BOOKING_HEX;
+
+    if (id->len < n + 2 || id->data[id->len - n - 1] != '.') {
+        return NGX_DECLINED;
+    }
+
+    for (i = id->len - n; i < id->len; i++) {
+        if (!((id->data[i] >= '0' && id->data[i] <= '9')
+              || (id->data[i] >= 'a' && id->data[i] <= 'f')))
+        {
+            return NGX_DECLINED;
+        }
+    }
+
+    site->data = id->data;
+    site->len = id->len - n - 1;
+
+    return mobispot_id_valid((char *) site->data, site->len) ? NGX_OK
+                                                              : NGX_DECLINED;
+}
+
+
+/*
+ * The keys of a window's days: ndays booked counts, then, for a room
+ * kind, ndays room maps (keys has room for both).
+ */
+
+ngx_int_t
+ngx_http_mobispot_booking_day_keys(ngx_http_request_t *r, ngx_str_t *site,
+    int kind, int64_t day0, ngx_uint_t ndays, ngx_str_t *keys)
+{
+    char        date[MOBISPOT_DATE_LEN];
+    ngx_int_t   rc;
+    ngx_uint_t  i;
+
+    for (i = 0; i < ndays; i++) {
+        (void) mobispot_format_date(day0 + (int64_t) i, date);
+
+        rc = ngx_http_mobispot_spots_key(r, &keys[i],
+                                         "ms:{site:%V}:booked:%s:%*s", site,
+                                         mobispot_kind_names[kind],
+                                         (size_t) MOBISPOT_DATE_LEN, date);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        if (kind == MOBISPOT_KIND_DESK) {
+            continue;
+        }
+
+        rc = ngx_http_mobispot_spots_key(r, &keys[ndays + i],
+                                         "ms:{site:%V}:rooms:%s:%*s", site,
+                                         mobispot_kind_names[kind],
+                                         (size_t) MOBISPOT_DATE_LEN, date);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mobispot_booking_gen_time(yajl_gen g, const char *key, ngx_str_t *v)
+{
+    char     buf[MOBISPOT_RFC3339_LEN + 1];
+    size_t   len;
+    int64_t  t;
+
+    if (v->len == 0 || v->len > 12 || ngx_atoi(v->data, v->len) == NGX_ERROR)
+    {
+        return NGX_ERROR;
+    }
+
+    t = (int64_t) ngx_atoi(v->data, v->len);
+    len = mobispot_format_rfc3339(t, 0, buf);
+
+    if (mobispot_json_string(g, key) != MOBISPOT_OK
+        || yajl_gen_string(g, (u_char *) buf, len) != yajl_gen_status_ok)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* a booking's JSON: every member from its record (times in UTC) */
+
+ngx_int_t
+ngx_http_mobispot_booking_gen(yajl_gen g, ngx_http_mobispot_booking_rec_t *rec)
+{
+    ngx_str_t  *f;
+
+    f = rec->f;
+
+    if (yajl_gen_map_open(g) != yajl_gen_status_ok
+        || ngx_http_mobispot_gen_str(g, "id", &rec->id) != NGX_OK
+        || ngx_http_mobispot_gen_str(g, "spot", &f[NGX_HTTP_MOBISPOT_B_SPOT])
+           != NGX_OK
+        || ngx_http_mobispot_gen_str(g, "kind", &f[NGX_HTTP_MOBISPOT_B_KIND])
+           != NGX_OK
+        || mobispot_json_string(g, "resource") != MOBISPOT_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    if (f[NGX_HTTP_MOBISPOT_B_RESOURCE].len) {
+        if (yajl_gen_string(g, f[NGX_HTTP_MOBISPOT_B_RESOURCE].data,
+                            f[NGX_HTTP_MOBISPOT_B_RESOURCE].len)
+            != yajl_gen_status_ok)
+        {
+            return NGX_ERROR;
+        }
+
+    } else if (yajl_gen_null(g) != yajl_gen_status_ok) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_mobispot_booking_gen_time(g, "from",
+                                           &f[NGX_HTTP_MOBISPOT_B_FROM])
+        != NGX_OK
+        || ngx_http_mobispot_booking_gen_time(g, "to",
+                                              &f[NGX_HTTP_MOBISPOT_B_TO])
+           != NGX_OK
+        || ngx_http_mobispot_gen_str(g, "status",
+                                     &f[NGX_HTTP_MOBISPOT_B_STATUS])
+           != NGX_OK
+        || ngx_http_mobispot_booking_gen_time(g, "created_at",
+                                              &f[NGX_HTTP_MOBISPOT_B_CREATED])
+           != NGX_OK
+        || yajl_gen_map_close(g) != yajl_gen_status_ok)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* sends a booking; out, if not NULL, gets the body sent */
+
+ngx_int_t
+ngx_http_mobispot_booking_send(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_http_mobispot_booking_rec_t *rec, ngx_str_t *out)
+{
+    size_t                len;
+    yajl_gen              g;
+    const unsigned char  *buf;
+
+    g = ngx_http_mobispot_api_gen(r);
+
+    if (g == NULL
+        || ngx_http_mobispot_booking_gen(g, rec) != NGX_OK
+        || yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok)
+    {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "mobispot: booking \"%V\" has a bad record in redis",
+                      &rec->id);
+        return ngx_http_mobispot_api_error(r, NGX_HTTP_BAD_GATEWAY,
+                                           "redis_error",
+                                           "the data store holds a bad "
+                                           "booking record");
+    }
+
+    if (out) {
+        out->data = (u_char *) buf;
+        out->len = len;
+        return NGX_OK;
+    }
+
+    return ngx_http_mobispot_api_send_raw(r, status, (u_char *) buf, len);
+}
+
+
+/* Location: the request's prefix, "bookings/", the id */
+
+ngx_int_t
+ngx_http_mobispot_booking_location(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_str_t *id)
+{
+    u_char  *p, *v;
+    size_t   prefix;
+
+    prefix = 0;
+
+    if (r->uri.len >= ctx->path.len) {
+        prefix = r->uri.len - ctx->path.len;
+    }
+
+    v = ngx_pnalloc(r->pool, prefix + sizeof("bookings/") - 1 + id->len);
+    if (v == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_cpymem(v, r->uri.data, prefix);
+    p = ngx_cpymem(p, "bookings/", sizeof("bookings/") - 1);
+    p = ngx_cpymem(p, id->data, id->len);
+
+    return ngx_http_mobispot_api_header(r, "Location", sizeof("Location") - 1,
+                                        v, p - v);
+}
+
+
+/* HMGET of a booking's record, its fields in the NGX_HTTP_MOBISPOT_B_ order */
+
+ngx_int_t
+ngx_http_mobispot_booking_record_fields(ngx_http_request_t *r,
+    ngx_str_t *key, ngx_http_mobispot_redis_cmd_t *cmd)
+{
+    ngx_uint_t    i;
+    const char  **argv;
+    size_t       *argvlen;
+
+    argv = ngx_palloc(r->pool, (2 + NGX_HTTP_MOBISPOT_B_FIELDS)
+                               * sizeof(char *));
+    argvlen = ngx_palloc(r->pool, (2 + NGX_HTTP_MOBISPOT_B_FIELDS)
+                                  * sizeof(size_t));
+
+    if (argv == NULL || argvlen == NULL) {
+        return NGX_ERROR;
+    }
+
+    argv[0] = "HMGET";
+    argvlen[0] = 5;
+    argv[1] = (char *) key->data;
+    argvlen[1] = key->len;
+
+    for (i = 0; i < NGX_HTTP_MOBISPOT_B_FIELDS; i++) {
+        argv[2 + i] = ngx_http_mobispot_booking_fields[i];
+        argvlen[2 + i] = ngx_strlen(ngx_http_mobispot_booking_fields[i]);
+    }
+
+    cmd->argc = 2 + NGX_HTTP_MOBISPOT_B_FIELDS;
+    cmd->argv = argv;
+    cmd->argvlen = argvlen;
+
+    return NGX_OK;
+}
+
+
+/*
+ * A record from its HMGET reply: NGX_DECLINED when there is none, or it
+ * is not the caller's (user given); NGX_ERROR when it is not a record.
+ */
+
+ngx_int_t
+ngx_http_mobispot_booking_record(ngx_http_request_t *r, ngx_str_t *id,
+    ngx_http_mobispot_reply_t *reply, ngx_http_mobispot_booking_rec_t *rec)
+{
+    ngx_uint_t                  i;
+    ngx_http_mobispot_reply_t  *e;
+
+    if (reply->type != REDIS_REPLY_ARRAY
+        || reply->elements != NGX_HTTP_MOBISPOT_B_FIELDS)
+    {
+        return NGX_ERROR;
+    }
+
+    e = reply->element;
+
+    if (e[NGX_HTTP_MOBISPOT_B_USER].type != REDIS_REPLY_STRING) {
+        return NGX_DECLINED;
+    }
+
+    rec->id = *id;
+
+    for (i = 0; i < NGX_HTTP_MOBISPOT_B_FIELDS; i++) {
+        if (e[i].type == REDIS_REPLY_STRING) {
+            rec->f[i] = e[i].str;
+
+        } else {
+            ngx_str_null(&rec->f[i]);
+        }
+    }
+
+    (void) r;
+
+    return NGX_OK;
+}

@@ -1,0 +1,476 @@
+
+/*
+ * Copyright (C) Mobispot
+ *
+ * POST {prefix}bookings: the body and the Idempotency-Key checked, then
+ *
+ *   1. the key claimed (SET NX GET, a lease), the booking's id added to the
+ *      caller's index, the site's info, the passports and the booking's
+ *      record read, pipelined;
+ *   2. the window checked against the site (slots, hours, entitlement),
+ *      then the booking script on the site's keys;
+ *   3. the answer kept under the key, and sent.
+ *
+ * docs/bookings.md has the rules, docs/data-model.md the keys and why a
+ * failure between the steps never books twice.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <openssl/evp.h>
+
+#include "bookings/ngx_http_mobispot_bookings.h"
+
+
+
+static ngx_int_t ngx_http_mobispot_booking_body(ngx_http_request_t *r,
+    ngx_http_mobispot_booking_t *bk, ngx_int_t *rc);
+static ngx_int_t ngx_http_mobispot_booking_idem(ngx_http_request_t *r,
+    ngx_http_mobispot_booking_t *bk, ngx_str_t *key, ngx_int_t *rc);
+static ngx_int_t ngx_http_mobispot_booking_sha256(ngx_http_request_t *r,
+    ngx_str_t *a, ngx_str_t *b, ngx_str_t *c, size_t bytes, ngx_str_t *hex);
+
+
+
+ngx_int_t
+ngx_http_mobispot_booking_create(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx)
+{
+    u_char                         *p;
+    ngx_int_t                       rc;
+    ngx_str_t                       key, nl, *fp;
+    ngx_http_mobispot_site_t        site;
+    ngx_http_mobispot_booking_t    *bk;
+    ngx_http_mobispot_redis_cmd_t  *cmds;
+    const char                    **argv;
+    size_t                         *argvlen;
+    static ngx_http_mobispot_api_keys_t  keys;
+
+    bk = ngx_pcalloc(r->pool, sizeof(ngx_http_mobispot_booking_t));
+    if (bk == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->data = bk;
+    bk->now = ngx_time();
+
+    if (ngx_http_mobispot_booking_caller(r, &bk->user, &rc) != NGX_OK
+        || ngx_http_mobispot_booking_idem(r, bk, &key, &rc) != NGX_OK
+        || ngx_http_mobispot_booking_body(r, bk, &rc) != NGX_OK)
+    {
+        return rc;
+    }
+
+    /* the key is the caller's; its record holds the body's fingerprint */
+
+    ngx_str_set(&nl, "\n");
+    fp = &bk->fingerprint;
+
+    if (ngx_http_mobispot_booking_sha256(r, &ctx->body, NULL, NULL, 16, fp)
+        != NGX_OK
+        || ngx_http_mobispot_booking_sha256(r, &bk->user, &nl, &key, 32,
+                                            &bk->idem)
+           != NGX_OK
+        || ngx_http_mobispot_booking_sha256(r, &bk->idem, &nl, fp,
+                                            NGX_HTTP_MOBISPOT_BOOKING_HEX / 2,
+                                            &bk->id)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* the same caller, key and body always name the same booking */
+
+    p = ngx_pnalloc(r->pool, bk->spot.len + 1 + bk->id.len);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    key.data = p;
+    p = ngx_cpymem(p, bk->spot.data, bk->spot.len);
+    *p++ = '.';
+    p = ngx_cpymem(p, bk->id.data, bk->id.len);
+    key.len = p - key.data;
+    bk->id = key;
+
+    if (ngx_http_mobispot_spots_key(r, &key, "ms:{user:%V}:idem:%V",
+                                    &bk->user, &bk->idem)
+        != NGX_OK
+        || ngx_http_mobispot_spots_key(r, &bk->index, "ms:{user:%V}:bookings",
+                                       &bk->user)
+           != NGX_OK
+        || ngx_http_mobispot_spots_key(r, &bk->record,
+                                       "ms:{site:%V}:booking:%V", &bk->spot,
+                                       &bk->id)
+           != NGX_OK
+        || ngx_http_mobispot_spots_key(r, &bk->info, "ms:{site:%V}:info",
+                                       &bk->spot)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    bk->idem = key;
+
+    cmds = ngx_pcalloc(r->pool,
+                       NGX_HTTP_MOBISPOT_R_N
+                       * sizeof(ngx_http_mobispot_redis_cmd_t));
+    argv = ngx_palloc(r->pool, 16 * sizeof(char *));
+    argvlen = ngx_palloc(r->pool, 16 * sizeof(size_t));
+    p = ngx_pnalloc(r->pool, 1 + 32 + NGX_INT64_LEN + 32);
+
+    if (cmds == NULL || argv == NULL || argvlen == NULL || p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* SET idem P<fingerprint> NX GET PX <lease> */
+
+    argv[0] = "SET";
+    argvlen[0] = 3;
+    argv[1] = (char *) bk->idem.data;
+    argvlen[1] = bk->idem.len;
+    argv[2] = (char *) p;
+    argvlen[2] = ngx_sprintf(p, "P%V", fp) - p;
+    p += argvlen[2];
+    argv[3] = "NX";
+    argvlen[3] = 2;
+    argv[4] = "GET";
+    argvlen[4] = 3;
+    argv[5] = "PX";
+    argvlen[5] = 2;
+    argv[6] = NGX_HTTP_MOBISPOT_IDEM_LEASE_MS;
+    argvlen[6] = sizeof(NGX_HTTP_MOBISPOT_IDEM_LEASE_MS) - 1;
+
+    cmds[0].argc = 7;
+    cmds[0].argv = argv;
+    cmds[0].argvlen = argvlen;
+
+    /* ZADD index <from> <id>: before the booking, so none is ever unlisted */
+
+    argv[7] = "ZADD";
+    argvlen[7] = 4;
+    argv[8] = (char *) bk->index.data;
+    argvlen[8] = bk->index.len;
+    argv[9] = (char *) p;
+    argvlen[9] = ngx_sprintf(p, "%L", bk->from) - p;
+    argv[10] = (char *) bk->id.data;
+    argvlen[10] = bk->id.len;
+
+    cmds[1].argc = 4;
+    cmds[1].argv = &argv[7];
+    cmds[1].argvlen = &argvlen[7];
+
+    ngx_memzero(&site, sizeof(ngx_http_mobispot_site_t));
+    site.id = bk->spot;
+
+    if (ngx_http_mobispot_site_info_cmd(r, &site, &cmds[2]) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    argv[11] = "HGET";
+    argvlen[11] = 4;
+    argv[12] = (char *) bk->info.data;
+    argvlen[12] = bk->info.len;
+    argv[13] = (char *) p + argvlen[9];
+    argvlen[13] = ngx_sprintf(p + argvlen[9], "rooms:%s",
+                              mobispot_kind_names[bk->kind])
+                  - (p + argvlen[9]);
+
+    cmds[3].argc = 3;
+    cmds[3].argv = &argv[11];
+    cmds[3].argvlen = &argvlen[11];
+
+    argv[14] = "HGETALL";
+    argvlen[14] = 7;
+    argv[15] = NGX_HTTP_MOBISPOT_KEY_PASSPORTS;
+    argvlen[15] = sizeof(NGX_HTTP_MOBISPOT_KEY_PASSPORTS) - 1;
+
+    cmds[4].argc = 2;
+    cmds[4].argv = &argv[14];
+    cmds[4].argvlen = &argvlen[14];
+
+    if (ngx_http_mobispot_booking_record_fields(r, &bk->record, &cmds[5])
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* written: the key and the index, both the caller's; nothing kept */
+
+    bk->keys = ngx_palloc(r->pool, 2 * sizeof(ngx_str_t));
+    if (bk->keys == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    bk->keys[0] = bk->idem;
+    bk->keys[1] = bk->index;
+
+    keys.written = bk->keys;
+    keys.nwritten = 2;
+
+    return ngx_http_mobispot_api_call(r, ctx, cmds, NGX_HTTP_MOBISPOT_R_N,
+                                      &keys,
+                                      ngx_http_mobispot_booking_claimed);
+}
+
+
+/*
+ * Idempotency-Key: one header, an sf-string ("...", as the IETF draft
+ * writes it) or a bare token, 1 to 255 printable ASCII characters.
+ */
+
+static ngx_int_t
+ngx_http_mobispot_booking_idem(ngx_http_request_t *r,
+    ngx_http_mobispot_booking_t *bk, ngx_str_t *key, ngx_int_t *rc)
+{
+    size_t            i;
+    ngx_uint_t        n, j;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    n = 0;
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (j = 0; /* void */; j++) {
+
+        if (j >= part->nelts) {
+            if (part->next == NULL) {
+                break;
+            }
+
+            part = part->next;
+            h = part->elts;
+            j = 0;
+        }
+
+        if (h[j].key.len == sizeof("Idempotency-Key") - 1
+            && ngx_strncasecmp(h[j].key.data, (u_char *) "Idempotency-Key",
+                               h[j].key.len)
+               == 0)
+        {
+            *key = h[j].value;
+            n++;
+        }
+    }
+
+    if (n == 0) {
+        *rc = ngx_http_mobispot_spots_error(r, NGX_HTTP_BAD_REQUEST,
+                                            "idempotency_key_required",
+                                            "a booking needs an "
+                                            "Idempotency-Key header",
+                                            "header", "Idempotency-Key");
+        return NGX_DECLINED;
+    }
+
+    if (n == 1 && key->len >= 2 && key->data[0] == '"'
+        && key->data[key->len - 1] == '"')
+    {
+        key->data++;
+        key->len -= 2;
+    }
+
+    for (i = 0; n == 1 && i < key->len; i++) {
+        if (key->data[i] < 0x20 || key->data[i] > 0x7e
+            || key->data[i] == '"' || key->data[i] == '\\')
+        {
+            break;
+        }
+    }
+
+    if (n != 1 || key->len == 0 || key->len > NGX_HTTP_MOBISPOT_IDEM_MAX
+        || i != key->len)
+    {
+        *rc = ngx_http_mobispot_spots_error(r, NGX_HTTP_BAD_REQUEST,
+                                            "invalid_idempotency_key",
+                                            "Idempotency-Key must be one "
+                                            "header of 1 to 255 printable "
+                                            "ASCII characters",
+                                            "header", "Idempotency-Key");
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+/* {"spot":ID,"kind":KIND,"resource":ROOM,"from":RFC3339,"to":RFC3339} */
+
+static ngx_int_t
+ngx_http_mobispot_booking_body(ngx_http_request_t *r,
+    ngx_http_mobispot_booking_t *bk, ngx_int_t *rc)
+{
+    yajl_val                    body, v;
+    ngx_str_t                   s;
+    ngx_uint_t                  i;
+    ngx_http_mobispot_check_t   ck;
+
+    static const char  *known[] = { "spot", "kind", "resource", "from", "to",
+                                    NULL };
+    static const char  *times[] = { "from", "to" };
+
+    ngx_memzero(&ck, sizeof(ngx_http_mobispot_check_t));
+    ck.request = r;
+
+    body = ngx_http_mobispot_admin_body(r, &ck);
+
+    if (body == NULL
+        || ngx_http_mobispot_check_keys(&ck, body, "", known) != NGX_OK
+        || ngx_http_mobispot_check_string(&ck,
+                                          mobispot_json_member(body, "spot"),
+                                          "spot", MOBISPOT_ID_MAX, &bk->spot)
+           != NGX_OK
+        || ngx_http_mobispot_check_string(&ck,
+                                          mobispot_json_member(body, "kind"),
+                                          "kind", 32, &s)
+           != NGX_OK)
+    {
+        *rc = ngx_http_mobispot_check_send(&ck);
+        return NGX_DECLINED;
+    }
+
+    if (!mobispot_id_valid((char *) bk->spot.data, bk->spot.len)) {
+        (void) ngx_http_mobispot_check_fail(&ck, NGX_HTTP_UNPROCESSABLE_ENTITY,
+                                            "not a valid site id", "spot");
+        *rc = ngx_http_mobispot_check_send(&ck);
+        return NGX_DECLINED;
+    }
+
+    bk->kind = mobispot_kind_parse((char *) s.data, s.len);
+
+    if (bk->kind < 0) {
+        (void) ngx_http_mobispot_check_fail(&ck, NGX_HTTP_UNPROCESSABLE_ENTITY,
+                                            "kind must be desk, meeting_room, "
+                                            "conference_room or "
+                                            "training_room", "kind");
+        *rc = ngx_http_mobispot_check_send(&ck);
+        return NGX_DECLINED;
+    }
+
+    v = mobispot_json_member(body, "resource");
+
+    if (v != NULL) {
+        if (ngx_http_mobispot_check_string(&ck, v, "resource",
+                                           MOBISPOT_ID_MAX, &bk->resource)
+            != NGX_OK)
+        {
+            *rc = ngx_http_mobispot_check_send(&ck);
+            return NGX_DECLINED;
+        }
+
+        if (bk->kind == MOBISPOT_KIND_DESK
+            || !mobispot_id_valid((char *) bk->resource.data,
+                                  bk->resource.len))
+        {
+            (void) ngx_http_mobispot_check_fail(&ck,
+                                                NGX_HTTP_UNPROCESSABLE_ENTITY,
+                                                bk->kind == MOBISPOT_KIND_DESK
+                                                ? "a desk is taken from the "
+                                                  "site's pool: no resource"
+                                                : "not a valid room id",
+                                                "resource");
+            *rc = ngx_http_mobispot_check_send(&ck);
+            return NGX_DECLINED;
+        }
+    }
+
+    for (i = 0; i < 2; i++) {
+        if (ngx_http_mobispot_check_string(&ck,
+                                           mobispot_json_member(body,
+                                                                times[i]),
+                                           times[i], 64, &s)
+            != NGX_OK)
+        {
+            *rc = ngx_http_mobispot_check_send(&ck);
+            return NGX_DECLINED;
+        }
+
+        if (mobispot_parse_rfc3339((char *) s.data, s.len,
+                                   i ? &bk->to : &bk->from)
+            != MOBISPOT_OK)
+        {
+            (void) ngx_http_mobispot_check_fail(&ck,
+                                                NGX_HTTP_UNPROCESSABLE_ENTITY,
+                                                "must be an RFC 3339 "
+                                                "date-time from 1970 to 2100",
+                                                "%s", times[i]);
+            *rc = ngx_http_mobispot_check_send(&ck);
+            return NGX_DECLINED;
+        }
+    }
+
+    if (bk->from >= bk->to) {
+        *rc = ngx_http_mobispot_spots_error(r, NGX_HTTP_UNPROCESSABLE_ENTITY,
+                                            "window_empty",
+                                            "to must be later than from",
+                                            "rule", "window_empty");
+        return NGX_DECLINED;
+    }
+
+    if (bk->to - bk->from > NGX_HTTP_MOBISPOT_BOOKING_WINDOW_MAX) {
+        *rc = ngx_http_mobispot_spots_error(r, NGX_HTTP_UNPROCESSABLE_ENTITY,
+                                            "window_too_long",
+                                            "a booking is at most 24 hours",
+                                            "rule", "window_too_long");
+        return NGX_DECLINED;
+    }
+
+    if (bk->to <= bk->now) {
+        *rc = ngx_http_mobispot_spots_error(r, NGX_HTTP_UNPROCESSABLE_ENTITY,
+                                            "window_in_past",
+                                            "the window has ended",
+                                            "rule", "window_in_past");
+        return NGX_DECLINED;
+    }
+
+    /* the strings live in the parse tree, freed with the pool: copy them */
+
+    s = bk->spot;
+    bk->spot.data = ngx_pstrdup(r->pool, &s);
+    s = bk->resource;
+    bk->resource.data = s.len ? ngx_pstrdup(r->pool, &s) : (u_char *) "";
+
+    if (bk->spot.data == NULL || bk->resource.data == NULL) {
+        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mobispot_booking_sha256(ngx_http_request_t *r, ngx_str_t *a,
+    ngx_str_t *b, ngx_str_t *c, size_t bytes, ngx_str_t *hex)
+{
+    u_char        md[EVP_MAX_MD_SIZE];
+    EVP_MD_CTX   *mdc;
+    ngx_int_t     rc;
+    unsigned int  len;
+
+    hex->data = ngx_pnalloc(r->pool, 2 * bytes);
+    mdc = EVP_MD_CTX_new();
+
+    rc = NGX_ERROR;
+
+    if (hex->data != NULL && mdc != NULL
+        && EVP_DigestInit_ex(mdc, EVP_sha256(), NULL) == 1
+        && EVP_DigestUpdate(mdc, a->data, a->len) == 1
+        && (b == NULL || EVP_DigestUpdate(mdc, b->data, b->len) == 1)
+        && (c == NULL || EVP_DigestUpdate(mdc, c->data, c->len) == 1)
+        && EVP_DigestFinal_ex(mdc, md, &len) == 1
+        && len >= bytes)
+    {
+        ngx_http_mobispot_booking_hex(hex->data, md, bytes);
+        hex->len = 2 * bytes;
+        rc = NGX_OK;
+    }
+
+    EVP_MD_CTX_free(mdc);
+
+    return rc;
+}
+

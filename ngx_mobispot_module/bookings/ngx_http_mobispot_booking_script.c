@@ -1,0 +1,294 @@
+
+/*
+ * Copyright (C) Mobispot
+ *
+ * The booking scripts, run by EVALSHA on one site's keys (one hash tag):
+ * Redis runs a script whole, with nothing between its commands, so a
+ * booking takes every slot of its window or none, and two clients racing
+ * for the last seat cannot both win.  A Redis that does not know a script
+ * (restarted, flushed, a new node) answers NOSCRIPT: the call is sent
+ * again, once, with EVAL and the script's text (docs/bookings.md says why
+ * EVALSHA and not FUNCTION).
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <openssl/evp.h>
+
+#include "bookings/ngx_http_mobispot_bookings.h"
+
+
+static ngx_int_t ngx_http_mobispot_booking_script_send(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_booking_t *bk);
+static ngx_int_t ngx_http_mobispot_booking_script_done(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
+    ngx_uint_t n);
+
+
+/*
+ * Book.  KEYS: 1 the booking's record, 2 the site's info, then the
+ * booked counts of each UTC day (ndays), then, for a room kind, the rooms
+ * taken on each of those days.  ARGV: 1 kind, 2 the room asked for (""
+ * any), 3 ndays, 4 the first day (days since the epoch), 5 the record's
+ * expiry (a time), 6 the number of slots, then for each slot its day
+ * (1-based) and its minute of that UTC day, then the record's fields and
+ * values.  Answers {"exists"}, {"conflict", slot, ...} (1-based) or
+ * {"created", room}.
+ */
+
+static const char  ngx_http_mobispot_script_book[] =
+    "if redis.call('EXISTS', KEYS[1]) == 1 then\n"
+    "  return {'exists'}\n"
+    "end\n"
+    "local kind, want = ARGV[1], ARGV[2]\n"
+    "local nd, day0, ns = tonumber(ARGV[3]), tonumber(ARGV[4]),"
+    " tonumber(ARGV[6])\n"
+    "local cap = tonumber(redis.call('HGET', KEYS[2], 'cap:' .. kind)"
+    " or '0') or 0\n"
+    "local rooms = kind ~= 'desk'\n"
+    "local d, m, conflicts = {}, {}, {}\n"
+    "for i = 1, ns do\n"
+    "  d[i] = tonumber(ARGV[5 + 2 * i])\n"
+    "  m[i] = ARGV[6 + 2 * i]\n"
+    "  local n = tonumber(redis.call('HGET', KEYS[2 + d[i]], m[i])"
+    " or '0') or 0\n"
+    "  if n + 1 > cap then conflicts[#conflicts + 1] = i end\n"
+    "end\n"
+    "local room = ''\n"
+    "if rooms and #conflicts == 0 then\n"
+    "  local list = {}\n"
+    "  if want ~= '' then\n"
+    "    list[1] = want\n"
+    "  else\n"
+    "    local all = redis.call('HGET', KEYS[2], 'rooms:' .. kind) or ''\n"
+    "    for r in string.gmatch(all, '[^,]+') do list[#list + 1] = r end\n"
+    "  end\n"
+    "  local taken = {}\n"
+    "  for _, r in ipairs(list) do\n"
+    "    local free = true\n"
+    "    for i = 1, ns do\n"
+    "      if redis.call('HEXISTS', KEYS[2 + nd + d[i]], r .. '/' .. m[i])"
+    " == 1 then\n"
+    "        free = false\n"
+    "        taken[i] = (taken[i] or 0) + 1\n"
+    "      end\n"
+    "    end\n"
+    "    if free then room = r break end\n"
+    "  end\n"
+    "  if room == '' then\n"
+    "    for i = 1, ns do\n"
+    "      if (taken[i] or 0) > 0 then conflicts[#conflicts + 1] = i end\n"
+    "    end\n"
+    "  end\n"
+    "end\n"
+    "if #conflicts > 0 then\n"
+    "  return {'conflict', unpack(conflicts)}\n"
+    "end\n"
+    "for i = 1, ns do\n"
+    "  redis.call('HINCRBY', KEYS[2 + d[i]], m[i], 1)\n"
+    "  if rooms then\n"
+    "    redis.call('HSET', KEYS[2 + nd + d[i]], room .. '/' .. m[i],"
+    " KEYS[1])\n"
+    "  end\n"
+    "end\n"
+    "for j = 1, nd do\n"
+    "  local at = (day0 + j + 90) * 86400\n"
+    "  redis.call('EXPIREAT', KEYS[2 + j], at)\n"
+    "  if rooms then redis.call('EXPIREAT', KEYS[2 + nd + j], at) end\n"
+    "end\n"
+    "local f = {}\n"
+    "for i = 7 + 2 * ns, #ARGV do f[#f + 1] = ARGV[i] end\n"
+    "f[#f + 1] = 'resource'\n"
+    "f[#f + 1] = room\n"
+    "f[#f + 1] = 'slots'\n"
+    "local s = {}\n"
+    "for i = 1, ns do s[i] = d[i] .. '/' .. m[i] end\n"
+    "f[#f + 1] = table.concat(s, ',')\n"
+    "redis.call('HSET', KEYS[1], unpack(f))\n"
+    "redis.call('EXPIREAT', KEYS[1], tonumber(ARGV[5]))\n"
+    "return {'created', room}\n";
+
+
+/*
+ * Cancel.  KEYS: 1 the record, then the booked counts of its days, then,
+ * for a room, the rooms taken on them.  ARGV: 1 the caller, 2 now.  Gives
+ * back every slot of a booking that has not started: {"cancelled"},
+ * {"missing"}, {"started"} or {"already"}.
+ */
+
+static const char  ngx_http_mobispot_script_cancel[] =
+    "local f = redis.call('HMGET', KEYS[1], 'user', 'status', 'from',"
+    " 'kind', 'resource', 'slots', 'ndays')\n"
+    "if not f[1] or f[1] ~= ARGV[1] then return {'missing'} end\n"
+    "if f[2] == 'cancelled' then return {'already'} end\n"
+    "if tonumber(f[3]) <= tonumber(ARGV[2]) then return {'started'} end\n"
+    "local nd = tonumber(f[7])\n"
+    "local rooms = f[4] ~= 'desk'\n"
+    "if #KEYS ~= 1 + nd * (rooms and 2 or 1) then\n"
+    "  return redis.error_reply('ERR booking keys do not match its record')\n"
+    "end\n"
+    "for s in string.gmatch(f[6], '[^,]+') do\n"
+    "  local d, m = string.match(s, '^(%d+)/(%d+)$')\n"
+    "  d = tonumber(d)\n"
+    "  if redis.call('HINCRBY', KEYS[1 + d], m, -1) <= 0 then\n"
+    "    redis.call('HDEL', KEYS[1 + d], m)\n"
+    "  end\n"
+    "  if rooms then\n"
+    "    redis.call('HDEL', KEYS[1 + nd + d], f[5] .. '/' .. m)\n"
+    "  end\n"
+    "end\n"
+    "redis.call('HSET', KEYS[1], 'status', 'cancelled', 'cancelled_at',"
+    " ARGV[2])\n"
+    "return {'cancelled'}\n";
+
+
+static const struct {
+    const char  *text;
+    size_t       len;
+} ngx_http_mobispot_scripts[NGX_HTTP_MOBISPOT_SCRIPTS] = {
+    { ngx_http_mobispot_script_book,
+      sizeof(ngx_http_mobispot_script_book) - 1 },
+    { ngx_http_mobispot_script_cancel,
+      sizeof(ngx_http_mobispot_script_cancel) - 1 },
+};
+
+
+/* the SHA-1 of each script, as EVALSHA names it: the same in every worker */
+static u_char  ngx_http_mobispot_script_sha[NGX_HTTP_MOBISPOT_SCRIPTS][40];
+
+
+ngx_int_t
+ngx_http_mobispot_booking_scripts_init(ngx_conf_t *cf)
+{
+    u_char        md[EVP_MAX_MD_SIZE];
+    ngx_uint_t    i;
+    unsigned int  len;
+
+    for (i = 0; i < NGX_HTTP_MOBISPOT_SCRIPTS; i++) {
+        if (EVP_Digest(ngx_http_mobispot_scripts[i].text,
+                       ngx_http_mobispot_scripts[i].len, md, &len,
+                       EVP_sha1(), NULL)
+            != 1
+            || len != 20)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "mobispot: SHA-1 of a booking script failed");
+            return NGX_ERROR;
+        }
+
+        ngx_http_mobispot_booking_hex(ngx_http_mobispot_script_sha[i], md, 20);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Runs a script with the keys in bk->keys (bk->nkeys, declared: read and
+ * written) and its arguments; done gets the script's reply.
+ */
+
+ngx_int_t
+ngx_http_mobispot_booking_script(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_booking_t *bk,
+    ngx_uint_t script, const char **argv, size_t *argvlen, ngx_uint_t argc,
+    ngx_http_mobispot_api_done_pt done)
+{
+    u_char      *p;
+    ngx_uint_t   i;
+    const char **av;
+    size_t      *al;
+
+    av = ngx_palloc(r->pool, (3 + bk->nkeys + argc) * sizeof(char *));
+    al = ngx_palloc(r->pool, (3 + bk->nkeys + argc) * sizeof(size_t));
+    p = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+
+    if (av == NULL || al == NULL || p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    av[2] = (char *) p;
+    al[2] = ngx_sprintf(p, "%ui", bk->nkeys) - p;
+
+    for (i = 0; i < bk->nkeys; i++) {
+        av[3 + i] = (char *) bk->keys[i].data;
+        al[3 + i] = bk->keys[i].len;
+    }
+
+    for (i = 0; i < argc; i++) {
+        av[3 + bk->nkeys + i] = argv[i];
+        al[3 + bk->nkeys + i] = argvlen[i];
+    }
+
+    bk->script = script;
+    bk->done = done;
+    bk->reloaded = 0;
+    bk->cmd.argc = (int) (3 + bk->nkeys + argc);
+    bk->cmd.argv = av;
+    bk->cmd.argvlen = al;
+
+    /* the script reads and writes all its keys */
+    bk->declared.read = NULL;
+    bk->declared.nread = 0;
+    bk->declared.written = bk->keys;
+    bk->declared.nwritten = bk->nkeys;
+
+    return ngx_http_mobispot_booking_script_send(r, ctx, bk);
+}
+
+
+static ngx_int_t
+ngx_http_mobispot_booking_script_send(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_booking_t *bk)
+{
+    const char  **av;
+    size_t       *al;
+
+    av = (const char **) bk->cmd.argv;
+    al = (size_t *) bk->cmd.argvlen;
+
+    if (bk->reloaded) {
+        av[0] = "EVAL";
+        al[0] = 4;
+        av[1] = ngx_http_mobispot_scripts[bk->script].text;
+        al[1] = ngx_http_mobispot_scripts[bk->script].len;
+
+    } else {
+        av[0] = "EVALSHA";
+        al[0] = 7;
+        av[1] = (char *) ngx_http_mobispot_script_sha[bk->script];
+        al[1] = 40;
+    }
+
+    return ngx_http_mobispot_api_call(r, ctx, &bk->cmd, 1, &bk->declared,
+                                      ngx_http_mobispot_booking_script_done);
+}
+
+
+static ngx_int_t
+ngx_http_mobispot_booking_script_done(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
+    ngx_uint_t n)
+{
+    ngx_http_mobispot_booking_t  *bk;
+
+    bk = ctx->data;
+
+    if (replies[0].type == REDIS_REPLY_ERROR
+        && replies[0].str.len >= 8
+        && ngx_strncmp(replies[0].str.data, "NOSCRIPT", 8) == 0
+        && !bk->reloaded)
+    {
+        ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
+                      "mobispot: redis does not know booking script %ui "
+                      "yet: sent with EVAL", bk->script);
+
+        bk->reloaded = 1;
+        return ngx_http_mobispot_booking_script_send(r, ctx, bk);
+    }
+
+    return bk->done(r, ctx, replies, n);
+}

@@ -1,0 +1,167 @@
+
+/*
+ * Copyright (C) Mobispot
+ *
+ * Bookings: POST {prefix}bookings, GET {prefix}bookings[/{id}] and
+ * DELETE {prefix}bookings/{id}.  A resource over the Spot API (it books
+ * the catalogue's sites: their info, windows and slots come from spots/).
+ * The keys are in docs/data-model.md, the rules in docs/bookings.md.
+ */
+
+
+#ifndef _NGX_HTTP_MOBISPOT_BOOKINGS_H_INCLUDED_
+#define _NGX_HTTP_MOBISPOT_BOOKINGS_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "spots/ngx_http_mobispot_avail.h"
+#include "spots/ngx_http_mobispot_admin.h"
+
+
+/* the longest booking window, and the slots it may have (15-minute) */
+#define NGX_HTTP_MOBISPOT_BOOKING_WINDOW_MAX  (24 * 3600)
+#define NGX_HTTP_MOBISPOT_BOOKING_SLOTS_MAX   (24 * 4 + 4)
+
+/* an Idempotency-Key: what it may hold, how long it is remembered */
+#define NGX_HTTP_MOBISPOT_IDEM_MAX            255
+#define NGX_HTTP_MOBISPOT_IDEM_LEASE_MS       "30000"
+#define NGX_HTTP_MOBISPOT_IDEM_TTL            "86400"
+
+/* a booking id: "<site>.<24 hex digits>" */
+#define NGX_HTTP_MOBISPOT_BOOKING_HEX         24
+
+/* what a booking's record keeps, in this order (HMGET) */
+#define NGX_HTTP_MOBISPOT_B_USER        0
+#define NGX_HTTP_MOBISPOT_B_SPOT        1
+#define NGX_HTTP_MOBISPOT_B_KIND        2
+#define NGX_HTTP_MOBISPOT_B_RESOURCE    3
+#define NGX_HTTP_MOBISPOT_B_FROM        4
+#define NGX_HTTP_MOBISPOT_B_TO          5
+#define NGX_HTTP_MOBISPOT_B_STATUS      6
+#define NGX_HTTP_MOBISPOT_B_CREATED     7
+#define NGX_HTTP_MOBISPOT_B_DAY0        8
+#define NGX_HTTP_MOBISPOT_B_NDAYS       9
+#define NGX_HTTP_MOBISPOT_B_FIELDS      10
+
+
+/* the replies of step 1 */
+#define NGX_HTTP_MOBISPOT_R_IDEM       0
+#define NGX_HTTP_MOBISPOT_R_INDEX      1
+#define NGX_HTTP_MOBISPOT_R_INFO       2
+#define NGX_HTTP_MOBISPOT_R_ROOMS      3
+#define NGX_HTTP_MOBISPOT_R_PASSPORTS  4
+#define NGX_HTTP_MOBISPOT_R_RECORD     5
+#define NGX_HTTP_MOBISPOT_R_N          6
+
+
+/* the scripts (ngx_http_mobispot_booking_script.c) */
+#define NGX_HTTP_MOBISPOT_SCRIPT_BOOK    0
+#define NGX_HTTP_MOBISPOT_SCRIPT_CANCEL  1
+#define NGX_HTTP_MOBISPOT_SCRIPTS        2
+
+
+/* a booking as read from its record, or as just made */
+typedef struct {
+    ngx_str_t                   id;
+    ngx_str_t                   f[NGX_HTTP_MOBISPOT_B_FIELDS];
+} ngx_http_mobispot_booking_rec_t;
+
+
+typedef struct {
+    ngx_str_t                   user;
+    ngx_str_t                   spot;
+    ngx_str_t                   id;
+    ngx_str_t                   idem;         /* its key in Redis */
+    ngx_str_t                   fingerprint;  /* of the body, hex */
+    ngx_str_t                   index;        /* the caller's bookings */
+    ngx_str_t                   record;
+    ngx_str_t                   info;
+    ngx_str_t                   resource;     /* asked, or chosen */
+    int                         kind;
+    int64_t                     from;
+    int64_t                     to;
+    int64_t                     now;
+    int64_t                     day0;         /* first UTC day, in days */
+    ngx_uint_t                  ndays;
+    mobispot_slot_t             slots[NGX_HTTP_MOBISPOT_BOOKING_SLOTS_MAX];
+    size_t                      nslots;
+    ngx_str_t                  *keys;         /* the script's */
+    ngx_uint_t                  nkeys;
+
+    /* a refusal, sent once the request's traces are removed */
+    ngx_uint_t                  status;
+    const char                 *code;
+    const char                 *message;
+    const char                 *member;
+    const char                 *name;
+    ngx_uint_t                 *conflicts;    /* slot indexes */
+    ngx_uint_t                  nconflicts;
+    ngx_uint_t                  release;      /* the key was claimed */
+    ngx_str_t                   answer;       /* the 201's body */
+
+    /* the script call (ngx_http_mobispot_booking_script.c) */
+    ngx_uint_t                  script;
+    ngx_http_mobispot_redis_cmd_t cmd;
+    ngx_http_mobispot_api_keys_t declared;
+    ngx_http_mobispot_api_done_pt done;
+    ngx_uint_t                  reloaded;     /* NOSCRIPT seen once */
+} ngx_http_mobispot_booking_t;
+
+
+/* the scripts and their call (ngx_http_mobispot_booking_script.c) */
+
+ngx_int_t ngx_http_mobispot_booking_scripts_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_mobispot_booking_script(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_booking_t *bk,
+    ngx_uint_t script, const char **argv, size_t *argvlen, ngx_uint_t argc,
+    ngx_http_mobispot_api_done_pt done);
+
+
+/* what the routes share (ngx_http_mobispot_booking.c) */
+
+ngx_int_t ngx_http_mobispot_booking_caller(ngx_http_request_t *r,
+    ngx_str_t *user, ngx_int_t *rc);
+ngx_int_t ngx_http_mobispot_booking_gen(yajl_gen g,
+    ngx_http_mobispot_booking_rec_t *rec);
+ngx_int_t ngx_http_mobispot_booking_send(ngx_http_request_t *r,
+    ngx_uint_t status, ngx_http_mobispot_booking_rec_t *rec, ngx_str_t *out);
+ngx_int_t ngx_http_mobispot_booking_id_site(ngx_str_t *id, ngx_str_t *site);
+ngx_int_t ngx_http_mobispot_booking_day_keys(ngx_http_request_t *r,
+    ngx_str_t *site, int kind, int64_t day0, ngx_uint_t ndays,
+    ngx_str_t *keys);
+ngx_int_t ngx_http_mobispot_booking_location(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_str_t *id);
+void ngx_http_mobispot_booking_hex(u_char *dst, const u_char *src,
+    size_t n);
+ngx_int_t ngx_http_mobispot_booking_record_fields(ngx_http_request_t *r,
+    ngx_str_t *key, ngx_http_mobispot_redis_cmd_t *cmd);
+ngx_int_t ngx_http_mobispot_booking_record(ngx_http_request_t *r,
+    ngx_str_t *id, ngx_http_mobispot_reply_t *reply,
+    ngx_http_mobispot_booking_rec_t *rec);
+
+extern const char  *ngx_http_mobispot_booking_fields[];
+
+
+/* after step 1 of a POST (ngx_http_mobispot_booking_take.c) */
+
+ngx_int_t ngx_http_mobispot_booking_claimed(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
+    ngx_uint_t n);
+
+
+/* the routes */
+
+ngx_int_t ngx_http_mobispot_booking_create(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx);
+ngx_int_t ngx_http_mobispot_booking_get(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx);
+ngx_int_t ngx_http_mobispot_booking_list(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx);
+ngx_int_t ngx_http_mobispot_booking_cancel(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx);
+
+
+#endif /* _NGX_HTTP_MOBISPOT_BOOKINGS_H_INCLUDED_ */
