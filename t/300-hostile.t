@@ -54,7 +54,12 @@ start_env(http_config => <<'CONF', config => <<'CONF2');
     mobispot_admin loopback;
     mobispot_api_max_body 16k;
 CONF
-    location /api/v1/ { mobispot_api; }
+    location /api/v1/ {
+        # stands in for mobispot_sso on the bookings' cases
+        set $mobispot_sub $http_x_test_user;
+        set $mobispot_pass $http_x_test_pass;
+        mobispot_api;
+    }
 CONF2
 
 my $r = http_request("PUT /api/v1/admin/networks/cowallonia\n$NET");
@@ -80,6 +85,8 @@ my %routes = (
     'spots/nearby?lat=50.4&lon=4.8' => [qw(GET HEAD)],
     'admin/networks/cowallonia' => [qw(PUT)],
     'admin/sites/cw-namur' => [qw(PUT DELETE)],
+    'bookings' => [qw(GET HEAD POST)],
+    'bookings/cw-namur.0123456789abcdef01234567' => [qw(GET HEAD DELETE)],
 );
 
 for my $path (sort keys %routes) {
@@ -314,6 +321,104 @@ add('a latitude at the southern limit', method => 'PUT', must => 'accept',
     body => site_with('latitude', '-85.05112878'));
 add('nearby at the northern limit', method => 'GET', must => 'accept',
     uri => '/api/v1/spots/nearby?lat=85.05112878&lon=4.8&all=true');
+
+# --- bookings: a signed-in caller, an Idempotency-Key, a good window
+
+my @WHO = ('X-Test-User: ada', 'X-Test-Pass: cowallonia-pass');
+my $BOOK = '{"spot":"cw-namur","kind":"desk","from":"2030-01-07T09:00:00+01:00",'
+    . '"to":"2030-01-07T10:00:00+01:00"}';
+sub book_with {
+    my ($key, $raw) = @_;
+    my $doc = $json->decode($BOOK);
+    my @order = grep { exists $doc->{$_} || $_ eq $key } qw(spot kind resource from to);
+    return '{' . join(',', map {
+        '"' . $_ . '":' . ($_ eq $key ? $raw : $json->encode($doc->{$_}))
+    } @order) . '}';
+}
+my $n = 0;
+sub add_book {
+    my ($label, $body, @headers) = @_;
+    $n++;
+    add("POST bookings: $label", method => 'POST', uri => '/api/v1/bookings',
+        body => $body, must => 'refuse',
+        headers => [@WHO, "Idempotency-Key: h$n", @headers]);
+}
+add_book('not JSON', '{"spot":');
+add_book('an array', '[]');
+add_book('a string', '"x"');
+add_book('empty', '');
+add_book('a comment', '{/*x*/"spot":"cw-namur"}');
+add_book('non-UTF-8', "{\"spot\":\"cw-\xff\"}");
+add_book('an overlong UTF-8', "{\"spot\":\"\xc0\xaf\"}");
+add_book('a NUL byte', "{\"spot\":\"cw\0\"}");
+add_book('an escaped NUL', book_with('spot', '"cw\u0000namur"'));
+add_book('a lone surrogate', book_with('spot', '"\ud800"'));
+add_book('a member twice', '{"spot":"cw-namur",' . substr($BOOK, 1));
+add_book('an unknown member', '{"hold":true,' . substr($BOOK, 1));
+for my $k (qw(spot kind from to resource)) {
+    add_book("$k a number", book_with($k, '1'));
+    add_book("$k null", book_with($k, 'null'));
+    add_book("$k an object", book_with($k, '{}'));
+    add_book("$k huge", book_with($k, '"' . ('a' x 5000) . '"'));
+}
+add_book('a huge number', book_with('from', '1e999999'));
+add_book('a negative zero', book_with('to', '-0'));
+add_book('an unknown spot', book_with('spot', '"nowhere"'));
+add_book('a spot with braces', book_with('spot', '"{x}"'));
+add_book('a room of a desk', book_with('resource', '"meuse"'));
+for my $t ('"2030-01-07"', '"9999-12-31T00:00:00Z"', '"2030-13-01T00:00:00Z"',
+           '"2030-01-07T09:00:00"', '"2030-01-07T25:00:00Z"',
+           '"2030-01-07T09:00:00+24:00"', '"1969-12-31T23:59:59Z"',
+           '"2030-01-07T09:10:00+01:00"', '"2030-01-07T07:00:00+01:00"',
+           '"2030-01-09T09:00:00+01:00"', '"2000-01-01T00:00:00Z"')
+{
+    add_book("from $t", book_with('from', $t));
+}
+add_book('a window on Sunday (closed)',
+         book_with('from', '"2030-01-06T09:00:00+01:00"') =~ s/2030-01-07T10/2030-01-06T10/r);
+add_book('a body of 20 KB', '{"spot":"' . ('a' x 20000) . '"}');
+add('POST bookings without a caller', method => 'POST', uri => '/api/v1/bookings',
+    body => $BOOK, must => 'refuse', headers => ['Idempotency-Key: x1']);
+add('POST bookings without a key', method => 'POST', uri => '/api/v1/bookings',
+    body => $BOOK, must => 'refuse', headers => [@WHO]);
+for my $key ('', '"', '""', "a\x01b", 'a' x 256, 'é', '"a\\"b"') {
+    add("POST bookings with the key <$key>", method => 'POST',
+        uri => '/api/v1/bookings', body => $BOOK, must => 'refuse',
+        headers => [@WHO, "Idempotency-Key: $key"]);
+}
+add('POST bookings with two keys', method => 'POST', uri => '/api/v1/bookings',
+    body => $BOOK, must => 'refuse',
+    headers => [@WHO, 'Idempotency-Key: a', 'Idempotency-Key: b']);
+add('POST bookings by a caller without the passport', method => 'POST',
+    uri => '/api/v1/bookings', body => $BOOK, must => 'refuse',
+    headers => ['X-Test-User: ada', 'Idempotency-Key: np']);
+add('POST bookings by a caller whose id has a brace', method => 'POST',
+    uri => '/api/v1/bookings', body => $BOOK, must => 'refuse',
+    headers => ['X-Test-User: a{b}', 'X-Test-Pass: cowallonia-pass',
+                'Idempotency-Key: br']);
+for my $id ('x', 'cw-namur.', 'cw-namur.0123', 'cw-namur.0123456789ABCDEF01234567',
+            '.0123456789abcdef01234567', 'Bad.0123456789abcdef01234567',
+            'a' x 300, '%00', 'cw-namur.0123456789abcdef0123456%00')
+{
+    add("GET bookings/$id", method => 'GET', uri => "/api/v1/bookings/$id",
+        headers => [@WHO]);
+    add("DELETE bookings/$id", method => 'DELETE', must => 'refuse',
+        uri => "/api/v1/bookings/$id", headers => [@WHO]);
+}
+for my $q ('limit=0', 'limit=101', 'limit=-1', 'limit=1e3', 'limit=',
+           'offset=10001', 'offset=x', 'limit=1&limit=2',
+           'limit=99999999999999999999')
+{
+    add("GET bookings?$q", method => 'GET', uri => "/api/v1/bookings?$q",
+        must => 'refuse', headers => [@WHO]);
+}
+add('a good booking', method => 'POST', uri => '/api/v1/bookings',
+    body => $BOOK, must => 'accept', headers => [@WHO, 'Idempotency-Key: good']);
+add('its replay', method => 'POST', uri => '/api/v1/bookings',
+    body => $BOOK, must => 'accept', headers => [@WHO, 'Idempotency-Key: good']);
+add('its key with another body', method => 'POST', uri => '/api/v1/bookings',
+    body => book_with('kind', '"meeting_room"'), must => 'refuse',
+    headers => [@WHO, 'Idempotency-Key: good']);
 
 # --- headers
 

@@ -47,8 +47,6 @@ ngx_http_mobispot_booking_create(ngx_http_request_t *r,
     ngx_http_mobispot_redis_cmd_t  *cmds;
     const char                    **argv;
     size_t                         *argvlen;
-    static ngx_http_mobispot_api_keys_t  keys;
-
     bk = ngx_pcalloc(r->pool, sizeof(ngx_http_mobispot_booking_t));
     if (bk == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -200,19 +198,14 @@ ngx_http_mobispot_booking_create(ngx_http_request_t *r,
 
     /* written: the key and the index, both the caller's; nothing kept */
 
-    bk->keys = ngx_palloc(r->pool, 2 * sizeof(ngx_str_t));
-    if (bk->keys == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    bk->caller[0] = bk->idem;
+    bk->caller[1] = bk->index;
 
-    bk->keys[0] = bk->idem;
-    bk->keys[1] = bk->index;
-
-    keys.written = bk->keys;
-    keys.nwritten = 2;
+    bk->caller_keys.written = bk->caller;
+    bk->caller_keys.nwritten = 2;
 
     return ngx_http_mobispot_api_call(r, ctx, cmds, NGX_HTTP_MOBISPOT_R_N,
-                                      &keys,
+                                      &bk->caller_keys,
                                       ngx_http_mobispot_booking_claimed);
 }
 

@@ -512,12 +512,12 @@ ngx_http_mobispot_booking_to_cancel(ngx_http_request_t *r,
 
     /* the script's call keeps its state where the route's data is */
     ctx->data = bk;
-    bk->answer.data = (u_char *) rd;
+    bk->route = rd;
 
     return ngx_http_mobispot_booking_script(r, ctx, bk,
-                                            NGX_HTTP_MOBISPOT_SCRIPT_CANCEL,
-                                            argv, argvlen, 2,
-                                            ngx_http_mobispot_booking_cancelled);
+                                         NGX_HTTP_MOBISPOT_SCRIPT_CANCEL,
+                                         argv, argvlen, 2,
+                                         ngx_http_mobispot_booking_cancelled);
 }
 
 
@@ -531,7 +531,7 @@ ngx_http_mobispot_booking_cancelled(ngx_http_request_t *r,
     ngx_http_mobispot_booking_read_t  *rd;
 
     bk = ctx->data;
-    rd = (ngx_http_mobispot_booking_read_t *) bk->answer.data;
+    rd = bk->route;
 
     if (replies[0].type != REDIS_REPLY_ARRAY || replies[0].elements != 1
         || replies[0].element[0].type != REDIS_REPLY_STRING)

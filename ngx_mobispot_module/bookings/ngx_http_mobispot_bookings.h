@@ -106,8 +106,11 @@ typedef struct {
     ngx_uint_t                  script;
     ngx_http_mobispot_redis_cmd_t cmd;
     ngx_http_mobispot_api_keys_t declared;
+    ngx_str_t                   caller[2];    /* the key and the index */
+    ngx_http_mobispot_api_keys_t caller_keys; /* they, declared */
     ngx_http_mobispot_api_done_pt done;
     ngx_uint_t                  reloaded;     /* NOSCRIPT seen once */
+    void                       *route;        /* a cancel's own state */
 } ngx_http_mobispot_booking_t;
 
 
@@ -145,11 +148,17 @@ ngx_int_t ngx_http_mobispot_booking_record(ngx_http_request_t *r,
 extern const char  *ngx_http_mobispot_booking_fields[];
 
 
-/* after step 1 of a POST (ngx_http_mobispot_booking_take.c) */
+/*
+ * after step 1 of a POST (ngx_http_mobispot_booking_take.c), its
+ * refusals (ngx_http_mobispot_booking_refuse.c)
+ */
 
 ngx_int_t ngx_http_mobispot_booking_claimed(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
     ngx_uint_t n);
+ngx_int_t ngx_http_mobispot_booking_refuse(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_uint_t status, const char *code,
+    const char *message, const char *member, const char *name);
 
 
 /* the routes */
