@@ -6,7 +6,8 @@
  *
  *   1. the key claimed (SET NX GET, a lease), the booking's id added to the
  *      caller's index, the site's info, the passports and the booking's
- *      record read, pipelined;
+ *      record read, pipelined;  (the room asked for is checked by the
+ *      script, which reads the site's rooms)
  *   2. the window checked against the site (slots, hours, entitlement),
  *      then the booking script on the site's keys;
  *   3. the answer kept under the key, and sent.
@@ -116,9 +117,9 @@ ngx_http_mobispot_booking_create(ngx_http_request_t *r,
     cmds = ngx_pcalloc(r->pool,
                        NGX_HTTP_MOBISPOT_R_N
                        * sizeof(ngx_http_mobispot_redis_cmd_t));
-    argv = ngx_palloc(r->pool, 16 * sizeof(char *));
-    argvlen = ngx_palloc(r->pool, 16 * sizeof(size_t));
-    p = ngx_pnalloc(r->pool, 1 + 32 + NGX_INT64_LEN + 32);
+    argv = ngx_palloc(r->pool, 13 * sizeof(char *));
+    argvlen = ngx_palloc(r->pool, 13 * sizeof(size_t));
+    p = ngx_pnalloc(r->pool, 1 + 32 + NGX_INT64_LEN);
 
     if (cmds == NULL || argv == NULL || argvlen == NULL || p == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -168,29 +169,16 @@ ngx_http_mobispot_booking_create(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    argv[11] = "HGET";
-    argvlen[11] = 4;
-    argv[12] = (char *) bk->info.data;
-    argvlen[12] = bk->info.len;
-    argv[13] = (char *) p + argvlen[9];
-    argvlen[13] = ngx_sprintf(p + argvlen[9], "rooms:%s",
-                              mobispot_kind_names[bk->kind])
-                  - (p + argvlen[9]);
+    argv[11] = "HGETALL";
+    argvlen[11] = 7;
+    argv[12] = NGX_HTTP_MOBISPOT_KEY_PASSPORTS;
+    argvlen[12] = sizeof(NGX_HTTP_MOBISPOT_KEY_PASSPORTS) - 1;
 
-    cmds[3].argc = 3;
+    cmds[3].argc = 2;
     cmds[3].argv = &argv[11];
     cmds[3].argvlen = &argvlen[11];
 
-    argv[14] = "HGETALL";
-    argvlen[14] = 7;
-    argv[15] = NGX_HTTP_MOBISPOT_KEY_PASSPORTS;
-    argvlen[15] = sizeof(NGX_HTTP_MOBISPOT_KEY_PASSPORTS) - 1;
-
-    cmds[4].argc = 2;
-    cmds[4].argv = &argv[14];
-    cmds[4].argvlen = &argvlen[14];
-
-    if (ngx_http_mobispot_booking_record_fields(r, &bk->record, &cmds[5])
+    if (ngx_http_mobispot_booking_record_fields(r, &bk->record, &cmds[4])
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

@@ -35,8 +35,8 @@ static ngx_int_t ngx_http_mobispot_booking_script_done(ngx_http_request_t *r,
  * any), 3 ndays, 4 the first day (days since the epoch), 5 the record's
  * expiry (a time), 6 the number of slots, then for each slot its day
  * (1-based) and its minute of that UTC day, then the record's fields and
- * values.  Answers {"exists"}, {"conflict", slot, ...} (1-based) or
- * {"created", room}.
+ * values.  Answers {"exists"}, {"unknown"} (no such room of the kind),
+ * {"conflict", slot, ...} (1-based) or {"created", room}.
  */
 
 static const char  ngx_http_mobispot_script_book[] =
@@ -49,6 +49,12 @@ static const char  ngx_http_mobispot_script_book[] =
     "local cap = tonumber(redis.call('HGET', KEYS[2], 'cap:' .. kind)"
     " or '0') or 0\n"
     "local rooms = kind ~= 'desk'\n"
+    "local all = rooms and redis.call('HGET', KEYS[2], 'rooms:' .. kind)"
+    " or ''\n"
+    "if want ~= '' and not string.find(',' .. all .. ',', ',' .. want"
+    " .. ',', 1, true) then\n"
+    "  return {'unknown'}\n"
+    "end\n"
     "local d, m, conflicts = {}, {}, {}\n"
     "for i = 1, ns do\n"
     "  d[i] = tonumber(ARGV[5 + 2 * i])\n"
@@ -63,7 +69,6 @@ static const char  ngx_http_mobispot_script_book[] =
     "  if want ~= '' then\n"
     "    list[1] = want\n"
     "  else\n"
-    "    local all = redis.call('HGET', KEYS[2], 'rooms:' .. kind) or ''\n"
     "    for r in string.gmatch(all, '[^,]+') do list[#list + 1] = r end\n"
     "  end\n"
     "  local taken = {}\n"

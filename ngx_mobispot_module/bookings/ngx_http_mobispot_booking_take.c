@@ -146,14 +146,13 @@ ngx_http_mobispot_booking_site(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies)
 {
     ngx_uint_t                    i;
-    ngx_http_mobispot_reply_t    *info, *rooms, *passports;
+    ngx_http_mobispot_reply_t    *info, *passports;
     ngx_http_mobispot_avail_t     av;
     ngx_http_mobispot_site_t      site;
     ngx_http_mobispot_booking_t  *bk;
 
     bk = ctx->data;
     info = &replies[NGX_HTTP_MOBISPOT_R_INFO];
-    rooms = &replies[NGX_HTTP_MOBISPOT_R_ROOMS];
 
     if (info->type != REDIS_REPLY_ARRAY
         || info->elements != NGX_HTTP_MOBISPOT_FIELDS)
@@ -190,20 +189,6 @@ ngx_http_mobispot_booking_site(ngx_http_request_t *r,
                                                 "kind_not_offered",
                                                 "the site has no resource of "
                                                 "this kind", "field", "kind");
-    }
-
-    if (bk->resource.len
-        && (rooms->type != REDIS_REPLY_STRING
-            || !mobispot_list_has((char *) rooms->str.data, rooms->str.len,
-                                  (char *) bk->resource.data,
-                                  bk->resource.len)))
-    {
-        return ngx_http_mobispot_booking_refuse(r, ctx,
-                                                NGX_HTTP_UNPROCESSABLE_ENTITY,
-                                                "unknown_resource",
-                                                "the site has no such room "
-                                                "of this kind", "field",
-                                                "resource");
     }
 
     passports = &replies[NGX_HTTP_MOBISPOT_R_PASSPORTS];
@@ -462,6 +447,15 @@ ngx_http_mobispot_booking_taken(ngx_http_request_t *r,
         }
 
         return ngx_http_mobispot_booking_made(r, ctx, &rec);
+    }
+
+    if (what->len == 7 && ngx_strncmp(what->data, "unknown", 7) == 0) {
+        return ngx_http_mobispot_booking_refuse(r, ctx,
+                                                NGX_HTTP_UNPROCESSABLE_ENTITY,
+                                                "unknown_resource",
+                                                "the site has no such room "
+                                                "of this kind", "field",
+                                                "resource");
     }
 
     if (what->len == 8 && ngx_strncmp(what->data, "conflict", 8) == 0) {

@@ -51,10 +51,9 @@
 #define NGX_HTTP_MOBISPOT_R_IDEM       0
 #define NGX_HTTP_MOBISPOT_R_INDEX      1
 #define NGX_HTTP_MOBISPOT_R_INFO       2
-#define NGX_HTTP_MOBISPOT_R_ROOMS      3
-#define NGX_HTTP_MOBISPOT_R_PASSPORTS  4
-#define NGX_HTTP_MOBISPOT_R_RECORD     5
-#define NGX_HTTP_MOBISPOT_R_N          6
+#define NGX_HTTP_MOBISPOT_R_PASSPORTS  3
+#define NGX_HTTP_MOBISPOT_R_RECORD     4
+#define NGX_HTTP_MOBISPOT_R_N          5
 
 
 /* the scripts (ngx_http_mobispot_booking_script.c) */
