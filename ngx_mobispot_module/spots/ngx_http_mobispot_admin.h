@@ -67,14 +67,34 @@ typedef struct {
 } ngx_http_mobispot_admin_t;
 
 
+/* the rule of an array of distinct ids (ngx_http_mobispot_check_ids()) */
+typedef struct {
+    size_t                      max;
+    const char                 *not_array;    /* "must be an array of .." */
+    const char                 *bad_size;     /* "more than 16 networks" */
+    const char                 *invalid;      /* "not a valid network id" */
+    const char                 *twice;        /* "network given twice" */
+} ngx_http_mobispot_ids_rule_t;
+
+
+/* checks a body, generating the document as stored (NGX_DECLINED: ck) */
+typedef ngx_int_t (*ngx_http_mobispot_admin_check_pt)(
+    ngx_http_mobispot_check_t *ck, yajl_val body,
+    ngx_http_mobispot_admin_t *ad, yajl_gen doc);
+
+
 /* what every admin route shares (ngx_http_mobispot_admin.c) */
 
 ngx_http_mobispot_admin_t *ngx_http_mobispot_admin_begin(
     ngx_http_request_t *r, ngx_http_mobispot_api_ctx_t *ctx, ngx_int_t *rc);
 ngx_http_mobispot_admin_t *ngx_http_mobispot_admin_put_begin(
     ngx_http_request_t *r, ngx_http_mobispot_api_ctx_t *ctx,
-    ngx_http_mobispot_check_t *ck, const char *id_rule, yajl_val *body,
-    ngx_int_t *rc);
+    ngx_http_mobispot_check_t *ck, int (*id_valid)(const char *, size_t),
+    const char *id_rule, yajl_val *body, ngx_int_t *rc);
+ngx_http_mobispot_admin_t *ngx_http_mobispot_admin_put_checked(
+    ngx_http_request_t *r, ngx_http_mobispot_api_ctx_t *ctx,
+    int (*id_valid)(const char *, size_t), const char *id_rule,
+    ngx_http_mobispot_admin_check_pt check, ngx_int_t *rc);
 ngx_int_t ngx_http_mobispot_check_fail(ngx_http_mobispot_check_t *ck,
     ngx_uint_t status, const char *message, const char *fmt, ...);
 ngx_int_t ngx_http_mobispot_check_send(ngx_http_mobispot_check_t *ck);
@@ -85,6 +105,9 @@ ngx_int_t ngx_http_mobispot_check_string(ngx_http_mobispot_check_t *ck,
 ngx_int_t ngx_http_mobispot_check_array(ngx_http_mobispot_check_t *ck,
     yajl_val v, const char *field, const char *not_array, size_t min,
     size_t max, const char *bad_size);
+ngx_int_t ngx_http_mobispot_check_ids(ngx_http_mobispot_check_t *ck,
+    yajl_val v, const char *field, const ngx_http_mobispot_ids_rule_t *rule,
+    yajl_gen doc, ngx_str_t *list);
 ngx_int_t ngx_http_mobispot_check_coordinate(ngx_http_mobispot_check_t *ck,
     yajl_val body, const char *field, int (*valid)(double),
     const char *range, double *out);
@@ -112,6 +135,12 @@ ngx_int_t ngx_http_mobispot_admin_site_remove(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx);
 ngx_int_t ngx_http_mobispot_admin_network_write(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx);
+ngx_http_mobispot_reply_t *ngx_http_mobispot_admin_exec(
+    ngx_http_mobispot_reply_t *replies, ngx_uint_t n);
+ngx_uint_t ngx_http_mobispot_admin_failed(ngx_http_mobispot_reply_t *replies,
+    ngx_uint_t n);
+ngx_int_t ngx_http_mobispot_admin_deleted(ngx_http_request_t *r,
+    ngx_str_t *id);
 
 
 #endif /* _NGX_HTTP_MOBISPOT_ADMIN_H_INCLUDED_ */

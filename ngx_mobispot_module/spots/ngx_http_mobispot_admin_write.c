@@ -39,8 +39,6 @@ static ngx_int_t ngx_http_mobispot_write_index_done(ngx_http_request_t *r,
     ngx_uint_t n);
 static ngx_int_t ngx_http_mobispot_write_answer(ngx_http_request_t *r,
     ngx_http_mobispot_admin_t *ad);
-static ngx_http_mobispot_reply_t *ngx_http_mobispot_write_exec(
-    ngx_http_mobispot_reply_t *replies, ngx_uint_t n);
 
 
 static ngx_str_t  ngx_http_mobispot_multi = ngx_string("MULTI");
@@ -318,31 +316,42 @@ ngx_http_mobispot_admin_network_write(ngx_http_request_t *r,
  * or EXEC was aborted.
  */
 
-static ngx_http_mobispot_reply_t *
-ngx_http_mobispot_write_exec(ngx_http_mobispot_reply_t *replies, ngx_uint_t n)
+ngx_http_mobispot_reply_t *
+ngx_http_mobispot_admin_exec(ngx_http_mobispot_reply_t *replies, ngx_uint_t n)
 {
-    ngx_uint_t                  i;
     ngx_http_mobispot_reply_t  *exec;
 
-    for (i = 0; i < n; i++) {
-        if (replies[i].type == REDIS_REPLY_ERROR) {
-            return NULL;
-        }
+    if (ngx_http_mobispot_admin_failed(replies, n)) {
+        return NULL;
     }
 
     exec = &replies[n - 1];
 
-    if (exec->type != REDIS_REPLY_ARRAY || exec->elements != n - 2) {
+    if (exec->type != REDIS_REPLY_ARRAY || exec->elements != n - 2
+        || ngx_http_mobispot_admin_failed(exec->element, exec->elements))
+    {
         return NULL;
     }
 
-    for (i = 0; i < exec->elements; i++) {
-        if (exec->element[i].type == REDIS_REPLY_ERROR) {
-            return NULL;
+    return exec;
+}
+
+
+/* whether one of the replies is an error */
+
+ngx_uint_t
+ngx_http_mobispot_admin_failed(ngx_http_mobispot_reply_t *replies,
+    ngx_uint_t n)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < n; i++) {
+        if (replies[i].type == REDIS_REPLY_ERROR) {
+            return 1;
         }
     }
 
-    return exec;
+    return 0;
 }
 
 
@@ -357,7 +366,7 @@ ngx_http_mobispot_write_entry_done(ngx_http_request_t *r,
 
     ad = ctx->data;
 
-    exec = ngx_http_mobispot_write_exec(replies, n);
+    exec = ngx_http_mobispot_admin_exec(replies, n);
     if (exec == NULL) {
         return ngx_http_mobispot_api_bad_reply(r, "a catalogue write");
     }
@@ -484,12 +493,8 @@ ngx_http_mobispot_write_index_done(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
     ngx_uint_t n)
 {
-    ngx_uint_t  i;
-
-    for (i = 0; i < n; i++) {
-        if (replies[i].type == REDIS_REPLY_ERROR) {
-            return ngx_http_mobispot_api_bad_reply(r, "a catalogue index");
-        }
+    if (ngx_http_mobispot_admin_failed(replies, n)) {
+        return ngx_http_mobispot_api_bad_reply(r, "a catalogue index");
     }
 
     return ngx_http_mobispot_write_answer(r, ctx->data);
@@ -500,8 +505,6 @@ static ngx_int_t
 ngx_http_mobispot_write_answer(ngx_http_request_t *r,
     ngx_http_mobispot_admin_t *ad)
 {
-    yajl_gen  g;
-
     if (ad->kind != NGX_HTTP_MOBISPOT_WRITE_DELETE) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "mobispot: catalogue entry \"%V\" %s", &ad->id,
@@ -515,12 +518,23 @@ ngx_http_mobispot_write_answer(ngx_http_request_t *r,
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "mobispot: site \"%V\" deleted", &ad->id);
 
+    return ngx_http_mobispot_admin_deleted(r, &ad->id);
+}
+
+
+/* the answer to a DELETE that removed something: {"id":..,"deleted":true} */
+
+ngx_int_t
+ngx_http_mobispot_admin_deleted(ngx_http_request_t *r, ngx_str_t *id)
+{
+    yajl_gen  g;
+
     g = ngx_http_mobispot_api_gen(r);
 
     if (g == NULL
         || yajl_gen_map_open(g) != yajl_gen_status_ok
         || mobispot_json_string(g, "id") != MOBISPOT_OK
-        || yajl_gen_string(g, ad->id.data, ad->id.len) != yajl_gen_status_ok
+        || yajl_gen_string(g, id->data, id->len) != yajl_gen_status_ok
         || mobispot_json_string(g, "deleted") != MOBISPOT_OK
         || yajl_gen_bool(g, 1) != yajl_gen_status_ok
         || yajl_gen_map_close(g) != yajl_gen_status_ok)
