@@ -57,6 +57,7 @@ typedef struct {
 
     /* the write (ngx_http_mobispot_admin_write.c) */
     ngx_uint_t                  kind;
+    const char                 *what;         /* its name in the log */
 
     /*
      * what the first reply inside EXEC says of a new entry: a site write
@@ -139,8 +140,11 @@ ngx_http_mobispot_reply_t *ngx_http_mobispot_admin_exec(
     ngx_http_mobispot_reply_t *replies, ngx_uint_t n);
 ngx_uint_t ngx_http_mobispot_admin_failed(ngx_http_mobispot_reply_t *replies,
     ngx_uint_t n);
-ngx_int_t ngx_http_mobispot_admin_deleted(ngx_http_request_t *r,
-    ngx_str_t *id);
+ngx_int_t ngx_http_mobispot_admin_index_done(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
+    ngx_uint_t n);
+ngx_int_t ngx_http_mobispot_admin_answer(ngx_http_request_t *r,
+    ngx_http_mobispot_admin_t *ad);
 
 
 #endif /* _NGX_HTTP_MOBISPOT_ADMIN_H_INCLUDED_ */

@@ -34,11 +34,6 @@ static ngx_int_t ngx_http_mobispot_write_entry_done(ngx_http_request_t *r,
     ngx_uint_t n);
 static ngx_int_t ngx_http_mobispot_write_index(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx);
-static ngx_int_t ngx_http_mobispot_write_index_done(ngx_http_request_t *r,
-    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
-    ngx_uint_t n);
-static ngx_int_t ngx_http_mobispot_write_answer(ngx_http_request_t *r,
-    ngx_http_mobispot_admin_t *ad);
 
 
 static ngx_str_t  ngx_http_mobispot_multi = ngx_string("MULTI");
@@ -185,6 +180,7 @@ ngx_http_mobispot_admin_site_write(ngx_http_request_t *r,
 
     /* the first reply inside EXEC, DEL info: 0 when the site is new */
     ad->kind = NGX_HTTP_MOBISPOT_WRITE_SITE;
+    ad->what = "catalogue entry";
     ad->new_when = 0;
 
     return ngx_http_mobispot_api_call(r, ctx, cmds, 5, declared,
@@ -249,6 +245,8 @@ ngx_http_mobispot_admin_site_remove(ngx_http_request_t *r,
     declared->nwritten = 2;
 
     ad->kind = NGX_HTTP_MOBISPOT_WRITE_DELETE;
+    ad->what = "site";
+    ad->deleted = 1;
 
     return ngx_http_mobispot_api_call(r, ctx, cmds, 4, declared,
                                       ngx_http_mobispot_write_entry_done);
@@ -303,6 +301,7 @@ ngx_http_mobispot_admin_network_write(ngx_http_request_t *r,
 
     /* the first reply inside EXEC, HSET: 1 for a new field */
     ad->kind = NGX_HTTP_MOBISPOT_WRITE_NETWORK;
+    ad->what = "catalogue entry";
     ad->new_when = 1;
 
     return ngx_http_mobispot_api_call(r, ctx, cmds, 4, declared,
@@ -484,57 +483,53 @@ ngx_http_mobispot_write_index(ngx_http_request_t *r,
     declared->nwritten = (ad->kind == NGX_HTTP_MOBISPOT_WRITE_NETWORK) ? 1 : 3;
 
     return ngx_http_mobispot_api_call(r, ctx, cmds, n, declared,
-                                      ngx_http_mobispot_write_index_done);
+                                      ngx_http_mobispot_admin_index_done);
 }
 
 
-static ngx_int_t
-ngx_http_mobispot_write_index_done(ngx_http_request_t *r,
+/* step 2's replies: the answer, once none is an error */
+
+ngx_int_t
+ngx_http_mobispot_admin_index_done(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
     ngx_uint_t n)
 {
     if (ngx_http_mobispot_admin_failed(replies, n)) {
-        return ngx_http_mobispot_api_bad_reply(r, "a catalogue index");
+        return ngx_http_mobispot_api_bad_reply(r, "an index write");
     }
 
-    return ngx_http_mobispot_write_answer(r, ctx->data);
+    return ngx_http_mobispot_admin_answer(r, ctx->data);
 }
 
 
-static ngx_int_t
-ngx_http_mobispot_write_answer(ngx_http_request_t *r,
+/*
+ * The answer to a write that is done: the entry as stored (201 when it is
+ * new), or {"id":..,"deleted":true}.
+ */
+
+ngx_int_t
+ngx_http_mobispot_admin_answer(ngx_http_request_t *r,
     ngx_http_mobispot_admin_t *ad)
 {
-    if (ad->kind != NGX_HTTP_MOBISPOT_WRITE_DELETE) {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "mobispot: catalogue entry \"%V\" %s", &ad->id,
-                      ad->created ? "created" : "updated");
+    yajl_gen  g;
 
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "mobispot: %s \"%V\" %s", ad->what, &ad->id,
+                  ad->deleted ? "deleted"
+                              : (ad->created ? "created" : "updated"));
+
+    if (!ad->deleted) {
         return ngx_http_mobispot_api_send_raw(r, ad->created ? NGX_HTTP_CREATED
                                                              : NGX_HTTP_OK,
                                               ad->doc.data, ad->doc.len);
     }
-
-    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "mobispot: site \"%V\" deleted", &ad->id);
-
-    return ngx_http_mobispot_admin_deleted(r, &ad->id);
-}
-
-
-/* the answer to a DELETE that removed something: {"id":..,"deleted":true} */
-
-ngx_int_t
-ngx_http_mobispot_admin_deleted(ngx_http_request_t *r, ngx_str_t *id)
-{
-    yajl_gen  g;
 
     g = ngx_http_mobispot_api_gen(r);
 
     if (g == NULL
         || yajl_gen_map_open(g) != yajl_gen_status_ok
         || mobispot_json_string(g, "id") != MOBISPOT_OK
-        || yajl_gen_string(g, id->data, id->len) != yajl_gen_status_ok
+        || yajl_gen_string(g, ad->id.data, ad->id.len) != yajl_gen_status_ok
         || mobispot_json_string(g, "deleted") != MOBISPOT_OK
         || yajl_gen_bool(g, 1) != yajl_gen_status_ok
         || yajl_gen_map_close(g) != yajl_gen_status_ok)
