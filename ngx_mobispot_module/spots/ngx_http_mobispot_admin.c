@@ -7,6 +7,8 @@
  *     PUT    {prefix}admin/networks/{id}   ngx_http_mobispot_admin_network.c
  *     PUT    {prefix}admin/sites/{id}      ngx_http_mobispot_admin_site.c
  *     DELETE {prefix}admin/sites/{id}      ngx_http_mobispot_admin_site.c
+ *     PUT, GET, DELETE {prefix}admin/users/{id}
+ *                                          ngx_http_mobispot_admin_user.c
  *
  * Bodies are parsed with yajl and checked field by field before anything
  * is written: a wrong type is a 400, a value out of range or unknown

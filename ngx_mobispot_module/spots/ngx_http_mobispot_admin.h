@@ -33,6 +33,60 @@ typedef struct {
 } ngx_http_mobispot_check_t;
 
 
+/* accounts (ngx_http_mobispot_admin_user*.c) */
+
+#define NGX_HTTP_MOBISPOT_PASSPORTS_MAX       16
+#define NGX_HTTP_MOBISPOT_LIMITS_MAX          32     /* zones, networks */
+#define NGX_HTTP_MOBISPOT_OPERATOR_MAX        64     /* site_operator */
+
+/* the fields of ms:{user:<id>}:info, in this order */
+#define NGX_HTTP_MOBISPOT_USER_PASSPORTS      0
+#define NGX_HTTP_MOBISPOT_USER_COMPANY        1
+#define NGX_HTTP_MOBISPOT_USER_ZONES          2
+#define NGX_HTTP_MOBISPOT_USER_NETWORKS       3
+#define NGX_HTTP_MOBISPOT_USER_ADMIN          4
+#define NGX_HTTP_MOBISPOT_USER_OPERATOR_OF    5
+#define NGX_HTTP_MOBISPOT_USER_FIELDS         6
+
+/*
+ * The ids an account names that must exist: its networks (passports',
+ * then company's: at most 16 + 32) and its sites (at most 64).
+ */
+#define NGX_HTTP_MOBISPOT_NAMED_NETWORKS      0
+#define NGX_HTTP_MOBISPOT_NAMED_SITES         1
+#define NGX_HTTP_MOBISPOT_NAMED_MAX           64
+
+
+typedef struct {
+    ngx_str_t                   network;
+    int64_t                     from;         /* days since the epoch */
+    int64_t                     to;           /* inclusive */
+} ngx_http_mobispot_passport_t;
+
+
+/* an id of the body that must exist in Redis, and the field naming it */
+typedef struct {
+    const char                 *id;
+    const char                 *field;        /* a format of one %uz */
+    size_t                      index;
+} ngx_http_mobispot_named_t;
+
+
+typedef struct {
+    ngx_str_t                   info[NGX_HTTP_MOBISPOT_USER_FIELDS];
+
+    /* sorted by network, then from */
+    ngx_http_mobispot_passport_t passports[NGX_HTTP_MOBISPOT_PASSPORTS_MAX];
+    ngx_uint_t                  npassports;
+
+    ngx_http_mobispot_named_t   named[2][NGX_HTTP_MOBISPOT_NAMED_MAX];
+    ngx_uint_t                  nnamed[2];
+
+    /* the passports field that the write replaced (or deleted) */
+    ngx_str_t                   old;
+} ngx_http_mobispot_account_t;
+
+
 typedef struct {
     ngx_str_t                   id;
     ngx_str_t                   doc;          /* the site as stored */
@@ -65,6 +119,9 @@ typedef struct {
      * (1: a new field)
      */
     long long                   new_when;
+
+    /* an account's parts (admin/users) */
+    ngx_http_mobispot_account_t account;
 } ngx_http_mobispot_admin_t;
 
 
@@ -145,6 +202,25 @@ ngx_int_t ngx_http_mobispot_admin_index_done(ngx_http_request_t *r,
     ngx_uint_t n);
 ngx_int_t ngx_http_mobispot_admin_answer(ngx_http_request_t *r,
     ngx_http_mobispot_admin_t *ad);
+
+
+/* the account routes (ngx_http_mobispot_admin_user.c) */
+
+ngx_int_t ngx_http_mobispot_admin_user_absent(ngx_http_request_t *r);
+
+
+/* an account body (ngx_http_mobispot_admin_user_check.c) */
+
+ngx_int_t ngx_http_mobispot_check_user(ngx_http_mobispot_check_t *ck,
+    yajl_val body, ngx_http_mobispot_admin_t *ad, yajl_gen doc);
+
+
+/* the account writes (ngx_http_mobispot_admin_user_write.c) */
+
+ngx_int_t ngx_http_mobispot_admin_user_write(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx);
+ngx_int_t ngx_http_mobispot_admin_user_remove(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx);
 
 
 #endif /* _NGX_HTTP_MOBISPOT_ADMIN_H_INCLUDED_ */
