@@ -32,16 +32,30 @@ my $SITE = '{"name":"CoWallonia Namur","town":"Namur",'
     . '"resources":[{"kind":"desk","capacity":24},'
     . '{"kind":"meeting_room","id":"meuse","name":"Meuse","seats":8}]}';
 
-# the site with one member's value replaced by raw JSON text
-sub site_with {
-    my ($key, $raw) = @_;
-    my $doc = $json->decode($SITE);
-    my @order = qw(name town address latitude longitude time_zone networks
-                   amenities slot_minutes opening_hours closed_dates resources);
+# a body (JSON text) with one member's value replaced by raw JSON text,
+# the members in the order given
+sub body_with {
+    my ($body, $order, $key, $raw) = @_;
+    my $doc = $json->decode($body);
     return '{' . join(',', map {
         '"' . $_ . '":' . ($_ eq $key ? $raw
                                       : JSON::PP->new->canonical->utf8->encode($doc->{$_}))
-    } @order) . '}';
+    } @$order) . '}';
+}
+
+sub site_with {
+    return body_with($SITE, [qw(name town address latitude longitude time_zone
+                                networks amenities slot_minutes opening_hours
+                                closed_dates resources)], @_);
+}
+
+my $USER = '{"name":"Ada Lovelace","email":"ada@example.org",'
+    . '"passports":[{"network":"cowallonia","from":"2026-12-01","to":"2027-11-30"}],'
+    . '"company":{"id":"acme","zones":["namur-province"],"networks":["cowallonia"]},'
+    . '"roles":{"admin":false,"site_operator":["cw-namur"]}}';
+
+sub user_with {
+    return body_with($USER, [qw(name email passports company roles)], @_);
 }
 
 sub network_with {
@@ -66,6 +80,8 @@ my $r = http_request("PUT /api/v1/admin/networks/cowallonia\n$NET");
 is($r->{status}, 201, 'seed: the network');
 $r = http_request("PUT /api/v1/admin/sites/cw-namur\n$SITE");
 is($r->{status}, 201, 'seed: the site');
+$r = http_request("PUT /api/v1/admin/users/ada\n$USER");
+is($r->{status}, 201, 'seed: the account');
 
 my @cases;    # [label, request hash]
 
@@ -85,6 +101,7 @@ my %routes = (
     'spots/nearby?lat=50.4&lon=4.8' => [qw(GET HEAD)],
     'admin/networks/cowallonia' => [qw(PUT)],
     'admin/sites/cw-namur' => [qw(PUT DELETE)],
+    'admin/users/ada' => [qw(GET HEAD PUT DELETE)],
     'bookings' => [qw(GET HEAD POST)],
     'bookings/cw-namur.0123456789abcdef01234567' => [qw(GET HEAD DELETE)],
 );
@@ -114,12 +131,26 @@ for my $id ('', 'a' x 300, 'a' x 5000, '%00', 'a%00b', '%ff%fe', '..', '%2e%2e',
         uri => "/api/v1/admin/sites/$id");
     add("PUT admin/networks/$id", method => 'PUT',
         uri => "/api/v1/admin/networks/$id", body => $NET);
+    add("PUT admin/users/$id", method => 'PUT',
+        uri => "/api/v1/admin/users/$id", body => $USER);
+    add("GET admin/users/$id", method => 'GET', uri => "/api/v1/admin/users/$id");
+    add("DELETE admin/users/$id", method => 'DELETE',
+        uri => "/api/v1/admin/users/$id");
+}
+
+# user ids (a token's sub) past their rule: refused, nothing written
+for my $id ('a' x 129, 'a:b', 'a{b}', '%7Ba%7D', '|a', '.a', 'a%00', 'a%20b',
+            'a%2Fb', 'caf%c3%a9', 'a,b', 'a;b', 'a=b', 'a%22b', 'a*')
+{
+    add("PUT admin/users/$id (not a sub)", method => 'PUT', must => 'refuse',
+        uri => "/api/v1/admin/users/$id", body => $USER);
 }
 
 for my $path ('', 'nothing', 'spots', 'spots/', 'spots/cw-namur/', 'spots/cw-namur/x',
               'admin', 'admin/', 'admin/sites', 'admin/sites/', 'admin/networks',
               'health/', 'networks/x', 'spots/nearby/x', 'admin/sites/a/b',
-              'spots/cw-namur/availability/x')
+              'spots/cw-namur/availability/x', 'admin/users', 'admin/users/',
+              'admin/users/ada/x')
 {
     add("GET $path", method => 'GET', uri => "/api/v1/$path");
 }
@@ -209,6 +240,8 @@ for my $i (0 .. $#bodies) {
         uri => '/api/v1/admin/networks/cowallonia', body => $bodies[$i]);
     add("PUT site, bad body $i", method => 'PUT', must => 'refuse',
         uri => '/api/v1/admin/sites/cw-namur', body => $bodies[$i]);
+    add("PUT account, bad body $i", method => 'PUT', must => 'refuse',
+        uri => '/api/v1/admin/users/ada', body => $bodies[$i]);
 }
 
 add('a body past the limit', method => 'PUT',
@@ -305,6 +338,50 @@ for my $key (sort keys %bad_site) {
 add('a site with no member', method => 'PUT', uri => '/api/v1/admin/sites/x2',
     body => '{}', must => 'refuse');
 
+# --- accounts: each member wrong
+
+my $pass = sub { '{"network":"cowallonia","from":"' . $_[0] . '","to":"' . $_[1] . '"}' };
+my %bad_user = (
+    name => ['""', '1', 'null', '[]', '"' . ('n' x 201) . '"', '"a\u0000b"',
+             '"' . ("\xc3\xa9" x 201) . '"', "\"\xc0\xaf\"", '"\ud800"',
+             "\"\xed\xa0\x80\"", "\"a\0b\""],
+    email => ['""', '1', 'null', '"a"', '"a@b@c"', '"a b@c"', '"a@b\u0000"',
+              '"a\u00a0@b"', '"a@\u007f"', '"@"', '"' . ('e' x 251) . '@b.c"',
+              '"' . ('e' x 5000) . '@b"', "\"a\xff\@b\"", "\"a\@\xc3\""],
+    passports => ['{}', '"x"', '[1]', '[null]', '[[]]', '[{}]',
+                  '[' . join(',', map { $pass->(sprintf('20%02d-01-01', $_), sprintf('20%02d-01-01', $_)) } 30 .. 46) . ']',
+                  '[' . join(',', ($pass->('2026-12-01', '2027-11-30')) x 1000) . ']',
+                  '[' . $pass->('2027-01-01', '2026-01-01') . ']',
+                  '[' . $pass->('2026-12-01', '2027-11-30') . ',' . $pass->('2027-11-30', '2028-01-01') . ']',
+                  '[' . $pass->('9999-12-31', '9999-12-31') . ']',
+                  '[' . $pass->('2026-02-29', '2026-03-01') . ']',
+                  '[' . $pass->('2026-12-01\u0000', '2027-11-30') . ']',
+                  '[{"network":"nowhere","from":"2026-12-01","to":"2027-11-30"}]',
+                  '[{"network":"a\u0000b","from":"2026-12-01","to":"2027-11-30"}]',
+                  '[{"network":"' . ('n' x 65) . '","from":"2026-12-01","to":"2027-11-30"}]',
+                  '[{"network":"cowallonia","from":20261201,"to":1e400}]',
+                  '[{"network":"cowallonia","from":"2026-12-01","to":"2027-11-30","x":{"a":[1]}}]'],
+    company => ['"acme"', '[]', '{}', '{"id":1}', '{"id":"a:b"}', '{"id":"a\u0000"}',
+                '{"id":"acme","zones":{}}', '{"id":"acme","zones":[1e400]}',
+                '{"id":"acme","zones":[' . join(',', map { "\"z$_\"" } 1 .. 33) . ']}',
+                '{"id":"acme","zones":[' . join(',', ('"z"') x 1000) . ']}',
+                '{"id":"acme","networks":["nowhere"]}',
+                '{"id":"acme","networks":["cowallonia","cowallonia"]}',
+                '{"id":"acme","networks":[' . join(',', map { "\"n$_\"" } 1 .. 33) . ']}'],
+    roles => ['true', '[]', '{"admin":null}', '{"admin":0}', '{"admin":"false"}',
+              '{"site_operator":{}}', '{"site_operator":["nowhere"]}',
+              '{"site_operator":["cw-namur","cw-namur"]}',
+              '{"site_operator":[' . join(',', map { "\"s$_\"" } 1 .. 65) . ']}',
+              '{"site_operator":[9223372036854775808]}', '{"admin":true,"root":true}'],
+);
+
+for my $key (sort keys %bad_user) {
+    for my $v (@{ $bad_user{$key} }) {
+        add("account $key = " . substr($v, 0, 60), method => 'PUT', must => 'refuse',
+            uri => '/api/v1/admin/users/ada', body => user_with($key, $v));
+    }
+}
+
 # --- values at their limits that must be taken (last: they write)
 
 add('a name of 200 characters of two bytes each', method => 'PUT',
@@ -319,6 +396,11 @@ add('a latitude at the northern limit', method => 'PUT', must => 'accept',
 add('a latitude at the southern limit', method => 'PUT', must => 'accept',
     uri => '/api/v1/admin/sites/cw-south',
     body => site_with('latitude', '-85.05112878'));
+add('an account at its limits: 16 passports, 32 zones, a 254-byte e-mail, the longest id',
+    method => 'PUT', must => 'accept', uri => '/api/v1/admin/users/' . ('U' x 128),
+    body => '{"name":"' . ("\xc3\xa9" x 200) . '","email":"' . ('e' x 250) . '@b.c",'
+    . '"passports":[' . join(',', map { $pass->(sprintf('20%02d-01-01', $_), sprintf('20%02d-12-31', $_)) } 30 .. 45) . '],'
+    . '"company":{"id":"acme","zones":[' . join(',', map { "\"z$_\"" } 1 .. 32) . ']}}');
 add('nearby at the northern limit', method => 'GET', must => 'accept',
     uri => '/api/v1/spots/nearby?lat=85.05112878&lon=4.8&all=true');
 

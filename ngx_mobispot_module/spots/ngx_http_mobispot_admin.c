@@ -7,6 +7,8 @@
  *     PUT    {prefix}admin/networks/{id}   ngx_http_mobispot_admin_network.c
  *     PUT    {prefix}admin/sites/{id}      ngx_http_mobispot_admin_site.c
  *     DELETE {prefix}admin/sites/{id}      ngx_http_mobispot_admin_site.c
+ *     PUT, GET, DELETE {prefix}admin/users/{id}
+ *                                          ngx_http_mobispot_admin_user.c
  *
  * Bodies are parsed with yajl and checked field by field before anything
  * is written: a wrong type is a 400, a value out of range or unknown
@@ -277,6 +279,93 @@ ngx_http_mobispot_check_array(ngx_http_mobispot_check_t *ck, yajl_val v,
 }
 
 
+/*
+ * An array of 0 to rule->max distinct ids (mobispot_id_valid()): generated
+ * into doc as an array (its member's name is the caller's), and joined
+ * with commas into list.
+ */
+
+ngx_int_t
+ngx_http_mobispot_check_ids(ngx_http_mobispot_check_t *ck, yajl_val v,
+    const char *field, const ngx_http_mobispot_ids_rule_t *rule, yajl_gen doc,
+    ngx_str_t *list)
+{
+    u_char    *p;
+    size_t     i, j, len;
+    yajl_val   e;
+
+    if (ngx_http_mobispot_check_array(ck, v, field, rule->not_array, 0,
+                                      rule->max, rule->bad_size)
+        != NGX_OK)
+    {
+        return NGX_DECLINED;
+    }
+
+    if (yajl_gen_array_open(doc) != yajl_gen_status_ok) {
+        return NGX_ERROR;
+    }
+
+    len = 0;
+
+    for (i = 0; i < v->u.array.len; i++) {
+        e = v->u.array.values[i];
+
+        if (!YAJL_IS_STRING(e)) {
+            return ngx_http_mobispot_check_fail(ck, NGX_HTTP_BAD_REQUEST,
+                                                "must be a string",
+                                                "%s[%uz]%Z", field, i);
+        }
+
+        if (!mobispot_id_valid(e->u.string, ngx_strlen(e->u.string))) {
+            return ngx_http_mobispot_check_fail(ck,
+                                                NGX_HTTP_UNPROCESSABLE_ENTITY,
+                                                rule->invalid, "%s[%uz]%Z",
+                                                field, i);
+        }
+
+        for (j = 0; j < i; j++) {
+            if (ngx_strcmp(e->u.string, v->u.array.values[j]->u.string) == 0)
+            {
+                return ngx_http_mobispot_check_fail(ck,
+                                                NGX_HTTP_UNPROCESSABLE_ENTITY,
+                                                rule->twice, "%s[%uz]%Z",
+                                                field, i);
+            }
+        }
+
+        if (mobispot_json_string(doc, e->u.string) != MOBISPOT_OK) {
+            return NGX_ERROR;
+        }
+
+        len += ngx_strlen(e->u.string) + 1;
+    }
+
+    if (yajl_gen_array_close(doc) != yajl_gen_status_ok) {
+        return NGX_ERROR;
+    }
+
+    list->data = ngx_pnalloc(ck->request->pool, len + 1);
+    if (list->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = list->data;
+
+    for (i = 0; i < v->u.array.len; i++) {
+        if (i) {
+            *p++ = ',';
+        }
+
+        p = ngx_cpymem(p, v->u.array.values[i]->u.string,
+                       ngx_strlen(v->u.array.values[i]->u.string));
+    }
+
+    list->len = p - list->data;
+
+    return NGX_OK;
+}
+
+
 /* a member that is a number (400 otherwise) that valid() takes (422) */
 
 ngx_int_t
@@ -438,14 +527,15 @@ ngx_http_mobispot_admin_begin(ngx_http_request_t *r,
 
 
 /*
- * The start of an admin PUT: as above, then the id checked and the body
- * parsed.
+ * The start of an admin PUT: as above, then the id checked by id_valid
+ * (id_rule says what it takes) and the body parsed.
  */
 
 ngx_http_mobispot_admin_t *
 ngx_http_mobispot_admin_put_begin(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_check_t *ck,
-    const char *id_rule, yajl_val *body, ngx_int_t *rc)
+    int (*id_valid)(const char *, size_t), const char *id_rule,
+    yajl_val *body, ngx_int_t *rc)
 {
     ngx_http_mobispot_admin_t  *ad;
 
@@ -454,7 +544,7 @@ ngx_http_mobispot_admin_put_begin(ngx_http_request_t *r,
         return NULL;
     }
 
-    if (!mobispot_id_valid((char *) ad->id.data, ad->id.len)) {
+    if (!id_valid((char *) ad->id.data, ad->id.len)) {
         *rc = ngx_http_mobispot_spots_error(r, NGX_HTTP_BAD_REQUEST,
                                             "invalid_id", id_rule,
                                             "parameter", "id");
@@ -464,6 +554,54 @@ ngx_http_mobispot_admin_put_begin(ngx_http_request_t *r,
     *body = ngx_http_mobispot_admin_body(r, ck);
     if (*body == NULL) {
         *rc = ngx_http_mobispot_check_send(ck);
+        return NULL;
+    }
+
+    return ad;
+}
+
+
+/*
+ * An admin PUT up to its write: the start above, then the body checked by
+ * check, which generates the document as stored (into ad->doc).
+ */
+
+ngx_http_mobispot_admin_t *
+ngx_http_mobispot_admin_put_checked(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, int (*id_valid)(const char *, size_t),
+    const char *id_rule, ngx_http_mobispot_admin_check_pt check,
+    ngx_int_t *rc)
+{
+    yajl_gen                    doc;
+    yajl_val                    body;
+    ngx_http_mobispot_check_t   ck;
+    ngx_http_mobispot_admin_t  *ad;
+
+    ngx_memzero(&ck, sizeof(ngx_http_mobispot_check_t));
+    ck.request = r;
+
+    ad = ngx_http_mobispot_admin_put_begin(r, ctx, &ck, id_valid, id_rule,
+                                           &body, rc);
+    if (ad == NULL) {
+        return NULL;
+    }
+
+    doc = ngx_http_mobispot_api_gen(r);
+    if (doc == NULL) {
+        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NULL;
+    }
+
+    *rc = check(&ck, body, ad, doc);
+
+    if (*rc == NGX_DECLINED) {
+        *rc = ngx_http_mobispot_check_send(&ck);
+        return NULL;
+    }
+
+    if (*rc != NGX_OK || ngx_http_mobispot_gen_copy(r, doc, &ad->doc) != NGX_OK)
+    {
+        *rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
         return NULL;
     }
 

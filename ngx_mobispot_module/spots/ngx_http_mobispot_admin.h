@@ -33,6 +33,60 @@ typedef struct {
 } ngx_http_mobispot_check_t;
 
 
+/* accounts (ngx_http_mobispot_admin_user*.c) */
+
+#define NGX_HTTP_MOBISPOT_PASSPORTS_MAX       16
+#define NGX_HTTP_MOBISPOT_LIMITS_MAX          32     /* zones, networks */
+#define NGX_HTTP_MOBISPOT_OPERATOR_MAX        64     /* site_operator */
+
+/* the fields of ms:{user:<id>}:info, in this order */
+#define NGX_HTTP_MOBISPOT_USER_PASSPORTS      0
+#define NGX_HTTP_MOBISPOT_USER_COMPANY        1
+#define NGX_HTTP_MOBISPOT_USER_ZONES          2
+#define NGX_HTTP_MOBISPOT_USER_NETWORKS       3
+#define NGX_HTTP_MOBISPOT_USER_ADMIN          4
+#define NGX_HTTP_MOBISPOT_USER_OPERATOR_OF    5
+#define NGX_HTTP_MOBISPOT_USER_FIELDS         6
+
+/*
+ * The ids an account names that must exist: its networks (passports',
+ * then company's: at most 16 + 32) and its sites (at most 64).
+ */
+#define NGX_HTTP_MOBISPOT_NAMED_NETWORKS      0
+#define NGX_HTTP_MOBISPOT_NAMED_SITES         1
+#define NGX_HTTP_MOBISPOT_NAMED_MAX           64
+
+
+typedef struct {
+    ngx_str_t                   network;
+    int64_t                     from;         /* days since the epoch */
+    int64_t                     to;           /* inclusive */
+} ngx_http_mobispot_passport_t;
+
+
+/* an id of the body that must exist in Redis, and the field naming it */
+typedef struct {
+    const char                 *id;
+    const char                 *field;        /* a format of one %uz */
+    size_t                      index;
+} ngx_http_mobispot_named_t;
+
+
+typedef struct {
+    ngx_str_t                   info[NGX_HTTP_MOBISPOT_USER_FIELDS];
+
+    /* sorted by network, then from */
+    ngx_http_mobispot_passport_t passports[NGX_HTTP_MOBISPOT_PASSPORTS_MAX];
+    ngx_uint_t                  npassports;
+
+    ngx_http_mobispot_named_t   named[2][NGX_HTTP_MOBISPOT_NAMED_MAX];
+    ngx_uint_t                  nnamed[2];
+
+    /* the passports field that the write replaced (or deleted) */
+    ngx_str_t                   old;
+} ngx_http_mobispot_account_t;
+
+
 typedef struct {
     ngx_str_t                   id;
     ngx_str_t                   doc;          /* the site as stored */
@@ -58,6 +112,7 @@ typedef struct {
 
     /* the write (ngx_http_mobispot_admin_write.c) */
     ngx_uint_t                  kind;
+    const char                 *what;         /* its name in the log */
 
     /*
      * what the first reply inside EXEC says of a new entry: a site write
@@ -65,7 +120,26 @@ typedef struct {
      * (1: a new field)
      */
     long long                   new_when;
+
+    /* an account's parts (admin/users) */
+    ngx_http_mobispot_account_t account;
 } ngx_http_mobispot_admin_t;
+
+
+/* the rule of an array of distinct ids (ngx_http_mobispot_check_ids()) */
+typedef struct {
+    size_t                      max;
+    const char                 *not_array;    /* "must be an array of .." */
+    const char                 *bad_size;     /* "more than 16 networks" */
+    const char                 *invalid;      /* "not a valid network id" */
+    const char                 *twice;        /* "network given twice" */
+} ngx_http_mobispot_ids_rule_t;
+
+
+/* checks a body, generating the document as stored (NGX_DECLINED: ck) */
+typedef ngx_int_t (*ngx_http_mobispot_admin_check_pt)(
+    ngx_http_mobispot_check_t *ck, yajl_val body,
+    ngx_http_mobispot_admin_t *ad, yajl_gen doc);
 
 
 /* what every admin route shares (ngx_http_mobispot_admin.c) */
@@ -74,8 +148,12 @@ ngx_http_mobispot_admin_t *ngx_http_mobispot_admin_begin(
     ngx_http_request_t *r, ngx_http_mobispot_api_ctx_t *ctx, ngx_int_t *rc);
 ngx_http_mobispot_admin_t *ngx_http_mobispot_admin_put_begin(
     ngx_http_request_t *r, ngx_http_mobispot_api_ctx_t *ctx,
-    ngx_http_mobispot_check_t *ck, const char *id_rule, yajl_val *body,
-    ngx_int_t *rc);
+    ngx_http_mobispot_check_t *ck, int (*id_valid)(const char *, size_t),
+    const char *id_rule, yajl_val *body, ngx_int_t *rc);
+ngx_http_mobispot_admin_t *ngx_http_mobispot_admin_put_checked(
+    ngx_http_request_t *r, ngx_http_mobispot_api_ctx_t *ctx,
+    int (*id_valid)(const char *, size_t), const char *id_rule,
+    ngx_http_mobispot_admin_check_pt check, ngx_int_t *rc);
 yajl_val ngx_http_mobispot_admin_body(ngx_http_request_t *r,
     ngx_http_mobispot_check_t *ck);
 ngx_int_t ngx_http_mobispot_check_fail(ngx_http_mobispot_check_t *ck,
@@ -88,6 +166,9 @@ ngx_int_t ngx_http_mobispot_check_string(ngx_http_mobispot_check_t *ck,
 ngx_int_t ngx_http_mobispot_check_array(ngx_http_mobispot_check_t *ck,
     yajl_val v, const char *field, const char *not_array, size_t min,
     size_t max, const char *bad_size);
+ngx_int_t ngx_http_mobispot_check_ids(ngx_http_mobispot_check_t *ck,
+    yajl_val v, const char *field, const ngx_http_mobispot_ids_rule_t *rule,
+    yajl_gen doc, ngx_str_t *list);
 ngx_int_t ngx_http_mobispot_check_coordinate(ngx_http_mobispot_check_t *ck,
     yajl_val body, const char *field, int (*valid)(double),
     const char *range, double *out);
@@ -114,6 +195,34 @@ ngx_int_t ngx_http_mobispot_admin_site_write(ngx_http_request_t *r,
 ngx_int_t ngx_http_mobispot_admin_site_remove(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx);
 ngx_int_t ngx_http_mobispot_admin_network_write(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx);
+ngx_http_mobispot_reply_t *ngx_http_mobispot_admin_exec(
+    ngx_http_mobispot_reply_t *replies, ngx_uint_t n);
+ngx_uint_t ngx_http_mobispot_admin_failed(ngx_http_mobispot_reply_t *replies,
+    ngx_uint_t n);
+ngx_int_t ngx_http_mobispot_admin_index_done(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
+    ngx_uint_t n);
+ngx_int_t ngx_http_mobispot_admin_answer(ngx_http_request_t *r,
+    ngx_http_mobispot_admin_t *ad);
+
+
+/* the account routes (ngx_http_mobispot_admin_user.c) */
+
+ngx_int_t ngx_http_mobispot_admin_user_absent(ngx_http_request_t *r);
+
+
+/* an account body (ngx_http_mobispot_admin_user_check.c) */
+
+ngx_int_t ngx_http_mobispot_check_user(ngx_http_mobispot_check_t *ck,
+    yajl_val body, ngx_http_mobispot_admin_t *ad, yajl_gen doc);
+
+
+/* the account writes (ngx_http_mobispot_admin_user_write.c) */
+
+ngx_int_t ngx_http_mobispot_admin_user_write(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx);
+ngx_int_t ngx_http_mobispot_admin_user_remove(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx);
 
 

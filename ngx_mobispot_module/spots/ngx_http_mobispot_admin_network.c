@@ -39,7 +39,7 @@ ngx_http_mobispot_admin_network_put(ngx_http_request_t *r,
     ngx_memzero(&ck, sizeof(ngx_http_mobispot_check_t));
     ck.request = r;
 
-    ad = ngx_http_mobispot_admin_put_begin(r, ctx, &ck,
+    ad = ngx_http_mobispot_admin_put_begin(r, ctx, &ck, mobispot_id_valid,
                                            "a network id matches "
                                            "[a-z0-9][a-z0-9_-]{0,63}",
                                            &body, &rc);

@@ -28,12 +28,10 @@ ngx_http_mobispot_admin_site_put(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx)
 {
     size_t                          i;
-    yajl_gen                        doc, sum;
-    yajl_val                        body;
+    yajl_gen                        sum;
     ngx_int_t                       rc;
     const char                    **argv;
     size_t                         *argvlen;
-    ngx_http_mobispot_check_t       ck;
     ngx_http_mobispot_admin_t      *ad;
     ngx_http_mobispot_redis_cmd_t   cmd;
 
@@ -41,32 +39,17 @@ ngx_http_mobispot_admin_site_put(ngx_http_request_t *r,
     static const ngx_http_mobispot_api_keys_t  keys = { &passports, 1,
                                                         NULL, 0 };
 
-    ngx_memzero(&ck, sizeof(ngx_http_mobispot_check_t));
-    ck.request = r;
-
-    ad = ngx_http_mobispot_admin_put_begin(r, ctx, &ck,
-                                           "a site id matches "
-                                           "[a-z0-9][a-z0-9_-]{0,63}",
-                                           &body, &rc);
+    ad = ngx_http_mobispot_admin_put_checked(r, ctx, mobispot_id_valid,
+                                             "a site id matches "
+                                             "[a-z0-9][a-z0-9_-]{0,63}",
+                                             ngx_http_mobispot_check_site,
+                                             &rc);
     if (ad == NULL) {
         return rc;
     }
 
-    doc = ngx_http_mobispot_api_gen(r);
     sum = ngx_http_mobispot_api_gen(r);
-
-    if (doc == NULL || sum == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    rc = ngx_http_mobispot_check_site(&ck, body, ad, doc);
-
-    if (rc == NGX_DECLINED) {
-        return ngx_http_mobispot_check_send(&ck);
-    }
-
-    if (rc != NGX_OK || ngx_http_mobispot_gen_copy(r, doc, &ad->doc) != NGX_OK)
-    {
+    if (sum == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 

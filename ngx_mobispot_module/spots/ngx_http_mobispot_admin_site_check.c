@@ -28,6 +28,15 @@ static ngx_int_t ngx_http_mobispot_check_resources(
     yajl_gen doc);
 
 
+static const ngx_http_mobispot_ids_rule_t  ngx_http_mobispot_site_networks = {
+    NGX_HTTP_MOBISPOT_NETWORKS_MAX,
+    "must be an array of network ids",
+    "more than 16 networks",
+    "not a valid network id",
+    "network given twice"
+};
+
+
 static const char  *ngx_http_mobispot_days[7] = {
     "mon", "tue", "wed", "thu", "fri", "sat", "sun"
 };
@@ -159,78 +168,18 @@ ngx_http_mobispot_check_site(ngx_http_mobispot_check_t *ck, yajl_val body,
 
     v = mobispot_json_member(body, "networks");
 
-    if (ngx_http_mobispot_check_array(ck, v, "networks",
-                                      "must be an array of network ids", 0,
-                                      NGX_HTTP_MOBISPOT_NETWORKS_MAX,
-                                      "more than 16 networks")
-        != NGX_OK)
-    {
-        return NGX_DECLINED;
+    if (mobispot_json_string(doc, "networks") != MOBISPOT_OK) {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_mobispot_check_ids(ck, v, "networks",
+                                     &ngx_http_mobispot_site_networks, doc,
+                                     &ad->networks);
+    if (rc != NGX_OK) {
+        return rc;
     }
 
     ad->nets = v;
-    len = 0;
-
-    if (mobispot_json_string(doc, "networks") != MOBISPOT_OK
-        || yajl_gen_array_open(doc) != yajl_gen_status_ok)
-    {
-        return NGX_ERROR;
-    }
-
-    for (i = 0; i < v->u.array.len; i++) {
-        e = v->u.array.values[i];
-
-        if (!YAJL_IS_STRING(e)) {
-            return ngx_http_mobispot_check_fail(ck, NGX_HTTP_BAD_REQUEST,
-                                                "must be a string",
-                                                "networks[%uz]%Z", i);
-        }
-
-        if (!mobispot_id_valid(e->u.string, ngx_strlen(e->u.string))) {
-            return ngx_http_mobispot_check_fail(ck,
-                                                NGX_HTTP_UNPROCESSABLE_ENTITY,
-                                                "not a valid network id",
-                                                "networks[%uz]%Z", i);
-        }
-
-        for (j = 0; j < i; j++) {
-            if (ngx_strcmp(e->u.string, v->u.array.values[j]->u.string) == 0)
-            {
-                return ngx_http_mobispot_check_fail(ck,
-                                                NGX_HTTP_UNPROCESSABLE_ENTITY,
-                                                "network given twice",
-                                                "networks[%uz]%Z", i);
-            }
-        }
-
-        if (mobispot_json_string(doc, e->u.string) != MOBISPOT_OK) {
-            return NGX_ERROR;
-        }
-
-        len += ngx_strlen(e->u.string) + 1;
-    }
-
-    if (yajl_gen_array_close(doc) != yajl_gen_status_ok) {
-        return NGX_ERROR;
-    }
-
-    ad->networks.data = ngx_pnalloc(r->pool, len + 1);
-    if (ad->networks.data == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = ad->networks.data;
-
-    for (i = 0; i < v->u.array.len; i++) {
-        if (i) {
-            *p++ = ',';
-        }
-
-        p = ngx_cpymem(p, v->u.array.values[i]->u.string,
-                       ngx_strlen(v->u.array.values[i]->u.string));
-    }
-
-    ad->networks.len = p - ad->networks.data;
 
     /*
      * zone: optional, an id; the SSO gateway refuses a company token

@@ -34,13 +34,6 @@ static ngx_int_t ngx_http_mobispot_write_entry_done(ngx_http_request_t *r,
     ngx_uint_t n);
 static ngx_int_t ngx_http_mobispot_write_index(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx);
-static ngx_int_t ngx_http_mobispot_write_index_done(ngx_http_request_t *r,
-    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
-    ngx_uint_t n);
-static ngx_int_t ngx_http_mobispot_write_answer(ngx_http_request_t *r,
-    ngx_http_mobispot_admin_t *ad);
-static ngx_http_mobispot_reply_t *ngx_http_mobispot_write_exec(
-    ngx_http_mobispot_reply_t *replies, ngx_uint_t n);
 
 
 static ngx_str_t  ngx_http_mobispot_multi = ngx_string("MULTI");
@@ -209,6 +202,7 @@ ngx_http_mobispot_admin_site_write(ngx_http_request_t *r,
 
     /* the first reply inside EXEC, DEL info: 0 when the site is new */
     ad->kind = NGX_HTTP_MOBISPOT_WRITE_SITE;
+    ad->what = "catalogue entry";
     ad->new_when = 0;
 
     return ngx_http_mobispot_api_call(r, ctx, cmds, 5, declared,
@@ -273,6 +267,8 @@ ngx_http_mobispot_admin_site_remove(ngx_http_request_t *r,
     declared->nwritten = 2;
 
     ad->kind = NGX_HTTP_MOBISPOT_WRITE_DELETE;
+    ad->what = "site";
+    ad->deleted = 1;
 
     return ngx_http_mobispot_api_call(r, ctx, cmds, 4, declared,
                                       ngx_http_mobispot_write_entry_done);
@@ -327,6 +323,7 @@ ngx_http_mobispot_admin_network_write(ngx_http_request_t *r,
 
     /* the first reply inside EXEC, HSET: 1 for a new field */
     ad->kind = NGX_HTTP_MOBISPOT_WRITE_NETWORK;
+    ad->what = "catalogue entry";
     ad->new_when = 1;
 
     return ngx_http_mobispot_api_call(r, ctx, cmds, 4, declared,
@@ -340,31 +337,42 @@ ngx_http_mobispot_admin_network_write(ngx_http_request_t *r,
  * or EXEC was aborted.
  */
 
-static ngx_http_mobispot_reply_t *
-ngx_http_mobispot_write_exec(ngx_http_mobispot_reply_t *replies, ngx_uint_t n)
+ngx_http_mobispot_reply_t *
+ngx_http_mobispot_admin_exec(ngx_http_mobispot_reply_t *replies, ngx_uint_t n)
 {
-    ngx_uint_t                  i;
     ngx_http_mobispot_reply_t  *exec;
 
-    for (i = 0; i < n; i++) {
-        if (replies[i].type == REDIS_REPLY_ERROR) {
-            return NULL;
-        }
+    if (ngx_http_mobispot_admin_failed(replies, n)) {
+        return NULL;
     }
 
     exec = &replies[n - 1];
 
-    if (exec->type != REDIS_REPLY_ARRAY || exec->elements != n - 2) {
+    if (exec->type != REDIS_REPLY_ARRAY || exec->elements != n - 2
+        || ngx_http_mobispot_admin_failed(exec->element, exec->elements))
+    {
         return NULL;
     }
 
-    for (i = 0; i < exec->elements; i++) {
-        if (exec->element[i].type == REDIS_REPLY_ERROR) {
-            return NULL;
+    return exec;
+}
+
+
+/* whether one of the replies is an error */
+
+ngx_uint_t
+ngx_http_mobispot_admin_failed(ngx_http_mobispot_reply_t *replies,
+    ngx_uint_t n)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < n; i++) {
+        if (replies[i].type == REDIS_REPLY_ERROR) {
+            return 1;
         }
     }
 
-    return exec;
+    return 0;
 }
 
 
@@ -379,7 +387,7 @@ ngx_http_mobispot_write_entry_done(ngx_http_request_t *r,
 
     ad = ctx->data;
 
-    exec = ngx_http_mobispot_write_exec(replies, n);
+    exec = ngx_http_mobispot_admin_exec(replies, n);
     if (exec == NULL) {
         return ngx_http_mobispot_api_bad_reply(r, "a catalogue write");
     }
@@ -497,45 +505,46 @@ ngx_http_mobispot_write_index(ngx_http_request_t *r,
     declared->nwritten = (ad->kind == NGX_HTTP_MOBISPOT_WRITE_NETWORK) ? 1 : 3;
 
     return ngx_http_mobispot_api_call(r, ctx, cmds, n, declared,
-                                      ngx_http_mobispot_write_index_done);
+                                      ngx_http_mobispot_admin_index_done);
 }
 
 
-static ngx_int_t
-ngx_http_mobispot_write_index_done(ngx_http_request_t *r,
+/* step 2's replies: the answer, once none is an error */
+
+ngx_int_t
+ngx_http_mobispot_admin_index_done(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
     ngx_uint_t n)
 {
-    ngx_uint_t  i;
-
-    for (i = 0; i < n; i++) {
-        if (replies[i].type == REDIS_REPLY_ERROR) {
-            return ngx_http_mobispot_api_bad_reply(r, "a catalogue index");
-        }
+    if (ngx_http_mobispot_admin_failed(replies, n)) {
+        return ngx_http_mobispot_api_bad_reply(r, "an index write");
     }
 
-    return ngx_http_mobispot_write_answer(r, ctx->data);
+    return ngx_http_mobispot_admin_answer(r, ctx->data);
 }
 
 
-static ngx_int_t
-ngx_http_mobispot_write_answer(ngx_http_request_t *r,
+/*
+ * The answer to a write that is done: the entry as stored (201 when it is
+ * new), or {"id":..,"deleted":true}.
+ */
+
+ngx_int_t
+ngx_http_mobispot_admin_answer(ngx_http_request_t *r,
     ngx_http_mobispot_admin_t *ad)
 {
     yajl_gen  g;
 
-    if (ad->kind != NGX_HTTP_MOBISPOT_WRITE_DELETE) {
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "mobispot: catalogue entry \"%V\" %s", &ad->id,
-                      ad->created ? "created" : "updated");
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "mobispot: %s \"%V\" %s", ad->what, &ad->id,
+                  ad->deleted ? "deleted"
+                              : (ad->created ? "created" : "updated"));
 
+    if (!ad->deleted) {
         return ngx_http_mobispot_api_send_raw(r, ad->created ? NGX_HTTP_CREATED
                                                              : NGX_HTTP_OK,
                                               ad->doc.data, ad->doc.len);
     }
-
-    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "mobispot: site \"%V\" deleted", &ad->id);
 
     g = ngx_http_mobispot_api_gen(r);
 

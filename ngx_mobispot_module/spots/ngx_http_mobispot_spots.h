@@ -138,8 +138,8 @@ ngx_int_t ngx_http_mobispot_spots_key(ngx_http_request_t *r, ngx_str_t *key,
 
 /*
  * routes: ngx_http_mobispot_reads.c, ngx_http_mobispot_availability.c,
- * ngx_http_mobispot_nearby.c, ngx_http_mobispot_admin_network.c and
- * ngx_http_mobispot_admin_site.c
+ * ngx_http_mobispot_nearby.c, ngx_http_mobispot_admin_network.c,
+ * ngx_http_mobispot_admin_site.c and ngx_http_mobispot_admin_user.c
  */
 
 ngx_int_t ngx_http_mobispot_spot_get(ngx_http_request_t *r,
@@ -155,6 +155,12 @@ ngx_int_t ngx_http_mobispot_admin_network_put(ngx_http_request_t *r,
 ngx_int_t ngx_http_mobispot_admin_site_put(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx);
 ngx_int_t ngx_http_mobispot_admin_site_delete(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx);
+ngx_int_t ngx_http_mobispot_admin_user_put(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx);
+ngx_int_t ngx_http_mobispot_admin_user_get(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx);
+ngx_int_t ngx_http_mobispot_admin_user_delete(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx);
 
 

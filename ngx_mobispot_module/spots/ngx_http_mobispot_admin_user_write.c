@@ -1,0 +1,459 @@
+
+/*
+ * Copyright (C) Mobispot
+ *
+ * The writes of the accounts, once a body has been checked
+ * (ngx_http_mobispot_admin_user.c).  As the catalogue's writes
+ * (ngx_http_mobispot_admin_write.c), two steps, the second sent only when
+ * every reply of the first (every reply inside its EXEC too) says it was
+ * done:
+ *
+ *   1. the account itself, atomically on its hash tag {user:<id>}: MULTI,
+ *      HGET of the info's passports (those that the write replaces), DEL
+ *      info, HSET info <fields>, SET doc, EXEC; a DELETE: MULTI, HGET of
+ *      the passports, DEL doc, DEL info, EXEC;
+ *   2. the settlement's index of each network's passports,
+ *      ms:passports:<network> (field: the user id, value: the user's
+ *      "from/to" of that network): HSET for each network the account
+ *      holds, HDEL for each that it held and no longer holds.
+ *
+ * So a write that fails leaves either nothing, or the account without its
+ * index (answered with an error: repeating the PUT or DELETE completes
+ * it).  Every call declares the keys it reads and writes.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "spots/ngx_http_mobispot_admin.h"
+
+
+#define NGX_HTTP_MOBISPOT_KEY_USER_PASSPORTS  "ms:passports:"
+
+
+static ngx_http_mobispot_redis_cmd_t *ngx_http_mobispot_user_cmds(
+    ngx_http_request_t *r, ngx_http_mobispot_admin_t *ad, ngx_uint_t n,
+    ngx_str_t **keys);
+static ngx_int_t ngx_http_mobispot_user_entry(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_redis_cmd_t *cmds,
+    ngx_uint_t n, ngx_str_t *keys);
+static ngx_int_t ngx_http_mobispot_user_entry_done(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
+    ngx_uint_t n);
+static ngx_int_t ngx_http_mobispot_user_index(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx);
+static ngx_int_t ngx_http_mobispot_user_index_cmd(ngx_http_request_t *r,
+    ngx_http_mobispot_admin_t *ad, ngx_uint_t first,
+    ngx_http_mobispot_redis_cmd_t *cmd, ngx_str_t *key);
+static ngx_uint_t ngx_http_mobispot_user_holds(
+    ngx_http_mobispot_account_t *ac, u_char *network, size_t len);
+
+
+static ngx_str_t  ngx_http_mobispot_user_del = ngx_string("DEL");
+
+
+/*
+ * PUT admin/users/{id}, step 1: MULTI, HGET info passports, DEL info,
+ * HSET info <fields>, SET doc, EXEC.
+ */
+
+ngx_int_t
+ngx_http_mobispot_admin_user_write(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx)
+{
+    size_t                         *argvlen;
+    ngx_str_t                      *keys;
+    ngx_uint_t                      i, k;
+    const char                    **argv;
+    ngx_http_mobispot_admin_t      *ad;
+    ngx_http_mobispot_account_t    *ac;
+    ngx_http_mobispot_redis_cmd_t  *cmds;
+
+    static ngx_str_t  set = ngx_string("SET");
+
+    static const char  *names[NGX_HTTP_MOBISPOT_USER_FIELDS] = {
+        "passports", "company", "company_zones", "company_networks",
+        "admin", "operator_of"
+    };
+
+    ad = ctx->data;
+    ad->what = "account";
+    ac = &ad->account;
+
+    k = 2 + 2 * NGX_HTTP_MOBISPOT_USER_FIELDS;
+    argv = ngx_palloc(r->pool, k * sizeof(char *));
+    argvlen = ngx_palloc(r->pool, k * sizeof(size_t));
+    cmds = ngx_http_mobispot_user_cmds(r, ad, 6, &keys);
+
+    if (argv == NULL || argvlen == NULL || cmds == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    argv[0] = "HSET";
+    argvlen[0] = sizeof("HSET") - 1;
+    argv[1] = (char *) keys[0].data;
+    argvlen[1] = keys[0].len;
+
+    k = 2;
+
+    for (i = 0; i < NGX_HTTP_MOBISPOT_USER_FIELDS; i++) {
+        argv[k] = names[i];
+        argvlen[k++] = ngx_strlen(names[i]);
+        argv[k] = (char *) ac->info[i].data;
+        argvlen[k++] = ac->info[i].len;
+    }
+
+    cmds[3].argc = (int) k;
+    cmds[3].argv = argv;
+    cmds[3].argvlen = argvlen;
+
+    if (ngx_http_mobispot_admin_cmd(r, &cmds[2], 2,
+                                    &ngx_http_mobispot_user_del, &keys[0])
+        != NGX_OK
+        || ngx_http_mobispot_admin_cmd(r, &cmds[4], 3, &set, &keys[1],
+                                       &ad->doc)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_mobispot_user_entry(r, ctx, cmds, 6, keys);
+}
+
+
+/*
+ * DELETE admin/users/{id}, step 1: MULTI, HGET info passports, DEL doc,
+ * DEL info, EXEC.
+ */
+
+ngx_int_t
+ngx_http_mobispot_admin_user_remove(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx)
+{
+    ngx_str_t                      *keys;
+    ngx_http_mobispot_admin_t      *ad;
+    ngx_http_mobispot_redis_cmd_t  *cmds;
+
+    ad = ctx->data;
+    ad->what = "account";
+    ad->deleted = 1;
+
+    cmds = ngx_http_mobispot_user_cmds(r, ad, 5, &keys);
+
+    if (cmds == NULL
+        || ngx_http_mobispot_admin_cmd(r, &cmds[2], 2,
+                                       &ngx_http_mobispot_user_del, &keys[1])
+           != NGX_OK
+        || ngx_http_mobispot_admin_cmd(r, &cmds[3], 2,
+                                       &ngx_http_mobispot_user_del, &keys[0])
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_mobispot_user_entry(r, ctx, cmds, 5, keys);
+}
+
+
+/*
+ * The n commands of step 1, and its keys: (*keys)[0] ms:{user:<id>}:info,
+ * (*keys)[1] ms:{user:<id>}:doc.
+ */
+
+static ngx_http_mobispot_redis_cmd_t *
+ngx_http_mobispot_user_cmds(ngx_http_request_t *r,
+    ngx_http_mobispot_admin_t *ad, ngx_uint_t n, ngx_str_t **keys)
+{
+    *keys = ngx_palloc(r->pool, 2 * sizeof(ngx_str_t));
+
+    if (*keys == NULL
+        || ngx_http_mobispot_spots_key(r, &(*keys)[0], "ms:{user:%V}:info",
+                                       &ad->id)
+           != NGX_OK
+        || ngx_http_mobispot_spots_key(r, &(*keys)[1], "ms:{user:%V}:doc",
+                                       &ad->id)
+           != NGX_OK)
+    {
+        return NULL;
+    }
+
+    return ngx_palloc(r->pool, n * sizeof(ngx_http_mobispot_redis_cmd_t));
+}
+
+
+/*
+ * Step 1 sent: around the caller's commands cmds[2..n-2], MULTI, HGET of
+ * the info's passports (what the transaction replaces), and EXEC.
+ */
+
+static ngx_int_t
+ngx_http_mobispot_user_entry(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_redis_cmd_t *cmds,
+    ngx_uint_t n, ngx_str_t *keys)
+{
+    ngx_http_mobispot_api_keys_t  *declared;
+
+    static ngx_str_t  multi = ngx_string("MULTI");
+    static ngx_str_t  hget = ngx_string("HGET");
+    static ngx_str_t  passports = ngx_string("passports");
+    static ngx_str_t  exec = ngx_string("EXEC");
+
+    declared = ngx_pcalloc(r->pool, sizeof(ngx_http_mobispot_api_keys_t));
+
+    if (declared == NULL
+        || ngx_http_mobispot_admin_cmd(r, &cmds[0], 1, &multi) != NGX_OK
+        || ngx_http_mobispot_admin_cmd(r, &cmds[1], 3, &hget, &keys[0],
+                                       &passports)
+           != NGX_OK
+        || ngx_http_mobispot_admin_cmd(r, &cmds[n - 1], 1, &exec) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    declared->read = keys;
+    declared->nread = 1;
+    declared->written = keys;
+    declared->nwritten = 2;
+
+    return ngx_http_mobispot_api_call(r, ctx, cmds, n, declared,
+                                      ngx_http_mobispot_user_entry_done);
+}
+
+
+/*
+ * The replies of step 1: inside EXEC, the old passports (or nil), then
+ * DEL info (PUT: 0 when the account is new) or DEL doc and DEL info
+ * (DELETE: both 0 when there was none).
+ */
+
+static ngx_int_t
+ngx_http_mobispot_user_entry_done(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
+    ngx_uint_t n)
+{
+    ngx_http_mobispot_reply_t  *exec, *e;
+    ngx_http_mobispot_admin_t  *ad;
+
+    ad = ctx->data;
+
+    exec = ngx_http_mobispot_admin_exec(replies, n);
+    if (exec == NULL) {
+        return ngx_http_mobispot_api_bad_reply(r, "an account write");
+    }
+
+    e = exec->element;
+
+    if (e[0].type == REDIS_REPLY_STRING) {
+        ad->account.old = e[0].str;
+    }
+
+    if (ad->deleted) {
+        if (e[1].integer == 0 && e[2].integer == 0) {
+            return ngx_http_mobispot_admin_user_absent(r);
+        }
+
+    } else {
+        ad->created = (e[1].type == REDIS_REPLY_INTEGER && e[1].integer == 0);
+    }
+
+    return ngx_http_mobispot_user_index(r, ctx);
+}
+
+
+/*
+ * Step 2: HSET ms:passports:<network> <id> <from/to,...> for each network
+ * the account holds (none after a DELETE), HDEL for each network of the
+ * replaced passports that it no longer holds.
+ */
+
+static ngx_int_t
+ngx_http_mobispot_user_index(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx)
+{
+    size_t                          len;
+    ngx_str_t                      *keys;
+    ngx_uint_t                      i, n, max;
+    const char                     *p, *end, *item, *slash;
+    ngx_http_mobispot_admin_t      *ad;
+    ngx_http_mobispot_account_t    *ac;
+    ngx_http_mobispot_redis_cmd_t  *cmds;
+    ngx_http_mobispot_api_keys_t   *declared;
+
+    static ngx_str_t  hdel = ngx_string("HDEL");
+
+    ad = ctx->data;
+    ac = &ad->account;
+
+    /*
+     * at most one command a passport, new or old: the old field (as Redis
+     * holds it, whatever it is) has at most one word in two bytes
+     */
+
+    max = ac->npassports + ac->old.len / 2 + 1;
+
+    cmds = ngx_palloc(r->pool, max * sizeof(ngx_http_mobispot_redis_cmd_t));
+    keys = ngx_palloc(r->pool, max * sizeof(ngx_str_t));
+    declared = ngx_pcalloc(r->pool, sizeof(ngx_http_mobispot_api_keys_t));
+
+    if (cmds == NULL || keys == NULL || declared == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    n = 0;
+
+    for (i = 0; i < ac->npassports; i++) {
+        if (i > 0
+            && ngx_strcmp(ac->passports[i].network.data,
+                          ac->passports[i - 1].network.data)
+               == 0)
+        {
+            continue;
+        }
+
+        if (ngx_http_mobispot_user_index_cmd(r, ad, i, &cmds[n], &keys[n])
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        n++;
+    }
+
+    /* the old passports: "network/from/to", comma-separated */
+
+    p = (const char *) ac->old.data;
+    end = p + ac->old.len;
+
+    while (mobispot_list_next(&p, end, &item, &len)) {
+        slash = (const char *) ngx_strlchr((u_char *) item,
+                                           (u_char *) item + len, '/');
+        len = slash ? (size_t) (slash - item) : len;
+
+        if (!mobispot_id_valid(item, len)
+            || ngx_http_mobispot_user_holds(ac, (u_char *) item, len))
+        {
+            continue;
+        }
+
+        /* once a network */
+
+        for (i = 0; i < n; i++) {
+            if (keys[i].len == sizeof(NGX_HTTP_MOBISPOT_KEY_USER_PASSPORTS)
+                               - 1 + len
+                && ngx_strncmp(keys[i].data
+                               + sizeof(NGX_HTTP_MOBISPOT_KEY_USER_PASSPORTS)
+                               - 1, item, len)
+                   == 0)
+            {
+                break;
+            }
+        }
+
+        if (i < n) {
+            continue;
+        }
+
+        if (ngx_http_mobispot_spots_key(r, &keys[n],
+                                        NGX_HTTP_MOBISPOT_KEY_USER_PASSPORTS
+                                        "%*s", len, item)
+            != NGX_OK
+            || ngx_http_mobispot_admin_cmd(r, &cmds[n], 3, &hdel, &keys[n],
+                                           &ad->id)
+               != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        n++;
+    }
+
+    if (n == 0) {
+        return ngx_http_mobispot_admin_answer(r, ad);
+    }
+
+    declared->written = keys;
+    declared->nwritten = n;
+
+    return ngx_http_mobispot_api_call(r, ctx, cmds, n, declared,
+                                      ngx_http_mobispot_admin_index_done);
+}
+
+
+/*
+ * HSET ms:passports:<network> <id> <from/to>[,<from/to>...]: the
+ * passports of that network, from the account's passports[first] on
+ * (they are sorted by network).
+ */
+
+static ngx_int_t
+ngx_http_mobispot_user_index_cmd(ngx_http_request_t *r,
+    ngx_http_mobispot_admin_t *ad, ngx_uint_t first,
+    ngx_http_mobispot_redis_cmd_t *cmd, ngx_str_t *key)
+{
+    u_char                        *p;
+    ngx_str_t                     *value;
+    ngx_uint_t                     i;
+    ngx_http_mobispot_account_t   *ac;
+    ngx_http_mobispot_passport_t  *pp;
+
+    static ngx_str_t  hset = ngx_string("HSET");
+
+    ac = &ad->account;
+    pp = &ac->passports[first];
+
+    value = ngx_palloc(r->pool, sizeof(ngx_str_t));
+    p = ngx_pnalloc(r->pool,
+                    ac->npassports * (2 * MOBISPOT_DATE_LEN + 2));
+
+    if (value == NULL || p == NULL
+        || ngx_http_mobispot_spots_key(r, key,
+                                       NGX_HTTP_MOBISPOT_KEY_USER_PASSPORTS
+                                       "%V", &pp->network)
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    value->data = p;
+
+    for (i = first; i < ac->npassports; i++) {
+        if (ngx_strcmp(ac->passports[i].network.data, pp->network.data) != 0)
+        {
+            break;
+        }
+
+        if (i > first) {
+            *p++ = ',';
+        }
+
+        p += mobispot_format_date(ac->passports[i].from, (char *) p);
+        *p++ = '/';
+        p += mobispot_format_date(ac->passports[i].to, (char *) p);
+    }
+
+    value->len = p - value->data;
+
+    return ngx_http_mobispot_admin_cmd(r, cmd, 4, &hset, key, &ad->id, value);
+}
+
+
+/* whether the account, as written, holds a passport of the network */
+
+static ngx_uint_t
+ngx_http_mobispot_user_holds(ngx_http_mobispot_account_t *ac,
+    u_char *network, size_t len)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < ac->npassports; i++) {
+        if (ac->passports[i].network.len == len
+            && ngx_strncmp(ac->passports[i].network.data, network, len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
