@@ -326,12 +326,13 @@ ngx_http_mobispot_booking_record_fields(ngx_http_request_t *r,
 
 /*
  * A record from its HMGET reply: NGX_DECLINED when there is none, or it
- * is not the caller's (user given); NGX_ERROR when it is not a record.
+ * is not user's; NGX_ERROR when it is not a record.
  */
 
 ngx_int_t
-ngx_http_mobispot_booking_record(ngx_http_request_t *r, ngx_str_t *id,
-    ngx_http_mobispot_reply_t *reply, ngx_http_mobispot_booking_rec_t *rec)
+ngx_http_mobispot_booking_record(ngx_str_t *id, ngx_str_t *user,
+    ngx_http_mobispot_reply_t *reply,
+    ngx_http_mobispot_booking_rec_t *rec)
 {
     ngx_uint_t                  i;
     ngx_http_mobispot_reply_t  *e;
@@ -344,7 +345,12 @@ ngx_http_mobispot_booking_record(ngx_http_request_t *r, ngx_str_t *id,
 
     e = reply->element;
 
-    if (e[NGX_HTTP_MOBISPOT_B_USER].type != REDIS_REPLY_STRING) {
+    if (e[NGX_HTTP_MOBISPOT_B_USER].type != REDIS_REPLY_STRING
+        || e[NGX_HTTP_MOBISPOT_B_USER].str.len != user->len
+        || ngx_memcmp(e[NGX_HTTP_MOBISPOT_B_USER].str.data, user->data,
+                      user->len)
+           != 0)
+    {
         return NGX_DECLINED;
     }
 
@@ -358,8 +364,6 @@ ngx_http_mobispot_booking_record(ngx_http_request_t *r, ngx_str_t *id,
             ngx_str_null(&rec->f[i]);
         }
     }
-
-    (void) r;
 
     return NGX_OK;
 }

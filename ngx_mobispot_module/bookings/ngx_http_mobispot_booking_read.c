@@ -24,6 +24,7 @@
 typedef struct {
     ngx_str_t                    user;
     ngx_str_t                    id;
+    ngx_str_t                    site;        /* the id's */
     ngx_str_t                    record;
     ngx_str_t                   *ids;         /* the listing's */
     ngx_uint_t                   nids;
@@ -39,9 +40,6 @@ static ngx_int_t ngx_http_mobispot_booking_begin(ngx_http_request_t *r,
 static ngx_int_t ngx_http_mobispot_booking_got(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
     ngx_uint_t n);
-static ngx_int_t ngx_http_mobispot_booking_mine(ngx_http_request_t *r,
-    ngx_http_mobispot_booking_read_t *rd, ngx_http_mobispot_reply_t *reply,
-    ngx_http_mobispot_booking_rec_t *rec);
 static ngx_int_t ngx_http_mobispot_booking_listed(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
     ngx_uint_t n);
@@ -84,7 +82,6 @@ ngx_http_mobispot_booking_begin(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_api_done_pt done)
 {
     ngx_int_t                          rc;
-    ngx_str_t                          site;
     ngx_http_mobispot_redis_cmd_t     *cmd;
     ngx_http_mobispot_booking_read_t  *rd;
 
@@ -103,12 +100,12 @@ ngx_http_mobispot_booking_begin(ngx_http_request_t *r,
 
     rd->id = ctx->params[0];
 
-    if (ngx_http_mobispot_booking_id_site(&rd->id, &site) != NGX_OK) {
+    if (ngx_http_mobispot_booking_id_site(&rd->id, &rd->site) != NGX_OK) {
         return ngx_http_mobispot_booking_not_found(r);
     }
 
     rc = ngx_http_mobispot_spots_key(r, &rd->record, "ms:{site:%V}:booking:%V",
-                                     &site, &rd->id);
+                                     &rd->site, &rd->id);
     if (rc != NGX_OK) {
         return rc;
     }
@@ -121,32 +118,6 @@ ngx_http_mobispot_booking_begin(ngx_http_request_t *r,
 
     /* a caller's own data: never kept by the answer cache */
     return ngx_http_mobispot_api_call(r, ctx, cmd, 1, NULL, done);
-}
-
-
-/* the record, when it is the caller's: NGX_OK, NGX_DECLINED or an error */
-
-static ngx_int_t
-ngx_http_mobispot_booking_mine(ngx_http_request_t *r,
-    ngx_http_mobispot_booking_read_t *rd, ngx_http_mobispot_reply_t *reply,
-    ngx_http_mobispot_booking_rec_t *rec)
-{
-    ngx_int_t  rc;
-
-    rc = ngx_http_mobispot_booking_record(r, &rd->id, reply, rec);
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
-    if (rec->f[NGX_HTTP_MOBISPOT_B_USER].len != rd->user.len
-        || ngx_memcmp(rec->f[NGX_HTTP_MOBISPOT_B_USER].data, rd->user.data,
-                      rd->user.len)
-           != 0)
-    {
-        return NGX_DECLINED;
-    }
-
-    return NGX_OK;
 }
 
 
@@ -169,7 +140,8 @@ ngx_http_mobispot_booking_got(ngx_http_request_t *r,
 
     rd = ctx->data;
 
-    rc = ngx_http_mobispot_booking_mine(r, rd, &replies[0], &rd->rec);
+    rc = ngx_http_mobispot_booking_record(&rd->id, &rd->user, &replies[0],
+                                          &rd->rec);
 
     if (rc == NGX_DECLINED) {
         return ngx_http_mobispot_booking_not_found(r);
@@ -382,7 +354,8 @@ ngx_http_mobispot_booking_list_send(ngx_http_request_t *r,
     for (i = 0; i < n; i++) {
         rd->id = rd->ids[i];
 
-        rc = ngx_http_mobispot_booking_mine(r, rd, &replies[i], &rec);
+        rc = ngx_http_mobispot_booking_record(&rd->id, &rd->user, &replies[i],
+                                              &rec);
 
         if (rc == NGX_DECLINED) {
             continue;
@@ -434,7 +407,7 @@ ngx_http_mobispot_booking_to_cancel(ngx_http_request_t *r,
 {
     int                                kind;
     ngx_int_t                          rc, from, day0, ndays;
-    ngx_str_t                          site, *f;
+    ngx_str_t                         *f;
     const char                       **argv;
     size_t                            *argvlen;
     ngx_http_mobispot_booking_t       *bk;
@@ -443,7 +416,8 @@ ngx_http_mobispot_booking_to_cancel(ngx_http_request_t *r,
     rd = ctx->data;
     f = rd->rec.f;
 
-    rc = ngx_http_mobispot_booking_mine(r, rd, &replies[0], &rd->rec);
+    rc = ngx_http_mobispot_booking_record(&rd->id, &rd->user, &replies[0],
+                                          &rd->rec);
 
     if (rc == NGX_DECLINED) {
         return ngx_http_mobispot_booking_not_found(r);
@@ -490,11 +464,9 @@ ngx_http_mobispot_booking_to_cancel(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    (void) ngx_http_mobispot_booking_id_site(&rd->id, &site);
-
     bk->keys[0] = rd->record;
 
-    rc = ngx_http_mobispot_booking_day_keys(r, &site, kind, day0,
+    rc = ngx_http_mobispot_booking_day_keys(r, &rd->site, kind, day0,
                                             (ngx_uint_t) ndays, &bk->keys[1]);
     if (rc != NGX_OK) {
         return rc;

@@ -67,7 +67,7 @@ ngx_http_mobispot_booking_claimed(ngx_http_request_t *r,
     /* the key is ours until the lease ends */
     bk->release = 1;
 
-    rc = ngx_http_mobispot_booking_record(r, &bk->id,
+    rc = ngx_http_mobispot_booking_record(&bk->id, &bk->user,
                                           &replies[NGX_HTTP_MOBISPOT_R_RECORD],
                                           &rec);
     if (rc == NGX_OK) {
@@ -512,7 +512,8 @@ ngx_http_mobispot_booking_reread(ngx_http_request_t *r,
 
     bk = ctx->data;
 
-    if (ngx_http_mobispot_booking_record(r, &bk->id, &replies[0], &rec)
+    if (ngx_http_mobispot_booking_record(&bk->id, &bk->user, &replies[0],
+                                         &rec)
         != NGX_OK)
     {
         return ngx_http_mobispot_spots_redis_error(r, "HMGET booking");
@@ -522,7 +523,11 @@ ngx_http_mobispot_booking_reread(ngx_http_request_t *r,
 }
 
 
-/* the booking is in Redis: its answer kept under the key, then sent */
+/*
+ * The caller's booking is in Redis (made now, or found: a record read is
+ * the caller's, see ngx_http_mobispot_booking_record()): its answer kept
+ * under the key, then sent.
+ */
 
 static ngx_int_t
 ngx_http_mobispot_booking_made(ngx_http_request_t *r,
@@ -536,14 +541,6 @@ ngx_http_mobispot_booking_made(ngx_http_request_t *r,
     ngx_http_mobispot_redis_cmd_t  *cmd;
 
     bk = ctx->data;
-
-    if (rec->f[NGX_HTTP_MOBISPOT_B_USER].len != bk->user.len
-        || ngx_memcmp(rec->f[NGX_HTTP_MOBISPOT_B_USER].data, bk->user.data,
-                      bk->user.len)
-           != 0)
-    {
-        return ngx_http_mobispot_spots_redis_error(r, "a booking's owner");
-    }
 
     rc = ngx_http_mobispot_booking_send(r, NGX_HTTP_CREATED, rec,
                                         &bk->answer);

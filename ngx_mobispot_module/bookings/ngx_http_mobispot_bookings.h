@@ -140,9 +140,8 @@ void ngx_http_mobispot_booking_hex(u_char *dst, const u_char *src,
     size_t n);
 ngx_int_t ngx_http_mobispot_booking_record_fields(ngx_http_request_t *r,
     ngx_str_t *key, ngx_http_mobispot_redis_cmd_t *cmd);
-ngx_int_t ngx_http_mobispot_booking_record(ngx_http_request_t *r,
-    ngx_str_t *id, ngx_http_mobispot_reply_t *reply,
-    ngx_http_mobispot_booking_rec_t *rec);
+ngx_int_t ngx_http_mobispot_booking_record(ngx_str_t *id, ngx_str_t *user,
+    ngx_http_mobispot_reply_t *reply, ngx_http_mobispot_booking_rec_t *rec);
 
 extern const char  *ngx_http_mobispot_booking_fields[];
 
