@@ -103,6 +103,7 @@ typedef struct {
     ngx_str_t                   tz;
     int64_t                     cap[MOBISPOT_KINDS];
     ngx_str_t                   rooms[MOBISPOT_KINDS];  /* ids, comma-sep. */
+    ngx_str_t                   company_rooms[MOBISPOT_KINDS]; /* for them */
 
     yajl_val                    nets;         /* the array of the body */
     ngx_uint_t                  missing;      /* index + 1 of an unknown net */

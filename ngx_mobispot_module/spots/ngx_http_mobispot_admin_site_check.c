@@ -26,6 +26,8 @@ static ngx_int_t ngx_http_mobispot_check_hours(ngx_http_mobispot_check_t *ck,
 static ngx_int_t ngx_http_mobispot_check_resources(
     ngx_http_mobispot_check_t *ck, yajl_val v, ngx_http_mobispot_admin_t *ad,
     yajl_gen doc);
+static ngx_int_t ngx_http_mobispot_check_room_list(
+    ngx_http_mobispot_check_t *ck, ngx_str_t *list, ngx_str_t *id);
 
 
 static const ngx_http_mobispot_ids_rule_t  ngx_http_mobispot_site_networks = {
@@ -534,7 +536,8 @@ ngx_http_mobispot_check_resources(ngx_http_mobispot_check_t *ck, yajl_val v,
     ngx_str_t    s, id;
 
     static const char  *known_desk[] = { "kind", "capacity", NULL };
-    static const char  *known_room[] = { "kind", "id", "name", "seats", NULL };
+    static const char  *known_room[] = { "kind", "id", "name", "seats",
+                                         "company_only", NULL };
 
     if (ngx_http_mobispot_check_array(ck, v, "resources", "must be an array",
                                       1, NGX_HTTP_MOBISPOT_RESOURCES_MAX,
@@ -679,29 +682,38 @@ ngx_http_mobispot_check_resources(ngx_http_mobispot_check_t *ck, yajl_val v,
             return NGX_DECLINED;
         }
 
-        ad->cap[kind]++;
+        x = mobispot_json_member(e, "company_only");
 
-        if (ad->rooms[kind].data == NULL) {
-            ad->rooms[kind].data = ngx_pnalloc(ck->request->pool,
-                                               NGX_HTTP_MOBISPOT_RESOURCES_MAX
-                                               * (MOBISPOT_ID_MAX + 1));
-            if (ad->rooms[kind].data == NULL) {
-                return NGX_ERROR;
-            }
-
-        } else {
-            ad->rooms[kind].data[ad->rooms[kind].len++] = ',';
+        if (x != NULL && !YAJL_IS_TRUE(x) && !YAJL_IS_FALSE(x)) {
+            return ngx_http_mobispot_check_fail(ck, NGX_HTTP_BAD_REQUEST,
+                                                "must be true or false",
+                                                "resources[%uz].company_only"
+                                                "%Z", i);
         }
 
-        ad->rooms[kind].len = ngx_cpymem(ad->rooms[kind].data
-                                         + ad->rooms[kind].len,
-                                         id.data, id.len)
-                              - ad->rooms[kind].data;
+        ad->cap[kind]++;
+
+        if (x != NULL && YAJL_IS_TRUE(x)
+            && ngx_http_mobispot_check_room_list(ck, &ad->company_rooms[kind],
+                                                 &id)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        if (ngx_http_mobispot_check_room_list(ck, &ad->rooms[kind], &id)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
 
         if (ngx_http_mobispot_gen_str(doc, "id", &id) != NGX_OK
             || ngx_http_mobispot_gen_str(doc, "name", &s) != NGX_OK
             || mobispot_json_string(doc, "seats") != MOBISPOT_OK
             || yajl_gen_integer(doc, n) != yajl_gen_status_ok
+            || (x != NULL && YAJL_IS_TRUE(x)
+                && (mobispot_json_string(doc, "company_only") != MOBISPOT_OK
+                    || yajl_gen_bool(doc, 1) != yajl_gen_status_ok))
             || yajl_gen_map_close(doc) != yajl_gen_status_ok)
         {
             return NGX_ERROR;
@@ -711,6 +723,31 @@ ngx_http_mobispot_check_resources(ngx_http_mobispot_check_t *ck, yajl_val v,
     if (yajl_gen_array_close(doc) != yajl_gen_status_ok) {
         return NGX_ERROR;
     }
+
+    return NGX_OK;
+}
+
+
+/* a room id added to a comma-separated list (room for all of a site's) */
+
+static ngx_int_t
+ngx_http_mobispot_check_room_list(ngx_http_mobispot_check_t *ck,
+    ngx_str_t *list, ngx_str_t *id)
+{
+    if (list->data == NULL) {
+        list->data = ngx_pnalloc(ck->request->pool,
+                                 NGX_HTTP_MOBISPOT_RESOURCES_MAX
+                                 * (MOBISPOT_ID_MAX + 1));
+        if (list->data == NULL) {
+            return NGX_ERROR;
+        }
+
+    } else {
+        list->data[list->len++] = ',';
+    }
+
+    list->len = ngx_cpymem(list->data + list->len, id->data, id->len)
+                - list->data;
 
     return NGX_OK;
 }

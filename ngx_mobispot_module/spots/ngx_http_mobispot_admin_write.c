@@ -110,10 +110,10 @@ ngx_http_mobispot_admin_site_write(ngx_http_request_t *r,
     cmds = ngx_palloc(r->pool, 5 * sizeof(ngx_http_mobispot_redis_cmd_t));
     declared = ngx_pcalloc(r->pool, sizeof(ngx_http_mobispot_api_keys_t));
 
-    k = 2 + 2 * (10 + 2 * MOBISPOT_KINDS - 1);
+    k = 2 + 2 * (10 + 3 * MOBISPOT_KINDS - 2);
     argv = ngx_palloc(r->pool, k * sizeof(char *));
     argvlen = ngx_palloc(r->pool, k * sizeof(size_t));
-    f = ngx_palloc(r->pool, MOBISPOT_KINDS * 4 * sizeof(ngx_str_t));
+    f = ngx_palloc(r->pool, MOBISPOT_KINDS * 5 * sizeof(ngx_str_t));
 
     if (cmds == NULL || declared == NULL || argv == NULL || argvlen == NULL
         || f == NULL)
@@ -123,7 +123,8 @@ ngx_http_mobispot_admin_site_write(ngx_http_request_t *r,
 
     /*
      * HSET info: 10 fields, a capacity per kind, and the room ids of each
-     * kind of room (what a booking picks from)
+     * kind of room (what a booking picks from), and those of them that are
+     * for company accounts only
      */
 
     argv[0] = "HSET";
@@ -177,6 +178,22 @@ ngx_http_mobispot_admin_site_write(ngx_http_request_t *r,
         argvlen[k++] = f[2 * MOBISPOT_KINDS + i].len;
         argv[k] = ad->rooms[i].len ? (char *) ad->rooms[i].data : "";
         argvlen[k++] = ad->rooms[i].len;
+
+        f[3 * MOBISPOT_KINDS + i].data = ngx_pnalloc(r->pool, 32);
+        if (f[3 * MOBISPOT_KINDS + i].data == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        f[3 * MOBISPOT_KINDS + i].len =
+            ngx_sprintf(f[3 * MOBISPOT_KINDS + i].data, "company_rooms:%s",
+                        mobispot_kind_names[i])
+            - f[3 * MOBISPOT_KINDS + i].data;
+
+        argv[k] = (char *) f[3 * MOBISPOT_KINDS + i].data;
+        argvlen[k++] = f[3 * MOBISPOT_KINDS + i].len;
+        argv[k] = ad->company_rooms[i].len
+                  ? (char *) ad->company_rooms[i].data : "";
+        argvlen[k++] = ad->company_rooms[i].len;
     }
 
     cmds[2].argc = (int) k;
