@@ -58,14 +58,11 @@ ngx_int_t
 ngx_http_mobispot_nearby(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx)
 {
-    u_char                          *p;
     int64_t                          now;
     ngx_int_t                        rc;
     ngx_str_t                        key;
     ngx_uint_t                       count;
     unsigned long                    limit;
-    const char                     **argv;
-    size_t                          *argvlen;
     ngx_http_mobispot_avail_t       *av;
     ngx_http_mobispot_redis_cmd_t   *cmd;
     int                              all;
@@ -235,32 +232,67 @@ ngx_http_mobispot_nearby(ngx_http_request_t *r,
     count = av->all ? av->limit
                     : ngx_min(3 * av->limit, NGX_HTTP_MOBISPOT_CANDIDATES_MAX);
 
-    argv = ngx_palloc(r->pool, 13 * sizeof(char *));
-    argvlen = ngx_palloc(r->pool, 13 * sizeof(size_t));
-    p = ngx_pnalloc(r->pool, 4 * 32);
     cmd = ngx_palloc(r->pool, 2 * sizeof(ngx_http_mobispot_redis_cmd_t));
 
-    if (argv == NULL || argvlen == NULL || p == NULL || cmd == NULL) {
+    if (cmd == NULL
+        || ngx_http_mobispot_geosearch_cmd(r, av->lat, av->lon, av->radius,
+                                           count, &cmd[0])
+           != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* the catalogue version, for the worker's site info cache */
+
+    cmd[1].argc = 2;
+    cmd[1].argv = version;
+    cmd[1].argvlen = version_len;
+
+    return ngx_http_mobispot_api_read(r, ctx, cmd, 2,
+                                      ngx_http_mobispot_nearby_geo_reply,
+                                      ngx_http_mobispot_nearby_geo_done, ctx);
+}
+
+
+/*
+ * GEOSEARCH ms:geo FROMLONLAT lon lat BYRADIUS r km ASC COUNT n WITHDIST:
+ * the sites nearest first (also what "book the nearest" tries)
+ */
+
+ngx_int_t
+ngx_http_mobispot_geosearch_cmd(ngx_http_request_t *r, double lat,
+    double lon, double radius, ngx_uint_t count,
+    ngx_http_mobispot_redis_cmd_t *cmd)
+{
+    u_char       *p;
+    const char  **argv;
+    size_t       *argvlen;
+
+    argv = ngx_palloc(r->pool, 12 * sizeof(char *));
+    argvlen = ngx_palloc(r->pool, 12 * sizeof(size_t));
+    p = ngx_pnalloc(r->pool, 4 * 32);
+
+    if (argv == NULL || argvlen == NULL || p == NULL) {
+        return NGX_ERROR;
     }
 
     argv[0] = "GEOSEARCH";
     argv[1] = NGX_HTTP_MOBISPOT_KEY_GEO;
     argv[2] = "FROMLONLAT";
     argv[3] = (char *) p;
-    argvlen[3] = mobispot_format_coordinate((char *) p, 32, av->lon);
+    argvlen[3] = mobispot_format_coordinate((char *) p, 32, lon);
     p += 32;
     argv[4] = (char *) p;
-    argvlen[4] = mobispot_format_coordinate((char *) p, 32, av->lat);
+    argvlen[4] = mobispot_format_coordinate((char *) p, 32, lat);
     p += 32;
 
     if (argvlen[3] == 0 || argvlen[4] == 0) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_ERROR;
     }
 
     argv[5] = "BYRADIUS";
     argv[6] = (char *) p;
-    argvlen[6] = ngx_sprintf(p, "%.4f", av->radius) - p;
+    argvlen[6] = ngx_sprintf(p, "%.4f", radius) - p;
     p += 32;
     argv[7] = "km";
     argv[8] = "ASC";
@@ -278,19 +310,11 @@ ngx_http_mobispot_nearby(ngx_http_request_t *r,
     argvlen[9] = 5;
     argvlen[11] = 8;
 
-    cmd[0].argc = 12;
-    cmd[0].argv = argv;
-    cmd[0].argvlen = argvlen;
+    cmd->argc = 12;
+    cmd->argv = argv;
+    cmd->argvlen = argvlen;
 
-    /* the catalogue version, for the worker's site info cache */
-
-    cmd[1].argc = 2;
-    cmd[1].argv = version;
-    cmd[1].argvlen = version_len;
-
-    return ngx_http_mobispot_api_read(r, ctx, cmd, 2,
-                                      ngx_http_mobispot_nearby_geo_reply,
-                                      ngx_http_mobispot_nearby_geo_done, ctx);
+    return NGX_OK;
 }
 
 
