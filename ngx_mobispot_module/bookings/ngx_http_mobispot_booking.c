@@ -16,7 +16,7 @@
 
 const char  *ngx_http_mobispot_booking_fields[] = {
     "user", "spot", "kind", "resource", "from", "to", "status",
-    "created_at", "day0", "ndays"
+    "created_at", "day0", "ndays", "network", "company"
 };
 
 
@@ -170,6 +170,24 @@ ngx_http_mobispot_booking_gen_time(yajl_gen g, const char *key, ngx_str_t *v)
 }
 
 
+/* a string member, null when empty (or absent: a record made before it) */
+
+static ngx_int_t
+ngx_http_mobispot_booking_gen_opt(yajl_gen g, const char *key, ngx_str_t *v)
+{
+    if (mobispot_json_string(g, key) != MOBISPOT_OK) {
+        return NGX_ERROR;
+    }
+
+    if (v->len == 0) {
+        return yajl_gen_null(g) == yajl_gen_status_ok ? NGX_OK : NGX_ERROR;
+    }
+
+    return yajl_gen_string(g, v->data, v->len) == yajl_gen_status_ok
+           ? NGX_OK : NGX_ERROR;
+}
+
+
 /* a booking's JSON: every member from its record (times in UTC) */
 
 ngx_int_t
@@ -185,26 +203,22 @@ ngx_http_mobispot_booking_gen(yajl_gen g, ngx_http_mobispot_booking_rec_t *rec)
            != NGX_OK
         || ngx_http_mobispot_gen_str(g, "kind", &f[NGX_HTTP_MOBISPOT_B_KIND])
            != NGX_OK
-        || mobispot_json_string(g, "resource") != MOBISPOT_OK)
+        || ngx_http_mobispot_booking_gen_opt(g, "resource",
+                                             &f[NGX_HTTP_MOBISPOT_B_RESOURCE])
+           != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    if (f[NGX_HTTP_MOBISPOT_B_RESOURCE].len) {
-        if (yajl_gen_string(g, f[NGX_HTTP_MOBISPOT_B_RESOURCE].data,
-                            f[NGX_HTTP_MOBISPOT_B_RESOURCE].len)
-            != yajl_gen_status_ok)
-        {
-            return NGX_ERROR;
-        }
-
-    } else if (yajl_gen_null(g) != yajl_gen_status_ok) {
-        return NGX_ERROR;
-    }
-
-    if (ngx_http_mobispot_booking_gen_time(g, "from",
-                                           &f[NGX_HTTP_MOBISPOT_B_FROM])
+    if (ngx_http_mobispot_booking_gen_opt(g, "network",
+                                          &f[NGX_HTTP_MOBISPOT_B_NETWORK])
         != NGX_OK
+        || ngx_http_mobispot_booking_gen_opt(g, "company",
+                                             &f[NGX_HTTP_MOBISPOT_B_COMPANY])
+           != NGX_OK
+        || ngx_http_mobispot_booking_gen_time(g, "from",
+                                              &f[NGX_HTTP_MOBISPOT_B_FROM])
+           != NGX_OK
         || ngx_http_mobispot_booking_gen_time(g, "to",
                                               &f[NGX_HTTP_MOBISPOT_B_TO])
            != NGX_OK
@@ -293,14 +307,24 @@ ngx_int_t
 ngx_http_mobispot_booking_record_fields(ngx_http_request_t *r,
     ngx_str_t *key, ngx_http_mobispot_redis_cmd_t *cmd)
 {
+    return ngx_http_mobispot_booking_hmget(r, key,
+                                           ngx_http_mobispot_booking_fields,
+                                           NGX_HTTP_MOBISPOT_B_FIELDS, cmd);
+}
+
+
+/* HMGET key field ... */
+
+ngx_int_t
+ngx_http_mobispot_booking_hmget(ngx_http_request_t *r, ngx_str_t *key,
+    const char **fields, ngx_uint_t n, ngx_http_mobispot_redis_cmd_t *cmd)
+{
     ngx_uint_t    i;
     const char  **argv;
     size_t       *argvlen;
 
-    argv = ngx_palloc(r->pool, (2 + NGX_HTTP_MOBISPOT_B_FIELDS)
-                               * sizeof(char *));
-    argvlen = ngx_palloc(r->pool, (2 + NGX_HTTP_MOBISPOT_B_FIELDS)
-                                  * sizeof(size_t));
+    argv = ngx_palloc(r->pool, (2 + n) * sizeof(char *));
+    argvlen = ngx_palloc(r->pool, (2 + n) * sizeof(size_t));
 
     if (argv == NULL || argvlen == NULL) {
         return NGX_ERROR;
@@ -311,12 +335,12 @@ ngx_http_mobispot_booking_record_fields(ngx_http_request_t *r,
     argv[1] = (char *) key->data;
     argvlen[1] = key->len;
 
-    for (i = 0; i < NGX_HTTP_MOBISPOT_B_FIELDS; i++) {
-        argv[2 + i] = ngx_http_mobispot_booking_fields[i];
-        argvlen[2 + i] = ngx_strlen(ngx_http_mobispot_booking_fields[i]);
+    for (i = 0; i < n; i++) {
+        argv[2 + i] = fields[i];
+        argvlen[2 + i] = ngx_strlen(fields[i]);
     }
 
-    cmd->argc = 2 + NGX_HTTP_MOBISPOT_B_FIELDS;
+    cmd->argc = (int) (2 + n);
     cmd->argv = argv;
     cmd->argvlen = argvlen;
 
@@ -364,6 +388,50 @@ ngx_http_mobispot_booking_record(ngx_str_t *id, ngx_str_t *user,
             ngx_str_null(&rec->f[i]);
         }
     }
+
+    return NGX_OK;
+}
+
+
+/* the caller's index: ZADD index <from> <id>, or ZREM index <id> ... */
+
+ngx_int_t
+ngx_http_mobispot_booking_index_cmd(ngx_http_request_t *r,
+    ngx_http_mobispot_booking_t *bk, const char *op, ngx_str_t *ids,
+    ngx_uint_t n, ngx_http_mobispot_redis_cmd_t *cmd)
+{
+    u_char       *p;
+    ngx_uint_t    i, k;
+    const char  **argv;
+    size_t       *argvlen;
+
+    argv = ngx_palloc(r->pool, (3 + n) * sizeof(char *));
+    argvlen = ngx_palloc(r->pool, (3 + n) * sizeof(size_t));
+    p = ngx_pnalloc(r->pool, NGX_INT64_LEN);
+
+    if (argv == NULL || argvlen == NULL || p == NULL) {
+        return NGX_ERROR;
+    }
+
+    argv[0] = op;
+    argvlen[0] = 4;
+    argv[1] = (char *) bk->index.data;
+    argvlen[1] = bk->index.len;
+    k = 2;
+
+    if (op[1] == 'A') {
+        argv[k] = (char *) p;
+        argvlen[k++] = ngx_sprintf(p, "%L", bk->from) - p;
+    }
+
+    for (i = 0; i < n; i++) {
+        argv[k] = (char *) ids[i].data;
+        argvlen[k++] = ids[i].len;
+    }
+
+    cmd->argc = (int) k;
+    cmd->argv = argv;
+    cmd->argvlen = argvlen;
 
     return NGX_OK;
 }

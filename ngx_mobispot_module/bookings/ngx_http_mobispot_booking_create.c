@@ -5,15 +5,18 @@
  * POST {prefix}bookings: the body and the Idempotency-Key checked, then
  *
  *   1. the key claimed (SET NX GET, a lease), the booking's id added to the
- *      caller's index, the site's info, the passports and the booking's
- *      record read, pipelined;  (the room asked for is checked by the
- *      script, which reads the site's rooms)
+ *      caller's index, the site's info and zone, the passports, the
+ *      booking's record and the caller's account read, pipelined;  (the
+ *      room asked for is checked by the script, which reads the site's
+ *      rooms)
  *   2. the window checked against the site (slots, hours, entitlement),
  *      then the booking script on the site's keys;
  *   3. the answer kept under the key, and sent.
  *
- * docs/bookings.md has the rules, docs/data-model.md the keys and why a
- * failure between the steps never books twice.
+ * A body with "near" instead of "spot" books the nearest site instead
+ * (ngx_http_mobispot_booking_near.c).  docs/bookings.md has the rules,
+ * docs/data-model.md the keys and why a failure between the steps never
+ * books twice.
  */
 
 
@@ -46,8 +49,7 @@ ngx_http_mobispot_booking_create(ngx_http_request_t *r,
     ngx_http_mobispot_site_t        site;
     ngx_http_mobispot_booking_t    *bk;
     ngx_http_mobispot_redis_cmd_t  *cmds;
-    const char                    **argv;
-    size_t                         *argvlen;
+
     bk = ngx_pcalloc(r->pool, sizeof(ngx_http_mobispot_booking_t));
     if (bk == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -81,6 +83,23 @@ ngx_http_mobispot_booking_create(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    if (ngx_http_mobispot_spots_key(r, &key, "ms:{user:%V}:idem:%V",
+                                    &bk->user, &bk->idem)
+        != NGX_OK
+        || ngx_http_mobispot_spots_key(r, &bk->index, "ms:{user:%V}:bookings",
+                                       &bk->user)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    bk->idem = key;
+
+    if (bk->near != NULL) {
+        /* the id depends on the site: ngx_http_mobispot_booking_near.c */
+        return ngx_http_mobispot_booking_near(r, ctx);
+    }
+
     /* the same caller, key and body always name the same booking */
 
     p = ngx_pnalloc(r->pool, bk->spot.len + 1 + bk->id.len);
@@ -95,16 +114,9 @@ ngx_http_mobispot_booking_create(ngx_http_request_t *r,
     key.len = p - key.data;
     bk->id = key;
 
-    if (ngx_http_mobispot_spots_key(r, &key, "ms:{user:%V}:idem:%V",
-                                    &bk->user, &bk->idem)
+    if (ngx_http_mobispot_spots_key(r, &bk->record, "ms:{site:%V}:booking:%V",
+                                    &bk->spot, &bk->id)
         != NGX_OK
-        || ngx_http_mobispot_spots_key(r, &bk->index, "ms:{user:%V}:bookings",
-                                       &bk->user)
-           != NGX_OK
-        || ngx_http_mobispot_spots_key(r, &bk->record,
-                                       "ms:{site:%V}:booking:%V", &bk->spot,
-                                       &bk->id)
-           != NGX_OK
         || ngx_http_mobispot_spots_key(r, &bk->info, "ms:{site:%V}:info",
                                        &bk->spot)
            != NGX_OK)
@@ -112,55 +124,20 @@ ngx_http_mobispot_booking_create(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    bk->idem = key;
-
     cmds = ngx_pcalloc(r->pool,
                        NGX_HTTP_MOBISPOT_R_N
                        * sizeof(ngx_http_mobispot_redis_cmd_t));
-    argv = ngx_palloc(r->pool, 13 * sizeof(char *));
-    argvlen = ngx_palloc(r->pool, 13 * sizeof(size_t));
-    p = ngx_pnalloc(r->pool, 1 + 32 + NGX_INT64_LEN);
-
-    if (cmds == NULL || argv == NULL || argvlen == NULL || p == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    /* SET idem P<fingerprint> NX GET PX <lease> */
-
-    argv[0] = "SET";
-    argvlen[0] = 3;
-    argv[1] = (char *) bk->idem.data;
-    argvlen[1] = bk->idem.len;
-    argv[2] = (char *) p;
-    argvlen[2] = ngx_sprintf(p, "P%V", fp) - p;
-    p += argvlen[2];
-    argv[3] = "NX";
-    argvlen[3] = 2;
-    argv[4] = "GET";
-    argvlen[4] = 3;
-    argv[5] = "PX";
-    argvlen[5] = 2;
-    argv[6] = NGX_HTTP_MOBISPOT_IDEM_LEASE_MS;
-    argvlen[6] = sizeof(NGX_HTTP_MOBISPOT_IDEM_LEASE_MS) - 1;
-
-    cmds[0].argc = 7;
-    cmds[0].argv = argv;
-    cmds[0].argvlen = argvlen;
 
     /* ZADD index <from> <id>: before the booking, so none is ever unlisted */
 
-    argv[7] = "ZADD";
-    argvlen[7] = 4;
-    argv[8] = (char *) bk->index.data;
-    argvlen[8] = bk->index.len;
-    argv[9] = (char *) p;
-    argvlen[9] = ngx_sprintf(p, "%L", bk->from) - p;
-    argv[10] = (char *) bk->id.data;
-    argvlen[10] = bk->id.len;
-
-    cmds[1].argc = 4;
-    cmds[1].argv = &argv[7];
-    cmds[1].argvlen = &argvlen[7];
+    if (cmds == NULL
+        || ngx_http_mobispot_booking_claim_cmd(r, bk, &cmds[0]) != NGX_OK
+        || ngx_http_mobispot_booking_index_cmd(r, bk, "ZADD", &bk->id, 1,
+                                               &cmds[1])
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     ngx_memzero(&site, sizeof(ngx_http_mobispot_site_t));
     site.id = bk->spot;
@@ -169,17 +146,13 @@ ngx_http_mobispot_booking_create(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    argv[11] = "HGETALL";
-    argvlen[11] = 7;
-    argv[12] = NGX_HTTP_MOBISPOT_KEY_PASSPORTS;
-    argvlen[12] = sizeof(NGX_HTTP_MOBISPOT_KEY_PASSPORTS) - 1;
-
-    cmds[3].argc = 2;
-    cmds[3].argv = &argv[11];
-    cmds[3].argvlen = &argvlen[11];
+    ngx_http_mobispot_booking_passports_cmd(&cmds[3]);
 
     if (ngx_http_mobispot_booking_record_fields(r, &bk->record, &cmds[4])
-        != NGX_OK)
+        != NGX_OK
+        || ngx_http_mobispot_booking_account_cmd(r, bk, &cmds[5]) != NGX_OK
+        || ngx_http_mobispot_booking_zone_cmd(r, &bk->info, &cmds[6])
+           != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -191,10 +164,53 @@ ngx_http_mobispot_booking_create(ngx_http_request_t *r,
 
     bk->caller_keys.written = bk->caller;
     bk->caller_keys.nwritten = 2;
+    bk->caller_keys.read = &bk->account;
+    bk->caller_keys.nread = 1;
 
     return ngx_http_mobispot_api_call(r, ctx, cmds, NGX_HTTP_MOBISPOT_R_N,
                                       &bk->caller_keys,
                                       ngx_http_mobispot_booking_claimed);
+}
+
+
+/* SET idem P<fingerprint> NX GET PX <lease>: the key claimed, or known */
+
+ngx_int_t
+ngx_http_mobispot_booking_claim_cmd(ngx_http_request_t *r,
+    ngx_http_mobispot_booking_t *bk, ngx_http_mobispot_redis_cmd_t *cmd)
+{
+    u_char       *p;
+    const char  **argv;
+    size_t       *argvlen;
+
+    argv = ngx_palloc(r->pool, 7 * sizeof(char *));
+    argvlen = ngx_palloc(r->pool, 7 * sizeof(size_t));
+    p = ngx_pnalloc(r->pool, 1 + bk->fingerprint.len);
+
+    if (argv == NULL || argvlen == NULL || p == NULL) {
+        return NGX_ERROR;
+    }
+
+    argv[0] = "SET";
+    argvlen[0] = 3;
+    argv[1] = (char *) bk->idem.data;
+    argvlen[1] = bk->idem.len;
+    argv[2] = (char *) p;
+    argvlen[2] = ngx_sprintf(p, "P%V", &bk->fingerprint) - p;
+    argv[3] = "NX";
+    argvlen[3] = 2;
+    argv[4] = "GET";
+    argvlen[4] = 3;
+    argv[5] = "PX";
+    argvlen[5] = 2;
+    argv[6] = NGX_HTTP_MOBISPOT_IDEM_LEASE_MS;
+    argvlen[6] = sizeof(NGX_HTTP_MOBISPOT_IDEM_LEASE_MS) - 1;
+
+    cmd->argc = 7;
+    cmd->argv = argv;
+    cmd->argvlen = argvlen;
+
+    return NGX_OK;
 }
 
 
@@ -278,7 +294,10 @@ ngx_http_mobispot_booking_idem(ngx_http_request_t *r,
 }
 
 
-/* {"spot":ID,"kind":KIND,"resource":ROOM,"from":RFC3339,"to":RFC3339} */
+/*
+ * {"spot":ID,"kind":KIND,"resource":ROOM,"from":RFC3339,"to":RFC3339}, or
+ * "near":{"lat","lon","radius_km"} instead of "spot" (and no "resource")
+ */
 
 static ngx_int_t
 ngx_http_mobispot_booking_body(ngx_http_request_t *r,
@@ -289,8 +308,8 @@ ngx_http_mobispot_booking_body(ngx_http_request_t *r,
     ngx_uint_t                  i;
     ngx_http_mobispot_check_t   ck;
 
-    static const char  *known[] = { "spot", "kind", "resource", "from", "to",
-                                    NULL };
+    static const char  *known[] = { "spot", "near", "kind", "resource",
+                                    "from", "to", NULL };
     static const char  *times[] = { "from", "to" };
 
     ngx_memzero(&ck, sizeof(ngx_http_mobispot_check_t));
@@ -299,11 +318,22 @@ ngx_http_mobispot_booking_body(ngx_http_request_t *r,
     body = ngx_http_mobispot_admin_body(r, &ck);
 
     if (body == NULL
-        || ngx_http_mobispot_check_keys(&ck, body, "", known) != NGX_OK
-        || ngx_http_mobispot_check_string(&ck,
-                                          mobispot_json_member(body, "spot"),
-                                          "spot", MOBISPOT_ID_MAX, &bk->spot)
-           != NGX_OK
+        || ngx_http_mobispot_check_keys(&ck, body, "", known) != NGX_OK)
+    {
+        *rc = ngx_http_mobispot_check_send(&ck);
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_mobispot_booking_near_body(&ck, body, bk) != NGX_OK) {
+        *rc = ngx_http_mobispot_check_send(&ck);
+        return NGX_DECLINED;
+    }
+
+    if ((bk->near == NULL
+         && ngx_http_mobispot_check_string(&ck,
+                                           mobispot_json_member(body, "spot"),
+                                           "spot", MOBISPOT_ID_MAX, &bk->spot)
+            != NGX_OK)
         || ngx_http_mobispot_check_string(&ck,
                                           mobispot_json_member(body, "kind"),
                                           "kind", 32, &s)
@@ -313,7 +343,9 @@ ngx_http_mobispot_booking_body(ngx_http_request_t *r,
         return NGX_DECLINED;
     }
 
-    if (!mobispot_id_valid((char *) bk->spot.data, bk->spot.len)) {
+    if (bk->near == NULL
+        && !mobispot_id_valid((char *) bk->spot.data, bk->spot.len))
+    {
         (void) ngx_http_mobispot_check_fail(&ck, NGX_HTTP_UNPROCESSABLE_ENTITY,
                                             "not a valid site id", "spot");
         *rc = ngx_http_mobispot_check_send(&ck);

@@ -23,8 +23,8 @@ static ngx_int_t ngx_http_mobispot_booking_conflicts(ngx_http_request_t *r,
 
 /*
  * A refusal after the first round trip: the request's id leaves the
- * caller's index, and its claim on the key is released (when it has one),
- * then the refusal is sent.
+ * caller's index (book the nearest: the ids it left there), and its claim
+ * on the key is released (when it has one), then the refusal is sent.
  */
 
 ngx_int_t
@@ -32,7 +32,8 @@ ngx_http_mobispot_booking_refuse(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_uint_t status, const char *code,
     const char *message, const char *member, const char *name)
 {
-    ngx_uint_t                      n;
+    ngx_str_t                      *ids;
+    ngx_uint_t                      n, nids;
     const char                    **argv;
     size_t                         *argvlen;
     ngx_http_mobispot_booking_t    *bk;
@@ -40,39 +41,64 @@ ngx_http_mobispot_booking_refuse(ngx_http_request_t *r,
 
     bk = ctx->data;
 
+    if (bk->near != NULL && bk->near->trying) {
+        /* book the nearest: the next candidate */
+        return ngx_http_mobispot_booking_near_refused(r, ctx, status, code,
+                                                      message, member, name);
+    }
+
     bk->status = status;
     bk->code = code;
     bk->message = message;
     bk->member = member;
     bk->name = name;
 
+    /* the ids it added (book the nearest: its attempts, an earlier try's) */
+
+    ids = &bk->id;
+    nids = 1;
+
+    if (bk->near != NULL) {
+        ids = bk->near->stale;
+        nids = bk->near->nstale;
+    }
+
     cmds = ngx_palloc(r->pool, 2 * sizeof(ngx_http_mobispot_redis_cmd_t));
-    argv = ngx_palloc(r->pool, 5 * sizeof(char *));
-    argvlen = ngx_palloc(r->pool, 5 * sizeof(size_t));
+    argv = ngx_palloc(r->pool, 2 * sizeof(char *));
+    argvlen = ngx_palloc(r->pool, 2 * sizeof(size_t));
 
     if (cmds == NULL || argv == NULL || argvlen == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    argv[0] = "ZREM";
-    argvlen[0] = 4;
-    argv[1] = (char *) bk->index.data;
-    argvlen[1] = bk->index.len;
-    argv[2] = (char *) bk->id.data;
-    argvlen[2] = bk->id.len;
-    argv[3] = "DEL";
-    argvlen[3] = 3;
-    argv[4] = (char *) bk->idem.data;
-    argvlen[4] = bk->idem.len;
+    n = 0;
 
-    cmds[0].argc = 3;
-    cmds[0].argv = argv;
-    cmds[0].argvlen = argvlen;
-    cmds[1].argc = 2;
-    cmds[1].argv = &argv[3];
-    cmds[1].argvlen = &argvlen[3];
+    if (nids
+        && ngx_http_mobispot_booking_index_cmd(r, bk, "ZREM", ids, nids,
+                                               &cmds[n++])
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
-    n = bk->release ? 2 : 1;
+    if (bk->release) {
+        argv[0] = "DEL";
+        argvlen[0] = 3;
+        argv[1] = (char *) bk->idem.data;
+        argvlen[1] = bk->idem.len;
+
+        cmds[n].argc = 2;
+        cmds[n].argv = argv;
+        cmds[n].argvlen = argvlen;
+        n++;
+    }
+
+    if (n == 0) {
+        return ngx_http_mobispot_booking_refused(r, ctx, NULL, 0);
+    }
+
+    bk->caller[0] = bk->idem;
+    bk->caller[1] = bk->index;
 
     bk->caller_keys.written = bk->caller;
     bk->caller_keys.nwritten = 2;
@@ -90,6 +116,11 @@ ngx_http_mobispot_booking_refused(ngx_http_request_t *r,
     ngx_http_mobispot_booking_t  *bk;
 
     bk = ctx->data;
+
+    if (bk->near != NULL && bk->status == NGX_HTTP_CONFLICT) {
+        /* book the nearest: the sites tried and skipped */
+        return ngx_http_mobispot_booking_near_conflict(r, bk);
+    }
 
     if (bk->conflicts) {
         return ngx_http_mobispot_booking_conflicts(r, bk);
@@ -116,14 +147,9 @@ ngx_http_mobispot_booking_conflicts(ngx_http_request_t *r,
                   "mobispot: booking at \"%V\" refused: %ui slots taken",
                   &bk->spot, bk->nconflicts);
 
-    g = ngx_http_mobispot_api_gen(r);
+    g = ngx_http_mobispot_booking_error_gen(r, bk);
 
     if (g == NULL
-        || yajl_gen_map_open(g) != yajl_gen_status_ok
-        || mobispot_json_string(g, "error") != MOBISPOT_OK
-        || yajl_gen_map_open(g) != yajl_gen_status_ok
-        || mobispot_json_key_string(g, "code", bk->code) != MOBISPOT_OK
-        || mobispot_json_key_string(g, "message", bk->message) != MOBISPOT_OK
         || mobispot_json_string(g, "conflicts") != MOBISPOT_OK
         || yajl_gen_array_open(g) != yajl_gen_status_ok)
     {
@@ -163,4 +189,28 @@ ngx_http_mobispot_booking_conflicts(ngx_http_request_t *r,
     }
 
     return ngx_http_mobispot_api_send(r, NGX_HTTP_CONFLICT, g);
+}
+
+
+/* {"error":{"code":..,"message":.., the members that follow left open */
+
+yajl_gen
+ngx_http_mobispot_booking_error_gen(ngx_http_request_t *r,
+    ngx_http_mobispot_booking_t *bk)
+{
+    yajl_gen  g;
+
+    g = ngx_http_mobispot_api_gen(r);
+
+    if (g == NULL
+        || yajl_gen_map_open(g) != yajl_gen_status_ok
+        || mobispot_json_string(g, "error") != MOBISPOT_OK
+        || yajl_gen_map_open(g) != yajl_gen_status_ok
+        || mobispot_json_key_string(g, "code", bk->code) != MOBISPOT_OK
+        || mobispot_json_key_string(g, "message", bk->message) != MOBISPOT_OK)
+    {
+        return NULL;
+    }
+
+    return g;
 }

@@ -33,9 +33,12 @@ static ngx_int_t ngx_http_mobispot_booking_script_done(ngx_http_request_t *r,
  * booked counts of each UTC day (ndays), then, for a room kind, the rooms
  * taken on each of those days.  ARGV: 1 kind, 2 the room asked for (""
  * any), 3 ndays, 4 the first day (days since the epoch), 5 the record's
- * expiry (a time), 6 the number of slots, then for each slot its day
- * (1-based) and its minute of that UTC day, then the record's fields and
- * values.  Answers {"exists"}, {"unknown"} (no such room of the kind),
+ * expiry (a time), 6 the number of slots, 7 "1" when the caller is
+ * entitled as a company (the rooms of the info's company_rooms:<kind> are
+ * open to it), then for each slot its day (1-based) and its minute of
+ * that UTC day, then the record's fields and values.  Answers {"exists"},
+ * {"unknown"} (no such room of the kind), {"company_only"} (the room
+ * asked for, or every room of the kind, is for companies),
  * {"conflict", slot, ...} (1-based) or {"created", room}.
  */
 
@@ -55,10 +58,21 @@ static const char  ngx_http_mobispot_script_book[] =
     " .. ',', 1, true) then\n"
     "  return {'unknown'}\n"
     "end\n"
+    "local only = rooms and redis.call('HGET', KEYS[2], 'company_rooms:'"
+    " .. kind) or ''\n"
+    "if ARGV[7] ~= '1' and only ~= '' then\n"
+    "  local open = {}\n"
+    "  for r in string.gmatch(want ~= '' and want or all, '[^,]+') do\n"
+    "    if not string.find(',' .. only .. ',', ',' .. r .. ',', 1, true)"
+    " then open[#open + 1] = r end\n"
+    "  end\n"
+    "  if #open == 0 then return {'company_only'} end\n"
+    "  all = table.concat(open, ',')\n"
+    "end\n"
     "local d, m, conflicts = {}, {}, {}\n"
     "for i = 1, ns do\n"
-    "  d[i] = tonumber(ARGV[5 + 2 * i])\n"
-    "  m[i] = ARGV[6 + 2 * i]\n"
+    "  d[i] = tonumber(ARGV[6 + 2 * i])\n"
+    "  m[i] = ARGV[7 + 2 * i]\n"
     "  local n = tonumber(redis.call('HGET', KEYS[2 + d[i]], m[i])"
     " or '0') or 0\n"
     "  if n + 1 > cap then conflicts[#conflicts + 1] = i end\n"
@@ -105,7 +119,7 @@ static const char  ngx_http_mobispot_script_book[] =
     "  if rooms then redis.call('EXPIREAT', KEYS[2 + nd + j], at) end\n"
     "end\n"
     "local f = {}\n"
-    "for i = 7 + 2 * ns, #ARGV do f[#f + 1] = ARGV[i] end\n"
+    "for i = 8 + 2 * ns, #ARGV do f[#f + 1] = ARGV[i] end\n"
     "f[#f + 1] = 'resource'\n"
     "f[#f + 1] = room\n"
     "f[#f + 1] = 'slots'\n"
@@ -193,7 +207,10 @@ ngx_http_mobispot_booking_scripts_init(ngx_conf_t *cf)
 
 /*
  * Runs a script with the keys in bk->keys (bk->nkeys, declared: read and
- * written) and its arguments; done gets the script's reply.
+ * written) and its arguments; done gets the script's reply.  Commands in
+ * bk->pre (bk->npre, on the caller's index, declared written too) go in
+ * the same pipelined call, just before the script, and only there: a
+ * NOSCRIPT retry sends the script alone.
  */
 
 ngx_int_t
@@ -241,6 +258,19 @@ ngx_http_mobispot_booking_script(ngx_http_request_t *r,
     bk->declared.written = bk->keys;
     bk->declared.nwritten = bk->nkeys;
 
+    if (bk->npre) {
+        bk->declared.written = ngx_palloc(r->pool,
+                                          (bk->nkeys + 1) * sizeof(ngx_str_t));
+        if (bk->declared.written == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_memcpy(bk->declared.written, bk->keys,
+                   bk->nkeys * sizeof(ngx_str_t));
+        bk->declared.written[bk->nkeys] = bk->index;
+        bk->declared.nwritten++;
+    }
+
     return ngx_http_mobispot_booking_script_send(r, ctx, bk);
 }
 
@@ -249,8 +279,10 @@ static ngx_int_t
 ngx_http_mobispot_booking_script_send(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_booking_t *bk)
 {
-    const char  **av;
-    size_t       *al;
+    const char                    **av;
+    size_t                         *al;
+    ngx_uint_t                      n;
+    ngx_http_mobispot_redis_cmd_t  *cmds;
 
     av = (const char **) bk->cmd.argv;
     al = (size_t *) bk->cmd.argvlen;
@@ -268,7 +300,25 @@ ngx_http_mobispot_booking_script_send(ngx_http_request_t *r,
         al[1] = 40;
     }
 
-    return ngx_http_mobispot_api_call(r, ctx, &bk->cmd, 1, &bk->declared,
+    cmds = &bk->cmd;
+    n = 1;
+
+    bk->npre_sent = bk->npre;
+
+    if (bk->npre) {
+        n = bk->npre + 1;
+        cmds = ngx_palloc(r->pool, n * sizeof(ngx_http_mobispot_redis_cmd_t));
+        if (cmds == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_memcpy(cmds, bk->pre,
+                   bk->npre * sizeof(ngx_http_mobispot_redis_cmd_t));
+        cmds[bk->npre] = bk->cmd;
+        bk->npre = 0;
+    }
+
+    return ngx_http_mobispot_api_call(r, ctx, cmds, n, &bk->declared,
                                       ngx_http_mobispot_booking_script_done);
 }
 
@@ -281,6 +331,11 @@ ngx_http_mobispot_booking_script_done(ngx_http_request_t *r,
     ngx_http_mobispot_booking_t  *bk;
 
     bk = ctx->data;
+
+    /* the script's reply follows those of the commands sent before it */
+    replies += bk->npre_sent;
+    n -= bk->npre_sent;
+    bk->npre_sent = 0;
 
     if (replies[0].type == REDIS_REPLY_ERROR
         && replies[0].str.len >= 8

@@ -18,10 +18,6 @@
 #include "bookings/ngx_http_mobispot_bookings.h"
 
 
-static ngx_int_t ngx_http_mobispot_booking_known(ngx_http_request_t *r,
-    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *idem);
-static ngx_int_t ngx_http_mobispot_booking_site(ngx_http_request_t *r,
-    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies);
 static ngx_int_t ngx_http_mobispot_booking_window(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_site_t *site);
 static ngx_int_t ngx_http_mobispot_booking_take(ngx_http_request_t *r,
@@ -32,13 +28,9 @@ static ngx_int_t ngx_http_mobispot_booking_taken(ngx_http_request_t *r,
 static ngx_int_t ngx_http_mobispot_booking_reread(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
     ngx_uint_t n);
-static ngx_int_t ngx_http_mobispot_booking_made(ngx_http_request_t *r,
-    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_booking_rec_t *rec);
 static ngx_int_t ngx_http_mobispot_booking_kept(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
     ngx_uint_t n);
-static ngx_int_t ngx_http_mobispot_booking_entitled(ngx_http_request_t *r,
-    ngx_str_t *networks, ngx_http_mobispot_reply_t *passports);
 static u_char *ngx_http_mobispot_booking_num(ngx_http_request_t *r,
     int64_t v, size_t *len);
 
@@ -85,7 +77,7 @@ ngx_http_mobispot_booking_claimed(ngx_http_request_t *r,
 
 /* "P<fingerprint>" while in flight, "D<fingerprint><status><body>" after */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_mobispot_booking_known(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *idem)
 {
@@ -141,12 +133,14 @@ ngx_http_mobispot_booking_known(ngx_http_request_t *r,
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_mobispot_booking_site(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies)
 {
+    ngx_int_t                     rc;
     ngx_uint_t                    i;
-    ngx_http_mobispot_reply_t    *info, *passports;
+    const char                   *rule, *message;
+    ngx_http_mobispot_reply_t    *info;
     ngx_http_mobispot_avail_t     av;
     ngx_http_mobispot_site_t      site;
     ngx_http_mobispot_booking_t  *bk;
@@ -191,17 +185,16 @@ ngx_http_mobispot_booking_site(ngx_http_request_t *r,
                                                 "this kind", "field", "kind");
     }
 
-    passports = &replies[NGX_HTTP_MOBISPOT_R_PASSPORTS];
+    rc = ngx_http_mobispot_booking_entitle(r, bk, &site, replies, &rule,
+                                           &message);
+    if (rc == NGX_ERROR) {
+        return ngx_http_mobispot_spots_redis_error(r, "HMGET account");
+    }
 
-    if (!ngx_http_mobispot_booking_entitled(r, &site.info.networks,
-                                            passports))
-    {
+    if (rc == NGX_DECLINED) {
         return ngx_http_mobispot_booking_refuse(r, ctx, NGX_HTTP_FORBIDDEN,
-                                                "not_entitled",
-                                                "the caller's passports do "
-                                                "not cover this site's "
-                                                "networks", "rule",
-                                                "passport");
+                                                "not_entitled", message,
+                                                "rule", rule);
     }
 
     return ngx_http_mobispot_booking_window(r, ctx, &site);
@@ -294,7 +287,8 @@ ngx_http_mobispot_booking_take(ngx_http_request_t *r,
     ngx_http_mobispot_booking_t  *bk;
 
     static const char  *names[] = { "user", "spot", "kind", "from", "to",
-                                    "status", "created_at", "day0", "ndays" };
+                                    "status", "created_at", "day0", "ndays",
+                                    "network", "company" };
 
     bk = ctx->data;
     rooms = (bk->kind != MOBISPOT_KIND_DESK);
@@ -302,7 +296,7 @@ ngx_http_mobispot_booking_take(ngx_http_request_t *r,
     bk->nkeys = 2 + bk->ndays * (rooms ? 2 : 1);
     bk->keys = ngx_palloc(r->pool, bk->nkeys * sizeof(ngx_str_t));
 
-    argc = 6 + 2 * bk->nslots + 18;
+    argc = 7 + 2 * bk->nslots + 22;
     argv = ngx_palloc(r->pool, argc * sizeof(char *));
     argvlen = ngx_palloc(r->pool, argc * sizeof(size_t));
 
@@ -334,7 +328,11 @@ ngx_http_mobispot_booking_take(ngx_http_request_t *r,
     argv[5] = (char *) ngx_http_mobispot_booking_num(r, bk->nslots,
                                                      &argvlen[5]);
 
-    k = 6;
+    /* entitled as a company: the rooms limited to companies are open */
+    argv[6] = bk->company.len ? "1" : "0";
+    argvlen[6] = 1;
+
+    k = 7;
 
     for (i = 0; i < bk->nslots; i++) {
         day = mobispot_floor_div(bk->slots[i].start, 86400);
@@ -348,7 +346,7 @@ ngx_http_mobispot_booking_take(ngx_http_request_t *r,
         k++;
     }
 
-    for (i = 0; i < 9; i++) {
+    for (i = 0; i < 11; i++) {
         argv[k + 2 * i] = names[i];
         argvlen[k + 2 * i] = ngx_strlen(names[i]);
     }
@@ -371,6 +369,10 @@ ngx_http_mobispot_booking_take(ngx_http_request_t *r,
     argvlen[k + 15] = argvlen[3];
     argv[k + 17] = argv[2];
     argvlen[k + 17] = argvlen[2];
+    argv[k + 19] = bk->network.len ? (char *) bk->network.data : "";
+    argvlen[k + 19] = bk->network.len;
+    argv[k + 21] = bk->company.len ? (char *) bk->company.data : "";
+    argvlen[k + 21] = bk->company.len;
 
     for (i = 0; i < argc; i++) {
         if (argv[i] == NULL) {
@@ -436,6 +438,8 @@ ngx_http_mobispot_booking_taken(ngx_http_request_t *r,
                 ngx_http_mobispot_booking_num(r, bk->to,
                                               &f[NGX_HTTP_MOBISPOT_B_TO].len);
         ngx_str_set(&f[NGX_HTTP_MOBISPOT_B_STATUS], "confirmed");
+        f[NGX_HTTP_MOBISPOT_B_NETWORK] = bk->network;
+        f[NGX_HTTP_MOBISPOT_B_COMPANY] = bk->company;
         t = &f[NGX_HTTP_MOBISPOT_B_CREATED];
         t->data = ngx_http_mobispot_booking_num(r, bk->now, &t->len);
 
@@ -456,6 +460,14 @@ ngx_http_mobispot_booking_taken(ngx_http_request_t *r,
                                                 "the site has no such room "
                                                 "of this kind", "field",
                                                 "resource");
+    }
+
+    if (what->len == 12 && ngx_strncmp(what->data, "company_only", 12) == 0) {
+        return ngx_http_mobispot_booking_refuse(r, ctx, NGX_HTTP_FORBIDDEN,
+                                                "not_entitled",
+                                                "these rooms are for company "
+                                                "accounts", "rule",
+                                                "company_only");
     }
 
     if (what->len == 8 && ngx_strncmp(what->data, "conflict", 8) == 0) {
@@ -529,7 +541,7 @@ ngx_http_mobispot_booking_reread(ngx_http_request_t *r,
  * under the key, then sent.
  */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_mobispot_booking_made(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_booking_rec_t *rec)
 {
@@ -603,42 +615,4 @@ ngx_http_mobispot_booking_kept(ngx_http_request_t *r,
 
     return ngx_http_mobispot_api_send_raw(r, NGX_HTTP_CREATED,
                                           bk->answer.data, bk->answer.len);
-}
-
-
-/*
- * Entitled: one of the site's networks has its passport among the
- * caller's ($mobispot_pass, from the token), as the gateway decides.
- */
-
-static ngx_int_t
-ngx_http_mobispot_booking_entitled(ngx_http_request_t *r,
-    ngx_str_t *networks, ngx_http_mobispot_reply_t *passports)
-{
-    ngx_str_t                   pass;
-    ngx_uint_t                  i;
-    ngx_http_mobispot_reply_t  *e;
-
-    if (ngx_http_mobispot_spots_pass(r, &pass) != NGX_OK
-        || passports->type != REDIS_REPLY_ARRAY)
-    {
-        return 0;
-    }
-
-    e = passports->element;
-
-    for (i = 0; i + 1 < passports->elements; i += 2) {
-        if (e[i].type == REDIS_REPLY_STRING
-            && e[i + 1].type == REDIS_REPLY_STRING
-            && mobispot_list_has((char *) networks->data, networks->len,
-                                 (char *) e[i].str.data, e[i].str.len)
-            && mobispot_list_has((char *) pass.data, pass.len,
-                                 (char *) e[i + 1].str.data,
-                                 e[i + 1].str.len))
-        {
-            return 1;
-        }
-    }
-
-    return 0;
 }

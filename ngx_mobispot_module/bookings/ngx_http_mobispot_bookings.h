@@ -44,7 +44,9 @@
 #define NGX_HTTP_MOBISPOT_B_CREATED     7
 #define NGX_HTTP_MOBISPOT_B_DAY0        8
 #define NGX_HTTP_MOBISPOT_B_NDAYS       9
-#define NGX_HTTP_MOBISPOT_B_FIELDS      10
+#define NGX_HTTP_MOBISPOT_B_NETWORK     10
+#define NGX_HTTP_MOBISPOT_B_COMPANY     11
+#define NGX_HTTP_MOBISPOT_B_FIELDS      12
 
 
 /* the replies of step 1 */
@@ -53,7 +55,22 @@
 #define NGX_HTTP_MOBISPOT_R_INFO       2
 #define NGX_HTTP_MOBISPOT_R_PASSPORTS  3
 #define NGX_HTTP_MOBISPOT_R_RECORD     4
-#define NGX_HTTP_MOBISPOT_R_N          5
+#define NGX_HTTP_MOBISPOT_R_ACCOUNT    5
+#define NGX_HTTP_MOBISPOT_R_ZONE       6
+#define NGX_HTTP_MOBISPOT_R_N          7
+
+/* what a booking reads of the caller's account (HMGET, in this order) */
+#define NGX_HTTP_MOBISPOT_A_PASSPORTS  0
+#define NGX_HTTP_MOBISPOT_A_COMPANY    1
+#define NGX_HTTP_MOBISPOT_A_ZONES      2
+#define NGX_HTTP_MOBISPOT_A_NETWORKS   3
+#define NGX_HTTP_MOBISPOT_A_FIELDS     4
+
+/* book the nearest: the candidates GEOSEARCH is asked for */
+#define NGX_HTTP_MOBISPOT_NEAR_COUNT   20
+
+/* book the nearest: the caller's index entries of one start read back */
+#define NGX_HTTP_MOBISPOT_NEAR_INDEXED_S "256"
 
 
 /* the scripts (ngx_http_mobispot_booking_script.c) */
@@ -69,6 +86,10 @@ typedef struct {
 } ngx_http_mobispot_booking_rec_t;
 
 
+typedef struct ngx_http_mobispot_booking_near_s
+    ngx_http_mobispot_booking_near_t;
+
+
 typedef struct {
     ngx_str_t                   user;
     ngx_str_t                   spot;
@@ -79,6 +100,9 @@ typedef struct {
     ngx_str_t                   record;
     ngx_str_t                   info;
     ngx_str_t                   resource;     /* asked, or chosen */
+    ngx_str_t                   account;      /* the caller's info key */
+    ngx_str_t                   network;      /* entitled by its passport */
+    ngx_str_t                   company;      /* entitled as a company */
     int                         kind;
     int64_t                     from;
     int64_t                     to;
@@ -109,8 +133,45 @@ typedef struct {
     ngx_http_mobispot_api_keys_t caller_keys; /* they, declared */
     ngx_http_mobispot_api_done_pt done;
     ngx_uint_t                  reloaded;     /* NOSCRIPT seen once */
+    ngx_http_mobispot_redis_cmd_t *pre;       /* sent before the script */
+    ngx_uint_t                  npre;         /* 0 once sent */
+    ngx_uint_t                  npre_sent;
     void                       *route;        /* a cancel's own state */
+    ngx_http_mobispot_booking_near_t *near;   /* book the nearest */
 } ngx_http_mobispot_booking_t;
+
+
+/* book the nearest: the replies of its step 1 */
+#define NGX_HTTP_MOBISPOT_N_IDEM      0
+#define NGX_HTTP_MOBISPOT_N_ACCOUNT   1
+#define NGX_HTTP_MOBISPOT_N_PASSPORTS 2
+#define NGX_HTTP_MOBISPOT_N_GEO       3
+#define NGX_HTTP_MOBISPOT_N_INDEX     4
+#define NGX_HTTP_MOBISPOT_N_N         5
+
+
+/* book the nearest: its candidates and what became of each */
+struct ngx_http_mobispot_booking_near_s {
+    double                      lat;
+    double                      lon;
+    double                      radius;
+    ngx_str_t                   hex;        /* the id without its site */
+    ngx_http_mobispot_reply_t  *first;      /* step 1's replies */
+    ngx_http_mobispot_reply_t  *second;     /* step 2's */
+    ngx_str_t                  *sites;      /* candidates, then the index's */
+    ngx_uint_t                  ncand;
+    ngx_uint_t                  nsites;
+    ngx_uint_t                  next;       /* the candidate being tried */
+    ngx_uint_t                  trying;     /* a refusal is the candidate's */
+    ngx_str_t                  *stale;      /* ids to leave the index */
+    ngx_uint_t                  nstale;
+    const char                **rule;       /* why each was skipped */
+    ngx_uint_t                 *tried;      /* the script ran on it */
+    ngx_uint_t                 *indexed;    /* an earlier try's entry */
+    ngx_http_mobispot_reply_t   rep[NGX_HTTP_MOBISPOT_R_N];
+    ngx_http_mobispot_api_keys_t keys;
+    ngx_str_t                   read[2];
+};
 
 
 /* the scripts and their call (ngx_http_mobispot_booking_script.c) */
@@ -140,6 +201,12 @@ void ngx_http_mobispot_booking_hex(u_char *dst, const u_char *src,
     size_t n);
 ngx_int_t ngx_http_mobispot_booking_record_fields(ngx_http_request_t *r,
     ngx_str_t *key, ngx_http_mobispot_redis_cmd_t *cmd);
+ngx_int_t ngx_http_mobispot_booking_index_cmd(ngx_http_request_t *r,
+    ngx_http_mobispot_booking_t *bk, const char *op, ngx_str_t *ids,
+    ngx_uint_t n, ngx_http_mobispot_redis_cmd_t *cmd);
+ngx_int_t ngx_http_mobispot_booking_hmget(ngx_http_request_t *r,
+    ngx_str_t *key, const char **fields, ngx_uint_t n,
+    ngx_http_mobispot_redis_cmd_t *cmd);
 ngx_int_t ngx_http_mobispot_booking_record(ngx_str_t *id, ngx_str_t *user,
     ngx_http_mobispot_reply_t *reply, ngx_http_mobispot_booking_rec_t *rec);
 
@@ -151,12 +218,62 @@ extern const char  *ngx_http_mobispot_booking_fields[];
  * refusals (ngx_http_mobispot_booking_refuse.c)
  */
 
+ngx_int_t ngx_http_mobispot_booking_claim_cmd(ngx_http_request_t *r,
+    ngx_http_mobispot_booking_t *bk, ngx_http_mobispot_redis_cmd_t *cmd);
 ngx_int_t ngx_http_mobispot_booking_claimed(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
     ngx_uint_t n);
+ngx_int_t ngx_http_mobispot_booking_known(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *idem);
+ngx_int_t ngx_http_mobispot_booking_site(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies);
+ngx_int_t ngx_http_mobispot_booking_made(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_booking_rec_t *rec);
 ngx_int_t ngx_http_mobispot_booking_refuse(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_uint_t status, const char *code,
     const char *message, const char *member, const char *name);
+yajl_gen ngx_http_mobispot_booking_error_gen(ngx_http_request_t *r,
+    ngx_http_mobispot_booking_t *bk);
+
+
+/*
+ * who may book (ngx_http_mobispot_booking_entitle.c): the caller's account
+ * read in step 1 (HMGET), the site's entitlement decided from it
+ */
+
+ngx_int_t ngx_http_mobispot_booking_account_cmd(ngx_http_request_t *r,
+    ngx_http_mobispot_booking_t *bk, ngx_http_mobispot_redis_cmd_t *cmd);
+void ngx_http_mobispot_booking_passports_cmd(
+    ngx_http_mobispot_redis_cmd_t *cmd);
+ngx_int_t ngx_http_mobispot_booking_zone_cmd(ngx_http_request_t *r,
+    ngx_str_t *info, ngx_http_mobispot_redis_cmd_t *cmd);
+ngx_int_t ngx_http_mobispot_booking_no_account(
+    ngx_http_mobispot_reply_t *account);
+ngx_int_t ngx_http_mobispot_booking_entitle(ngx_http_request_t *r,
+    ngx_http_mobispot_booking_t *bk, ngx_http_mobispot_site_t *site,
+    ngx_http_mobispot_reply_t *replies, const char **rule,
+    const char **message);
+
+
+/*
+ * book the nearest: its body and the reads before the attempts
+ * (ngx_http_mobispot_booking_near.c), the attempts, the refusals of each
+ * candidate and the 409 (ngx_http_mobispot_booking_near_try.c)
+ */
+
+ngx_int_t ngx_http_mobispot_booking_near_body(ngx_http_mobispot_check_t *ck,
+    yajl_val body, ngx_http_mobispot_booking_t *bk);
+ngx_int_t ngx_http_mobispot_booking_near(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx);
+ngx_int_t ngx_http_mobispot_booking_near_site(ngx_http_request_t *r,
+    ngx_http_mobispot_booking_t *bk, ngx_uint_t i);
+ngx_int_t ngx_http_mobispot_booking_near_try(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx);
+ngx_int_t ngx_http_mobispot_booking_near_refused(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_uint_t status, const char *code,
+    const char *message, const char *member, const char *name);
+ngx_int_t ngx_http_mobispot_booking_near_conflict(ngx_http_request_t *r,
+    ngx_http_mobispot_booking_t *bk);
 
 
 /* the routes */
