@@ -9,53 +9,12 @@ use warnings;
 use lib 't/lib';
 use Test::Mobispot;
 use Test::More;
+use MobispotBookings;
 use Digest::SHA qw(sha256_hex);
-use IO::Socket::INET;
-use IO::Select;
 use POSIX qw(strftime floor);
 use Time::HiRes qw(time sleep);
 
-my $NET = '{"name":"CoWallonia","passport":{"id":"cw-pass",'
-    . '"name":"CoWallonia pass","monthly_price_eur":250}}';
-my $NET2 = '{"name":"Other","passport":{"id":"other-pass",'
-    . '"name":"Other pass","monthly_price_eur":100}}';
-my $ALLDAY = join ',', map { "\"$_\":[\"00:00-24:00\"]" }
-    qw(mon tue wed thu fri sat sun);
-sub site {
-    my (%o) = @_;
-    my $hours = $o{hours} // "{$ALLDAY}";
-    my $net = $o{net} // 'cowallonia';
-    my $res = $o{resources}
-        // '[{"kind":"desk","capacity":2},'
-        . '{"kind":"meeting_room","id":"r1","name":"One","seats":6},'
-        . '{"kind":"meeting_room","id":"r2","name":"Two","seats":6}]';
-    return '{"name":"S","town":"T","address":"x","latitude":50.46,'
-        . '"longitude":4.86,"time_zone":"UTC","networks":["' . $net . '"],'
-        . '"slot_minutes":30,"opening_hours":' . $hours . ','
-        . '"resources":' . $res . '}';
-}
-
-start_env(main_config => 'worker_processes 2;', http_config => <<"CONF", config => <<'CONF2');
-    mobispot_redis 127.0.0.1:\$TEST_NGINX_REDIS_PORT;
-    mobispot_admin loopback;
-CONF
-    location /api/v1/ {
-        # stands in for mobispot_sso: the caller and its passports
-        set $mobispot_sub $http_x_test_user;
-        set $mobispot_pass $http_x_test_pass;
-        mobispot_api;
-    }
-CONF2
-
-sub req {
-    my ($method, $uri, $body, %h) = @_;
-    my @headers = map { [$_, $h{$_}] } sort keys %h;
-    my $r = http_request({ method => $method, uri => "/api/v1/$uri",
-                           headers => \@headers,
-                           (defined $body ? (body => $body) : ()) });
-    my $json = eval { Test::Mobispot::JSONDiff::json_decode($r->{body}) };
-    return ($r, $json);
-}
+start_bookings(main_config => 'worker_processes 2;');
 
 my %ADA = ('X-Test-User' => 'ada', 'X-Test-Pass' => 'cw-pass');
 my %BOB = ('X-Test-User' => 'bob', 'X-Test-Pass' => 'cw-pass');
@@ -66,16 +25,6 @@ sub book {
     return req('POST', 'bookings', $body, %who,
                defined $key ? ('Idempotency-Key' => $key) : ());
 }
-
-# the least free capacity over a window, as GET availability says it
-sub free_over {
-    my ($site, $from, $to) = @_;
-    my (undef, $j) = req('GET', "spots/$site/availability?kind=desk&from=$from&to=$to");
-    my @f = map { $_->{free} } @{ $j->{slots} || [] };
-    return @f ? (sort { $a <=> $b } @f)[0] : undef;
-}
-
-sub iso { strftime('%Y-%m-%dT%H:%M:%SZ', gmtime($_[0])) }
 
 # a window tomorrow at 10:00 UTC, and one the day after
 my $day = (floor(time / 86400) + 1) * 86400;
@@ -92,6 +41,12 @@ is((req('PUT', 'admin/sites/s3', site(hours => '{"mon":["08:00-09:00"]}')))[0]{s
    201, 'site s3, open one hour on Mondays');
 is(redis_cmd('HGET', 'ms:{site:s1}:info', 'rooms:meeting_room'), 'r1,r2',
    'the info hash lists the rooms of a kind');
+
+# every caller has an account with a passport of the network (who may book
+# is t/403's matter); the race's clients too
+is(account($_), 201, "account $_") for qw(ada bob zed);
+my @accounts = grep { account("u$_") != 201 } 1 .. 200;
+is("@accounts", '', 'the race\'s 200 accounts');
 
 # --- a booking
 my ($r, $j) = book($BODY, 'k1');
@@ -260,38 +215,6 @@ is(redis_cmd('DBSIZE'), $size, 'no refusal wrote anything');
 is($r->{status}, 405, 'PUT bookings: 405');
 
 # --- races: 200 clients for 3 seats of one slot, each its own key
-sub post_at_once {
-    my (@reqs) = @_;
-    my @socks;
-    for my $q (@reqs) {
-        my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
-                                      PeerPort => server_port(), Proto => 'tcp')
-            or die "connect: $!";
-        push @socks, $s;
-    }
-    for my $i (0 .. $#reqs) {
-        my $s = $socks[$i];
-        print {$s} $reqs[$i];
-    }
-    my @out;
-    for my $s (@socks) {
-        local $/;
-        $s->timeout(20);
-        my $resp = <$s> // '';
-        my ($st) = $resp =~ m{^HTTP/1\.\d (\d+)};
-        my ($body) = $resp =~ /\r\n\r\n(.*)\z/s;
-        push @out, [$st // 0, $body // ''];
-        close $s;
-    }
-    return @out;
-}
-sub raw_post {
-    my ($body, $key, $user) = @_;
-    return "POST /api/v1/bookings HTTP/1.1\r\nHost: localhost\r\n"
-        . "Connection: close\r\nX-Test-User: $user\r\nX-Test-Pass: cw-pass\r\n"
-        . "Idempotency-Key: $key\r\nContent-Length: " . length($body)
-        . "\r\n\r\n$body";
-}
 is((req('PUT', 'admin/sites/pool', site(resources => '[{"kind":"desk","capacity":3}]')))[0]{status},
    201, 'a desk pool of 3');
 my ($PF, $PT) = (iso($day + 9 * 3600), iso($day + 9 * 3600 + 1800));
