@@ -50,7 +50,7 @@ sub site_with {
 }
 
 my $USER = '{"name":"Ada Lovelace","email":"ada@example.org",'
-    . '"passports":[{"network":"cowallonia","from":"2026-12-01","to":"2027-11-30"}],'
+    . '"passports":[{"network":"cowallonia","from":"2026-12-01","to":"2031-11-30"}],'
     . '"company":{"id":"acme","zones":["namur-province"],"networks":["cowallonia"]},'
     . '"roles":{"admin":false,"site_operator":["cw-namur"]}}';
 
@@ -82,6 +82,8 @@ $r = http_request("PUT /api/v1/admin/sites/cw-namur\n$SITE");
 is($r->{status}, 201, 'seed: the site');
 $r = http_request("PUT /api/v1/admin/users/ada\n$USER");
 is($r->{status}, 201, 'seed: the account');
+$r = http_request("PUT /api/v1/admin/users/pat\n" . ($USER =~ s/"company":\{[^}]*\},//r));
+is($r->{status}, 201, 'seed: an account without a company');
 
 my @cases;    # [label, request hash]
 
@@ -325,7 +327,13 @@ my %bad_site = (
                       . '{"kind":"meeting_room","id":"m","name":"N","seats":8}]',
                   '[{"kind":"meeting_room","id":"a\u0000","name":"M","seats":8}]',
                   '[{"kind":"meeting_room","id":"m","name":"\ud800","seats":8}]',
-                  '[{"kind":"desk","capacity":3,"extra":{"a":[1,2]}}]'],
+                  '[{"kind":"desk","capacity":3,"extra":{"a":[1,2]}}]',
+                  (map { '[{"kind":"meeting_room","id":"m","name":"M","seats":8,'
+                         . qq("company_only":$_}]) }
+                       '1', '0', '"true"', 'null', '{}', '[]', '"\u0000"'),
+                  '[{"kind":"desk","capacity":3,"company_only":true}]',
+                  '[{"kind":"meeting_room","id":"m","name":"M","seats":8,'
+                      . '"company_only":true,"company_only":false}]'],
 );
 
 for my $key (sort keys %bad_site) {
@@ -473,7 +481,11 @@ add('POST bookings with two keys', method => 'POST', uri => '/api/v1/bookings',
     headers => [@WHO, 'Idempotency-Key: a', 'Idempotency-Key: b']);
 add('POST bookings by a caller without the passport', method => 'POST',
     uri => '/api/v1/bookings', body => $BOOK, must => 'refuse',
-    headers => ['X-Test-User: ada', 'Idempotency-Key: np']);
+    headers => ['X-Test-User: pat', 'Idempotency-Key: np']);
+add('POST bookings by a caller without an account', method => 'POST',
+    uri => '/api/v1/bookings', body => $BOOK, must => 'refuse',
+    headers => ['X-Test-User: nobody', 'X-Test-Pass: cowallonia-pass',
+                'Idempotency-Key: nb']);
 add('POST bookings by a caller whose id has a brace', method => 'POST',
     uri => '/api/v1/bookings', body => $BOOK, must => 'refuse',
     headers => ['X-Test-User: a{b}', 'X-Test-Pass: cowallonia-pass',
@@ -501,6 +513,62 @@ add('its replay', method => 'POST', uri => '/api/v1/bookings',
 add('its key with another body', method => 'POST', uri => '/api/v1/bookings',
     body => book_with('kind', '"meeting_room"'), must => 'refuse',
     headers => [@WHO, 'Idempotency-Key: good']);
+
+# --- book the nearest: "near" instead of "spot"
+
+my $NEAR = '{"near":{"lat":50.4641,"lon":4.8661,"radius_km":5},"kind":"desk",'
+    . '"from":"2030-01-07T09:00:00+01:00","to":"2030-01-07T10:00:00+01:00"}';
+sub near_with {
+    my ($key, $raw) = @_;
+    my %m = (lat => '50.4641', lon => '4.8661', radius_km => '5', $key => $raw);
+    my $near = '{' . join(',', map { "\"$_\":$m{$_}" }
+                               grep { defined $m{$_} } qw(lat lon radius_km)) . '}';
+    return $NEAR =~ s/\{"lat":[^}]*\}/$near/r;
+}
+for my $raw ('[]', '"x"', '1', 'null', 'true', '{}', '[50.4,4.8]') {
+    add_book("near $raw", $NEAR =~ s/\{"lat":[^}]*\}/$raw/r);
+}
+for my $k (qw(lat lon radius_km)) {
+    for my $raw ('"50"', 'null', '{}', '[]', 'true', '1e999999', '-1e999999',
+                 '"\u0000"', "\"\xff\"")
+    {
+        add_book("near.$k $raw", near_with($k, $raw));
+    }
+}
+add_book('near without lat', near_with('lat', undef));
+add_book('near without lon', near_with('lon', undef));
+add_book('near.lat past the limit', near_with('lat', '85.05112879'));
+add_book('near.lat below the limit', near_with('lat', '-85.05112879'));
+add_book('near.lon past 180', near_with('lon', '180.0000001'));
+add_book('near.radius_km 0', near_with('radius_km', '0'));
+add_book('near.radius_km -0', near_with('radius_km', '-0'));
+add_book('near.radius_km negative', near_with('radius_km', '-1'));
+add_book('near.radius_km past 500', near_with('radius_km', '500.0000001'));
+add_book('near.radius_km 1e308', near_with('radius_km', '1e308'));
+add_book('near with an unknown member', $NEAR =~ s/"lat"/"x":1,"lat"/r);
+add_book('near with a member twice', $NEAR =~ s/"lat"/"lat":1,"lat"/r);
+add_book('near and spot', $NEAR =~ s/^\{/{"spot":"cw-namur",/r);
+add_book('near and a resource', $NEAR =~ s/"kind":"desk"/"kind":"meeting_room","resource":"meuse"/r);
+add_book('near with a NUL in a key', $NEAR =~ s/"lat"/"la\\u0000t"/r);
+add_book('near non-UTF-8', $NEAR =~ s/"lat"/"l\xe9t"/r);
+add_book('near, a kind no site has', $NEAR =~ s/"desk"/"training_room"/r);
+add_book('near, a window when the site is closed',
+         $NEAR =~ s/2030-01-07T09/2030-01-06T09/r =~ s/2030-01-07T10/2030-01-06T10/r);
+add_book('near, nowhere', near_with('lat', '-40'));
+add('near by a caller without an account', method => 'POST', uri => '/api/v1/bookings',
+    body => $NEAR, must => 'refuse',
+    headers => ['X-Test-User: nobody', 'X-Test-Pass: cowallonia-pass',
+                'Idempotency-Key: na']);
+add('near at the southern limit', method => 'POST',
+    uri => '/api/v1/bookings', body => near_with('lat', '-85.05112878'),
+    headers => [@WHO, 'Idempotency-Key: south']);
+add('a good booking near', method => 'POST', uri => '/api/v1/bookings',
+    body => $NEAR, must => 'accept', headers => [@WHO, 'Idempotency-Key: near']);
+add('its replay', method => 'POST', uri => '/api/v1/bookings',
+    body => $NEAR, must => 'accept', headers => [@WHO, 'Idempotency-Key: near']);
+add('its key with another near', method => 'POST', uri => '/api/v1/bookings',
+    body => near_with('radius_km', '6'), must => 'refuse',
+    headers => [@WHO, 'Idempotency-Key: near']);
 
 # --- headers
 
