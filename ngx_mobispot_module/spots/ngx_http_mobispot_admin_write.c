@@ -65,7 +65,8 @@ ngx_http_mobispot_admin_site_write(ngx_http_request_t *r,
     size_t                         *argvlen;
     ngx_int_t                       rc;
     ngx_str_t                      *info, *doc, *f, *values[10], *keys;
-    ngx_uint_t                      i, k;
+    ngx_str_t                      *list, *name;
+    ngx_uint_t                      i, j, k;
     const char                    **argv;
     ngx_http_mobispot_admin_t      *ad;
     ngx_http_mobispot_redis_cmd_t  *cmds;
@@ -164,36 +165,27 @@ ngx_http_mobispot_admin_site_write(ngx_http_request_t *r,
             continue;
         }
 
-        f[2 * MOBISPOT_KINDS + i].data = ngx_pnalloc(r->pool, 32);
-        if (f[2 * MOBISPOT_KINDS + i].data == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        /* rooms:<kind>, then company_rooms:<kind> */
+
+        for (j = 0; j < 2; j++) {
+            list = j ? &ad->company_rooms[i] : &ad->rooms[i];
+            name = &f[(2 + j) * MOBISPOT_KINDS + i];
+
+            name->data = ngx_pnalloc(r->pool, 32);
+            if (name->data == NULL) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            name->len = ngx_sprintf(name->data, "%s:%s",
+                                    j ? "company_rooms" : "rooms",
+                                    mobispot_kind_names[i])
+                        - name->data;
+
+            argv[k] = (char *) name->data;
+            argvlen[k++] = name->len;
+            argv[k] = list->len ? (char *) list->data : "";
+            argvlen[k++] = list->len;
         }
-
-        f[2 * MOBISPOT_KINDS + i].len =
-            ngx_sprintf(f[2 * MOBISPOT_KINDS + i].data, "rooms:%s",
-                        mobispot_kind_names[i])
-            - f[2 * MOBISPOT_KINDS + i].data;
-
-        argv[k] = (char *) f[2 * MOBISPOT_KINDS + i].data;
-        argvlen[k++] = f[2 * MOBISPOT_KINDS + i].len;
-        argv[k] = ad->rooms[i].len ? (char *) ad->rooms[i].data : "";
-        argvlen[k++] = ad->rooms[i].len;
-
-        f[3 * MOBISPOT_KINDS + i].data = ngx_pnalloc(r->pool, 32);
-        if (f[3 * MOBISPOT_KINDS + i].data == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        f[3 * MOBISPOT_KINDS + i].len =
-            ngx_sprintf(f[3 * MOBISPOT_KINDS + i].data, "company_rooms:%s",
-                        mobispot_kind_names[i])
-            - f[3 * MOBISPOT_KINDS + i].data;
-
-        argv[k] = (char *) f[3 * MOBISPOT_KINDS + i].data;
-        argvlen[k++] = f[3 * MOBISPOT_KINDS + i].len;
-        argv[k] = ad->company_rooms[i].len
-                  ? (char *) ad->company_rooms[i].data : "";
-        argvlen[k++] = ad->company_rooms[i].len;
     }
 
     cmds[2].argc = (int) k;

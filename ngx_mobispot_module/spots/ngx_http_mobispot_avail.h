@@ -219,7 +219,7 @@ void ngx_http_mobispot_nearby_listed(ngx_http_request_t *r,
     ngx_http_mobispot_avail_t *av);
 
 
-/* the nearest sites (ngx_http_mobispot_nearby.c) */
+/* the nearest sites (ngx_http_mobispot_avail_read.c) */
 
 ngx_int_t ngx_http_mobispot_geosearch_cmd(ngx_http_request_t *r, double lat,
     double lon, double radius, ngx_uint_t count,

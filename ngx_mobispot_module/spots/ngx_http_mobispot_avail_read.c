@@ -5,7 +5,8 @@
  * A site's Redis reads for availability and nearby: the commands (HMGET
  * of its info hash; HGETALL of each UTC day of the window for
  * availability; for nearby, once the info is known, HMGET of the booked
- * fields of the window's slots) and the decoding of their replies.
+ * fields of the window's slots) and the decoding of their replies; and
+ * the GEOSEARCH of the nearest sites (nearby, book the nearest).
  */
 
 
@@ -403,4 +404,68 @@ ngx_http_mobispot_site_slots_reply(ngx_http_request_t *r,
         b[site->nbooked[m->day]].count = count;
         site->nbooked[m->day]++;
     }
+}
+
+
+/*
+ * GEOSEARCH ms:geo FROMLONLAT lon lat BYRADIUS r km ASC COUNT n WITHDIST:
+ * the sites nearest first (also what "book the nearest" tries)
+ */
+
+ngx_int_t
+ngx_http_mobispot_geosearch_cmd(ngx_http_request_t *r, double lat,
+    double lon, double radius, ngx_uint_t count,
+    ngx_http_mobispot_redis_cmd_t *cmd)
+{
+    u_char       *p;
+    const char  **argv;
+    size_t       *argvlen;
+
+    argv = ngx_palloc(r->pool, 12 * sizeof(char *));
+    argvlen = ngx_palloc(r->pool, 12 * sizeof(size_t));
+    p = ngx_pnalloc(r->pool, 4 * 32);
+
+    if (argv == NULL || argvlen == NULL || p == NULL) {
+        return NGX_ERROR;
+    }
+
+    argv[0] = "GEOSEARCH";
+    argv[1] = NGX_HTTP_MOBISPOT_KEY_GEO;
+    argv[2] = "FROMLONLAT";
+    argv[3] = (char *) p;
+    argvlen[3] = mobispot_format_coordinate((char *) p, 32, lon);
+    p += 32;
+    argv[4] = (char *) p;
+    argvlen[4] = mobispot_format_coordinate((char *) p, 32, lat);
+    p += 32;
+
+    if (argvlen[3] == 0 || argvlen[4] == 0) {
+        return NGX_ERROR;
+    }
+
+    argv[5] = "BYRADIUS";
+    argv[6] = (char *) p;
+    argvlen[6] = ngx_sprintf(p, "%.4f", radius) - p;
+    p += 32;
+    argv[7] = "km";
+    argv[8] = "ASC";
+    argv[9] = "COUNT";
+    argv[10] = (char *) p;
+    argvlen[10] = ngx_sprintf(p, "%ui", count) - p;
+    argv[11] = "WITHDIST";
+
+    argvlen[0] = 9;
+    argvlen[1] = sizeof(NGX_HTTP_MOBISPOT_KEY_GEO) - 1;
+    argvlen[2] = 10;
+    argvlen[5] = 8;
+    argvlen[7] = 2;
+    argvlen[8] = 3;
+    argvlen[9] = 5;
+    argvlen[11] = 8;
+
+    cmd->argc = 12;
+    cmd->argv = argv;
+    cmd->argvlen = argvlen;
+
+    return NGX_OK;
 }
