@@ -236,6 +236,21 @@ is($j->{error}{code}, 'no_capacity', '... no_capacity');
 is(redis_cmd('EXISTS', idem_key('k3')), 0, '... its claim released');
 is(redis_cmd('ZCARD', $INDEX), 2, '... and its id gone from the index');
 
+# min-replicas-to-write: the primary itself refuses every write, and the
+# module answers 503 at once, nothing written
+
+is(redis_cmd('CONFIG', 'SET', 'min-replicas-to-write', '1'), 'OK',
+   'min-replicas-to-write 1 on the primary');
+($r, $j) = book($BODY, 'k5');
+is($r->{status}, 503, 'a booking, the primary refusing writes: 503');
+is($j->{error}{code}, 'redis_unavailable', '... redis_unavailable');
+like($j->{error}{message} // '', qr/NOREPLICAS/, '... naming NOREPLICAS');
+is(redis_cmd('EXISTS', idem_key('k5')), 0, '... no claim written');
+is(redis_cmd('ZCARD', $INDEX), 2, '... no id in the index');
+is(redis_cmd('HGET', $BOOKED, '600'), '2', '... no seat taken');
+is(redis_cmd('CONFIG', 'SET', 'min-replicas-to-write', '0'), 'OK',
+   'min-replicas-to-write 0 again');
+
 # the replica back: the same request gets the 201, booked once
 
 redis_replica_start();
