@@ -28,12 +28,12 @@ use Time::HiRes qw(time sleep);
 
 my $REDIS = "mobispot_redis 127.0.0.1:\$TEST_NGINX_REDIS_PORT;";
 
-for my $good ('1 100ms', '2 900ms', 'off') {
+for my $good ('1 100ms', '2 500ms', 'off') {
     my ($st, $out) = nginx_test(http_config => "$REDIS\nmobispot_redis_wait $good;");
     is($st, 0, "nginx -t accepts mobispot_redis_wait $good") or diag($out);
 }
 
-my ($st, $out) = nginx_test(http_config => "$REDIS\nmobispot_redis_timeout 5s;\n"
+my ($st, $out) = nginx_test(http_config => "$REDIS\nmobispot_redis_timeout 8s;\n"
                                           . "mobispot_redis_wait 1 4s;");
 is($st, 0, 'a longer time with a longer mobispot_redis_timeout') or diag($out);
 
@@ -48,7 +48,8 @@ for my $bad (
     ['1 soon', qr/invalid time "soon"/],
     ['1', qr/takes "off" or a number of replicas and a time, not "1"/],
     ['on', qr/takes "off" or a number of replicas and a time, not "on"/],
-    ['1 1s', qr/must be shorter than mobispot_redis_timeout \(1000 ms\)/],
+    ['1 501ms', qr/must be at most half of mobispot_redis_timeout \(1000 ms\)/],
+    ['1 1s', qr/must be at most half of mobispot_redis_timeout \(1000 ms\)/],
     ['1 2 3', qr/invalid number of arguments/],
 ) {
     my ($v, $re) = @$bad;
@@ -58,9 +59,9 @@ for my $bad (
 }
 
 ($st, $out) = nginx_test(http_config => "$REDIS\nmobispot_redis_timeout 500ms;\n"
-                                       . "mobispot_redis_wait 1 500ms;");
-isnt($st, 0, 'a time as long as mobispot_redis_timeout is refused');
-like($out, qr/must be shorter than mobispot_redis_timeout \(500 ms\)/, '... saying why');
+                                       . "mobispot_redis_wait 1 300ms;");
+isnt($st, 0, 'a time over half of mobispot_redis_timeout is refused');
+like($out, qr/must be at most half of mobispot_redis_timeout \(500 ms\)/, '... saying why');
 
 ($st, $out) = nginx_test(http_config => "$REDIS\nmobispot_redis_wait 1 100ms;\n"
                                        . "mobispot_redis_wait 1 100ms;");

@@ -341,9 +341,12 @@ ngx_http_mobispot_redis_wait(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
 
 /*
- * Once the http block is read: WAIT must end before the call's own timer
- * (mobispot_redis_timeout), which would drop the connection and answer
- * 504 instead of the 503 that says what happened.
+ * Once the http block is read: WAIT must end well before the call's own
+ * timer (mobispot_redis_timeout), which would drop the connection and
+ * answer 504 instead of the 503 that says what happened.  At most half of
+ * it: Redis ends a WAIT up to one turn of its cron late (100 ms at its
+ * default hz 10), and another request's WAIT may be ahead on the
+ * connection.
  */
 
 char *
@@ -365,10 +368,10 @@ ngx_http_mobispot_redis_wait_check(ngx_conf_t *cf,
         return NGX_CONF_ERROR;
     }
 
-    if (mcf->wait_timeout >= mcf->redis.timeout) {
+    if (mcf->wait_timeout > mcf->redis.timeout / 2) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "the time of \"mobispot_redis_wait\" (%M ms) "
-                           "must be shorter than mobispot_redis_timeout "
+                           "must be at most half of mobispot_redis_timeout "
                            "(%M ms)", mcf->wait_timeout, mcf->redis.timeout);
         return NGX_CONF_ERROR;
     }
