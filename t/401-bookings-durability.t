@@ -193,7 +193,10 @@ sub synced {
     }, 30);
 }
 
+# (a long mobispot_redis_timeout: under valgrind too, the call's timer
+# must not end a WAIT's round trip before Redis does)
 start_env(http_config => "$REDIS\n    mobispot_admin loopback;\n"
+                         . "    mobispot_redis_timeout 5s;\n"
                          . "    mobispot_redis_wait 1 500ms;",
           config => $API_LOCATION);
 redis_replica_start();
