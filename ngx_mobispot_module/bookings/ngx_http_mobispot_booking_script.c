@@ -292,7 +292,7 @@ ngx_http_mobispot_booking_script_send(ngx_http_request_t *r,
         al[1] = 40;
     }
 
-    /* WAIT counts the replicas that have every earlier write on it */
+    /* WAIT: the replicas that have every earlier write of the connection */
 
     n = 1;
 
@@ -328,14 +328,14 @@ ngx_http_mobispot_booking_script_done(ngx_http_request_t *r,
         return ngx_http_mobispot_booking_script_send(r, ctx, bk);
     }
 
-    if (n == 2
-        && !ngx_http_mobispot_booking_acked(r, ctx, &replies[1])
+    bk->waited = (n == 2
+                  && ngx_http_mobispot_booking_acked(r, ctx, &replies[1]));
+
+    if (n == 2 && !bk->waited
         && !ngx_http_mobispot_booking_refusal(bk, &replies[0]))
     {
         return ngx_http_mobispot_booking_unreplicated(r, ctx);
     }
-
-    bk->waited = (n == 2);
 
     return bk->done(r, ctx, replies, 1);
 }
