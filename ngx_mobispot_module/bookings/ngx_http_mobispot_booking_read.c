@@ -408,6 +408,7 @@ ngx_http_mobispot_booking_to_cancel(ngx_http_request_t *r,
     int                                kind;
     ngx_int_t                          rc, from, day0, ndays;
     ngx_str_t                         *f;
+    ngx_uint_t                         cancelled;
     const char                       **argv;
     size_t                            *argvlen;
     ngx_http_mobispot_booking_t       *bk;
@@ -427,11 +428,14 @@ ngx_http_mobispot_booking_to_cancel(ngx_http_request_t *r,
         return ngx_http_mobispot_spots_redis_error(r, "HMGET booking");
     }
 
-    if (f[NGX_HTTP_MOBISPOT_B_STATUS].len == sizeof("cancelled") - 1
-        && ngx_strncmp(f[NGX_HTTP_MOBISPOT_B_STATUS].data, "cancelled",
-                       sizeof("cancelled") - 1)
-           == 0)
-    {
+    cancelled = (f[NGX_HTTP_MOBISPOT_B_STATUS].len == sizeof("cancelled") - 1
+                 && ngx_strncmp(f[NGX_HTTP_MOBISPOT_B_STATUS].data,
+                                "cancelled", sizeof("cancelled") - 1)
+                    == 0);
+
+    /* with mobispot_redis_wait, "already" is answered after WAIT too */
+
+    if (cancelled && !ctx->mcf->wait_replicas) {
         return ngx_http_mobispot_booking_send(r, NGX_HTTP_OK, &rd->rec, NULL);
     }
 
@@ -450,7 +454,7 @@ ngx_http_mobispot_booking_to_cancel(ngx_http_request_t *r,
         return ngx_http_mobispot_spots_redis_error(r, "a booking record");
     }
 
-    if (from <= ngx_time()) {
+    if (from <= ngx_time() && !cancelled) {
         return ngx_http_mobispot_booking_started(r);
     }
 

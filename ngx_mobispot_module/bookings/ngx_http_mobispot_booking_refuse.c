@@ -2,8 +2,9 @@
 /*
  * Copyright (C) Mobispot
  *
- * The refusals of POST {prefix}bookings after its first round trip, and
- * the 409 that lists the slots taken.
+ * The refusals of POST {prefix}bookings after its first round trip, the
+ * 409 that lists the slots taken, and the 503 of a booking write that too
+ * few replicas acknowledged (any booking script's).
  */
 
 
@@ -14,6 +15,8 @@
 #include "bookings/ngx_http_mobispot_bookings.h"
 
 
+static ngx_int_t ngx_http_mobispot_booking_release(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_uint_t unlist);
 static ngx_int_t ngx_http_mobispot_booking_refused(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
     ngx_uint_t n);
@@ -32,12 +35,7 @@ ngx_http_mobispot_booking_refuse(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_uint_t status, const char *code,
     const char *message, const char *member, const char *name)
 {
-    ngx_str_t                      *ids;
-    ngx_uint_t                      n, nids;
-    const char                    **argv;
-    size_t                         *argvlen;
-    ngx_http_mobispot_booking_t    *bk;
-    ngx_http_mobispot_redis_cmd_t  *cmds;
+    ngx_http_mobispot_booking_t  *bk;
 
     bk = ctx->data;
 
@@ -53,12 +51,65 @@ ngx_http_mobispot_booking_refuse(ngx_http_request_t *r,
     bk->member = member;
     bk->name = name;
 
-    /* the ids it added (book the nearest: its attempts, an earlier try's) */
+    return ngx_http_mobispot_booking_release(r, ctx, 1);
+}
+
+
+/*
+ * A script wrote (or found an earlier write), but WAIT counted fewer
+ * replicas than mobispot_redis_wait asks: 503, and the write is not known
+ * to survive a failover.  What was written stays, and so does the
+ * booking's id in the caller's index, so that the same request sent again
+ * finds it and waits again; a POST's claim on its key is released, so that
+ * the retry is not 409 request_in_flight.
+ */
+
+ngx_int_t
+ngx_http_mobispot_booking_unreplicated(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx)
+{
+    ngx_http_mobispot_booking_t  *bk;
+
+    bk = ctx->data;
+
+    bk->status = NGX_HTTP_SERVICE_UNAVAILABLE;
+    bk->code = "replicas_timeout";
+    bk->message = "too few replicas acknowledged the write in time: it may "
+                  "have been made; send the same request again";
+    bk->member = NULL;
+    bk->name = NULL;
+    bk->conflicts = NULL;
+
+    if (!bk->release) {
+        return ngx_http_mobispot_booking_refused(r, ctx, NULL, 0);
+    }
+
+    return ngx_http_mobispot_booking_release(r, ctx, 0);
+}
+
+
+/*
+ * ZREM from the caller's index (unlist) of the request's id (book the
+ * nearest: the ids its attempts left there), DEL of a claim held
+ */
+
+static ngx_int_t
+ngx_http_mobispot_booking_release(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_uint_t unlist)
+{
+    ngx_str_t                      *ids;
+    ngx_uint_t                      n, nids;
+    const char                    **argv;
+    size_t                         *argvlen;
+    ngx_http_mobispot_booking_t    *bk;
+    ngx_http_mobispot_redis_cmd_t  *cmds;
+
+    bk = ctx->data;
 
     ids = &bk->id;
-    nids = 1;
+    nids = unlist ? 1 : 0;
 
-    if (bk->near != NULL) {
+    if (bk->near != NULL && unlist) {
         ids = bk->near->stale;
         nids = bk->near->nstale;
     }

@@ -127,7 +127,7 @@ typedef struct {
 
     /* the script call (ngx_http_mobispot_booking_script.c) */
     ngx_uint_t                  script;
-    ngx_http_mobispot_redis_cmd_t cmd;
+    ngx_http_mobispot_redis_cmd_t cmd[2];     /* the script, WAIT */
     ngx_http_mobispot_api_keys_t declared;
     ngx_str_t                   caller[2];    /* the key and the index */
     ngx_http_mobispot_api_keys_t caller_keys; /* they, declared */
@@ -136,6 +136,7 @@ typedef struct {
     ngx_http_mobispot_redis_cmd_t *pre;       /* sent before the script */
     ngx_uint_t                  npre;         /* 0 once sent */
     ngx_uint_t                  npre_sent;
+    ngx_uint_t                  waited;       /* the replicas have it */
     void                       *route;        /* a cancel's own state */
     ngx_http_mobispot_booking_near_t *near;   /* book the nearest */
 } ngx_http_mobispot_booking_t;
@@ -181,6 +182,8 @@ ngx_int_t ngx_http_mobispot_booking_script(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_booking_t *bk,
     ngx_uint_t script, const char **argv, size_t *argvlen, ngx_uint_t argc,
     ngx_http_mobispot_api_done_pt done);
+ngx_uint_t ngx_http_mobispot_booking_acked(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *reply);
 
 
 /* what the routes share (ngx_http_mobispot_booking.c) */
@@ -274,6 +277,8 @@ ngx_int_t ngx_http_mobispot_booking_near_refused(ngx_http_request_t *r,
     const char *message, const char *member, const char *name);
 ngx_int_t ngx_http_mobispot_booking_near_conflict(ngx_http_request_t *r,
     ngx_http_mobispot_booking_t *bk);
+ngx_int_t ngx_http_mobispot_booking_unreplicated(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx);
 
 
 /* the routes */

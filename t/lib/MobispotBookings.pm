@@ -1,9 +1,11 @@
 package MobispotBookings;
 
-# What the bookings' test files (t/400, t/402, t/403) share: a site body,
-# the API's requests, the accounts, the availability of a window, and many
-# requests sent at once.  They run against the nginx and Redis that
-# Test::Mobispot's start_env() started.
+# What the booking tests (t/4xx-bookings*.t) share: the API's location,
+# where "set" stands in for mobispot_sso (the caller and its passports come
+# from the X-Test-User and X-Test-Pass headers), a site body, the API's
+# requests with their decoded JSON answers, the accounts, the availability
+# of a window, and many requests sent at once.  They run against the nginx
+# and Redis that Test::Mobispot's start_env() started.
 
 use strict;
 use warnings;
@@ -12,9 +14,19 @@ use Exporter 'import';
 use IO::Socket::INET;
 use POSIX qw(strftime);
 use Test::Mobispot ();
+use Test::Mobispot::JSONDiff ();
 
-our @EXPORT = qw($NET $NET2 start_bookings site req account iso free_over
-                 post_at_once raw_post);
+our @EXPORT = qw($API_LOCATION $NET $NET2 start_bookings site req account
+                 iso free_over post_at_once raw_post);
+
+our $API_LOCATION = <<'CONF';
+    location /api/v1/ {
+        # stands in for mobispot_sso: the caller and its passports
+        set $mobispot_sub $http_x_test_user;
+        set $mobispot_pass $http_x_test_pass;
+        mobispot_api;
+    }
+CONF
 
 # the two networks, cowallonia (passport cw-pass) and other (other-pass)
 our $NET = '{"name":"CoWallonia","passport":{"id":"cw-pass",'
@@ -22,20 +34,14 @@ our $NET = '{"name":"CoWallonia","passport":{"id":"cw-pass",'
 our $NET2 = '{"name":"Other","passport":{"id":"other-pass",'
     . '"name":"Other pass","monthly_price_eur":100}}';
 
-# nginx and Redis for the bookings: the caller and its passports from the
-# X-Test-User and X-Test-Pass headers (standing in for mobispot_sso)
+# nginx and Redis for the bookings, with $API_LOCATION
 sub start_bookings {
     my (%o) = @_;
-    return Test::Mobispot::start_env(%o, http_config => <<"CONF", config => <<'CONF2');
+    return Test::Mobispot::start_env(%o, http_config => <<"CONF",
     mobispot_redis 127.0.0.1:\$TEST_NGINX_REDIS_PORT;
     mobispot_admin loopback;
 CONF
-    location /api/v1/ {
-        set $mobispot_sub $http_x_test_user;
-        set $mobispot_pass $http_x_test_pass;
-        mobispot_api;
-    }
-CONF2
+                                     config => $API_LOCATION);
 }
 
 my $ALLDAY = join ',', map { "\"$_\":[\"00:00-24:00\"]" }
@@ -60,7 +66,8 @@ sub site {
         . '"resources":' . $res . '}';
 }
 
-# a request to the API: (the response, its JSON body or undef)
+# req(METHOD, 'bookings/ID', BODY or undef, HEADER => VALUE, ...): the
+# response (as http_request() gives it) and its JSON body (undef if none)
 sub req {
     my ($method, $uri, $body, %h) = @_;
     my @headers = map { [$_, $h{$_}] } sort keys %h;
