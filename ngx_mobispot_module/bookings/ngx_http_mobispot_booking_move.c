@@ -27,6 +27,7 @@ typedef struct {
     ngx_str_t                        record;
     ngx_uint_t                       move;
     ngx_http_mobispot_move_t         mv;
+    ngx_http_mobispot_redis_cmd_t    cmd;    /* a check-in's SADD */
     ngx_http_mobispot_booking_t      bk;     /* the script's call */
     ngx_http_mobispot_booking_rec_t  rec;
 } ngx_http_mobispot_booking_mv_t;
@@ -35,6 +36,9 @@ typedef struct {
 static ngx_int_t ngx_http_mobispot_booking_move_begin(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_uint_t move);
 static ngx_int_t ngx_http_mobispot_booking_move_read(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
+    ngx_uint_t n);
+static ngx_int_t ngx_http_mobispot_booking_move_run(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
     ngx_uint_t n);
 static ngx_int_t ngx_http_mobispot_booking_moved(ngx_http_request_t *r,
@@ -87,23 +91,18 @@ ngx_http_mobispot_booking_checkout(ngx_http_request_t *r,
 }
 
 
-/*
- * The record's HMGET; a check-in first adds the site to the month's usage
- * index (before the script can add a usage record: the index never misses
- * a site that has one).
- */
+/* the caller, the id, and the record's HMGET */
 
 static ngx_int_t
 ngx_http_mobispot_booking_move_begin(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_uint_t move)
 {
     ngx_int_t                        rc;
-    ngx_uint_t                       n;
     ngx_http_mobispot_redis_cmd_t   *cmds;
     ngx_http_mobispot_booking_mv_t  *bm;
 
     bm = ngx_pcalloc(r->pool, sizeof(ngx_http_mobispot_booking_mv_t));
-    cmds = ngx_pcalloc(r->pool, 2 * sizeof(ngx_http_mobispot_redis_cmd_t));
+    cmds = ngx_pcalloc(r->pool, sizeof(ngx_http_mobispot_redis_cmd_t));
 
     if (bm == NULL || cmds == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -134,21 +133,8 @@ ngx_http_mobispot_booking_move_begin(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    n = 1;
-
-    if (move == NGX_HTTP_MOBISPOT_MOVE_CHECKIN) {
-        if (ngx_http_mobispot_booking_usage_index(r->pool, &bm->site,
-                                                  ngx_time(), &cmds[1])
-            != NGX_OK)
-        {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        n = 2;
-    }
-
     /* a caller's own data: never kept by the answer cache */
-    return ngx_http_mobispot_api_call(r, ctx, cmds, n, NULL,
+    return ngx_http_mobispot_api_call(r, ctx, cmds, 1, NULL,
                                       ngx_http_mobispot_booking_move_read);
 }
 
@@ -159,7 +145,6 @@ ngx_http_mobispot_booking_move_read(ngx_http_request_t *r,
     ngx_uint_t n)
 {
     ngx_int_t                        rc;
-    ngx_http_mobispot_booking_t     *bk;
     ngx_http_mobispot_booking_mv_t  *bm;
 
     bm = ctx->data;
@@ -172,7 +157,6 @@ ngx_http_mobispot_booking_move_read(ngx_http_request_t *r,
     }
 
     if (rc != NGX_OK
-        || (n == 2 && replies[1].type != REDIS_REPLY_INTEGER)
         || ngx_http_mobispot_booking_move_prepare(r->pool, &bm->site,
                                                   &bm->rec, bm->move,
                                                   &bm->user, ngx_time(),
@@ -180,6 +164,43 @@ ngx_http_mobispot_booking_move_read(ngx_http_request_t *r,
            != NGX_OK)
     {
         return ngx_http_mobispot_spots_redis_error(r, "a booking record");
+    }
+
+    /*
+     * a check-in first adds the site to the month's usage index, before
+     * the script can add a usage record: the index never misses a site
+     * that has one
+     */
+
+    if (bm->move == NGX_HTTP_MOBISPOT_MOVE_CHECKIN) {
+
+        if (ngx_http_mobispot_booking_usage_index(r->pool, &bm->site,
+                                                  ngx_time(), &bm->cmd)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_mobispot_api_call(r, ctx, &bm->cmd, 1, NULL,
+                                          ngx_http_mobispot_booking_move_run);
+    }
+
+    return ngx_http_mobispot_booking_move_run(r, ctx, NULL, 0);
+}
+
+
+static ngx_int_t
+ngx_http_mobispot_booking_move_run(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
+    ngx_uint_t n)
+{
+    ngx_http_mobispot_booking_t     *bk;
+    ngx_http_mobispot_booking_mv_t  *bm;
+
+    bm = ctx->data;
+
+    if (n == 1 && replies[0].type != REDIS_REPLY_INTEGER) {
+        return ngx_http_mobispot_spots_redis_error(r, "SADD usage index");
     }
 
     bk = &bm->bk;

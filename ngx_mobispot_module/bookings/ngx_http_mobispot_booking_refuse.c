@@ -23,8 +23,8 @@ static ngx_int_t ngx_http_mobispot_booking_conflicts(ngx_http_request_t *r,
 
 /*
  * A refusal after the first round trip: the request's id leaves the
- * caller's index, and its claim on the key is released (when it has one),
- * then the refusal is sent.
+ * caller's index and the deadlines' queue, and its claim on the key is
+ * released (when it has one), then the refusal is sent.
  */
 
 ngx_int_t
@@ -46,9 +46,9 @@ ngx_http_mobispot_booking_refuse(ngx_http_request_t *r,
     bk->member = member;
     bk->name = name;
 
-    cmds = ngx_palloc(r->pool, 2 * sizeof(ngx_http_mobispot_redis_cmd_t));
-    argv = ngx_palloc(r->pool, 5 * sizeof(char *));
-    argvlen = ngx_palloc(r->pool, 5 * sizeof(size_t));
+    cmds = ngx_palloc(r->pool, 3 * sizeof(ngx_http_mobispot_redis_cmd_t));
+    argv = ngx_palloc(r->pool, 8 * sizeof(char *));
+    argvlen = ngx_palloc(r->pool, 8 * sizeof(size_t));
 
     if (cmds == NULL || argv == NULL || argvlen == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -60,22 +60,31 @@ ngx_http_mobispot_booking_refuse(ngx_http_request_t *r,
     argvlen[1] = bk->index.len;
     argv[2] = (char *) bk->id.data;
     argvlen[2] = bk->id.len;
-    argv[3] = "DEL";
-    argvlen[3] = 3;
-    argv[4] = (char *) bk->idem.data;
-    argvlen[4] = bk->idem.len;
+    argv[3] = "ZREM";
+    argvlen[3] = 4;
+    argv[4] = NGX_HTTP_MOBISPOT_KEY_DUE;
+    argvlen[4] = sizeof(NGX_HTTP_MOBISPOT_KEY_DUE) - 1;
+    argv[5] = argv[2];
+    argvlen[5] = argvlen[2];
+    argv[6] = "DEL";
+    argvlen[6] = 3;
+    argv[7] = (char *) bk->idem.data;
+    argvlen[7] = bk->idem.len;
 
     cmds[0].argc = 3;
     cmds[0].argv = argv;
     cmds[0].argvlen = argvlen;
-    cmds[1].argc = 2;
+    cmds[1].argc = 3;
     cmds[1].argv = &argv[3];
     cmds[1].argvlen = &argvlen[3];
+    cmds[2].argc = 2;
+    cmds[2].argv = &argv[6];
+    cmds[2].argvlen = &argvlen[6];
 
-    n = bk->release ? 2 : 1;
+    n = bk->release ? 3 : 2;
 
     bk->caller_keys.written = bk->caller;
-    bk->caller_keys.nwritten = 2;
+    bk->caller_keys.nwritten = 3;
 
     return ngx_http_mobispot_api_call(r, ctx, cmds, n, &bk->caller_keys,
                                       ngx_http_mobispot_booking_refused);
