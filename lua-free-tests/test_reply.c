@@ -100,6 +100,11 @@ main(void)
     TAP_IS_STR(mobispot_reply_not_serving(&r), "READONLY", "READONLY");
     r = reply(REDIS_REPLY_ERROR, "BUSY");
     TAP_IS_STR(mobispot_reply_not_serving(&r), "BUSY", "a bare word");
+    r = reply(REDIS_REPLY_ERROR,
+              "NOREPLICAS Not enough good replicas to "
+              "write. script: 2dc6, on @user_script:1.");
+    TAP_IS_STR(mobispot_reply_not_serving(&r), "NOREPLICAS",
+               "NOREPLICAS, as a script gets it");
     r = reply(REDIS_REPLY_ERROR, "BUSYKEY Target key name already exists");
     TAP_OK(mobispot_reply_not_serving(&r) == NULL, "BUSYKEY is another error");
     r = reply(REDIS_REPLY_STATUS, "LOADING");

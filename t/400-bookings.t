@@ -9,6 +9,7 @@ use warnings;
 use lib 't/lib';
 use Test::Mobispot;
 use Test::More;
+use MobispotBookings;
 use Digest::SHA qw(sha256_hex);
 use IO::Socket::INET;
 use IO::Select;
@@ -46,16 +47,6 @@ CONF
         mobispot_api;
     }
 CONF2
-
-sub req {
-    my ($method, $uri, $body, %h) = @_;
-    my @headers = map { [$_, $h{$_}] } sort keys %h;
-    my $r = http_request({ method => $method, uri => "/api/v1/$uri",
-                           headers => \@headers,
-                           (defined $body ? (body => $body) : ()) });
-    my $json = eval { Test::Mobispot::JSONDiff::json_decode($r->{body}) };
-    return ($r, $json);
-}
 
 my %ADA = ('X-Test-User' => 'ada', 'X-Test-Pass' => 'cw-pass');
 my %BOB = ('X-Test-User' => 'bob', 'X-Test-Pass' => 'cw-pass');

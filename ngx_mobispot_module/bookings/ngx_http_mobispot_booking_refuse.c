@@ -2,8 +2,9 @@
 /*
  * Copyright (C) Mobispot
  *
- * The refusals of POST {prefix}bookings after its first round trip, and
- * the 409 that lists the slots taken.
+ * The refusals of POST {prefix}bookings after its first round trip, the
+ * 409 that lists the slots taken, and the 503 of a booking write that too
+ * few replicas acknowledged (any booking script's).
  */
 
 
@@ -14,6 +15,8 @@
 #include "bookings/ngx_http_mobispot_bookings.h"
 
 
+static ngx_int_t ngx_http_mobispot_booking_release(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_uint_t unlist);
 static ngx_int_t ngx_http_mobispot_booking_refused(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
     ngx_uint_t n);
@@ -32,11 +35,7 @@ ngx_http_mobispot_booking_refuse(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_uint_t status, const char *code,
     const char *message, const char *member, const char *name)
 {
-    ngx_uint_t                      n;
-    const char                    **argv;
-    size_t                         *argvlen;
-    ngx_http_mobispot_booking_t    *bk;
-    ngx_http_mobispot_redis_cmd_t  *cmds;
+    ngx_http_mobispot_booking_t  *bk;
 
     bk = ctx->data;
 
@@ -45,6 +44,60 @@ ngx_http_mobispot_booking_refuse(ngx_http_request_t *r,
     bk->message = message;
     bk->member = member;
     bk->name = name;
+
+    return ngx_http_mobispot_booking_release(r, ctx, 1);
+}
+
+
+/*
+ * A script wrote (or found an earlier write), but WAIT counted fewer
+ * replicas than mobispot_redis_wait asks: 503, and the write is not known
+ * to survive a failover.  What was written stays, and so does the
+ * booking's id in the caller's index, so that the same request sent again
+ * finds it and waits again; a POST's claim on its key is released, so that
+ * the retry is not 409 request_in_flight.
+ */
+
+ngx_int_t
+ngx_http_mobispot_booking_unreplicated(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx)
+{
+    ngx_http_mobispot_booking_t  *bk;
+
+    bk = ctx->data;
+
+    bk->status = NGX_HTTP_SERVICE_UNAVAILABLE;
+    bk->code = "replicas_timeout";
+    bk->message = "too few replicas acknowledged the write in time: it may "
+                  "have been made; send the same request again";
+    bk->member = NULL;
+    bk->name = NULL;
+    bk->conflicts = NULL;
+
+    if (!bk->release) {
+        return ngx_http_mobispot_booking_refused(r, ctx, NULL, 0);
+    }
+
+    return ngx_http_mobispot_booking_release(r, ctx, 0);
+}
+
+
+/*
+ * ZREM of the id from the caller's index and the deadlines' queue
+ * (unlist), DEL of a claim held
+ */
+
+static ngx_int_t
+ngx_http_mobispot_booking_release(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_uint_t unlist)
+{
+    ngx_uint_t                      n;
+    const char                    **argv;
+    size_t                         *argvlen;
+    ngx_http_mobispot_booking_t    *bk;
+    ngx_http_mobispot_redis_cmd_t  *cmds;
+
+    bk = ctx->data;
 
     cmds = ngx_palloc(r->pool, 3 * sizeof(ngx_http_mobispot_redis_cmd_t));
     argv = ngx_palloc(r->pool, 8 * sizeof(char *));
@@ -81,12 +134,13 @@ ngx_http_mobispot_booking_refuse(ngx_http_request_t *r,
     cmds[2].argv = &argv[6];
     cmds[2].argvlen = &argvlen[6];
 
-    n = bk->release ? 3 : 2;
+    n = (unlist ? 2 : 0) + (bk->release ? 1 : 0);
 
     bk->caller_keys.written = bk->caller;
     bk->caller_keys.nwritten = 3;
 
-    return ngx_http_mobispot_api_call(r, ctx, cmds, n, &bk->caller_keys,
+    return ngx_http_mobispot_api_call(r, ctx, unlist ? cmds : &cmds[2], n,
+                                      &bk->caller_keys,
                                       ngx_http_mobispot_booking_refused);
 }
 

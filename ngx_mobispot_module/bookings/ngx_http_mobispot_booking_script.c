@@ -8,7 +8,9 @@
  * for the last seat cannot both win.  A Redis that does not know a script
  * (restarted, flushed, a new node) answers NOSCRIPT: the call is sent
  * again, once, with EVAL and the script's text (docs/bookings.md says why
- * EVALSHA and not FUNCTION).
+ * EVALSHA and not FUNCTION).  With mobispot_redis_wait, every script is
+ * followed by WAIT in the same round trip, and its answer is sent only if
+ * enough replicas acknowledged it (docs/bookings.md, "Durability").
  */
 
 
@@ -26,6 +28,8 @@ static ngx_int_t ngx_http_mobispot_booking_script_send(ngx_http_request_t *r,
 static ngx_int_t ngx_http_mobispot_booking_script_done(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
     ngx_uint_t n);
+static ngx_uint_t ngx_http_mobispot_booking_refusal(
+    ngx_http_mobispot_booking_t *bk, ngx_http_mobispot_reply_t *reply);
 
 
 /*
@@ -255,16 +259,37 @@ static const char  ngx_http_mobispot_script_due[] =
     "return 1\n";
 
 
+/*
+ * The answers of each script that refuse and write nothing: when WAIT
+ * counts too few replicas, they are answered all the same.  Any other
+ * answer (one that wrote, or that reports an earlier write) is then a
+ * 503: a script with no list here gets that for all its answers.
+ */
+
+static const char  *ngx_http_mobispot_book_refusals[] = {
+    "unknown", "conflict", NULL
+};
+
+/* the move's: a refusal in another state may have moved it (expired) */
+static const char  *ngx_http_mobispot_move_refusals[] = {
+    "missing", "started", "too_early", NULL
+};
+
+
 static const struct {
     const char  *text;
     size_t       len;
+    const char **refusals;
 } ngx_http_mobispot_scripts[NGX_HTTP_MOBISPOT_SCRIPTS] = {
     { ngx_http_mobispot_script_book,
-      sizeof(ngx_http_mobispot_script_book) - 1 },
+      sizeof(ngx_http_mobispot_script_book) - 1,
+      ngx_http_mobispot_book_refusals },
     { ngx_http_mobispot_script_move,
-      sizeof(ngx_http_mobispot_script_move) - 1 },
+      sizeof(ngx_http_mobispot_script_move) - 1,
+      ngx_http_mobispot_move_refusals },
     { ngx_http_mobispot_script_due,
-      sizeof(ngx_http_mobispot_script_due) - 1 },
+      sizeof(ngx_http_mobispot_script_due) - 1,
+      NULL },
 };
 
 
@@ -351,9 +376,9 @@ ngx_http_mobispot_booking_script(ngx_http_request_t *r,
     bk->script = script;
     bk->done = done;
     bk->reloaded = 0;
-    bk->cmd.argc = (int) (3 + bk->nkeys + argc);
-    bk->cmd.argv = av;
-    bk->cmd.argvlen = al;
+    bk->cmd[0].argc = (int) (3 + bk->nkeys + argc);
+    bk->cmd[0].argv = av;
+    bk->cmd[0].argvlen = al;
 
     /* the script reads and writes all its keys */
     bk->declared.read = NULL;
@@ -369,11 +394,12 @@ static ngx_int_t
 ngx_http_mobispot_booking_script_send(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_booking_t *bk)
 {
+    ngx_uint_t    n;
     const char  **av;
     size_t       *al;
 
-    av = (const char **) bk->cmd.argv;
-    al = (size_t *) bk->cmd.argvlen;
+    av = (const char **) bk->cmd[0].argv;
+    al = (size_t *) bk->cmd[0].argvlen;
 
     if (bk->reloaded) {
         av[0] = "EVAL";
@@ -388,7 +414,16 @@ ngx_http_mobispot_booking_script_send(ngx_http_request_t *r,
         al[1] = 40;
     }
 
-    return ngx_http_mobispot_api_call(r, ctx, &bk->cmd, 1, &bk->declared,
+    /* WAIT: the replicas that have every earlier write of the connection */
+
+    n = 1;
+
+    if (ctx->mcf->wait_replicas) {
+        bk->cmd[1] = ctx->mcf->wait;
+        n = 2;
+    }
+
+    return ngx_http_mobispot_api_call(r, ctx, bk->cmd, n, &bk->declared,
                                       ngx_http_mobispot_booking_script_done);
 }
 
@@ -415,5 +450,87 @@ ngx_http_mobispot_booking_script_done(ngx_http_request_t *r,
         return ngx_http_mobispot_booking_script_send(r, ctx, bk);
     }
 
-    return bk->done(r, ctx, replies, n);
+    bk->waited = (n == 2
+                  && ngx_http_mobispot_booking_acked(r, ctx, &replies[1]));
+
+    if (n == 2 && !bk->waited
+        && !ngx_http_mobispot_booking_refusal(bk, &replies[0]))
+    {
+        return ngx_http_mobispot_booking_unreplicated(r, ctx);
+    }
+
+    return bk->done(r, ctx, replies, 1);
+}
+
+
+/* an error, or {"<word>", ...} with a word of the script's refusals */
+
+static ngx_uint_t
+ngx_http_mobispot_booking_refusal(ngx_http_mobispot_booking_t *bk,
+    ngx_http_mobispot_reply_t *reply)
+{
+    ngx_str_t    *what;
+    const char  **word;
+
+    if (reply->type == REDIS_REPLY_ERROR) {
+        return 1;
+    }
+
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements == 0
+        || reply->element[0].type != REDIS_REPLY_STRING)
+    {
+        return 0;
+    }
+
+    what = &reply->element[0].str;
+    word = ngx_http_mobispot_scripts[bk->script].refusals;
+
+    for ( /* void */ ; word != NULL && *word != NULL; word++) {
+        if (what->len == ngx_strlen(*word)
+            && ngx_strncmp(what->data, *word, what->len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * The reply of WAIT: enough replicas, or not (fewer, or an error: WAIT
+ * refused, as by a replica), logged at most once a second.
+ */
+
+ngx_uint_t
+ngx_http_mobispot_booking_acked(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *reply)
+{
+    ngx_uint_t                      skipped;
+    ngx_http_mobispot_main_conf_t  *mcf;
+
+    mcf = ctx->mcf;
+
+    if (reply->type == REDIS_REPLY_INTEGER && reply->integer >= 0
+        && (unsigned long long) reply->integer >= mcf->wait_replicas)
+    {
+        return 1;
+    }
+
+    if (ngx_http_mobispot_log_limit(&mcf->wait_log, &skipped)) {
+        if (reply->type == REDIS_REPLY_INTEGER) {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "mobispot: %L of %ui replicas acknowledged a "
+                          "booking write within %M ms (%ui such lines left "
+                          "out)", (int64_t) reply->integer,
+                          mcf->wait_replicas, mcf->wait_timeout, skipped);
+
+        } else {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                          "mobispot: WAIT failed: \"%V\" (%ui such lines "
+                          "left out)", &reply->str, skipped);
+        }
+    }
+
+    return 0;
 }

@@ -503,7 +503,13 @@ ngx_http_mobispot_booking_taken(ngx_http_request_t *r,
     }
 
     if (what->len == 6 && ngx_strncmp(what->data, "exists", 6) == 0) {
-        /* made meanwhile by a try whose lease had ended: read it */
+        /*
+         * made meanwhile by a try whose lease had ended: read it (its
+         * write may have come after this connection's last one: the WAIT
+         * that counts is the one after the answer is kept)
+         */
+        bk->waited = 0;
+
         cmd = ngx_palloc(r->pool, sizeof(ngx_http_mobispot_redis_cmd_t));
 
         if (cmd == NULL
@@ -555,6 +561,7 @@ ngx_http_mobispot_booking_made(ngx_http_request_t *r,
 {
     u_char                         *p;
     ngx_int_t                       rc;
+    ngx_uint_t                      n;
     const char                    **argv;
     size_t                         *argvlen;
     ngx_http_mobispot_booking_t    *bk;
@@ -568,7 +575,7 @@ ngx_http_mobispot_booking_made(ngx_http_request_t *r,
         return rc;
     }
 
-    cmd = ngx_palloc(r->pool, sizeof(ngx_http_mobispot_redis_cmd_t));
+    cmd = ngx_palloc(r->pool, 2 * sizeof(ngx_http_mobispot_redis_cmd_t));
     argv = ngx_palloc(r->pool, 5 * sizeof(char *));
     argvlen = ngx_palloc(r->pool, 5 * sizeof(size_t));
     p = ngx_pnalloc(r->pool, 1 + bk->fingerprint.len + 3 + bk->answer.len);
@@ -596,7 +603,19 @@ ngx_http_mobispot_booking_made(ngx_http_request_t *r,
     bk->caller_keys.written = &bk->idem;
     bk->caller_keys.nwritten = 1;
 
-    return ngx_http_mobispot_api_call(r, ctx, cmd, 1, &bk->caller_keys,
+    /*
+     * Found, not made by this script: WAIT after this write covers the
+     * record's too (docs/bookings.md, "Durability").
+     */
+
+    n = 1;
+
+    if (ctx->mcf->wait_replicas && !bk->waited) {
+        cmd[1] = ctx->mcf->wait;
+        n = 2;
+    }
+
+    return ngx_http_mobispot_api_call(r, ctx, cmd, n, &bk->caller_keys,
                                       ngx_http_mobispot_booking_kept);
 }
 
@@ -609,6 +628,11 @@ ngx_http_mobispot_booking_kept(ngx_http_request_t *r,
     ngx_http_mobispot_booking_t  *bk;
 
     bk = ctx->data;
+
+    if (n == 2 && !ngx_http_mobispot_booking_acked(r, ctx, &replies[1])) {
+        /* the answer just kept goes: a retry must wait again */
+        return ngx_http_mobispot_booking_unreplicated(r, ctx);
+    }
 
     if (replies[0].type == REDIS_REPLY_ERROR) {
         /* booked all the same: a retry finds the record */

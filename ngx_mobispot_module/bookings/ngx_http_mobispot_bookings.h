@@ -148,12 +148,13 @@ typedef struct {
 
     /* the script call (ngx_http_mobispot_booking_script.c) */
     ngx_uint_t                  script;
-    ngx_http_mobispot_redis_cmd_t cmd;
+    ngx_http_mobispot_redis_cmd_t cmd[2];     /* the script, WAIT */
     ngx_http_mobispot_api_keys_t declared;
     ngx_str_t                   caller[3];    /* key, index, deadlines */
     ngx_http_mobispot_api_keys_t caller_keys; /* they, declared */
     ngx_http_mobispot_api_done_pt done;
     ngx_uint_t                  reloaded;     /* NOSCRIPT seen once */
+    ngx_uint_t                  waited;       /* the replicas have it */
     void                       *route;        /* a cancel's own state */
 } ngx_http_mobispot_booking_t;
 
@@ -179,6 +180,8 @@ ngx_int_t ngx_http_mobispot_booking_script(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_booking_t *bk,
     ngx_uint_t script, const char **argv, size_t *argvlen, ngx_uint_t argc,
     ngx_http_mobispot_api_done_pt done);
+ngx_uint_t ngx_http_mobispot_booking_acked(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *reply);
 
 
 /* what the routes share (ngx_http_mobispot_booking.c) */
@@ -219,6 +222,8 @@ ngx_int_t ngx_http_mobispot_booking_claimed(ngx_http_request_t *r,
 ngx_int_t ngx_http_mobispot_booking_refuse(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_uint_t status, const char *code,
     const char *message, const char *member, const char *name);
+ngx_int_t ngx_http_mobispot_booking_unreplicated(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx);
 
 
 /* the routes */

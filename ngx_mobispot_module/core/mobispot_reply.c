@@ -31,8 +31,9 @@ mobispot_reply_is_status(const redisReply *reply, const char *status)
 
 /*
  * The errors of a server that cannot serve now but will (loading its data
- * set, running a long script, its master down, a read-only replica): the
- * word, or NULL.  The elements of an array (EXEC) are looked at too.
+ * set, running a long script, its master down, a read-only replica, a
+ * primary refusing writes for want of replicas: min-replicas-to-write):
+ * the word, or NULL.  The elements of an array (EXEC) are looked at too.
  */
 
 const char *
@@ -41,7 +42,7 @@ mobispot_reply_not_serving(const redisReply *reply)
     size_t        i, len;
     const char   *word;
     static const char  *words[] = { "LOADING", "BUSY", "MASTERDOWN",
-                                    "READONLY", NULL };
+                                    "READONLY", "NOREPLICAS", NULL };
 
     if (reply == NULL) {
         return NULL;

@@ -84,6 +84,13 @@ static ngx_command_t  ngx_http_mobispot_commands[] = {
       offsetof(ngx_http_mobispot_main_conf_t, redis.max_pending),
       &ngx_http_mobispot_max_pending_bounds },
 
+    { ngx_string("mobispot_redis_wait"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
+      ngx_http_mobispot_redis_wait,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("mobispot_api"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1,
       ngx_http_mobispot_api,
@@ -176,6 +183,8 @@ ngx_http_mobispot_create_main_conf(ngx_conf_t *cf)
      *     mcf->client = NULL;
      *     mcf->api_used = 0;
      *     mcf->cache = NULL;
+     *     mcf->wait_replicas = 0;
+     *     mcf->wait = { 0, NULL, NULL };
      */
 
     if (ngx_array_init(&mcf->routes, cf->pool, 16,
@@ -200,6 +209,7 @@ ngx_http_mobispot_create_main_conf(ngx_conf_t *cf)
     mcf->redis.timeout = NGX_CONF_UNSET_MSEC;
     mcf->redis.heartbeat = NGX_CONF_UNSET_MSEC;
     mcf->redis.max_pending = NGX_CONF_UNSET_UINT;
+    mcf->wait_timeout = NGX_CONF_UNSET_MSEC;
 
     return mcf;
 }
@@ -236,7 +246,7 @@ ngx_http_mobispot_init_main_conf(ngx_conf_t *cf, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    return NGX_CONF_OK;
+    return ngx_http_mobispot_redis_wait_check(cf, mcf);
 }
 
 

@@ -68,6 +68,15 @@ typedef struct {
 
     /* the worker's "too many commands in flight" line */
     ngx_http_mobispot_log_limit_t      overload_log;
+
+    /*
+     * mobispot_redis_wait: the replicas a write waits for (0: off), the
+     * time it waits, and the WAIT command itself, made at configuration
+     */
+    ngx_uint_t                         wait_replicas;
+    ngx_msec_t                         wait_timeout;
+    ngx_http_mobispot_redis_cmd_t      wait;
+    ngx_http_mobispot_log_limit_t      wait_log;
 } ngx_http_mobispot_main_conf_t;
 
 
@@ -99,6 +108,10 @@ char *ngx_http_mobispot_admin_conf(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_mobispot_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+char *ngx_http_mobispot_redis_wait(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_mobispot_redis_wait_check(ngx_conf_t *cf,
+    ngx_http_mobispot_main_conf_t *mcf);
 char *ngx_http_mobispot_conf_read_file(ngx_conf_t *cf, ngx_pool_t *pool,
     ngx_str_t *name, size_t max, const char *what, ngx_str_t *out);
 ngx_uint_t ngx_http_mobispot_log_limit(ngx_http_mobispot_log_limit_t *limit,

@@ -3,7 +3,8 @@
  * Copyright (C) Mobispot
  *
  * mobispot_redis: the Redis server's address, database and password, read
- * at configuration time (a worker never resolves a name nor reads a file).
+ * at configuration time (a worker never resolves a name nor reads a file);
+ * mobispot_redis_wait: the replicas a booking write waits for.
  */
 
 
@@ -245,6 +246,135 @@ ngx_http_mobispot_redis_password(ngx_conf_t *cf,
 
     ngx_memcpy(rcf->password.data, text.data, rcf->password.len);
     ngx_explicit_memzero(text.data, text.len);
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * mobispot_redis_wait <replicas> <time> | off: a booking write is
+ * acknowledged only once that many replicas have it (WAIT after the
+ * script, on the same connection, docs/bookings.md); the command is made
+ * here, once.
+ */
+
+#define NGX_HTTP_MOBISPOT_WAIT_REPLICAS_MAX  100
+#define NGX_HTTP_MOBISPOT_WAIT_TIMEOUT_MAX   10000
+
+char *
+ngx_http_mobispot_redis_wait(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_mobispot_main_conf_t *mcf = conf;
+
+    u_char       *p;
+    size_t       *al;
+    ngx_int_t     n;
+    ngx_str_t    *value;
+    ngx_msec_t    t;
+    const char  **av;
+
+    if (mcf->wait_timeout != NGX_CONF_UNSET_MSEC) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (cf->args->nelts == 2) {
+        if (value[1].len != 3
+            || ngx_strncmp(value[1].data, "off", 3) != 0)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"mobispot_redis_wait\" takes \"off\" or a "
+                               "number of replicas and a time, not \"%V\"",
+                               &value[1]);
+            return NGX_CONF_ERROR;
+        }
+
+        mcf->wait_timeout = 0;
+        return NGX_CONF_OK;
+    }
+
+    n = ngx_atoi(value[1].data, value[1].len);
+
+    if (n == NGX_ERROR || n < 1 || n > NGX_HTTP_MOBISPOT_WAIT_REPLICAS_MAX) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid number of replicas \"%V\" in "
+                           "\"mobispot_redis_wait\": 1 to 100", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    t = ngx_parse_time(&value[2], 0);
+
+    if (t == (ngx_msec_t) NGX_ERROR || t == 0
+        || t > NGX_HTTP_MOBISPOT_WAIT_TIMEOUT_MAX)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid time \"%V\" in \"mobispot_redis_wait\": "
+                           "1ms to 10s", &value[2]);
+        return NGX_CONF_ERROR;
+    }
+
+    av = ngx_palloc(cf->pool, 3 * sizeof(char *));
+    al = ngx_palloc(cf->pool, 3 * sizeof(size_t));
+    p = ngx_pnalloc(cf->pool, 2 * NGX_INT_T_LEN);
+
+    if (av == NULL || al == NULL || p == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    av[0] = "WAIT";
+    al[0] = 4;
+    av[1] = (char *) p;
+    al[1] = ngx_sprintf(p, "%i", n) - p;
+    p += al[1];
+    av[2] = (char *) p;
+    al[2] = ngx_sprintf(p, "%M", t) - p;
+
+    mcf->wait.argc = 3;
+    mcf->wait.argv = av;
+    mcf->wait.argvlen = al;
+    mcf->wait_replicas = (ngx_uint_t) n;
+    mcf->wait_timeout = t;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * Once the http block is read: WAIT must end well before the call's own
+ * timer (mobispot_redis_timeout), which would drop the connection and
+ * answer 504 instead of the 503 that says what happened.  At most half of
+ * it: Redis ends a WAIT up to one turn of its cron late (100 ms at its
+ * default hz 10), and another request's WAIT may be ahead on the
+ * connection.
+ */
+
+char *
+ngx_http_mobispot_redis_wait_check(ngx_conf_t *cf,
+    ngx_http_mobispot_main_conf_t *mcf)
+{
+    if (mcf->wait_timeout == NGX_CONF_UNSET_MSEC) {
+        mcf->wait_timeout = 0;
+    }
+
+    if (mcf->wait_replicas == 0) {
+        return NGX_CONF_OK;
+    }
+
+    if (!mcf->redis.configured) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"mobispot_redis_wait\" requires "
+                           "\"mobispot_redis\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if (mcf->wait_timeout > mcf->redis.timeout / 2) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "the time of \"mobispot_redis_wait\" (%M ms) "
+                           "must be at most half of mobispot_redis_timeout "
+                           "(%M ms)", mcf->wait_timeout, mcf->redis.timeout);
+        return NGX_CONF_ERROR;
+    }
 
     return NGX_CONF_OK;
 }

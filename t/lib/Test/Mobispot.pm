@@ -420,7 +420,30 @@ Dies on I/O errors.
 
 =item redis_stop(), redis_start()
 
-Stop / start the real Redis (same port).
+Stop / start the real Redis (same port, same data directory).
+
+=item redis_args(@args), redis_kill(), redis_pid()
+
+For durability tests.  C<redis_args> sets extra C<redis-server> arguments
+for the next starts of the real Redis (after the harness's own, so that they
+override them: C<'--appendonly', 'yes', '--appendfsync', 'always'>); when
+they differ from those of the running server, it is stopped, and the next
+C<redis_cmd>, C<redis_start> or C<start_env> starts it with them.  Its data
+directory is C<servroot/redis> (C<--dir>).  C<redis_kill> sends SIGKILL to
+the real Redis and waits for it to be gone (nothing is flushed: the crash);
+C<redis_start> brings it back on the same port and directory.
+
+=item redis_replica_start(), redis_replica_stop(), redis_replica_port(), redis_replica_pid(), redis_replica_cmd(@args)
+
+A second C<redis-server>, a replica of the real Redis (C<--replicaof>), on
+a port of its own, with its data in C<servroot/replica>; it is stopped at
+the end of the file.  C<redis_replica_start> returns its port once it
+answers C<PING> (not once it is in sync: poll C<INFO replication>).
+
+=item nginx_test(main_config =E<gt> ..., http_config =E<gt> ..., config =E<gt> ...)
+
+Runs C<nginx -t> on that configuration (written to C<conf/nginx-t.conf>)
+and returns C<(exit status, output)>.
 
 =item fake_redis_start($script), fake_redis_stop()
 
@@ -482,6 +505,8 @@ our @EXPORT = qw(
     start_env stop_env nginx_conf nginx_hup error_log_text
     server_port redis_port fake_redis_port servroot html_dir module_path
     redis_cmd redis_stop redis_start fake_redis_start fake_redis_stop
+    redis_args redis_kill redis_pid redis_replica_start redis_replica_stop
+    redis_replica_port redis_replica_pid redis_replica_cmd nginx_test
     http_request http_requests_at_once json_diff
 );
 
@@ -530,6 +555,10 @@ my %S = (                          # this test file's environment
     nginx      => {},              # pid, master, valgrind, persistent
     redis_pid  => undef,
     redis_acl  => undef,           # ACL LIST of a fresh redis-server
+    redis_args => [],              # redis_args(): extra arguments
+    replica_pid => undef,          # redis_replica_start()
+    replica_port => undef,
+    replica_client => undef,
     redis_client => undef,         # connection used by redis_cmd()
     fake_pid   => undef,
     log_start  => 0,               # error.log offset where this block began
@@ -646,6 +675,7 @@ sub _teardown {
     eval { _nginx_stop([]) };
     eval { fake_redis_stop() };
     eval { _redis_server_stop() };
+    eval { redis_replica_stop() };
 
     my $tb = Test::Builder->new;
     my $incomplete = $tb->has_plan && $tb->has_plan =~ /^\d+$/
@@ -1867,6 +1897,7 @@ sub _redis_server_start {
         my $pid = start_server(bin => $Cfg{redis_bin}, port => $S{redis_port},
                                dir => "$root/redis",
                                log => "$root/logs/redis.log",
+                               args => $S{redis_args},
                                timeout => 10 * $Cfg{factor});
         if ($pid) {
             $S{redis_pid} = $pid;
@@ -1889,6 +1920,78 @@ sub _redis_server_stop {
     return unless $S{redis_pid};
     stop_server($S{redis_pid}, 10);
     $S{redis_pid} = undef;
+}
+
+sub redis_args {
+    my (@args) = @_;
+    _setup();
+    return if join("\0", @args) eq join("\0", @{ $S{redis_args} });
+    _redis_server_stop();
+    $S{redis_args} = [@args];
+}
+
+sub redis_pid {
+    _setup();
+    return $S{redis_pid};
+}
+
+sub redis_kill {
+    _setup();
+    my $pid = $S{redis_pid} or return;
+    $S{redis_client}->close if $S{redis_client};
+    $S{redis_client} = undef;
+    kill 'KILL', $pid;
+    wait_exit($pid, 10);
+    $S{redis_pid} = undef;
+}
+
+sub redis_replica_start {
+    _setup();
+    _check_prerequisites();
+    _redis_ensure();
+    return $S{replica_port}
+        if $S{replica_pid} && !defined wait_exit($S{replica_pid}, 0);
+    my $root = $S{servroot};
+    mkdir "$root/replica";
+    $S{used} = 1;
+    for my $attempt (1 .. 3) {
+        $S{replica_port} //= free_port();
+        my $pid = start_server(bin => $Cfg{redis_bin},
+                               port => $S{replica_port},
+                               dir => "$root/replica",
+                               log => "$root/logs/replica.log",
+                               args => ['--replicaof', '127.0.0.1',
+                                        $S{redis_port}],
+                               timeout => 10 * $Cfg{factor});
+        if ($pid) {
+            $S{replica_pid} = $pid;
+            return $S{replica_port};
+        }
+        $S{replica_port} = undef;
+    }
+    die "cannot start the replica: $@ (see $root/logs/replica.log)\n";
+}
+
+sub redis_replica_stop {
+    $S{replica_client}->close if $S{replica_client};
+    $S{replica_client} = undef;
+    return unless $S{replica_pid};
+    kill 'CONT', $S{replica_pid};    # a test may have stopped it
+    stop_server($S{replica_pid}, 10);
+    $S{replica_pid} = undef;
+}
+
+sub redis_replica_port { return $S{replica_port} }
+sub redis_replica_pid { return $S{replica_pid} }
+
+sub redis_replica_cmd {
+    my (@args) = @_;
+    die "redis_replica_cmd: no replica\n" unless $S{replica_port};
+    if (!$S{replica_client}) {
+        $S{replica_client} = Test::Mobispot::Redis->new(
+            port => $S{replica_port}, timeout => 5 * $Cfg{factor});
+    }
+    return $S{replica_client}->command(@args);
 }
 
 # ======================================================= fake Redis ===
@@ -1946,6 +2049,24 @@ sub start_env {
 
     return { server_port => $S{server_port}, redis_port => $S{redis_port},
              fake_redis_port => $S{fake_port}, servroot => $S{servroot} };
+}
+
+sub nginx_test {
+    my (%o) = @_;
+    _setup();
+    _check_prerequisites();
+    my $root = $S{servroot};
+    spew("$root/conf/nginx-t.conf", nginx_conf(%o));
+    my $out = "$root/logs/nginx-t.log";
+    my $pid = spawn(cmd => [$Cfg{nginx_bin}, '-p', "$root/", '-c',
+                            'conf/nginx-t.conf', '-t'],
+                    stdout => $out, stderr => $out);
+    my $status = wait_exit($pid, 30 * $Cfg{factor});
+    if (!defined $status) {
+        kill 'KILL', $pid;
+        wait_exit($pid, 5);
+    }
+    return ($status, slurp($out) // '');
 }
 
 sub stop_env {

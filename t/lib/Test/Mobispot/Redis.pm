@@ -227,6 +227,9 @@ sub start_server {
             $o{bin}, '--port', $o{port}, '--bind', '127.0.0.1',
             '--save', '', '--appendonly', 'no', '--daemonize', 'no',
             '--dir', $o{dir}, '--logfile', '',
+            # extra arguments (persistence, --replicaof): a later argument
+            # overrides an earlier one
+            @{ $o{args} || [] },
         ],
         stdout => $o{log},
     );
