@@ -140,7 +140,7 @@ mobispot: 2 keys loaded from redis
 
 
 
-=== TEST 6: one connection in subscribe mode carries every channel; a key change is read on the data connection and the bus stays up
+=== TEST 6: one connection in subscribe mode carries every channel (the tracker, the keys, revocation, the bookings' deadlines); a key change is read on the data connection and the bus stays up
 --- http_config eval
 $::HTTP . "    mobispot_sso_revocation on;\n"
 --- config eval
@@ -156,7 +156,7 @@ $::CONFIG . "    location /api/v1/ { mobispot_api; }\n"
 --- error_code eval
 [200, 200]
 --- redis_check
-CLIENT LIST TYPE pubsub =~ \Aid=\d+ [^\n]* sub=3 [^\n]*\n?\z
+CLIENT LIST TYPE pubsub =~ \Aid=\d+ [^\n]* sub=4 [^\n]*\n?\z
 --- error_log
 mobispot: 2 keys loaded from redis
 --- no_error_log

@@ -227,6 +227,7 @@ __DATA__
     mobispot_redis 127.0.0.1:$TEST_NGINX_FAKE_REDIS_PORT;
     mobispot_redis_timeout 300ms;
     mobispot_api_cache off;
+    mobispot_bookings_deadlines off;
 --- config eval: $::API
 --- fake_redis
 reply *1\r\n*2\r\n$1\r\na\r\n$6\r\n0.5562

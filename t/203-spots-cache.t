@@ -341,7 +341,7 @@ sleep 1
 
 
 === TEST 12: mobispot_api_cache off: every read goes to Redis, no tracker connection
---- http_config eval: $::HTTP . "    mobispot_api_cache off;\n"
+--- http_config eval: $::HTTP . "    mobispot_api_cache off;\n    mobispot_bookings_deadlines off;\n"
 --- config eval: $::API
 --- redis eval: [@::SEED]
 --- request eval

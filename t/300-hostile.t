@@ -444,7 +444,10 @@ add_book('a NUL byte', "{\"spot\":\"cw\0\"}");
 add_book('an escaped NUL', book_with('spot', '"cw\u0000namur"'));
 add_book('a lone surrogate', book_with('spot', '"\ud800"'));
 add_book('a member twice', '{"spot":"cw-namur",' . substr($BOOK, 1));
-add_book('an unknown member', '{"hold":true,' . substr($BOOK, 1));
+add_book('an unknown member', '{"price":1,' . substr($BOOK, 1));
+for my $v ('"true"', '1', 'null', '{}', '[]') {
+    add_book("hold $v", '{"hold":' . $v . ',' . substr($BOOK, 1));
+}
 for my $k (qw(spot kind from to resource)) {
     add_book("$k a number", book_with($k, '1'));
     add_book("$k null", book_with($k, 'null'));
@@ -467,6 +470,23 @@ for my $t ('"2030-01-07"', '"9999-12-31T00:00:00Z"', '"2030-13-01T00:00:00Z"',
 add_book('a window on Sunday (closed)',
          book_with('from', '"2030-01-06T09:00:00+01:00"') =~ s/2030-01-07T10/2030-01-06T10/r);
 add_book('a body of 20 KB', '{"spot":"' . ('a' x 20000) . '"}');
+# --- the moves of a booking: no such booking, bad ids, wrong methods
+for my $m (qw(confirm checkin checkout)) {
+    for my $id ('cw-namur.000000000000000000000000', 'x', 'cw-namur.zz',
+                '%00', 'a' x 300, 'cw-namur.' . ('0' x 23) . 'g') {
+        add("POST bookings/$id/$m", method => 'POST',
+            uri => "/api/v1/bookings/$id/$m", must => 'refuse',
+            headers => [@WHO]);
+    }
+    for my $method (qw(GET PUT DELETE PATCH)) {
+        add("$method bookings/{id}/$m", method => $method,
+            uri => "/api/v1/bookings/cw-namur.000000000000000000000000/$m",
+            must => 'refuse', headers => [@WHO]);
+    }
+    add("POST bookings/{id}/$m without a caller", method => 'POST',
+        uri => "/api/v1/bookings/cw-namur.000000000000000000000000/$m",
+        must => 'refuse');
+}
 add('POST bookings without a caller', method => 'POST', uri => '/api/v1/bookings',
     body => $BOOK, must => 'refuse', headers => ['Idempotency-Key: x1']);
 add('POST bookings without a key', method => 'POST', uri => '/api/v1/bookings',

@@ -70,6 +70,8 @@ is_deeply(redis_cmd('ZRANGE', 'ms:{user:ada}:bookings', 0, -1), [$j->{id}],
 is_deeply([$r->{status}, $j->{spot}], [201, 'n2'], 'the nearest is full: the next one');
 is_deeply(redis_cmd('ZRANGE', 'ms:{user:bob}:bookings', 0, -1), [$j->{id}],
           'the attempt at the full site left no index entry');
+my @due = grep { /^n[12]\.\Q${\ substr($j->{id}, 3)}\E$/ } @{ redis_cmd('ZRANGE', 'ms:due', 0, -1) };
+is_deeply(\@due, [$j->{id}], 'nor a deadline: only the booking made has one');
 
 ($r, $j) = book('carl', $NEAR, 'c1');
 is_deeply([$r->{status}, $j->{spot}], [201, 'n6'],
@@ -91,6 +93,7 @@ is_deeply([$r->{status}, $j->{error}{code}], [422, 'idempotency_key_reused'],
 ($r, $j) = book('dave', $NEAR, 'd1');
 is_deeply([$r->{status}, $j->{spot}], [201, 'n6'], 'the last desk of n6');
 my $size = redis_cmd('DBSIZE');
+my $deadlines = redis_cmd('ZCARD', 'ms:due');
 ($r, $j) = book('eve', $NEAR, 'e1');
 is($r->{status}, 409, 'none free: 409') or diag $r->{body};
 is($j->{error}{code}, 'no_capacity', 'no_capacity');
@@ -100,6 +103,7 @@ is_deeply($j->{error}{skipped},
            {spot => 'n5', rule => 'outside_opening_hours'}],
           'the sites skipped, and why');
 is(redis_cmd('DBSIZE'), $size, 'nothing written (no index entry, no key)');
+is(redis_cmd('ZCARD', 'ms:due'), $deadlines, 'and no deadline left behind');
 ($r, $j) = book('eve', near(10.0, 10.0, 50), 'e2');
 is_deeply([$r->{status}, $j->{error}{tried}, $j->{error}{skipped}], [409, [], []],
           'no site in the radius: 409');
@@ -138,6 +142,13 @@ redis_cmd('ZADD', 'ms:{user:eve}:bookings', $day + 36000,
 is_deeply([$r->{status}, $j->{spot}], [201, 'n0'], 'eve gets n0');
 is_deeply(redis_cmd('ZRANGE', 'ms:{user:eve}:bookings', 0, -1), [$j->{id}],
           'the earlier try\'s entry is gone');
+
+# --- a hold of the nearest
+my ($HF, $HT) = (iso($day + 15 * 3600), iso($day + 16 * 3600));
+($r, $j) = book('dave', near(50.0, 4.0, 20, from => $HF, to => $HT) =~ s/\}$/,"hold":true}/r, 'h1');
+is_deeply([$r->{status}, $j->{spot}, $j->{status}], [201, 'n0', 'held'],
+          'with "hold": true, the nearest is held') or diag $r->{body};
+ok(defined redis_cmd('ZSCORE', 'ms:due', $j->{id}), 'its deadline is queued');
 
 # --- bodies
 $size = redis_cmd('DBSIZE');
@@ -178,6 +189,7 @@ my @accounts = grep { account("w$_") != 201 } 1 .. 100;
 is("@accounts", '', '100 accounts');
 my ($RF, $RT) = (iso($day + 12 * 3600), iso($day + 12 * 3600 + 1800));
 my $RACE = near(40.0, 10.0, 5, from => $RF, to => $RT);
+$deadlines = redis_cmd('ZCARD', 'ms:due');
 my @res = post_at_once(map { raw_post($RACE, "race-$_", "w$_") } 1 .. 100);
 my (%count, %at);
 $count{$_->[0]}++ for @res;
@@ -197,6 +209,7 @@ is_deeply([map { free_over($_, $RF, $RT) } @P], [(0) x 5], 'availability agrees:
 my $entries = 0;
 $entries += redis_cmd('ZCARD', "ms:{user:w$_}:bookings") for 1 .. 100;
 is($entries, 10, 'the callers\' indexes hold the 10 bookings and nothing else');
+is(redis_cmd('ZCARD', 'ms:due') - $deadlines, 10, 'and the deadlines\' queue the 10');
 
 my @problems = stop_env();
 is(join("\n", @problems), '', 'nginx clean');

@@ -16,7 +16,8 @@
 
 const char  *ngx_http_mobispot_booking_fields[] = {
     "user", "spot", "kind", "resource", "from", "to", "status",
-    "created_at", "day0", "ndays", "network", "company"
+    "created_at", "day0", "ndays", "hold_until", "due_at", "checkin_at",
+    "checkout_at", "slot", "network", "company"
 };
 
 
@@ -227,7 +228,26 @@ ngx_http_mobispot_booking_gen(yajl_gen g, ngx_http_mobispot_booking_rec_t *rec)
            != NGX_OK
         || ngx_http_mobispot_booking_gen_time(g, "created_at",
                                               &f[NGX_HTTP_MOBISPOT_B_CREATED])
-           != NGX_OK
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    /* the times of its life, once they are set */
+
+    if ((f[NGX_HTTP_MOBISPOT_B_STATUS].len == 4
+         && ngx_strncmp(f[NGX_HTTP_MOBISPOT_B_STATUS].data, "held", 4) == 0
+         && ngx_http_mobispot_booking_gen_time(g, "hold_until",
+                                               &f[NGX_HTTP_MOBISPOT_B_HOLD])
+            != NGX_OK)
+        || (f[NGX_HTTP_MOBISPOT_B_CHECKIN].len
+            && ngx_http_mobispot_booking_gen_time(g, "checked_in_at",
+                                             &f[NGX_HTTP_MOBISPOT_B_CHECKIN])
+               != NGX_OK)
+        || (f[NGX_HTTP_MOBISPOT_B_CHECKOUT].len
+            && ngx_http_mobispot_booking_gen_time(g, "checked_out_at",
+                                            &f[NGX_HTTP_MOBISPOT_B_CHECKOUT])
+               != NGX_OK)
         || yajl_gen_map_close(g) != yajl_gen_status_ok)
     {
         return NGX_ERROR;
@@ -304,10 +324,10 @@ ngx_http_mobispot_booking_location(ngx_http_request_t *r,
 /* HMGET of a booking's record, its fields in the NGX_HTTP_MOBISPOT_B_ order */
 
 ngx_int_t
-ngx_http_mobispot_booking_record_fields(ngx_http_request_t *r,
+ngx_http_mobispot_booking_record_fields(ngx_pool_t *pool,
     ngx_str_t *key, ngx_http_mobispot_redis_cmd_t *cmd)
 {
-    return ngx_http_mobispot_booking_hmget(r, key,
+    return ngx_http_mobispot_booking_hmget(pool, key,
                                            ngx_http_mobispot_booking_fields,
                                            NGX_HTTP_MOBISPOT_B_FIELDS, cmd);
 }
@@ -316,15 +336,15 @@ ngx_http_mobispot_booking_record_fields(ngx_http_request_t *r,
 /* HMGET key field ... */
 
 ngx_int_t
-ngx_http_mobispot_booking_hmget(ngx_http_request_t *r, ngx_str_t *key,
+ngx_http_mobispot_booking_hmget(ngx_pool_t *pool, ngx_str_t *key,
     const char **fields, ngx_uint_t n, ngx_http_mobispot_redis_cmd_t *cmd)
 {
     ngx_uint_t    i;
     const char  **argv;
     size_t       *argvlen;
 
-    argv = ngx_palloc(r->pool, (2 + n) * sizeof(char *));
-    argvlen = ngx_palloc(r->pool, (2 + n) * sizeof(size_t));
+    argv = ngx_palloc(pool, (2 + n) * sizeof(char *));
+    argvlen = ngx_palloc(pool, (2 + n) * sizeof(size_t));
 
     if (argv == NULL || argvlen == NULL) {
         return NGX_ERROR;
@@ -393,12 +413,15 @@ ngx_http_mobispot_booking_record(ngx_str_t *id, ngx_str_t *user,
 }
 
 
-/* the caller's index: ZADD index <from> <id>, or ZREM index <id> ... */
+/*
+ * The caller's index (key NULL), or another sorted set of booking ids:
+ * ZADD key <from> <id>, or ZREM key <id> ...
+ */
 
 ngx_int_t
 ngx_http_mobispot_booking_index_cmd(ngx_http_request_t *r,
-    ngx_http_mobispot_booking_t *bk, const char *op, ngx_str_t *ids,
-    ngx_uint_t n, ngx_http_mobispot_redis_cmd_t *cmd)
+    ngx_http_mobispot_booking_t *bk, ngx_str_t *key, const char *op,
+    ngx_str_t *ids, ngx_uint_t n, ngx_http_mobispot_redis_cmd_t *cmd)
 {
     u_char       *p;
     ngx_uint_t    i, k;
@@ -413,10 +436,14 @@ ngx_http_mobispot_booking_index_cmd(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
+    if (key == NULL) {
+        key = &bk->index;
+    }
+
     argv[0] = op;
     argvlen[0] = 4;
-    argv[1] = (char *) bk->index.data;
-    argvlen[1] = bk->index.len;
+    argv[1] = (char *) key->data;
+    argvlen[1] = key->len;
     k = 2;
 
     if (op[1] == 'A') {
@@ -432,6 +459,34 @@ ngx_http_mobispot_booking_index_cmd(ngx_http_request_t *r,
     cmd->argc = (int) k;
     cmd->argv = argv;
     cmd->argvlen = argvlen;
+
+    return NGX_OK;
+}
+
+
+/* a string of a hiredis reply, NUL-terminated, into pool; nil: null */
+
+ngx_int_t
+ngx_http_mobispot_booking_copy(ngx_pool_t *pool, ngx_str_t *dst,
+    redisReply *e)
+{
+    if (e->type == REDIS_REPLY_NIL) {
+        ngx_str_null(dst);
+        return NGX_OK;
+    }
+
+    if (e->type != REDIS_REPLY_STRING) {
+        return NGX_ERROR;
+    }
+
+    dst->data = ngx_pnalloc(pool, e->len + 1);
+    if (dst->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(dst->data, e->str, e->len);
+    dst->data[e->len] = '\0';
+    dst->len = e->len;
 
     return NGX_OK;
 }

@@ -132,8 +132,8 @@ ngx_http_mobispot_booking_create(ngx_http_request_t *r,
 
     if (cmds == NULL
         || ngx_http_mobispot_booking_claim_cmd(r, bk, &cmds[0]) != NGX_OK
-        || ngx_http_mobispot_booking_index_cmd(r, bk, "ZADD", &bk->id, 1,
-                                               &cmds[1])
+        || ngx_http_mobispot_booking_index_cmd(r, bk, NULL, "ZADD", &bk->id,
+                                               1, &cmds[1])
            != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -148,22 +148,30 @@ ngx_http_mobispot_booking_create(ngx_http_request_t *r,
 
     ngx_http_mobispot_booking_passports_cmd(&cmds[3]);
 
-    if (ngx_http_mobispot_booking_record_fields(r, &bk->record, &cmds[4])
+    if (ngx_http_mobispot_booking_record_fields(r->pool, &bk->record, &cmds[4])
         != NGX_OK
-        || ngx_http_mobispot_booking_account_cmd(r, bk, &cmds[5]) != NGX_OK
-        || ngx_http_mobispot_booking_zone_cmd(r, &bk->info, &cmds[6])
+        || ngx_http_mobispot_booking_account_cmd(r, bk,
+                                      &cmds[NGX_HTTP_MOBISPOT_R_ACCOUNT])
+           != NGX_OK
+        || ngx_http_mobispot_booking_zone_cmd(r, &bk->info,
+                                      &cmds[NGX_HTTP_MOBISPOT_R_ZONE])
            != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    /* written: the key and the index, both the caller's; nothing kept */
+    if (ngx_http_mobispot_booking_due_cmds(r, bk, &cmds[5]) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* written: the key, the index, the deadlines; nothing kept */
 
     bk->caller[0] = bk->idem;
     bk->caller[1] = bk->index;
+    ngx_str_set(&bk->caller[2], NGX_HTTP_MOBISPOT_KEY_DUE);
 
     bk->caller_keys.written = bk->caller;
-    bk->caller_keys.nwritten = 2;
+    bk->caller_keys.nwritten = 3;
     bk->caller_keys.read = &bk->account;
     bk->caller_keys.nread = 1;
 
@@ -309,7 +317,7 @@ ngx_http_mobispot_booking_body(ngx_http_request_t *r,
     ngx_http_mobispot_check_t   ck;
 
     static const char  *known[] = { "spot", "near", "kind", "resource",
-                                    "from", "to", NULL };
+                                    "from", "to", "hold", NULL };
     static const char  *times[] = { "from", "to" };
 
     ngx_memzero(&ck, sizeof(ngx_http_mobispot_check_t));
@@ -389,6 +397,17 @@ ngx_http_mobispot_booking_body(ngx_http_request_t *r,
             return NGX_DECLINED;
         }
     }
+
+    v = mobispot_json_member(body, "hold");
+
+    if (v != NULL && !YAJL_IS_TRUE(v) && !YAJL_IS_FALSE(v)) {
+        (void) ngx_http_mobispot_check_fail(&ck, NGX_HTTP_BAD_REQUEST,
+                                            "must be true or false", "hold");
+        *rc = ngx_http_mobispot_check_send(&ck);
+        return NGX_DECLINED;
+    }
+
+    bk->hold = (v != NULL && YAJL_IS_TRUE(v));
 
     for (i = 0; i < 2; i++) {
         if (ngx_http_mobispot_check_string(&ck,
@@ -487,3 +506,63 @@ ngx_http_mobispot_booking_sha256(ngx_http_request_t *r, ngx_str_t *a,
     return rc;
 }
 
+
+
+/*
+ * The booking's first deadline (its hold's end, or the time it becomes a
+ * no-show), in the deadlines' queue before the script can make it, so
+ * that none is ever missed, and announced to the runners: ZADD LT (a
+ * retry never puts it later) and PUBLISH.
+ */
+
+ngx_int_t
+ngx_http_mobispot_booking_due_cmds(ngx_http_request_t *r,
+    ngx_http_mobispot_booking_t *bk, ngx_http_mobispot_redis_cmd_t *cmds)
+{
+    u_char                                  *p;
+    const char                             **argv;
+    size_t                                  *argvlen;
+    ngx_http_mobispot_bookings_main_conf_t  *bmcf;
+
+    bmcf = ngx_http_get_module_main_conf(r, ngx_http_mobispot_bookings_module);
+
+    bk->due = bk->hold ? bk->now + bmcf->hold
+                       : ngx_min(ngx_max(bk->from, bk->now) + bmcf->no_show,
+                                 bk->to);
+
+    argv = ngx_palloc(r->pool, 8 * sizeof(char *));
+    argvlen = ngx_palloc(r->pool, 8 * sizeof(size_t));
+    p = ngx_pnalloc(r->pool, NGX_INT64_LEN);
+
+    if (argv == NULL || argvlen == NULL || p == NULL) {
+        return NGX_ERROR;
+    }
+
+    argv[0] = "ZADD";
+    argvlen[0] = 4;
+    argv[1] = NGX_HTTP_MOBISPOT_KEY_DUE;
+    argvlen[1] = sizeof(NGX_HTTP_MOBISPOT_KEY_DUE) - 1;
+    argv[2] = "LT";
+    argvlen[2] = 2;
+    argv[3] = (char *) p;
+    argvlen[3] = ngx_sprintf(p, "%L", bk->due) - p;
+    argv[4] = (char *) bk->id.data;
+    argvlen[4] = bk->id.len;
+
+    cmds[0].argc = 5;
+    cmds[0].argv = argv;
+    cmds[0].argvlen = argvlen;
+
+    argv[5] = "PUBLISH";
+    argvlen[5] = 7;
+    argv[6] = argv[1];
+    argvlen[6] = argvlen[1];
+    argv[7] = argv[3];
+    argvlen[7] = argvlen[3];
+
+    cmds[1].argc = 3;
+    cmds[1].argv = &argv[5];
+    cmds[1].argvlen = &argvlen[5];
+
+    return NGX_OK;
+}

@@ -50,7 +50,7 @@ ngx_http_mobispot_booking_account_cmd(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    return ngx_http_mobispot_booking_hmget(r, &bk->account,
+    return ngx_http_mobispot_booking_hmget(r->pool, &bk->account,
                                            ngx_http_mobispot_account_fields,
                                            NGX_HTTP_MOBISPOT_A_FIELDS, cmd);
 }

@@ -452,7 +452,7 @@ ngx_http_mobispot_near_read(ngx_http_request_t *r,
 
     for (i = 0; i < near->nsites; i++) {
         if (ngx_http_mobispot_booking_near_site(r, bk, i) != NGX_OK
-            || ngx_http_mobispot_booking_record_fields(r, &bk->record,
+            || ngx_http_mobispot_booking_record_fields(r->pool, &bk->record,
                                                        &cmds[k++])
                != NGX_OK)
         {

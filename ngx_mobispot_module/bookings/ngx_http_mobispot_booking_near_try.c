@@ -89,7 +89,7 @@ ngx_http_mobispot_booking_near_try(ngx_http_request_t *r,
     near->rep[NGX_HTTP_MOBISPOT_R_PASSPORTS] =
                                 near->first[NGX_HTTP_MOBISPOT_N_PASSPORTS];
 
-    bk->pre = ngx_palloc(r->pool, 2 * sizeof(ngx_http_mobispot_redis_cmd_t));
+    bk->pre = ngx_palloc(r->pool, 6 * sizeof(ngx_http_mobispot_redis_cmd_t));
 
     if (bk->pre == NULL
         || ngx_http_mobispot_booking_near_site(r, bk, i) != NGX_OK)
@@ -97,23 +97,40 @@ ngx_http_mobispot_booking_near_try(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    bk->caller[0] = bk->idem;
+    bk->caller[1] = bk->index;
+    ngx_str_set(&bk->caller[2], NGX_HTTP_MOBISPOT_KEY_DUE);
+
     bk->npre = 0;
 
+    /* the ids of the attempt before leave the index and the deadlines */
+
     if (near->nstale
-        && ngx_http_mobispot_booking_index_cmd(r, bk, "ZREM", near->stale,
-                                               near->nstale,
-                                               &bk->pre[bk->npre++])
+        && (ngx_http_mobispot_booking_index_cmd(r, bk, NULL, "ZREM",
+                                                near->stale, near->nstale,
+                                                &bk->pre[bk->npre++])
+            != NGX_OK
+            || ngx_http_mobispot_booking_index_cmd(r, bk, &bk->caller[2],
+                                                   "ZREM", near->stale,
+                                                   near->nstale,
+                                                   &bk->pre[bk->npre++])
+               != NGX_OK))
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* this one's id in the index, its first deadline in the queue */
+
+    if (ngx_http_mobispot_booking_index_cmd(r, bk, NULL, "ZADD", &bk->id, 1,
+                                            &bk->pre[bk->npre++])
+        != NGX_OK
+        || ngx_http_mobispot_booking_due_cmds(r, bk, &bk->pre[bk->npre])
            != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ngx_http_mobispot_booking_index_cmd(r, bk, "ZADD", &bk->id, 1,
-                                            &bk->pre[bk->npre++])
-        != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    bk->npre += 2;
 
     bk->conflicts = NULL;
     bk->nconflicts = 0;

@@ -2,10 +2,9 @@
 /*
  * Copyright (C) Mobispot
  *
- * GET {prefix}bookings/{id}, GET {prefix}bookings (the caller's, those
- * not yet ended, soonest first) and DELETE {prefix}bookings/{id} (cancel
- * before the start).  A booking that is not the caller's is a 404, as one
- * that does not exist.
+ * GET {prefix}bookings/{id} and GET {prefix}bookings (the caller's,
+ * those not yet ended, soonest first).  A booking that is not the
+ * caller's is a 404, as one that does not exist.
  */
 
 
@@ -30,7 +29,6 @@ typedef struct {
     ngx_uint_t                   nids;
     unsigned long                offset;
     unsigned long                limit;
-    ngx_http_mobispot_booking_t  bk;          /* a cancel's script call */
     ngx_http_mobispot_booking_rec_t  rec;
 } ngx_http_mobispot_booking_read_t;
 
@@ -46,14 +44,7 @@ static ngx_int_t ngx_http_mobispot_booking_listed(ngx_http_request_t *r,
 static ngx_int_t ngx_http_mobispot_booking_list_send(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
     ngx_uint_t n);
-static ngx_int_t ngx_http_mobispot_booking_to_cancel(ngx_http_request_t *r,
-    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
-    ngx_uint_t n);
-static ngx_int_t ngx_http_mobispot_booking_cancelled(ngx_http_request_t *r,
-    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
-    ngx_uint_t n);
 static ngx_int_t ngx_http_mobispot_booking_not_found(ngx_http_request_t *r);
-static ngx_int_t ngx_http_mobispot_booking_started(ngx_http_request_t *r);
 
 
 static ngx_int_t
@@ -62,16 +53,6 @@ ngx_http_mobispot_booking_not_found(ngx_http_request_t *r)
     return ngx_http_mobispot_spots_error(r, NGX_HTTP_NOT_FOUND, "not_found",
                                          "no such booking of the caller",
                                          NULL, NULL);
-}
-
-
-static ngx_int_t
-ngx_http_mobispot_booking_started(ngx_http_request_t *r)
-{
-    return ngx_http_mobispot_spots_error(r, NGX_HTTP_CONFLICT,
-                                         "already_started",
-                                         "a booking can be cancelled only "
-                                         "before it starts", NULL, NULL);
 }
 
 
@@ -110,7 +91,7 @@ ngx_http_mobispot_booking_begin(ngx_http_request_t *r,
         return rc;
     }
 
-    if (ngx_http_mobispot_booking_record_fields(r, &rd->record, cmd)
+    if (ngx_http_mobispot_booking_record_fields(r->pool, &rd->record, cmd)
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -300,7 +281,7 @@ ngx_http_mobispot_booking_listed(ngx_http_request_t *r,
         if (ngx_http_mobispot_spots_key(r, &key, "ms:{site:%V}:booking:%V",
                                         &site, &e[i].str)
             != NGX_OK
-            || ngx_http_mobispot_booking_record_fields(r, &key, &cmds[k])
+            || ngx_http_mobispot_booking_record_fields(r->pool, &key, &cmds[k])
                != NGX_OK)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -388,150 +369,4 @@ ngx_http_mobispot_booking_list_send(ngx_http_request_t *r,
     }
 
     return ngx_http_mobispot_api_send(r, NGX_HTTP_OK, g);
-}
-
-
-ngx_int_t
-ngx_http_mobispot_booking_cancel(ngx_http_request_t *r,
-    ngx_http_mobispot_api_ctx_t *ctx)
-{
-    return ngx_http_mobispot_booking_begin(r, ctx,
-                                        ngx_http_mobispot_booking_to_cancel);
-}
-
-
-static ngx_int_t
-ngx_http_mobispot_booking_to_cancel(ngx_http_request_t *r,
-    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
-    ngx_uint_t n)
-{
-    int                                kind;
-    ngx_int_t                          rc, from, day0, ndays;
-    ngx_str_t                         *f;
-    ngx_uint_t                         cancelled;
-    const char                       **argv;
-    size_t                            *argvlen;
-    ngx_http_mobispot_booking_t       *bk;
-    ngx_http_mobispot_booking_read_t  *rd;
-
-    rd = ctx->data;
-    f = rd->rec.f;
-
-    rc = ngx_http_mobispot_booking_record(&rd->id, &rd->user, &replies[0],
-                                          &rd->rec);
-
-    if (rc == NGX_DECLINED) {
-        return ngx_http_mobispot_booking_not_found(r);
-    }
-
-    if (rc != NGX_OK) {
-        return ngx_http_mobispot_spots_redis_error(r, "HMGET booking");
-    }
-
-    cancelled = (f[NGX_HTTP_MOBISPOT_B_STATUS].len == sizeof("cancelled") - 1
-                 && ngx_strncmp(f[NGX_HTTP_MOBISPOT_B_STATUS].data,
-                                "cancelled", sizeof("cancelled") - 1)
-                    == 0);
-
-    /* with mobispot_redis_wait, "already" is answered after WAIT too */
-
-    if (cancelled && !ctx->mcf->wait_replicas) {
-        return ngx_http_mobispot_booking_send(r, NGX_HTTP_OK, &rd->rec, NULL);
-    }
-
-    from = ngx_atoi(f[NGX_HTTP_MOBISPOT_B_FROM].data,
-                    f[NGX_HTTP_MOBISPOT_B_FROM].len);
-    day0 = ngx_atoi(f[NGX_HTTP_MOBISPOT_B_DAY0].data,
-                    f[NGX_HTTP_MOBISPOT_B_DAY0].len);
-    ndays = ngx_atoi(f[NGX_HTTP_MOBISPOT_B_NDAYS].data,
-                     f[NGX_HTTP_MOBISPOT_B_NDAYS].len);
-    kind = mobispot_kind_parse((char *) f[NGX_HTTP_MOBISPOT_B_KIND].data,
-                               f[NGX_HTTP_MOBISPOT_B_KIND].len);
-
-    if (from == NGX_ERROR || day0 == NGX_ERROR || ndays < 1 || ndays > 3
-        || kind < 0)
-    {
-        return ngx_http_mobispot_spots_redis_error(r, "a booking record");
-    }
-
-    if (from <= ngx_time() && !cancelled) {
-        return ngx_http_mobispot_booking_started(r);
-    }
-
-    bk = &rd->bk;
-    bk->nkeys = 1 + (ngx_uint_t) ndays * (kind == MOBISPOT_KIND_DESK ? 1 : 2);
-    bk->keys = ngx_palloc(r->pool, bk->nkeys * sizeof(ngx_str_t));
-    argv = ngx_palloc(r->pool, 2 * sizeof(char *));
-    argvlen = ngx_palloc(r->pool, 2 * sizeof(size_t));
-
-    if (bk->keys == NULL || argv == NULL || argvlen == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    bk->keys[0] = rd->record;
-
-    rc = ngx_http_mobispot_booking_day_keys(r, &rd->site, kind, day0,
-                                            (ngx_uint_t) ndays, &bk->keys[1]);
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
-    argv[0] = (char *) rd->user.data;
-    argvlen[0] = rd->user.len;
-    argv[1] = (char *) ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
-    if (argv[1] == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    argvlen[1] = ngx_sprintf((u_char *) argv[1], "%T", ngx_time())
-                 - (u_char *) argv[1];
-
-    /* the script's call keeps its state where the route's data is */
-    ctx->data = bk;
-    bk->route = rd;
-
-    return ngx_http_mobispot_booking_script(r, ctx, bk,
-                                         NGX_HTTP_MOBISPOT_SCRIPT_CANCEL,
-                                         argv, argvlen, 2,
-                                         ngx_http_mobispot_booking_cancelled);
-}
-
-
-static ngx_int_t
-ngx_http_mobispot_booking_cancelled(ngx_http_request_t *r,
-    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
-    ngx_uint_t n)
-{
-    ngx_str_t                         *what;
-    ngx_http_mobispot_booking_t       *bk;
-    ngx_http_mobispot_booking_read_t  *rd;
-
-    bk = ctx->data;
-    rd = bk->route;
-
-    if (replies[0].type != REDIS_REPLY_ARRAY || replies[0].elements != 1
-        || replies[0].element[0].type != REDIS_REPLY_STRING)
-    {
-        if (replies[0].type == REDIS_REPLY_ERROR) {
-            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                          "mobispot: the cancel script failed: %V",
-                          &replies[0].str);
-        }
-
-        return ngx_http_mobispot_spots_redis_error(r, "the cancel script");
-    }
-
-    what = &replies[0].element[0].str;
-
-    if (what->len == 7 && ngx_strncmp(what->data, "missing", 7) == 0) {
-        return ngx_http_mobispot_booking_not_found(r);
-    }
-
-    if (what->len == 7 && ngx_strncmp(what->data, "started", 7) == 0) {
-        return ngx_http_mobispot_booking_started(r);
-    }
-
-    ngx_str_set(&rd->rec.f[NGX_HTTP_MOBISPOT_B_STATUS], "cancelled");
-
-    return ngx_http_mobispot_booking_send(r, NGX_HTTP_OK, &rd->rec, NULL);
 }

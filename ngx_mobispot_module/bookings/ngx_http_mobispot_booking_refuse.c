@@ -26,8 +26,9 @@ static ngx_int_t ngx_http_mobispot_booking_conflicts(ngx_http_request_t *r,
 
 /*
  * A refusal after the first round trip: the request's id leaves the
- * caller's index (book the nearest: the ids it left there), and its claim
- * on the key is released (when it has one), then the refusal is sent.
+ * caller's index and the deadlines' queue (book the nearest: the ids it
+ * left there), and its claim on the key is released (when it has one),
+ * then the refusal is sent.
  */
 
 ngx_int_t
@@ -89,8 +90,9 @@ ngx_http_mobispot_booking_unreplicated(ngx_http_request_t *r,
 
 
 /*
- * ZREM from the caller's index (unlist) of the request's id (book the
- * nearest: the ids its attempts left there), DEL of a claim held
+ * ZREM from the caller's index and the deadlines' queue (unlist) of the
+ * request's id (book the nearest: the ids its attempts left there), DEL
+ * of a claim held
  */
 
 static ngx_int_t
@@ -106,6 +108,10 @@ ngx_http_mobispot_booking_release(ngx_http_request_t *r,
 
     bk = ctx->data;
 
+    bk->caller[0] = bk->idem;
+    bk->caller[1] = bk->index;
+    ngx_str_set(&bk->caller[2], NGX_HTTP_MOBISPOT_KEY_DUE);
+
     ids = &bk->id;
     nids = unlist ? 1 : 0;
 
@@ -114,7 +120,7 @@ ngx_http_mobispot_booking_release(ngx_http_request_t *r,
         nids = bk->near->nstale;
     }
 
-    cmds = ngx_palloc(r->pool, 2 * sizeof(ngx_http_mobispot_redis_cmd_t));
+    cmds = ngx_palloc(r->pool, 3 * sizeof(ngx_http_mobispot_redis_cmd_t));
     argv = ngx_palloc(r->pool, 2 * sizeof(char *));
     argvlen = ngx_palloc(r->pool, 2 * sizeof(size_t));
 
@@ -125,9 +131,13 @@ ngx_http_mobispot_booking_release(ngx_http_request_t *r,
     n = 0;
 
     if (nids
-        && ngx_http_mobispot_booking_index_cmd(r, bk, "ZREM", ids, nids,
-                                               &cmds[n++])
-           != NGX_OK)
+        && (ngx_http_mobispot_booking_index_cmd(r, bk, NULL, "ZREM", ids,
+                                                nids, &cmds[n++])
+            != NGX_OK
+            || ngx_http_mobispot_booking_index_cmd(r, bk, &bk->caller[2],
+                                                   "ZREM", ids, nids,
+                                                   &cmds[n++])
+               != NGX_OK))
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -148,11 +158,8 @@ ngx_http_mobispot_booking_release(ngx_http_request_t *r,
         return ngx_http_mobispot_booking_refused(r, ctx, NULL, 0);
     }
 
-    bk->caller[0] = bk->idem;
-    bk->caller[1] = bk->index;
-
     bk->caller_keys.written = bk->caller;
-    bk->caller_keys.nwritten = 2;
+    bk->caller_keys.nwritten = 3;
 
     return ngx_http_mobispot_api_call(r, ctx, cmds, n, &bk->caller_keys,
                                       ngx_http_mobispot_booking_refused);

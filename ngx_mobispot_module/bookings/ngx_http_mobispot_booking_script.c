@@ -136,36 +136,141 @@ static const char  ngx_http_mobispot_script_book[] =
 
 
 /*
- * Cancel.  KEYS: 1 the record, then the booked counts of its days, then,
- * for a room, the rooms taken on them.  ARGV: 1 the caller, 2 now.  Gives
- * back every slot of a booking that has not started: {"cancelled"},
- * {"missing"}, {"started"} or {"already"}.
+ * Move a booking on: cancel, confirm, check in, check out, or what its
+ * deadline (due_at) says when it has come.  KEYS: 1 the record, then the
+ * booked counts of its days, then, for a room, the rooms taken on them,
+ * last the usage stream of its check-in's month.  ARGV: 1 the move, 2 the
+ * caller ("" for the deadlines' runner, which may move any booking), 3
+ * now, 4 the booking's id, 5 the no-show delay, 6 the grace.  A slot is
+ * given back once, by the move that ends the booking; a usage record is
+ * added once, by the move that ends a checked-in booking.  Answers a
+ * word, and the next deadline when there is one (docs/bookings.md).
  */
 
-static const char  ngx_http_mobispot_script_cancel[] =
-    "local f = redis.call('HMGET', KEYS[1], 'user', 'status', 'from',"
-    " 'kind', 'resource', 'slots', 'ndays')\n"
-    "if not f[1] or f[1] ~= ARGV[1] then return {'missing'} end\n"
-    "if f[2] == 'cancelled' then return {'already'} end\n"
-    "if tonumber(f[3]) <= tonumber(ARGV[2]) then return {'started'} end\n"
-    "local nd = tonumber(f[7])\n"
-    "local rooms = f[4] ~= 'desk'\n"
-    "if #KEYS ~= 1 + nd * (rooms and 2 or 1) then\n"
+static const char  ngx_http_mobispot_script_move[] =
+    "local f = redis.call('HMGET', KEYS[1], 'user', 'status', 'from', 'to',"
+    " 'kind', 'resource', 'slots', 'ndays', 'hold_until', 'due_at',"
+    " 'checkin_at', 'slot', 'spot', 'company', 'network', 'day0')\n"
+    "local act, who, now = ARGV[1], ARGV[2], tonumber(ARGV[3])\n"
+    "if not f[1] or (who ~= '' and f[1] ~= who) then return {'missing'}"
+    " end\n"
+    "local st, from, to = f[2], tonumber(f[3]), tonumber(f[4])\n"
+    "local nd, rooms = tonumber(f[8]), f[5] ~= 'desk'\n"
+    "if #KEYS ~= 2 + nd * (rooms and 2 or 1) then\n"
     "  return redis.error_reply('ERR booking keys do not match its record')\n"
     "end\n"
-    "for s in string.gmatch(f[6], '[^,]+') do\n"
-    "  local d, m = string.match(s, '^(%d+)/(%d+)$')\n"
-    "  d = tonumber(d)\n"
-    "  if redis.call('HINCRBY', KEYS[1 + d], m, -1) <= 0 then\n"
-    "    redis.call('HDEL', KEYS[1 + d], m)\n"
-    "  end\n"
-    "  if rooms then\n"
-    "    redis.call('HDEL', KEYS[1 + nd + d], f[5] .. '/' .. m)\n"
+    "local slot, day0 = (tonumber(f[12]) or 0) * 60, tonumber(f[16])\n"
+    "local function free(after)\n"
+    "  for s in string.gmatch(f[7], '[^,]+') do\n"
+    "    local d, m = string.match(s, '^(%d+)/(%d+)$')\n"
+    "    local k = tonumber(d)\n"
+    "    if (day0 + k - 1) * 86400 + tonumber(m) * 60 + slot > after then\n"
+    "      if redis.call('HINCRBY', KEYS[1 + k], m, -1) <= 0 then\n"
+    "        redis.call('HDEL', KEYS[1 + k], m)\n"
+    "      end\n"
+    "      if rooms then\n"
+    "        redis.call('HDEL', KEYS[1 + nd + k], f[6] .. '/' .. m)\n"
+    "      end\n"
+    "    end\n"
     "  end\n"
     "end\n"
-    "redis.call('HSET', KEYS[1], 'status', 'cancelled', 'cancelled_at',"
-    " ARGV[2])\n"
-    "return {'cancelled'}\n";
+    "local function ended(status, at)\n"
+    "  redis.call('HSET', KEYS[1], 'status', status, 'ended_at', at,"
+    " 'due_at', '')\n"
+    "end\n"
+    "local function close(out, how)\n"
+    "  local a, b = math.max(tonumber(f[11]), from), math.min(out, to)\n"
+    "  redis.call('XADD', KEYS[#KEYS], '*', 'booking', ARGV[4], 'site',"
+    " f[13], 'user', f[1], 'company', f[14] or '', 'network', f[15] or '',"
+    " 'kind', f[5], 'resource', f[6] or '', 'from', f[3], 'to', f[4],"
+    " 'checkin', f[11], 'checkout', tostring(out), 'seconds',"
+    " tostring(b > a and b - a or 0), 'end', how)\n"
+    "  redis.call('HSET', KEYS[1], 'checkout_at', tostring(out))\n"
+    "  ended('done', now)\n"
+    "end\n"
+    "local late = to + tonumber(ARGV[6])\n"
+    "if act == 'cancel' then\n"
+    "  if st == 'cancelled' then return {'already'} end\n"
+    "  if from <= now then return {'started'} end\n"
+    "  if st ~= 'held' and st ~= 'confirmed' then return {'state', st}"
+    " end\n"
+    "  free(-1)\n"
+    "  redis.call('HSET', KEYS[1], 'cancelled_at', now)\n"
+    "  ended('cancelled', now)\n"
+    "  return {'cancelled'}\n"
+    "elseif act == 'confirm' then\n"
+    "  if st == 'confirmed' or st == 'checked_in' or st == 'done' then\n"
+    "    return {'already'}\n"
+    "  end\n"
+    "  if st ~= 'held' then return {'state', st} end\n"
+    "  if now >= tonumber(f[9]) then\n"
+    "    free(-1)\n"
+    "    ended('expired', now)\n"
+    "    return {'state', 'expired'}\n"
+    "  end\n"
+    "  local due = math.min(math.max(from, now) + tonumber(ARGV[5]), to)\n"
+    "  redis.call('HSET', KEYS[1], 'status', 'confirmed', 'confirmed_at',"
+    " now, 'due_at', due)\n"
+    "  return {'confirmed', tostring(due)}\n"
+    "elseif act == 'checkin' then\n"
+    "  if st == 'checked_in' or st == 'done' then return {'already'} end\n"
+    "  if st ~= 'confirmed' then return {'state', st} end\n"
+    "  if now < from - tonumber(ARGV[6]) then return {'too_early'} end\n"
+    "  if now >= to then return {'too_late'} end\n"
+    "  if now >= tonumber(f[10]) then\n"
+    "    free(now)\n"
+    "    ended('no_show', now)\n"
+    "    return {'state', 'no_show'}\n"
+    "  end\n"
+    "  redis.call('HSET', KEYS[1], 'status', 'checked_in', 'checkin_at',"
+    " now, 'due_at', late)\n"
+    "  return {'checked_in', tostring(late)}\n"
+    "elseif act == 'checkout' then\n"
+    "  if st == 'done' then return {'already'} end\n"
+    "  if st ~= 'checked_in' then return {'state', st} end\n"
+    "  if now >= late then\n"
+    "    close(to, 'booking_end')\n"
+    "    return {'too_late'}\n"
+    "  end\n"
+    "  free(now)\n"
+    "  close(now, 'checkout')\n"
+    "  return {'done'}\n"
+    "elseif act == 'due' then\n"
+    "  local at = tonumber(f[10] or '')\n"
+    "  if not at then return {'final'} end\n"
+    "  if now < at then return {'not_due', f[10]} end\n"
+    "  if st == 'held' then\n"
+    "    free(-1)\n"
+    "    ended('expired', now)\n"
+    "    return {'expired'}\n"
+    "  elseif st == 'confirmed' then\n"
+    "    free(now)\n"
+    "    ended('no_show', now)\n"
+    "    return {'no_show'}\n"
+    "  elseif st == 'checked_in' then\n"
+    "    close(to, 'booking_end')\n"
+    "    return {'closed'}\n"
+    "  end\n"
+    "  return {'final'}\n"
+    "end\n"
+    "return redis.error_reply('ERR unknown move')\n";
+
+
+/*
+ * The deadlines' queue (ms:due, one key): a deadline handled is replaced
+ * by the booking's next one (ARGV 3, "" none) only if nobody changed it
+ * since it was read (ARGV 2), so a deadline added meanwhile is never lost.
+ */
+
+static const char  ngx_http_mobispot_script_due[] =
+    "if redis.call('ZSCORE', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0"
+    " end\n"
+    "if ARGV[3] == '' then\n"
+    "  redis.call('ZREM', KEYS[1], ARGV[1])\n"
+    "else\n"
+    "  redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])\n"
+    "end\n"
+    "return 1\n";
 
 
 /*
@@ -179,8 +284,9 @@ static const char  *ngx_http_mobispot_book_refusals[] = {
     "unknown", "company_only", "conflict", NULL
 };
 
-static const char  *ngx_http_mobispot_cancel_refusals[] = {
-    "missing", "started", NULL
+/* the move's: a refusal in another state may have moved it (expired) */
+static const char  *ngx_http_mobispot_move_refusals[] = {
+    "missing", "started", "too_early", NULL
 };
 
 
@@ -192,9 +298,12 @@ static const struct {
     { ngx_http_mobispot_script_book,
       sizeof(ngx_http_mobispot_script_book) - 1,
       ngx_http_mobispot_book_refusals },
-    { ngx_http_mobispot_script_cancel,
-      sizeof(ngx_http_mobispot_script_cancel) - 1,
-      ngx_http_mobispot_cancel_refusals },
+    { ngx_http_mobispot_script_move,
+      sizeof(ngx_http_mobispot_script_move) - 1,
+      ngx_http_mobispot_move_refusals },
+    { ngx_http_mobispot_script_due,
+      sizeof(ngx_http_mobispot_script_due) - 1,
+      NULL },
 };
 
 
@@ -228,12 +337,26 @@ ngx_http_mobispot_booking_scripts_init(ngx_conf_t *cf)
 }
 
 
+/* a script's SHA-1 (40 hex digits) and text, for the deadlines' runner */
+
+void
+ngx_http_mobispot_booking_script_text(ngx_uint_t script, ngx_str_t *sha,
+    ngx_str_t *text)
+{
+    sha->data = ngx_http_mobispot_script_sha[script];
+    sha->len = 40;
+    text->data = (u_char *) ngx_http_mobispot_scripts[script].text;
+    text->len = ngx_http_mobispot_scripts[script].len;
+}
+
+
 /*
  * Runs a script with the keys in bk->keys (bk->nkeys, declared: read and
  * written) and its arguments; done gets the script's reply.  Commands in
  * bk->pre (bk->npre, on the caller's index, declared written too) go in
  * the same pipelined call, just before the script, and only there: a
- * NOSCRIPT retry sends the script alone.
+ * NOSCRIPT retry sends the script alone.  (bk->caller names the index
+ * and the deadlines' queue.)
  */
 
 ngx_int_t
@@ -282,16 +405,18 @@ ngx_http_mobispot_booking_script(ngx_http_request_t *r,
     bk->declared.nwritten = bk->nkeys;
 
     if (bk->npre) {
+        /* they write the caller's index and the deadlines' queue */
         bk->declared.written = ngx_palloc(r->pool,
-                                          (bk->nkeys + 1) * sizeof(ngx_str_t));
+                                          (bk->nkeys + 2) * sizeof(ngx_str_t));
         if (bk->declared.written == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
         ngx_memcpy(bk->declared.written, bk->keys,
                    bk->nkeys * sizeof(ngx_str_t));
-        bk->declared.written[bk->nkeys] = bk->index;
-        bk->declared.nwritten++;
+        bk->declared.written[bk->nkeys] = bk->caller[1];
+        bk->declared.written[bk->nkeys + 1] = bk->caller[2];
+        bk->declared.nwritten += 2;
     }
 
     return ngx_http_mobispot_booking_script_send(r, ctx, bk);

@@ -250,6 +250,7 @@ ngx_http_mobispot_booking_window(ngx_http_request_t *r,
     }
 
     bk->nslots = n;
+    bk->slot = site->info.slot;
     bk->day0 = mobispot_floor_div(bk->slots[0].start, 86400);
     bk->ndays = (ngx_uint_t) (mobispot_floor_div(bk->slots[n - 1].start,
                                                  86400)
@@ -288,6 +289,7 @@ ngx_http_mobispot_booking_take(ngx_http_request_t *r,
 
     static const char  *names[] = { "user", "spot", "kind", "from", "to",
                                     "status", "created_at", "day0", "ndays",
+                                    "hold_until", "due_at", "slot",
                                     "network", "company" };
 
     bk = ctx->data;
@@ -296,7 +298,7 @@ ngx_http_mobispot_booking_take(ngx_http_request_t *r,
     bk->nkeys = 2 + bk->ndays * (rooms ? 2 : 1);
     bk->keys = ngx_palloc(r->pool, bk->nkeys * sizeof(ngx_str_t));
 
-    argc = 7 + 2 * bk->nslots + 22;
+    argc = 7 + 2 * bk->nslots + 28;
     argv = ngx_palloc(r->pool, argc * sizeof(char *));
     argvlen = ngx_palloc(r->pool, argc * sizeof(size_t));
 
@@ -346,7 +348,7 @@ ngx_http_mobispot_booking_take(ngx_http_request_t *r,
         k++;
     }
 
-    for (i = 0; i < 11; i++) {
+    for (i = 0; i < 14; i++) {
         argv[k + 2 * i] = names[i];
         argvlen[k + 2 * i] = ngx_strlen(names[i]);
     }
@@ -361,18 +363,26 @@ ngx_http_mobispot_booking_take(ngx_http_request_t *r,
                                                          &argvlen[k + 7]);
     argv[k + 9] = (char *) ngx_http_mobispot_booking_num(r, bk->to,
                                                          &argvlen[k + 9]);
-    argv[k + 11] = "confirmed";
-    argvlen[k + 11] = sizeof("confirmed") - 1;
+    argv[k + 11] = bk->hold ? "held" : "confirmed";
+    argvlen[k + 11] = ngx_strlen(argv[k + 11]);
     argv[k + 13] = (char *) ngx_http_mobispot_booking_num(r, bk->now,
                                                           &argvlen[k + 13]);
     argv[k + 15] = argv[3];
     argvlen[k + 15] = argvlen[3];
     argv[k + 17] = argv[2];
     argvlen[k + 17] = argvlen[2];
-    argv[k + 19] = bk->network.len ? (char *) bk->network.data : "";
-    argvlen[k + 19] = bk->network.len;
-    argv[k + 21] = bk->company.len ? (char *) bk->company.data : "";
-    argvlen[k + 21] = bk->company.len;
+    argv[k + 19] = bk->hold ? (char *) ngx_http_mobispot_booking_num(r,
+                                                      bk->due, &argvlen[k + 19])
+                            : "";
+    argvlen[k + 19] = bk->hold ? argvlen[k + 19] : 0;
+    argv[k + 21] = (char *) ngx_http_mobispot_booking_num(r, bk->due,
+                                                          &argvlen[k + 21]);
+    argv[k + 23] = (char *) ngx_http_mobispot_booking_num(r, bk->slot,
+                                                          &argvlen[k + 23]);
+    argv[k + 25] = bk->network.len ? (char *) bk->network.data : "";
+    argvlen[k + 25] = bk->network.len;
+    argv[k + 27] = bk->company.len ? (char *) bk->company.data : "";
+    argvlen[k + 27] = bk->company.len;
 
     for (i = 0; i < argc; i++) {
         if (argv[i] == NULL) {
@@ -437,13 +447,22 @@ ngx_http_mobispot_booking_taken(ngx_http_request_t *r,
         f[NGX_HTTP_MOBISPOT_B_TO].data =
                 ngx_http_mobispot_booking_num(r, bk->to,
                                               &f[NGX_HTTP_MOBISPOT_B_TO].len);
-        ngx_str_set(&f[NGX_HTTP_MOBISPOT_B_STATUS], "confirmed");
         f[NGX_HTTP_MOBISPOT_B_NETWORK] = bk->network;
         f[NGX_HTTP_MOBISPOT_B_COMPANY] = bk->company;
         t = &f[NGX_HTTP_MOBISPOT_B_CREATED];
         t->data = ngx_http_mobispot_booking_num(r, bk->now, &t->len);
 
+        if (bk->hold) {
+            ngx_str_set(&f[NGX_HTTP_MOBISPOT_B_STATUS], "held");
+            t = &f[NGX_HTTP_MOBISPOT_B_HOLD];
+            t->data = ngx_http_mobispot_booking_num(r, bk->due, &t->len);
+
+        } else {
+            ngx_str_set(&f[NGX_HTTP_MOBISPOT_B_STATUS], "confirmed");
+        }
+
         if (f[NGX_HTTP_MOBISPOT_B_FROM].data == NULL
+            || (bk->hold && f[NGX_HTTP_MOBISPOT_B_HOLD].data == NULL)
             || f[NGX_HTTP_MOBISPOT_B_TO].data == NULL
             || f[NGX_HTTP_MOBISPOT_B_CREATED].data == NULL)
         {
@@ -506,7 +525,8 @@ ngx_http_mobispot_booking_taken(ngx_http_request_t *r,
         cmd = ngx_palloc(r->pool, sizeof(ngx_http_mobispot_redis_cmd_t));
 
         if (cmd == NULL
-            || ngx_http_mobispot_booking_record_fields(r, &bk->record, cmd)
+            || ngx_http_mobispot_booking_record_fields(r->pool, &bk->record,
+                                                       cmd)
                != NGX_OK)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;

@@ -25,6 +25,11 @@
 #define NGX_HTTP_MOBISPOT_BOOKING_WINDOW_MAX  (24 * 3600)
 #define NGX_HTTP_MOBISPOT_BOOKING_SLOTS_MAX   (24 * 4 + 4)
 
+/* the booking times' defaults, in seconds (docs/bookings.md) */
+#define NGX_HTTP_MOBISPOT_BOOKING_HOLD        600
+#define NGX_HTTP_MOBISPOT_BOOKING_NO_SHOW     900
+#define NGX_HTTP_MOBISPOT_BOOKING_GRACE       900
+
 /* an Idempotency-Key: what it may hold, how long it is remembered */
 #define NGX_HTTP_MOBISPOT_IDEM_MAX            255
 #define NGX_HTTP_MOBISPOT_IDEM_LEASE_MS       "30000"
@@ -44,9 +49,14 @@
 #define NGX_HTTP_MOBISPOT_B_CREATED     7
 #define NGX_HTTP_MOBISPOT_B_DAY0        8
 #define NGX_HTTP_MOBISPOT_B_NDAYS       9
-#define NGX_HTTP_MOBISPOT_B_NETWORK     10
-#define NGX_HTTP_MOBISPOT_B_COMPANY     11
-#define NGX_HTTP_MOBISPOT_B_FIELDS      12
+#define NGX_HTTP_MOBISPOT_B_HOLD        10
+#define NGX_HTTP_MOBISPOT_B_DUE         11
+#define NGX_HTTP_MOBISPOT_B_CHECKIN     12
+#define NGX_HTTP_MOBISPOT_B_CHECKOUT    13
+#define NGX_HTTP_MOBISPOT_B_SLOT        14
+#define NGX_HTTP_MOBISPOT_B_NETWORK     15
+#define NGX_HTTP_MOBISPOT_B_COMPANY     16
+#define NGX_HTTP_MOBISPOT_B_FIELDS      17
 
 
 /* the replies of step 1 */
@@ -55,9 +65,11 @@
 #define NGX_HTTP_MOBISPOT_R_INFO       2
 #define NGX_HTTP_MOBISPOT_R_PASSPORTS  3
 #define NGX_HTTP_MOBISPOT_R_RECORD     4
-#define NGX_HTTP_MOBISPOT_R_ACCOUNT    5
-#define NGX_HTTP_MOBISPOT_R_ZONE       6
-#define NGX_HTTP_MOBISPOT_R_N          7
+#define NGX_HTTP_MOBISPOT_R_DUE        5
+#define NGX_HTTP_MOBISPOT_R_ANNOUNCE   6
+#define NGX_HTTP_MOBISPOT_R_ACCOUNT    7
+#define NGX_HTTP_MOBISPOT_R_ZONE       8
+#define NGX_HTTP_MOBISPOT_R_N          9
 
 /* what a booking reads of the caller's account (HMGET, in this order) */
 #define NGX_HTTP_MOBISPOT_A_PASSPORTS  0
@@ -75,8 +87,38 @@
 
 /* the scripts (ngx_http_mobispot_booking_script.c) */
 #define NGX_HTTP_MOBISPOT_SCRIPT_BOOK    0
-#define NGX_HTTP_MOBISPOT_SCRIPT_CANCEL  1
-#define NGX_HTTP_MOBISPOT_SCRIPTS        2
+#define NGX_HTTP_MOBISPOT_SCRIPT_MOVE    1
+#define NGX_HTTP_MOBISPOT_SCRIPT_DUE     2
+#define NGX_HTTP_MOBISPOT_SCRIPTS        3
+
+
+/* the global queue of the bookings' next deadlines, and its channel */
+#define NGX_HTTP_MOBISPOT_KEY_DUE        "ms:due"
+
+
+/* what a move of a booking does (the move script's first argument) */
+#define NGX_HTTP_MOBISPOT_MOVE_CANCEL    0
+#define NGX_HTTP_MOBISPOT_MOVE_CONFIRM   1
+#define NGX_HTTP_MOBISPOT_MOVE_CHECKIN   2
+#define NGX_HTTP_MOBISPOT_MOVE_CHECKOUT  3
+#define NGX_HTTP_MOBISPOT_MOVE_DUE       4
+
+
+/* the booking times (mobispot_booking_hold, _no_show, _grace) */
+typedef struct {
+    time_t                      hold;      /* a hold lasts */
+    time_t                      no_show;   /* after the start, released */
+    time_t                      grace;     /* check in early, out late */
+    ngx_flag_t                  due;       /* the worker runs deadlines */
+} ngx_http_mobispot_bookings_main_conf_t;
+
+
+typedef struct {
+    ngx_flag_t                  checkin;   /* mobispot_checkin */
+} ngx_http_mobispot_bookings_loc_conf_t;
+
+
+extern ngx_module_t  ngx_http_mobispot_bookings_module;
 
 
 /* a booking as read from its record, or as just made */
@@ -108,6 +150,9 @@ typedef struct {
     int64_t                     to;
     int64_t                     now;
     int64_t                     day0;         /* first UTC day, in days */
+    int64_t                     due;          /* its first deadline */
+    ngx_uint_t                  hold;         /* "hold": true */
+    ngx_uint_t                  slot;         /* the site's, minutes */
     ngx_uint_t                  ndays;
     mobispot_slot_t             slots[NGX_HTTP_MOBISPOT_BOOKING_SLOTS_MAX];
     size_t                      nslots;
@@ -129,7 +174,7 @@ typedef struct {
     ngx_uint_t                  script;
     ngx_http_mobispot_redis_cmd_t cmd[2];     /* the script, WAIT */
     ngx_http_mobispot_api_keys_t declared;
-    ngx_str_t                   caller[2];    /* the key and the index */
+    ngx_str_t                   caller[3];    /* key, index, deadlines */
     ngx_http_mobispot_api_keys_t caller_keys; /* they, declared */
     ngx_http_mobispot_api_done_pt done;
     ngx_uint_t                  reloaded;     /* NOSCRIPT seen once */
@@ -175,9 +220,23 @@ struct ngx_http_mobispot_booking_near_s {
 };
 
 
+/* a move's keys and arguments (ngx_http_mobispot_booking_move.c) */
+#define NGX_HTTP_MOBISPOT_MOVE_ARGS  6
+
+typedef struct {
+    ngx_str_t                  *keys;
+    ngx_uint_t                  nkeys;
+    ngx_str_t                   now;
+    const char                 *argv[NGX_HTTP_MOBISPOT_MOVE_ARGS];
+    size_t                      argvlen[NGX_HTTP_MOBISPOT_MOVE_ARGS];
+} ngx_http_mobispot_move_t;
+
+
 /* the scripts and their call (ngx_http_mobispot_booking_script.c) */
 
 ngx_int_t ngx_http_mobispot_booking_scripts_init(ngx_conf_t *cf);
+void ngx_http_mobispot_booking_script_text(ngx_uint_t script, ngx_str_t *sha,
+    ngx_str_t *text);
 ngx_int_t ngx_http_mobispot_booking_script(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_booking_t *bk,
     ngx_uint_t script, const char **argv, size_t *argvlen, ngx_uint_t argc,
@@ -202,16 +261,18 @@ ngx_int_t ngx_http_mobispot_booking_location(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_str_t *id);
 void ngx_http_mobispot_booking_hex(u_char *dst, const u_char *src,
     size_t n);
-ngx_int_t ngx_http_mobispot_booking_record_fields(ngx_http_request_t *r,
+ngx_int_t ngx_http_mobispot_booking_record_fields(ngx_pool_t *pool,
     ngx_str_t *key, ngx_http_mobispot_redis_cmd_t *cmd);
 ngx_int_t ngx_http_mobispot_booking_index_cmd(ngx_http_request_t *r,
-    ngx_http_mobispot_booking_t *bk, const char *op, ngx_str_t *ids,
-    ngx_uint_t n, ngx_http_mobispot_redis_cmd_t *cmd);
-ngx_int_t ngx_http_mobispot_booking_hmget(ngx_http_request_t *r,
-    ngx_str_t *key, const char **fields, ngx_uint_t n,
-    ngx_http_mobispot_redis_cmd_t *cmd);
+    ngx_http_mobispot_booking_t *bk, ngx_str_t *key, const char *op,
+    ngx_str_t *ids, ngx_uint_t n, ngx_http_mobispot_redis_cmd_t *cmd);
+ngx_int_t ngx_http_mobispot_booking_hmget(ngx_pool_t *pool, ngx_str_t *key,
+    const char **fields, ngx_uint_t n, ngx_http_mobispot_redis_cmd_t *cmd);
 ngx_int_t ngx_http_mobispot_booking_record(ngx_str_t *id, ngx_str_t *user,
     ngx_http_mobispot_reply_t *reply, ngx_http_mobispot_booking_rec_t *rec);
+
+ngx_int_t ngx_http_mobispot_booking_copy(ngx_pool_t *pool, ngx_str_t *dst,
+    redisReply *e);
 
 extern const char  *ngx_http_mobispot_booking_fields[];
 
@@ -223,6 +284,8 @@ extern const char  *ngx_http_mobispot_booking_fields[];
 
 ngx_int_t ngx_http_mobispot_booking_claim_cmd(ngx_http_request_t *r,
     ngx_http_mobispot_booking_t *bk, ngx_http_mobispot_redis_cmd_t *cmd);
+ngx_int_t ngx_http_mobispot_booking_due_cmds(ngx_http_request_t *r,
+    ngx_http_mobispot_booking_t *bk, ngx_http_mobispot_redis_cmd_t *cmds);
 ngx_int_t ngx_http_mobispot_booking_claimed(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
     ngx_uint_t n);
@@ -289,8 +352,38 @@ ngx_int_t ngx_http_mobispot_booking_get(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx);
 ngx_int_t ngx_http_mobispot_booking_list(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx);
+
+
+/* the moves (ngx_http_mobispot_booking_move.c) */
+
 ngx_int_t ngx_http_mobispot_booking_cancel(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx);
+ngx_int_t ngx_http_mobispot_booking_confirm(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx);
+ngx_int_t ngx_http_mobispot_booking_checkin(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx);
+ngx_int_t ngx_http_mobispot_booking_checkout(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx);
+ngx_int_t ngx_http_mobispot_booking_move_prepare(ngx_pool_t *pool,
+    ngx_str_t *site, ngx_http_mobispot_booking_rec_t *rec, ngx_uint_t move,
+    ngx_str_t *caller, time_t now, ngx_http_mobispot_move_t *mv);
+ngx_int_t ngx_http_mobispot_booking_move_reply(ngx_log_t *log,
+    ngx_http_mobispot_reply_t *reply, ngx_str_t *what, ngx_str_t *second);
+ngx_int_t ngx_http_mobispot_booking_move_done(ngx_str_t *what,
+    ngx_uint_t move, ngx_http_mobispot_move_t *mv, ngx_str_t *f);
+ngx_int_t ngx_http_mobispot_booking_usage_index(ngx_pool_t *pool,
+    ngx_str_t *site, time_t now, ngx_http_mobispot_redis_cmd_t *cmd);
+
+
+/* the deadlines' runner (ngx_http_mobispot_booking_due.c) */
+
+ngx_int_t ngx_http_mobispot_booking_due_init(ngx_cycle_t *cycle);
+void ngx_http_mobispot_booking_due_exit(ngx_cycle_t *cycle);
+
+
+/* check-in at the site's door (ngx_http_mobispot_booking_door.c) */
+
+ngx_int_t ngx_http_mobispot_booking_door_init(ngx_conf_t *cf);
 
 
 #endif /* _NGX_HTTP_MOBISPOT_BOOKINGS_H_INCLUDED_ */

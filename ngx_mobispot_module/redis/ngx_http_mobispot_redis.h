@@ -82,6 +82,16 @@ ngx_int_t ngx_http_mobispot_redis_call(ngx_http_request_t *r,
     ngx_http_mobispot_redis_reply_pt on_reply,
     ngx_http_mobispot_redis_done_pt on_done, void *data);
 
+/*
+ * A command of the worker's own, with no request (the heartbeat, a
+ * snapshot read again, the bookings' deadlines): sent only on a ready
+ * connection, outside the calls and their limit; fn gets the reply, or
+ * NULL when the connection goes first.
+ */
+ngx_int_t ngx_http_mobispot_redis_send(
+    ngx_http_mobispot_redis_client_t *client,
+    ngx_http_mobispot_redis_cmd_t *cmd, redisCallbackFn *fn, void *privdata);
+
 ngx_uint_t ngx_http_mobispot_redis_ready(
     ngx_http_mobispot_redis_client_t *client);
 const char *ngx_http_mobispot_redis_not_serving(

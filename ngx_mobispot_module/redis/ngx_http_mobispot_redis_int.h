@@ -152,10 +152,6 @@ void ngx_http_mobispot_redis_link_stop(ngx_http_mobispot_redis_link_t *link);
 void ngx_http_mobispot_redis_start(ngx_http_mobispot_redis_client_t *client);
 void ngx_http_mobispot_redis_drop(ngx_http_mobispot_redis_client_t *client);
 
-/* a command of the worker's own on the client's connection (redis.c) */
-ngx_int_t ngx_http_mobispot_redis_send(
-    ngx_http_mobispot_redis_client_t *client,
-    ngx_http_mobispot_redis_cmd_t *cmd, redisCallbackFn *fn, void *privdata);
 
 /* the bus (redis_sub.c) */
 ngx_http_mobispot_redis_bus_t *ngx_http_mobispot_redis_bus(

@@ -3,7 +3,8 @@
  * Copyright (C) Mobispot
  *
  * The identity variables: $mobispot_sso_status, $mobispot_sub, $mobispot_sid,
- * $mobispot_pass, $mobispot_roles and $mobispot_claim_NAME.
+ * $mobispot_pass, $mobispot_roles and $mobispot_claim_NAME; and the site
+ * the location fronts, $mobispot_sso_site.
  */
 
 
@@ -24,6 +25,8 @@ static ngx_int_t ngx_http_mobispot_sso_roles_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_mobispot_sso_claim_value(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, const char *name);
+static ngx_int_t ngx_http_mobispot_sso_site_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 
 
 /*
@@ -48,6 +51,10 @@ static ngx_http_variable_t  ngx_http_mobispot_sso_vars[] = {
 
     { ngx_string("mobispot_pass"), NULL,
       ngx_http_mobispot_sso_claim_variable, (uintptr_t) "pass",
+      NGX_HTTP_VAR_NOCACHEABLE|NGX_HTTP_VAR_CHANGEABLE, 0 },
+
+    { ngx_string("mobispot_sso_site"), NULL,
+      ngx_http_mobispot_sso_site_variable, 0,
       NGX_HTTP_VAR_NOCACHEABLE|NGX_HTTP_VAR_CHANGEABLE, 0 },
 
     { ngx_string("mobispot_roles"), NULL,
@@ -101,6 +108,31 @@ ngx_http_mobispot_sso_status_variable(ngx_http_request_t *r,
     v->len = ngx_strlen(name);
     v->valid = 1;
     v->no_cacheable = 0;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+/* the location's mobispot_site, with mobispot_sso on; else not found */
+
+static ngx_int_t
+ngx_http_mobispot_sso_site_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_http_mobispot_sso_loc_conf_t  *lcf;
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_mobispot_sso_module);
+
+    if (lcf->mode == NGX_HTTP_MOBISPOT_SSO_OFF || lcf->site.len == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->data = lcf->site.data;
+    v->len = lcf->site.len;
+    v->valid = 1;
+    v->no_cacheable = 1;
     v->not_found = 0;
 
     return NGX_OK;
