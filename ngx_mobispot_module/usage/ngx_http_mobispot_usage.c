@@ -29,6 +29,7 @@ static ngx_int_t ngx_http_mobispot_usage_site(ngx_http_request_t *r,
 static ngx_int_t ngx_http_mobispot_usage_company(ngx_http_request_t *r,
     ngx_http_mobispot_usage_t *u, ngx_http_mobispot_arg_t *args);
 static ngx_int_t ngx_http_mobispot_usage_stream_id(ngx_str_t *id);
+static ngx_int_t ngx_http_mobispot_usage_u64(u_char *p, u_char *last);
 static void ngx_http_mobispot_usage_first_reply(ngx_http_request_t *r,
     void *data, ngx_uint_t index, redisReply *reply);
 static void ngx_http_mobispot_usage_first_done(ngx_http_request_t *r,
@@ -278,34 +279,70 @@ ngx_http_mobispot_usage_site(ngx_http_request_t *r,
 }
 
 
-/* "<ms>-<seq>": 1 to 20 digits each */
+/*
+ * "<ms>-<seq>", each a 64-bit unsigned integer, as Redis takes a stream
+ * id; not the highest id of all, after which nothing can come (Redis
+ * refuses an exclusive start there).
+ */
 
 static ngx_int_t
 ngx_http_mobispot_usage_stream_id(ngx_str_t *id)
 {
-    size_t  i, part, digits;
+    u_char      *end, *dash;
+    ngx_int_t    ms, seq;
 
-    part = 0;
-    digits = 0;
+    end = id->data + id->len;
+    dash = ngx_strlchr(id->data, end, '-');
 
-    for (i = 0; i < id->len; i++) {
-        if (id->data[i] >= '0' && id->data[i] <= '9') {
-            if (++digits > 20) {
-                return NGX_ERROR;
-            }
-
-            continue;
-        }
-
-        if (id->data[i] != '-' || part == 1 || digits == 0) {
-            return NGX_ERROR;
-        }
-
-        part = 1;
-        digits = 0;
+    if (dash == NULL) {
+        return NGX_ERROR;
     }
 
-    return (part == 1 && digits > 0) ? NGX_OK : NGX_ERROR;
+    ms = ngx_http_mobispot_usage_u64(id->data, dash);
+    seq = ngx_http_mobispot_usage_u64(dash + 1, end);
+
+    if (ms == NGX_ERROR || seq == NGX_ERROR || (ms == 1 && seq == 1)) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+/* 1 to 20 digits up to 2^64 - 1: 1 for that highest value, else 0 */
+
+static ngx_int_t
+ngx_http_mobispot_usage_u64(u_char *p, u_char *last)
+{
+    int      rc;
+    size_t   len;
+    u_char  *q;
+
+    static const u_char  max[] = "18446744073709551615";
+
+    for (q = p; q < last; q++) {
+        if (*q < '0' || *q > '9') {
+            return NGX_ERROR;
+        }
+    }
+
+    len = last - p;
+
+    if (len == 0 || len > sizeof(max) - 1) {
+        return NGX_ERROR;
+    }
+
+    if (len < sizeof(max) - 1) {
+        return 0;
+    }
+
+    rc = ngx_memcmp(p, max, len);
+
+    if (rc > 0) {
+        return NGX_ERROR;
+    }
+
+    return rc == 0;
 }
 
 
