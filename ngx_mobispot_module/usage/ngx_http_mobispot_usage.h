@@ -24,7 +24,7 @@
 
 /* the entries one XRANGE reads, and the commands of one round trip */
 #define NGX_HTTP_MOBISPOT_USAGE_PAGE           1000
-#define NGX_HTTP_MOBISPOT_USAGE_ROUND_STREAMS  32
+#define NGX_HTTP_MOBISPOT_USAGE_ROUND_STREAMS  8
 #define NGX_HTTP_MOBISPOT_USAGE_ROUND_USERS    256
 
 /* the most entries one answer reads (a month of every site it sums) */
