@@ -106,6 +106,8 @@ my %routes = (
     'admin/users/ada' => [qw(GET HEAD PUT DELETE)],
     'bookings' => [qw(GET HEAD POST)],
     'bookings/cw-namur.0123456789abcdef01234567' => [qw(GET HEAD DELETE)],
+    'usage?site=cw-namur&month=2026-03' => [qw(GET HEAD)],
+    'settlement?network=cowallonia&month=2026-03' => [qw(GET HEAD)],
 );
 
 for my $path (sort keys %routes) {
@@ -589,6 +591,58 @@ add('its replay', method => 'POST', uri => '/api/v1/bookings',
 add('its key with another near', method => 'POST', uri => '/api/v1/bookings',
     body => near_with('radius_km', '6'), must => 'refuse',
     headers => [@WHO, 'Idempotency-Key: near']);
+
+# --- usage and the settlement (the admin is any loopback caller here):
+# months, ids, limits and cursors at and past their edges
+
+sub refused_get {
+    my ($label, $uri) = @_;
+    add($label, method => 'GET', must => 'refuse', uri => "/api/v1/$uri");
+}
+
+for my $m ('2026-3', '2026-13', '2026-00', '1969-12', '2101-01', '9999-12',
+           '0000-00', '2026-03-01', '2026-03%00', '2026-03x', ' 2026-03',
+           '%ff%fe', 'caf%c3%a9', '２０２６-03', '+2026-03',
+           '2026-03&month=2026-03', '', 'x' x 5000)
+{
+    refused_get("usage month=$m", "usage?site=cw-namur&month=$m");
+    refused_get("settlement month=$m", "settlement?network=cowallonia&month=$m");
+}
+for my $id ('', '%00', 'a%00b', 'A', 'a' x 65, 'a' x 5000, '%7Bx%7D', 'a:b',
+            'caf%c3%a9', '%ff', 'a%20b', '..', 'x%2fy')
+{
+    refused_get("usage site=$id", "usage?site=$id&month=2026-03");
+    refused_get("usage company=$id", "usage?company=$id&month=2026-03");
+    refused_get("settlement network=$id", "settlement?network=$id&month=2026-03");
+}
+for my $q ('limit=0', 'limit=1001', 'limit=-1', 'limit=1e3', 'limit=',
+           'limit=99999999999999999999', 'limit=1&limit=2', 'after=',
+           'after=1', 'after=-1', 'after=1-', 'after=a-b', 'after=1-2-3',
+           'after=18446744073709551616-0', 'after=0-18446744073709551616',
+           'after=18446744073709551615-18446744073709551615',
+           'after=' . ('9' x 21) . '-0', 'after=1%00-0', 'site=cw-namur',
+           'company=acme', 'month=2026-03&company=acme&site=x', '')
+{
+    refused_get("usage ?$q", "usage?site=cw-namur&month=2026-03&$q")
+        if $q =~ /^(limit|after|site)/;
+    refused_get("usage ?$q (no site)", "usage?$q");
+}
+refused_get('usage of a company with limit', 'usage?company=acme&month=2026-03&limit=5');
+refused_get('settlement of an unknown network', 'settlement?network=nowhere&month=2026-03');
+for my $q ('site=cw-namur&month=2026-03&limit=1000',
+           'site=cw-namur&month=2026-03&after=18446744073709551615-0',
+           'site=cw-namur&month=2026-03&after=0-0', 'company=acme&month=2026-03',
+           'site=cw-namur&month=2026%2D03')
+{
+    add("usage ?$q", method => 'GET', must => 'accept', uri => "/api/v1/usage?$q");
+}
+for my $accept ('text/csv', 'TEXT/CSV;q=0', 'text/csvx', 'text/*', '*/*',
+                ',,,', 'text/csv' . (',a' x 2000), "\x80\xff")
+{
+    add("settlement with Accept: $accept", method => 'GET', must => 'accept',
+        uri => '/api/v1/settlement?network=cowallonia&month=2026-03',
+        headers => ["Accept: $accept"]);
+}
 
 # --- headers
 

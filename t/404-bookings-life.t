@@ -190,6 +190,11 @@ ok($u{seconds} >= 0 && $u{seconds} <= $u{checkout} - $u{checkin},
 is_deeply([map { $usage->[0][1][2 * $_] } 0 .. 12],
           [qw(booking site user company network kind resource from to
               checkin checkout seconds end)], 'in the documented order');
+($r, $j) = req('GET', "usage?site=s1&month=$month");
+is($r->{status}, 200, 'GET usage of the site and month');
+is_deeply([map { $_->{booking} } @{ $j->{records} || [] }], [$B],
+          'the usage route reads the record the check-out added');
+is($j->{seconds}, $u{seconds}, 'and sums its seconds');
 is(free_now(floor(time / 1800) * 1800 + 1800, $NOW_T), 2,
    'leaving gives the remaining slots back');
 

@@ -21,44 +21,14 @@ const char  *ngx_http_mobispot_booking_fields[] = {
 };
 
 
-/*
- * The caller: the token's subject, $mobispot_sub, set by mobispot_sso in
- * the API's location.  Without one, 401; one that cannot name keys, 403:
- * then NGX_DECLINED, the refusal sent, and *rc what the handler returns.
- */
+/* the caller (ngx_http_mobispot_spots_caller()), as bookings name it */
 
 ngx_int_t
 ngx_http_mobispot_booking_caller(ngx_http_request_t *r, ngx_str_t *user,
     ngx_int_t *rc)
 {
-    ngx_str_t                   name;
-    ngx_http_variable_value_t  *vv;
-
-    ngx_str_set(&name, "mobispot_sub");
-
-    vv = ngx_http_get_variable(r, &name, ngx_hash_key(name.data, name.len));
-
-    if (vv == NULL || vv->not_found || vv->len == 0) {
-        *rc = ngx_http_mobispot_spots_error(r, NGX_HTTP_UNAUTHORIZED,
-                                             "unauthenticated",
-                                            "bookings need a signed-in "
-                                            "caller", NULL, NULL);
-        return NGX_DECLINED;
-    }
-
-    if (!mobispot_user_id_valid((char *) vv->data, vv->len)) {
-        *rc = ngx_http_mobispot_spots_error(r, NGX_HTTP_FORBIDDEN,
-                                            "forbidden",
-                                            "the token's subject is not a "
-                                            "valid user id", "rule",
-                                            "user_id");
-        return NGX_DECLINED;
-    }
-
-    user->data = vv->data;
-    user->len = vv->len;
-
-    return NGX_OK;
+    return ngx_http_mobispot_spots_caller(r, "bookings need a signed-in "
+                                          "caller", user, rc);
 }
 
 

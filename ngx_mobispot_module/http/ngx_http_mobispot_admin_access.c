@@ -22,6 +22,9 @@ static ngx_int_t ngx_http_mobispot_admin_unauthenticated(
     ngx_http_request_t *r);
 static void ngx_http_mobispot_admin_delayed(ngx_http_request_t *r);
 static ngx_uint_t ngx_http_mobispot_admin_loopback(ngx_connection_t *c);
+static ngx_http_variable_value_t *ngx_http_mobispot_admin_roles(
+    ngx_http_request_t *r, ngx_http_mobispot_api_ctx_t *ctx,
+    ngx_uint_t *has);
 
 
 /* mobispot_admin off | role=NAME | loopback */
@@ -81,8 +84,7 @@ ngx_int_t
 ngx_http_mobispot_admin_allowed(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx)
 {
-    ngx_str_t                   name;
-    ngx_uint_t                  key;
+    ngx_uint_t                  has;
     ngx_http_variable_value_t  *vv;
 
     switch (ctx->lcf->admin) {
@@ -113,12 +115,7 @@ ngx_http_mobispot_admin_allowed(ngx_http_request_t *r,
                                               "(mobispot_admin)");
     }
 
-    /* the roles of a token verified by mobispot_sso in this location */
-
-    ngx_str_set(&name, "mobispot_roles");
-    key = ngx_hash_key(name.data, name.len);
-
-    vv = ngx_http_get_variable(r, &name, key);
+    vv = ngx_http_mobispot_admin_roles(r, ctx, &has);
 
     /* not found: nobody signed in; empty: a caller without roles */
 
@@ -136,16 +133,62 @@ ngx_http_mobispot_admin_allowed(ngx_http_request_t *r,
         return ngx_http_mobispot_admin_unauthenticated(r);
     }
 
-    if (mobispot_list_has((const char *) vv->data, vv->len,
-                          (const char *) ctx->lcf->admin_role.data,
-                          ctx->lcf->admin_role.len))
-    {
+    if (has) {
         return NGX_DECLINED;
     }
 
     return ngx_http_mobispot_admin_refuse(r, NGX_HTTP_FORBIDDEN, "forbidden",
                                           "the admin API needs the role "
                                           "of mobispot_admin");
+}
+
+
+/*
+ * Whether the caller passes the admin check of this location, with
+ * nothing sent: for a route open to others too (usage?site=), which
+ * refuses by its own rule.
+ */
+
+ngx_uint_t
+ngx_http_mobispot_admin_is(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx)
+{
+    ngx_uint_t  has;
+
+    switch (ctx->lcf->admin) {
+
+    case NGX_HTTP_MOBISPOT_ADMIN_LOOPBACK:
+        return ngx_http_mobispot_admin_loopback(r->connection);
+
+    case NGX_HTTP_MOBISPOT_ADMIN_ROLE:
+        (void) ngx_http_mobispot_admin_roles(r, ctx, &has);
+        return has;
+
+    default:
+        return 0;
+    }
+}
+
+
+/* the roles of a token verified by mobispot_sso in this location */
+
+static ngx_http_variable_value_t *
+ngx_http_mobispot_admin_roles(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_uint_t *has)
+{
+    ngx_str_t                   name;
+    ngx_http_variable_value_t  *vv;
+
+    ngx_str_set(&name, "mobispot_roles");
+
+    vv = ngx_http_get_variable(r, &name, ngx_hash_key(name.data, name.len));
+
+    *has = vv != NULL && !vv->not_found
+           && mobispot_list_has((const char *) vv->data, vv->len,
+                                (const char *) ctx->lcf->admin_role.data,
+                                ctx->lcf->admin_role.len);
+
+    return vv;
 }
 
 

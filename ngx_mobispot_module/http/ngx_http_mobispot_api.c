@@ -477,12 +477,21 @@ ngx_http_mobispot_api_output(ngx_http_request_t *r, ngx_uint_t status,
     u_char                        *p;
     ngx_int_t                      rc;
     ngx_chain_t                   *out;
+    ngx_http_mobispot_api_ctx_t   *ctx;
     ngx_http_mobispot_loc_conf_t  *lcf;
 
     r->headers_out.status = status;
     r->headers_out.content_length_n = len;
 
-    ngx_str_set(&r->headers_out.content_type, "application/json");
+    ctx = ngx_http_get_module_ctx(r, ngx_http_mobispot_module);
+
+    if (ctx != NULL && ctx->content_type.len && status == NGX_HTTP_OK) {
+        r->headers_out.content_type = ctx->content_type;
+
+    } else {
+        ngx_str_set(&r->headers_out.content_type, "application/json");
+    }
+
     r->headers_out.content_type_len = r->headers_out.content_type.len;
     r->headers_out.content_type_lowcase = NULL;
 

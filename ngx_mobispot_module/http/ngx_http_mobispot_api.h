@@ -55,6 +55,9 @@ typedef struct {
     /* a write: the keys it names (ngx_str_t), invalidated when it answers */
     ngx_array_t                       *written;
 
+    /* the answer's Content-Type when not JSON (a CSV answer), or empty */
+    ngx_str_t                          content_type;
+
     /* the request body of a route that reads one, in one buffer */
     ngx_str_t                          body;
     void                              *body_state; /* while it is read */
@@ -144,6 +147,8 @@ ngx_int_t ngx_http_mobispot_api_bad_reply(ngx_http_request_t *r,
 
 
 ngx_int_t ngx_http_mobispot_admin_allowed(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx);
+ngx_uint_t ngx_http_mobispot_admin_is(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx);
 ngx_int_t ngx_http_mobispot_api_add_routes(ngx_conf_t *cf,
     const ngx_http_mobispot_api_route_t *routes);

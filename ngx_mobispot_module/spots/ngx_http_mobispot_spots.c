@@ -356,3 +356,44 @@ ngx_http_mobispot_spots_pass(ngx_http_request_t *r, ngx_str_t *pass)
 
     return NGX_OK;
 }
+
+
+/*
+ * The caller: the token's subject, $mobispot_sub, set by mobispot_sso in
+ * the API's location.  Without one, 401 with the route's message; one
+ * that cannot name keys, 403: then NGX_DECLINED, the refusal sent, and
+ * *rc what the handler returns.  Bookings and usage take it.
+ */
+
+ngx_int_t
+ngx_http_mobispot_spots_caller(ngx_http_request_t *r, const char *message,
+    ngx_str_t *user, ngx_int_t *rc)
+{
+    ngx_str_t                   name;
+    ngx_http_variable_value_t  *vv;
+
+    ngx_str_set(&name, "mobispot_sub");
+
+    vv = ngx_http_get_variable(r, &name, ngx_hash_key(name.data, name.len));
+
+    if (vv == NULL || vv->not_found || vv->len == 0) {
+        *rc = ngx_http_mobispot_spots_error(r, NGX_HTTP_UNAUTHORIZED,
+                                            "unauthenticated", message,
+                                            NULL, NULL);
+        return NGX_DECLINED;
+    }
+
+    if (!mobispot_user_id_valid((char *) vv->data, vv->len)) {
+        *rc = ngx_http_mobispot_spots_error(r, NGX_HTTP_FORBIDDEN,
+                                            "forbidden",
+                                            "the token's subject is not a "
+                                            "valid user id", "rule",
+                                            "user_id");
+        return NGX_DECLINED;
+    }
+
+    user->data = vv->data;
+    user->len = vv->len;
+
+    return NGX_OK;
+}

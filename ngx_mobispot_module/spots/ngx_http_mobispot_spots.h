@@ -127,6 +127,8 @@ ngx_str_t *ngx_http_mobispot_spots_copy_reply(ngx_http_request_t *r,
     redisReply *reply);
 ngx_int_t ngx_http_mobispot_spots_pass(ngx_http_request_t *r,
     ngx_str_t *pass);
+ngx_int_t ngx_http_mobispot_spots_caller(ngx_http_request_t *r,
+    const char *message, ngx_str_t *user, ngx_int_t *rc);
 ngx_uint_t ngx_http_mobispot_spots_call_failed(ngx_http_request_t *r,
     ngx_int_t status, ngx_uint_t bad, const char *what);
 ngx_int_t ngx_http_mobispot_spots_redis_error(ngx_http_request_t *r,
