@@ -85,20 +85,31 @@ mapfile -t evalsha < <(perl -ne '
     last' "$bench_dir/monitor")
 [ "${#evalsha[@]}" -gt 10 ] || { echo "bench: no EVALSHA caught" >&2; exit 1; }
 
-echo "wrk -t$BENCH_THREADS -c$BENCH_CONNECTIONS -d$BENCH_DURATION, nginx workers: $BENCH_WORKERS"
-bench_wrk "return 200" /ok
-ok=$bench_rate
-bench_wrk "POST bookings, distinct" / -s "$bench_dir/big.lua"
-distinct=$bench_rate
+rounds=${BENCH_ROUNDS:-3}
+secs=${BENCH_DURATION%s}
+echo "wrk -t$BENCH_THREADS -c$BENCH_CONNECTIONS -d$BENCH_DURATION x $rounds rounds (interleaved, median kept), nginx workers: $BENCH_WORKERS"
+
+oks=() distincts=() bares=()
+for r in $(seq "$rounds"); do
+    bench_wrk "[$r] return 200" /ok
+    oks+=("$bench_rate")
+    bench_wrk "[$r] POST bookings, distinct" / -s "$bench_dir/big.lua"
+    distincts+=("$bench_rate")
+    rate=$(redis-benchmark -p "$bench_redis_port" -c "$BENCH_CONNECTIONS" \
+           -n $(( secs * 40000 )) -r 100000000 -q "${evalsha[@]}" \
+           | awk '{ for (i = 1; i < NF; i++) if ($(i + 1) == "requests") print $i }' | tail -1)
+    printf '%-28s %12.0f req/s   (redis-benchmark -c %s)\n' "[$r] bare script" "$rate" "$BENCH_CONNECTIONS"
+    bares+=("$rate")
+done
+
 out=$(wrk -t"$BENCH_THREADS" -c"$BENCH_CONNECTIONS" -d"$BENCH_DURATION" \
       -s "$bench_dir/small.lua" "http://127.0.0.1:$bench_port/")
 contended=$(echo "$out" | awk '/^Requests\/sec:/ {print $2}')
 printf '%-28s %12.0f req/s   (all but 10 answered 409)\n' "POST bookings, contended" "$contended"
-secs=${BENCH_DURATION%s}
-bare=$(redis-benchmark -p "$bench_redis_port" -c "$BENCH_CONNECTIONS" \
-       -n $(( secs * 40000 )) -r 100000000 -q "${evalsha[@]}" \
-       | awk '{ for (i = 1; i < NF; i++) if ($(i + 1) == "requests") print $i }' | tail -1)
-printf '%-28s %12.0f req/s   (redis-benchmark -c %s)\n' "bare script" "$bare" "$BENCH_CONNECTIONS"
+
+ok=$(bench_median "${oks[@]}") distinct=$(bench_median "${distincts[@]}")
+bare=$(bench_median "${bares[@]}")
+printf 'median: return 200 %.0f, POST bookings distinct %.0f, bare script %.0f req/s\n' "$ok" "$distinct" "$bare"
 
 over=$(redis-cli -p "$bench_redis_port" --scan --pattern 'ms:{site:*}:booked:desk:*' |
     while read -r k; do

@@ -90,6 +90,11 @@ bench_wrk() {
     fi
 }
 
+# bench_median V...: the median of the values (the lower one of an even count)
+bench_median() {
+    printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+
 bench_ratio() {
     awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'
 }

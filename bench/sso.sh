@@ -56,10 +56,6 @@ bench_start_nginx "
 
 rounds=${BENCH_ROUNDS:-3}
 
-median() {
-    printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
-}
-
 echo "wrk -t$BENCH_THREADS -c$BENCH_CONNECTIONS -d$BENCH_DURATION x $rounds rounds (interleaved, median kept), nginx workers: $BENCH_WORKERS, sso cache: ${MOBISPOT_SSO_CACHE_SIZE:-1024}"
 bench_wrk "warm-up" /sso -d2s -H "Authorization: Bearer $rs" > /dev/null
 
@@ -77,8 +73,8 @@ for r in $(seq "$rounds"); do
     full+=("$bench_rate")
 done
 
-b=$(median "${base[@]}") h=$(median "${hsr[@]}") s=$(median "${rsr[@]}")
-e=$(median "${esr[@]}") f=$(median "${full[@]}")
+b=$(bench_median "${base[@]}") h=$(bench_median "${hsr[@]}") s=$(bench_median "${rsr[@]}")
+e=$(bench_median "${esr[@]}") f=$(bench_median "${full[@]}")
 printf 'median: unprotected %.0f, HS256 %.0f, RS256 %.0f, ES256 %.0f, RS256 with site entitlement and revocation %.0f req/s\n' "$b" "$h" "$s" "$e" "$f"
 echo "ratio HS256 / unprotected: $(bench_ratio "$h" "$b") (target >= 0.85)"
 echo "ratio RS256 / unprotected: $(bench_ratio "$s" "$b") (target >= 0.80)"

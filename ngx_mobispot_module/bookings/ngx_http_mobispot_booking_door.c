@@ -110,6 +110,18 @@ ngx_http_mobispot_booking_door_init(ngx_conf_t *cf)
 }
 
 
+/* the worker's memory of the door goes with it */
+
+void
+ngx_http_mobispot_booking_door_exit(void)
+{
+    if (ngx_http_mobispot_door_memos != NULL) {
+        ngx_free(ngx_http_mobispot_door_memos);
+        ngx_http_mobispot_door_memos = NULL;
+    }
+}
+
+
 static ngx_int_t
 ngx_http_mobispot_door_handler(ngx_http_request_t *r)
 {

@@ -91,7 +91,10 @@ static void ngx_http_mobispot_due_fail(ngx_http_mobispot_due_t *d,
 static ngx_http_mobispot_due_t  *ngx_http_mobispot_due;
 
 
-/* worker 0 of an nginx that serves the API runs the deadlines */
+/*
+ * worker 0 of an nginx that serves the API runs the deadlines (or the one
+ * process, without a master)
+ */
 
 ngx_int_t
 ngx_http_mobispot_booking_due_init(ngx_cycle_t *cycle)
@@ -101,7 +104,10 @@ ngx_http_mobispot_booking_due_init(ngx_cycle_t *cycle)
     ngx_http_mobispot_redis_sub_conf_t       sc;
     ngx_http_mobispot_bookings_main_conf_t  *bmcf;
 
-    if (ngx_process != NGX_PROCESS_WORKER || ngx_worker != 0) {
+    if ((ngx_process != NGX_PROCESS_WORKER
+         && ngx_process != NGX_PROCESS_SINGLE)
+        || ngx_worker != 0)
+    {
         return NGX_OK;
     }
 

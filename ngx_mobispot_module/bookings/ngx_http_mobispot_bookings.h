@@ -384,6 +384,7 @@ void ngx_http_mobispot_booking_due_exit(ngx_cycle_t *cycle);
 /* check-in at the site's door (ngx_http_mobispot_booking_door.c) */
 
 ngx_int_t ngx_http_mobispot_booking_door_init(ngx_conf_t *cf);
+void ngx_http_mobispot_booking_door_exit(void);
 
 
 #endif /* _NGX_HTTP_MOBISPOT_BOOKINGS_H_INCLUDED_ */

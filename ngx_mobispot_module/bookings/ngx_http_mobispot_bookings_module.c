@@ -262,4 +262,5 @@ static void
 ngx_http_mobispot_bookings_exit_process(ngx_cycle_t *cycle)
 {
     ngx_http_mobispot_booking_due_exit(cycle);
+    ngx_http_mobispot_booking_door_exit();
 }
