@@ -42,6 +42,10 @@ site() {
 put admin/networks/bench '{"name":"Bench","passport":{"id":"bench-pass","name":"B","monthly_price_eur":1}}'
 put admin/sites/big "$(site 10000)"
 put admin/sites/small "$(site 10)"
+# the callers need an account with a passport of the network (who may book,
+# docs/bookings.md): 100 of them, u0 to u99, and the probe
+account='{"name":"U","email":"u@example.org","passports":[{"network":"bench","from":"2020-01-01","to":"2099-12-31"}]}'
+for u in probe $(seq -f 'u%g' 0 99); do put "admin/users/$u" "$account"; done
 
 day0=$(( ($(date +%s) / 86400 + 1) * 86400 ))
 
@@ -55,7 +59,7 @@ function request()
   local body = string.format('{"spot":"%s","kind":"desk","from":"%s","to":"%s"}',
     SPOT, os.date("!%Y-%m-%dT%H:%M:%SZ", t), os.date("!%Y-%m-%dT%H:%M:%SZ", t + 1800))
   return wrk.format("POST", "/api/v1/bookings",
-    {["X-User"] = "u" .. id, ["Idempotency-Key"] = id .. "-" .. n,
+    {["X-User"] = "u" .. (n % 100), ["Idempotency-Key"] = id .. "-" .. n,
      ["Content-Type"] = "application/json"}, body)
 end
 LUA
@@ -78,9 +82,11 @@ mapfile -t evalsha < <(perl -ne '
     next unless /"EVALSHA"/;
     my @a = /"((?:[^"\\]|\\.)*)"/g;
     s/\\"/"/g for @a;
-    # a new record and a new slot (minute field) for every call
+    # a new record and a new slot (minute field) for every call: 0 EVALSHA,
+    # 1 sha, 2 numkeys (3), 3-5 keys, 6-12 ARGV 1-7, 13 the slot day, 14 its
+    # minute (docs: the book script in booking_script.c)
     $a[3] =~ s/:booking:.*/:booking:b__rand_int__/;
-    $a[13] = "__rand_int__";
+    $a[14] = "__rand_int__";
     print "$_\n" for @a;
     last' "$bench_dir/monitor")
 [ "${#evalsha[@]}" -gt 10 ] || { echo "bench: no EVALSHA caught" >&2; exit 1; }
