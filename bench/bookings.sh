@@ -50,7 +50,7 @@ for u in probe $(seq -f 'u%g' 0 99); do put "admin/users/$u" "$account"; done
 day0=$(( ($(date +%s) / 86400 + 1) * 86400 ))
 
 cat > "$bench_dir/distinct.lua" <<LUA
-local n, id = 0, tostring(math.random(1, 1e9))
+local n, id = 0, "ROUND-" .. tostring(math.random(1, 1e9))
 function setup(thread) thread:set("id", tostring(math.random(1, 1e9))) end
 function init() id = id .. "-" .. tostring(math.random(1, 1e9)) end
 function request()
@@ -99,7 +99,8 @@ oks=() distincts=() bares=()
 for r in $(seq "$rounds"); do
     bench_wrk "[$r] return 200" /ok
     oks+=("$bench_rate")
-    bench_wrk "[$r] POST bookings, distinct" / -s "$bench_dir/big.lua"
+    sed "s/ROUND-/r$r-/" "$bench_dir/big.lua" > "$bench_dir/big-$r.lua"
+    bench_wrk "[$r] POST bookings, distinct" / -s "$bench_dir/big-$r.lua"
     distincts+=("$bench_rate")
     rate=$(redis-benchmark -p "$bench_redis_port" -c "$BENCH_CONNECTIONS" \
            -n $(( secs * 40000 )) -r 100000000 -q "${evalsha[@]}" \
@@ -127,3 +128,10 @@ booked=$(redis-cli -p "$bench_redis_port" hget "ms:{site:small}:booked:desk:$(da
 echo "ratio distinct / return 200: $(bench_ratio "$distinct" "$ok") (target >= 0.25)"
 echo "ratio distinct / bare script: $(bench_ratio "$distinct" "$bare") (target >= 0.70)"
 echo "contended slot of 10 seats: ${booked:-0} booked; slots over their capacity: $over (target 0)"
+
+# where Redis spent its time over the whole run (the commands of nginx's
+# bookings and of redis-benchmark's bare script together)
+echo "redis time by command (usec total, calls, usec per call):"
+redis-cli -p "$bench_redis_port" info commandstats |
+    awk -F'[:=,]' '/^cmdstat_/ { sub("cmdstat_", "", $1); printf "  %-12s %12d %10d %8.2f\n", $1, $5, $3, $7 }' |
+    sort -k2 -nr | head -12

@@ -85,7 +85,8 @@ bench_wrk() {
     printf '%-28s %12.0f req/s   latency avg %s\n' "$name" "$bench_rate" \
         "$(echo "$out" | awk '/^    Latency/ {print $2}')"
     if [ -n "$errors" ]; then
-        echo "bench: $name: $errors responses were not 2xx" >&2
+        echo "bench: $name: $errors responses were not 2xx; the error log's last lines:" >&2
+        tail -3 "$bench_dir/logs/error.log" >&2
         return 1
     fi
 }
