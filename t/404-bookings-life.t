@@ -10,6 +10,7 @@ use warnings;
 use lib 't/lib';
 use Test::Mobispot;
 use MobispotBookings qw(req account $API_LOCATION);
+use MobispotSSO;
 use Test::More;
 use POSIX qw(strftime floor);
 use Time::HiRes qw(time sleep);
@@ -33,11 +34,20 @@ my $SERVER = $API_LOCATION . <<'CONF';
         mobispot_checkin on;
     }
 
+    # the site's door behind the real SSO gateway
+    location = /sso-door.html {
+        mobispot_sso on;
+        mobispot_site s1;
+        mobispot_checkin on;
+    }
+
     location = /other.html {
         set $mobispot_sub $http_x_test_user;
         set $mobispot_sso_site s1;
     }
 CONF
+
+sso_keys();
 
 sub env {
     my (%t) = @_;
@@ -48,6 +58,9 @@ sub env {
               http_config => <<"CONF", config => $SERVER);
     mobispot_redis 127.0.0.1:\$TEST_NGINX_REDIS_PORT;
     mobispot_admin loopback;
+    mobispot_jwt_key \$TEST_NGINX_SSO_KEYS/hs256.secret alg=HS256;
+    mobispot_jwt_issuer https://sso.mobispot.test;
+    mobispot_jwt_audience s1;
 $times
 CONF
 }
@@ -109,7 +122,7 @@ is((req('PUT', 'admin/networks/cowallonia', $NET))[0]{status}, 201, 'network');
 is((req('PUT', 'admin/sites/s1', $SITE))[0]{status}, 201, 'site s1');
 is((req('PUT', 'admin/sites/s2', $SITE))[0]{status}, 201, 'site s2');
 # who may book is t/403's matter: the callers have a passport of the network
-is(account($_), 201, "account $_") for qw(ada bob);
+is(account($_), 201, "account $_") for qw(ada bob cyd);
 
 # --- a hold, confirmed
 my ($r, $j) = book($F, $T, hold => 'true');
@@ -228,6 +241,27 @@ is((get($D))[1]{status}, 'checked_in', 'still checked in once');
 $r = http_request({ uri => '/door.html', headers => [['X-Test-User', 'zed']] });
 is($r->{status}, 200, 'a caller with no booking: served');
 
+# the same behind the real gateway: the token's subject is the caller
+is((move($D2, 'checkin', \%BOB))[0]{status}, 200, 'bob checks in');
+is((move($D2, 'checkout', \%BOB))[0]{status}, 200, 'and leaves: a seat free');
+my %CYD = ('X-Test-User' => 'cyd', 'X-Test-Pass' => 'cw-pass');
+($r, $j) = book($NOW_F, $NOW_T, who => \%CYD);
+is($r->{status}, 201, 'cyd books it');
+my $C = $j->{id};
+open $fh, '>', html_dir() . '/sso-door.html' or die;
+print $fh "welcome\n";
+close $fh;
+my $cyd = tok('hs256.secret', 'HS256', '{"alg":"HS256"}',
+              claims(sub => 'cyd', aud => 's1', pass => 'cw-pass'));
+$r = http_request({ uri => '/sso-door.html' });
+is($r->{status}, 401, 'the real door without a token: refused by mobispot_sso');
+is((get($C, \%CYD))[1]{status}, 'confirmed', 'and nothing checked in');
+$r = http_request({ uri => '/sso-door.html',
+                    headers => [['Authorization', "Bearer $cyd"]] });
+is($r->{status}, 200, 'the real door with the token: served');
+is((get($C, \%CYD))[1]{status}, 'checked_in',
+   'the subscriber signed in at the site is checked in');
+
 # --- the end of a checked-in booking closes it (its end made the past)
 my $rec = "ms:{site:s1}:booking:$D";
 my $t0 = int(time);
@@ -236,8 +270,8 @@ redis_cmd('ZADD', 'ms:due', $t0 - 1, $D);
 redis_cmd('PUBLISH', 'ms:due', $t0 - 1);
 ok(status_becomes($D, 'done'), 'a checked-in booking is closed at its end');
 $usage = redis_cmd('XRANGE', "ms:{site:s1}:usage:$month", '-', '+');
-is(scalar @$usage, 2, 'with a usage record');
-%u = @{ $usage->[1][1] };
+is(scalar @$usage, 3, 'with a usage record (after bob\'s)');
+%u = @{ $usage->[-1][1] };
 is_deeply([@u{qw(booking end checkout)}], [$D, 'booking_end', $NOW_T],
           'closed at the booking\'s end');
 is(redis_cmd('ZSCORE', 'ms:due', $D), undef, 'its deadline is gone');
