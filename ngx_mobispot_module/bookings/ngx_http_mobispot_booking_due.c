@@ -285,7 +285,13 @@ ngx_http_mobispot_due_on_read(redisAsyncContext *ac, void *reply,
     seen = d->seen;
     d->seen = 0;
 
-    if (rep == NULL || rep->type != REDIS_REPLY_ARRAY
+    if (rep == NULL) {
+        /* the connection went: the client logs it */
+        ngx_http_mobispot_due_fail(d, NULL);
+        return;
+    }
+
+    if (rep->type != REDIS_REPLY_ARRAY
         || (rep->elements != 0 && rep->elements != 2))
     {
         ngx_http_mobispot_due_fail(d, "ZRANGE " NGX_HTTP_MOBISPOT_KEY_DUE);
@@ -390,7 +396,12 @@ ngx_http_mobispot_due_on_batch(redisAsyncContext *ac, void *reply,
     size_t       i;
     redisReply  *rep = reply;
 
-    if (rep == NULL || rep->type != REDIS_REPLY_ARRAY
+    if (rep == NULL) {
+        ngx_http_mobispot_due_fail(d, NULL);
+        return;
+    }
+
+    if (rep->type != REDIS_REPLY_ARRAY
         || rep->elements % 2 != 0
         || rep->elements > 2 * NGX_HTTP_MOBISPOT_DUE_BATCH)
     {
@@ -472,7 +483,12 @@ ngx_http_mobispot_due_on_record(redisAsyncContext *ac, void *reply,
     size_t       i;
     redisReply  *rep = reply;
 
-    if (rep == NULL || rep->type != REDIS_REPLY_ARRAY
+    if (rep == NULL) {
+        ngx_http_mobispot_due_fail(d, NULL);
+        return;
+    }
+
+    if (rep->type != REDIS_REPLY_ARRAY
         || rep->elements != NGX_HTTP_MOBISPOT_B_FIELDS)
     {
         ngx_http_mobispot_due_fail(d, "HMGET booking");
@@ -725,7 +741,10 @@ ngx_http_mobispot_due_end(ngx_http_mobispot_due_t *d)
 }
 
 
-/* Redis lost or refusing: the pass stops and starts again in a second */
+/*
+ * Redis lost or refusing: the pass stops and starts again in a second
+ * (what NULL: the connection went, which its client logs already)
+ */
 
 static void
 ngx_http_mobispot_due_fail(ngx_http_mobispot_due_t *d, const char *what)
@@ -742,6 +761,10 @@ ngx_http_mobispot_due_fail(ngx_http_mobispot_due_t *d, const char *what)
     }
 
     d->state = NGX_HTTP_MOBISPOT_DUE_IDLE;
+
+    if (ngx_exiting || ngx_quit || ngx_terminate) {
+        return;
+    }
 
     if (d->seen) {
         ngx_http_mobispot_due_arm(d, d->seen);
