@@ -161,6 +161,8 @@ HSET ms:{networks}:passport cowallonia cowallonia-pass
 
 
 === TEST 6: a change of the site's networks is picked up after the TTL
+(the first request waits for the worker's subscriptions: a subscription
+made after it would mark the site's networks to be read again at once)
 --- http_config eval
 $::HTTP . "    mobispot_site_cache_ttl 2s;\n"
 --- config eval: $::CONFIG
@@ -170,7 +172,7 @@ HSET ms:{networks}:passport cowallonia cowallonia-pass swc swc-pass
 --- request eval
 ["GET /p", "GET /p", "GET /p"]
 --- before_request eval
-["", "redis HSET ms:{site:namur}:info networks cowallonia,swc", "sleep 2.2"]
+["sleep 0.5", "redis HSET ms:{site:namur}:info networks cowallonia,swc", "sleep 2.2"]
 --- more_headers eval
 ["Authorization: Bearer $::T{swc}", "Authorization: Bearer $::T{swc}", "Authorization: Bearer $::T{swc}"]
 --- error_code eval
