@@ -213,7 +213,7 @@ ngx_http_mobispot_door_send(ngx_http_request_t *r,
     ngx_http_mobispot_door_ctx_t *ctx)
 {
     u_char                                  *p;
-    ngx_str_t                                sha, text, key;
+    ngx_str_t                                key;
     ngx_uint_t                               i, n;
     const char                             **argv;
     size_t                                  *argvlen;
@@ -248,8 +248,9 @@ ngx_http_mobispot_door_send(ngx_http_request_t *r,
         argvlen[1] = ngx_sprintf(p, "ms:{user:%V}:bookings", &ctx->user) - p;
         p += argvlen[1];
         argv[2] = (char *) p;
-        argvlen[2] = ngx_sprintf(p, "%T", ctx->now
-                                          - NGX_HTTP_MOBISPOT_BOOKING_WINDOW_MAX)
+        argvlen[2] = ngx_sprintf(p, "%T",
+                                 (time_t) (ctx->now
+                                       - NGX_HTTP_MOBISPOT_BOOKING_WINDOW_MAX))
                      - p;
         p += argvlen[2];
         argv[3] = (char *) p;
@@ -300,38 +301,19 @@ ngx_http_mobispot_door_send(ngx_http_request_t *r,
             return NGX_ERROR;
         }
 
-        n = 3 + ctx->mv.nkeys + NGX_HTTP_MOBISPOT_MOVE_ARGS;
-        argv = ngx_palloc(r->pool, n * sizeof(char *));
-        argvlen = ngx_palloc(r->pool, n * sizeof(size_t));
-        p = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
-
-        if (argv == NULL || argvlen == NULL || p == NULL) {
+        if (ngx_http_mobispot_booking_eval(r->pool,
+                                           NGX_HTTP_MOBISPOT_SCRIPT_MOVE,
+                                           ctx->mv.keys, ctx->mv.nkeys,
+                                           ctx->mv.argv, ctx->mv.argvlen,
+                                           NGX_HTTP_MOBISPOT_MOVE_ARGS,
+                                           &cmds[1])
+            != NGX_OK)
+        {
             return NGX_ERROR;
         }
 
-        ngx_http_mobispot_booking_script_text(NGX_HTTP_MOBISPOT_SCRIPT_MOVE,
-                                              &sha, &text);
-
-        argv[0] = ctx->reloaded ? "EVAL" : "EVALSHA";
-        argvlen[0] = ctx->reloaded ? 4 : 7;
-        argv[1] = (char *) (ctx->reloaded ? text.data : sha.data);
-        argvlen[1] = ctx->reloaded ? text.len : sha.len;
-        argv[2] = (char *) p;
-        argvlen[2] = ngx_sprintf(p, "%ui", ctx->mv.nkeys) - p;
-
-        for (i = 0; i < ctx->mv.nkeys; i++) {
-            argv[3 + i] = (char *) ctx->mv.keys[i].data;
-            argvlen[3 + i] = ctx->mv.keys[i].len;
-        }
-
-        for (i = 0; i < NGX_HTTP_MOBISPOT_MOVE_ARGS; i++) {
-            argv[3 + ctx->mv.nkeys + i] = ctx->mv.argv[i];
-            argvlen[3 + ctx->mv.nkeys + i] = ctx->mv.argvlen[i];
-        }
-
-        cmds[1].argc = (int) n;
-        cmds[1].argv = argv;
-        cmds[1].argvlen = argvlen;
+        ngx_http_mobispot_booking_eval_head(NGX_HTTP_MOBISPOT_SCRIPT_MOVE,
+                                            ctx->reloaded, &cmds[1]);
         n = 2;
     }
 

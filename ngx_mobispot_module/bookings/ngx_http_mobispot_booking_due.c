@@ -537,38 +537,14 @@ ngx_http_mobispot_due_script(ngx_http_mobispot_due_t *d, ngx_uint_t script,
     ngx_str_t *keys, ngx_uint_t nkeys, const char **args, size_t *argslen,
     ngx_uint_t nargs)
 {
-    u_char       *p;
-    ngx_uint_t    i, n;
-    const char  **argv;
-    size_t       *argvlen;
-
-    n = 3 + nkeys + nargs;
-
-    argv = ngx_palloc(d->pool, n * sizeof(char *));
-    argvlen = ngx_palloc(d->pool, n * sizeof(size_t));
-    p = ngx_pnalloc(d->pool, NGX_INT_T_LEN);
-
-    if (argv == NULL || argvlen == NULL || p == NULL) {
+    if (ngx_http_mobispot_booking_eval(d->pool, script, keys, nkeys, args,
+                                       argslen, nargs, &d->cmd)
+        != NGX_OK)
+    {
         ngx_http_mobispot_due_fail(d, "a pool");
         return;
     }
 
-    argv[2] = (char *) p;
-    argvlen[2] = ngx_sprintf(p, "%ui", nkeys) - p;
-
-    for (i = 0; i < nkeys; i++) {
-        argv[3 + i] = (char *) keys[i].data;
-        argvlen[3 + i] = keys[i].len;
-    }
-
-    for (i = 0; i < nargs; i++) {
-        argv[3 + nkeys + i] = args[i];
-        argvlen[3 + nkeys + i] = argslen[i];
-    }
-
-    d->cmd.argc = (int) n;
-    d->cmd.argv = argv;
-    d->cmd.argvlen = argvlen;
     d->script = script;
     d->reloaded = 0;
 
@@ -579,27 +555,7 @@ ngx_http_mobispot_due_script(ngx_http_mobispot_due_t *d, ngx_uint_t script,
 static void
 ngx_http_mobispot_due_send(ngx_http_mobispot_due_t *d)
 {
-    ngx_str_t      sha, text;
-    const char   **argv;
-    size_t        *argvlen;
-
-    ngx_http_mobispot_booking_script_text(d->script, &sha, &text);
-
-    argv = (const char **) d->cmd.argv;
-    argvlen = (size_t *) d->cmd.argvlen;
-
-    if (d->reloaded) {
-        argv[0] = "EVAL";
-        argvlen[0] = 4;
-        argv[1] = (char *) text.data;
-        argvlen[1] = text.len;
-
-    } else {
-        argv[0] = "EVALSHA";
-        argvlen[0] = 7;
-        argv[1] = (char *) sha.data;
-        argvlen[1] = sha.len;
-    }
+    ngx_http_mobispot_booking_eval_head(d->script, d->reloaded, &d->cmd);
 
     if (ngx_http_mobispot_redis_send(d->client, &d->cmd,
                                      ngx_http_mobispot_due_on_script, d)

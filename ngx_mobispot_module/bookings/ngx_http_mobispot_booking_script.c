@@ -337,16 +337,76 @@ ngx_http_mobispot_booking_scripts_init(ngx_conf_t *cf)
 }
 
 
-/* a script's SHA-1 (40 hex digits) and text, for the deadlines' runner */
+/*
+ * The call of a script in pool: "EVALSHA <its SHA-1> nkeys keys... args...",
+ * for the routes, the site's door and the deadlines' runner alike.
+ */
+
+ngx_int_t
+ngx_http_mobispot_booking_eval(ngx_pool_t *pool, ngx_uint_t script,
+    ngx_str_t *keys, ngx_uint_t nkeys, const char **args, size_t *argslen,
+    ngx_uint_t nargs, ngx_http_mobispot_redis_cmd_t *cmd)
+{
+    u_char      *p;
+    ngx_uint_t   i;
+    const char **av;
+    size_t      *al;
+
+    av = ngx_palloc(pool, (3 + nkeys + nargs) * sizeof(char *));
+    al = ngx_palloc(pool, (3 + nkeys + nargs) * sizeof(size_t));
+    p = ngx_pnalloc(pool, NGX_INT_T_LEN);
+
+    if (av == NULL || al == NULL || p == NULL) {
+        return NGX_ERROR;
+    }
+
+    av[2] = (char *) p;
+    al[2] = ngx_sprintf(p, "%ui", nkeys) - p;
+
+    for (i = 0; i < nkeys; i++) {
+        av[3 + i] = (char *) keys[i].data;
+        al[3 + i] = keys[i].len;
+    }
+
+    for (i = 0; i < nargs; i++) {
+        av[3 + nkeys + i] = args[i];
+        al[3 + nkeys + i] = argslen[i];
+    }
+
+    cmd->argc = (int) (3 + nkeys + nargs);
+    cmd->argv = av;
+    cmd->argvlen = al;
+
+    ngx_http_mobispot_booking_eval_head(script, 0, cmd);
+
+    return NGX_OK;
+}
+
+
+/* EVALSHA and the SHA-1, or, once Redis said NOSCRIPT, EVAL and the text */
 
 void
-ngx_http_mobispot_booking_script_text(ngx_uint_t script, ngx_str_t *sha,
-    ngx_str_t *text)
+ngx_http_mobispot_booking_eval_head(ngx_uint_t script, ngx_uint_t reloaded,
+    ngx_http_mobispot_redis_cmd_t *cmd)
 {
-    sha->data = ngx_http_mobispot_script_sha[script];
-    sha->len = 40;
-    text->data = (u_char *) ngx_http_mobispot_scripts[script].text;
-    text->len = ngx_http_mobispot_scripts[script].len;
+    const char  **av;
+    size_t       *al;
+
+    av = (const char **) cmd->argv;
+    al = (size_t *) cmd->argvlen;
+
+    if (reloaded) {
+        av[0] = "EVAL";
+        al[0] = 4;
+        av[1] = ngx_http_mobispot_scripts[script].text;
+        al[1] = ngx_http_mobispot_scripts[script].len;
+
+    } else {
+        av[0] = "EVALSHA";
+        al[0] = 7;
+        av[1] = (char *) ngx_http_mobispot_script_sha[script];
+        al[1] = 40;
+    }
 }
 
 
@@ -365,38 +425,16 @@ ngx_http_mobispot_booking_script(ngx_http_request_t *r,
     ngx_uint_t script, const char **argv, size_t *argvlen, ngx_uint_t argc,
     ngx_http_mobispot_api_done_pt done)
 {
-    u_char      *p;
-    ngx_uint_t   i;
-    const char **av;
-    size_t      *al;
-
-    av = ngx_palloc(r->pool, (3 + bk->nkeys + argc) * sizeof(char *));
-    al = ngx_palloc(r->pool, (3 + bk->nkeys + argc) * sizeof(size_t));
-    p = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
-
-    if (av == NULL || al == NULL || p == NULL) {
+    if (ngx_http_mobispot_booking_eval(r->pool, script, bk->keys, bk->nkeys,
+                                       argv, argvlen, argc, &bk->cmd[0])
+        != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    av[2] = (char *) p;
-    al[2] = ngx_sprintf(p, "%ui", bk->nkeys) - p;
-
-    for (i = 0; i < bk->nkeys; i++) {
-        av[3 + i] = (char *) bk->keys[i].data;
-        al[3 + i] = bk->keys[i].len;
-    }
-
-    for (i = 0; i < argc; i++) {
-        av[3 + bk->nkeys + i] = argv[i];
-        al[3 + bk->nkeys + i] = argvlen[i];
     }
 
     bk->script = script;
     bk->done = done;
     bk->reloaded = 0;
-    bk->cmd[0].argc = (int) (3 + bk->nkeys + argc);
-    bk->cmd[0].argv = av;
-    bk->cmd[0].argvlen = al;
 
     /* the script reads and writes all its keys */
     bk->declared.read = NULL;
@@ -428,25 +466,10 @@ ngx_http_mobispot_booking_script_send(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_booking_t *bk)
 {
     ngx_uint_t                      n;
-    const char                    **av;
-    size_t                         *al;
     ngx_http_mobispot_redis_cmd_t  *cmds;
 
-    av = (const char **) bk->cmd[0].argv;
-    al = (size_t *) bk->cmd[0].argvlen;
-
-    if (bk->reloaded) {
-        av[0] = "EVAL";
-        al[0] = 4;
-        av[1] = ngx_http_mobispot_scripts[bk->script].text;
-        al[1] = ngx_http_mobispot_scripts[bk->script].len;
-
-    } else {
-        av[0] = "EVALSHA";
-        al[0] = 7;
-        av[1] = (char *) ngx_http_mobispot_script_sha[bk->script];
-        al[1] = 40;
-    }
+    ngx_http_mobispot_booking_eval_head(bk->script, bk->reloaded,
+                                        &bk->cmd[0]);
 
     /* WAIT: the replicas that have every earlier write of the connection */
 

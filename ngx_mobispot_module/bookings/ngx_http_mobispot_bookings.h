@@ -235,8 +235,11 @@ typedef struct {
 /* the scripts and their call (ngx_http_mobispot_booking_script.c) */
 
 ngx_int_t ngx_http_mobispot_booking_scripts_init(ngx_conf_t *cf);
-void ngx_http_mobispot_booking_script_text(ngx_uint_t script, ngx_str_t *sha,
-    ngx_str_t *text);
+ngx_int_t ngx_http_mobispot_booking_eval(ngx_pool_t *pool, ngx_uint_t script,
+    ngx_str_t *keys, ngx_uint_t nkeys, const char **args, size_t *argslen,
+    ngx_uint_t nargs, ngx_http_mobispot_redis_cmd_t *cmd);
+void ngx_http_mobispot_booking_eval_head(ngx_uint_t script,
+    ngx_uint_t reloaded, ngx_http_mobispot_redis_cmd_t *cmd);
 ngx_int_t ngx_http_mobispot_booking_script(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_booking_t *bk,
     ngx_uint_t script, const char **argv, size_t *argvlen, ngx_uint_t argc,
