@@ -10,7 +10,7 @@ set -euo pipefail
 run_pkgs=(
     nginx nginx-dev               # the nginx the module is built against
     gcc make                      # the compiler nginx's build uses
-    libhiredis-dev libyajl-dev libjwt-dev
+    libhiredis-dev libyajl-dev libjwt-dev libcrypt-dev
     redis-server redis-tools
     curl ca-certificates openssl
     jq                            # tools/seed/load.sh
