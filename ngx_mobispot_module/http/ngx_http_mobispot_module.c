@@ -12,6 +12,7 @@
 
 #include "http/ngx_http_mobispot_module.h"
 #include "http/ngx_http_mobispot_api.h"
+#include "http/ngx_http_mobispot_thread.h"
 
 
 #define NGX_HTTP_MOBISPOT_REDIS_BACKOFF_MIN  100
@@ -122,6 +123,13 @@ static ngx_command_t  ngx_http_mobispot_commands[] = {
     { ngx_string("mobispot_admin"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_mobispot_admin_conf,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mobispot_thread_pool"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_mobispot_thread_pool,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
@@ -265,12 +273,14 @@ ngx_http_mobispot_create_loc_conf(ngx_conf_t *cf)
      *
      *     lcf->api_prefix = { 0, NULL };
      *     lcf->admin_role = { 0, NULL };
+     *     lcf->thread_used = 0;
      */
 
     lcf->api = NGX_CONF_UNSET;
     lcf->api_max_body = NGX_CONF_UNSET_SIZE;
     lcf->api_retry_after = NGX_CONF_UNSET;
     lcf->admin = NGX_CONF_UNSET_UINT;
+    lcf->thread_pool = NGX_CONF_UNSET_PTR;
 
     return lcf;
 }
@@ -300,7 +310,8 @@ ngx_http_mobispot_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         conf->admin = NGX_HTTP_MOBISPOT_ADMIN_OFF;
     }
 
-    return NGX_CONF_OK;
+    /* after the admin rule: the routes that hash need a pool */
+    return ngx_http_mobispot_thread_merge(cf, prev, conf);
 }
 
 

@@ -89,6 +89,14 @@ typedef struct {
     /* who may use the admin routes: mobispot_admin */
     ngx_uint_t                         admin;
     ngx_str_t                          admin_role;
+
+    /*
+     * mobispot_thread_pool: the ngx_thread_pool_t * of the location's
+     * tasks, or NULL (ngx_http_mobispot_thread.c); whether the location
+     * posts tasks (ngx_http_mobispot_thread_use())
+     */
+    void                              *thread_pool;
+    ngx_uint_t                         thread_used;
 } ngx_http_mobispot_loc_conf_t;
 
 
