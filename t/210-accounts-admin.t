@@ -236,7 +236,7 @@ $::SEED
   '{"site_operator":[' . CORE::join(',', map { "\"s$_\"" } 1 .. 65) . ']}',
   '{"owner":true}'),
  # the body
- main::user_with() =~ s/\}$/,"password":"x"}/r,
+ main::user_with() =~ s/\}$/,"passwd":"x"}/r,
  main::user_with() =~ s/\}$/,"name":"Ada"}/r]
 --- error_code eval
 [400, 400, 400, 400, 400, 422, 422, 400, 400, 422, 422, 422, 422, 422, 422, 422, 422, 422,
@@ -291,7 +291,7 @@ $::SEED
  {error => {code => "invalid_value", field => "roles.site_operator[1]", message => "site given twice"}},
  {error => {code => "invalid_value", field => "roles.site_operator", message => "more than 64 sites"}},
  {error => {code => "invalid_field", field => "roles.owner", message => "unknown field"}},
- {error => {code => "invalid_field", field => "password", message => "unknown field"}},
+ {error => {code => "invalid_field", field => "passwd", message => "unknown field"}},
  {error => {code => "invalid_field", field => "name", message => "field given twice"}}]
 --- redis_check eval: $::NOTHING
 --- no_error_log
@@ -410,7 +410,7 @@ $::SEED . "\n" . 'SET ms:{user:ada}:info not-a-hash'
 --- response_body_json_subset eval
 {error => {code => "redis_error"}}
 --- redis_check
-HGET ms:{user:ada}:info admin => 0
+GET ms:{user:ada}:info => not-a-hash
 GET ms:{user:ada}:doc =~ ^\{"id":"ada",
 EXISTS ms:passports:cowallonia => 0
 --- error_log
@@ -418,15 +418,16 @@ mobispot: unexpected redis reply to an account write
 
 
 
-=== TEST 11: the same PUT again completes it: the index is written
+=== TEST 11: a PUT does not repair an info that is not a hash (it keeps the info's other fields, the password's hash); a DELETE does, and the PUT after it writes the index
 --- http_config eval: $::HTTP
 --- config eval: $::API
 --- redis eval
 $::SEED . "\n" . 'SET ms:{user:ada}:info not-a-hash'
 --- request eval
-["PUT /api/v1/admin/users/ada\n$::USER", "PUT /api/v1/admin/users/ada\n$::USER"]
+["PUT /api/v1/admin/users/ada\n$::USER", "PUT /api/v1/admin/users/ada\n$::USER",
+ "DELETE /api/v1/admin/users/ada", "PUT /api/v1/admin/users/ada\n$::USER"]
 --- error_code eval
-[502, 200]
+[502, 502, 502, 201]
 --- redis_check
 HGETALL ms:passports:cowallonia => ["ada","2026-12-01/2027-11-30"]
 

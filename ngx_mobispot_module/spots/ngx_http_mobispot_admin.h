@@ -48,6 +48,9 @@ typedef struct {
 #define NGX_HTTP_MOBISPOT_USER_OPERATOR_OF    5
 #define NGX_HTTP_MOBISPOT_USER_FIELDS         6
 
+/* the info's field of the password's hash: written only with a password */
+#define NGX_HTTP_MOBISPOT_USER_PASSWORD_HASH  "password_hash"
+
 /*
  * The ids an account names that must exist: its networks (passports',
  * then company's: at most 16 + 32) and its sites (at most 64).
@@ -84,6 +87,13 @@ typedef struct {
 
     /* the passports field that the write replaced (or deleted) */
     ngx_str_t                   old;
+
+    /*
+     * the body's "password" (empty: none, the stored hash is kept), and
+     * its yescrypt hash once the thread pool has made it
+     */
+    ngx_str_t                   password;
+    ngx_str_t                   hash;
 } ngx_http_mobispot_account_t;
 
 
@@ -137,6 +147,11 @@ typedef struct {
 } ngx_http_mobispot_ids_rule_t;
 
 
+/* what an admin write does next, after a step that went asynchronous */
+typedef ngx_int_t (*ngx_http_mobispot_admin_next_pt)(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx);
+
+
 /* checks a body, generating the document as stored (NGX_DECLINED: ck) */
 typedef ngx_int_t (*ngx_http_mobispot_admin_check_pt)(
     ngx_http_mobispot_check_t *ck, yajl_val body,
@@ -181,6 +196,13 @@ ngx_int_t ngx_http_mobispot_gen_copy(ngx_http_request_t *r, yajl_gen g,
     ngx_str_t *out);
 ngx_int_t ngx_http_mobispot_admin_cmd(ngx_http_request_t *r,
     ngx_http_mobispot_redis_cmd_t *cmd, ngx_uint_t argc, ...);
+
+
+/* a password or a secret hashed in the thread pool (admin_hash.c) */
+
+ngx_int_t ngx_http_mobispot_admin_hash(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_str_t *secret, ngx_str_t *out,
+    ngx_http_mobispot_admin_next_pt next);
 
 
 /* a site body (ngx_http_mobispot_admin_site_check.c) */

@@ -14,6 +14,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "core/mobispot_secret.h"
 #include "spots/ngx_http_mobispot_admin.h"
 
 
@@ -43,6 +44,8 @@ static void ngx_http_mobispot_user_named_all(ngx_http_mobispot_account_t *ac,
     ngx_uint_t list, yajl_val v, const char *field);
 static ngx_int_t ngx_http_mobispot_user_passports_info(ngx_http_request_t *r,
     ngx_http_mobispot_account_t *ac);
+static ngx_int_t ngx_http_mobispot_check_password(
+    ngx_http_mobispot_check_t *ck, yajl_val v, ngx_str_t *password);
 
 
 static const ngx_http_mobispot_ids_rule_t  ngx_http_mobispot_user_zones = {
@@ -82,7 +85,8 @@ static const ngx_http_mobispot_ids_rule_t  ngx_http_mobispot_user_sites = {
  *                "to":"2027-11-30"}],
  *  "company":{"id":"acme","zones":["namur-province"],
  *             "networks":["cowallonia"]},
- *  "roles":{"admin":false,"site_operator":["cw-namur"]}}
+ *  "roles":{"admin":false,"site_operator":["cw-namur"]},
+ *  "password":"correct horse battery staple"}
  */
 
 ngx_int_t
@@ -95,7 +99,7 @@ ngx_http_mobispot_check_user(ngx_http_mobispot_check_t *ck, yajl_val body,
     ngx_http_mobispot_account_t  *ac;
 
     static const char  *known[] = {
-        "name", "email", "passports", "company", "roles", NULL
+        "name", "email", "passports", "company", "roles", "password", NULL
     };
 
     ac = &ad->account;
@@ -147,6 +151,16 @@ ngx_http_mobispot_check_user(ngx_http_mobispot_check_t *ck, yajl_val body,
 
     rc = ngx_http_mobispot_check_roles(ck, mobispot_json_member(body, "roles"),
                                        ac, doc);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    /* write-only: never in the document */
+
+    rc = ngx_http_mobispot_check_password(ck,
+                                          mobispot_json_member(body,
+                                                               "password"),
+                                          &ac->password);
     if (rc != NGX_OK) {
         return rc;
     }
@@ -657,6 +671,47 @@ ngx_http_mobispot_user_passports_info(ngx_http_request_t *r,
     }
 
     s->len = p - s->data;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The optional, write-only "password": a string of 12 to 256 bytes of
+ * UTF-8 without NUL (mobispot_secret_valid()).  Absent: password stays
+ * empty, and the write keeps the stored hash.  The refusal names the
+ * field, never the value.
+ */
+
+static ngx_int_t
+ngx_http_mobispot_check_password(ngx_http_mobispot_check_t *ck, yajl_val v,
+    ngx_str_t *password)
+{
+    ngx_str_null(password);
+
+    if (v == NULL) {
+        return NGX_OK;
+    }
+
+    if (!YAJL_IS_STRING(v)) {
+        return ngx_http_mobispot_check_fail(ck, NGX_HTTP_BAD_REQUEST,
+                                            "must be a string", "password");
+    }
+
+    password->data = (u_char *) v->u.string;
+    password->len = ngx_strlen(v->u.string);
+
+    if (!mobispot_secret_valid(v->u.string, password->len,
+                               MOBISPOT_PASSWORD_MIN, MOBISPOT_PASSWORD_MAX))
+    {
+        ngx_str_null(password);
+
+        return ngx_http_mobispot_check_fail(ck,
+                                            NGX_HTTP_UNPROCESSABLE_ENTITY,
+                                            "a password is 12 to 256 bytes "
+                                            "of UTF-8, without NUL",
+                                            "password");
+    }
 
     return NGX_OK;
 }

@@ -9,9 +9,10 @@
  * done:
  *
  *   1. the account itself, atomically on its hash tag {user:<id>}: MULTI,
- *      HGET of the info's passports (those that the write replaces), DEL
- *      info, HSET info <fields>, SET doc, EXEC; a DELETE: MULTI, HGET of
- *      the passports, DEL doc, DEL info, EXEC;
+ *      HGET of the info's passports (those that the write replaces), HDEL
+ *      of the info's fields, HSET info <fields> [password_hash <hash>],
+ *      SET doc, EXEC; a DELETE: MULTI, HGET of the passports, DEL doc, DEL
+ *      info (its password's hash too), EXEC;
  *   2. the settlement's index of each network's passports,
  *      ms:passports:<network> (field: the user id, value: the user's
  *      "from/to" of that network): HSET for each network the account
@@ -19,7 +20,9 @@
  *
  * So a write that fails leaves either nothing, or the account without its
  * index (answered with an error: repeating the PUT or DELETE completes
- * it).  Every call declares the keys it reads and writes.
+ * it).  Every call declares the keys it reads and writes.  A password is
+ * hashed in the thread pool before step 1 (ngx_http_mobispot_admin_hash()):
+ * only its hash is sent to Redis.
  */
 
 
@@ -55,18 +58,21 @@ static ngx_str_t  ngx_http_mobispot_user_del = ngx_string("DEL");
 
 
 /*
- * PUT admin/users/{id}, step 1: MULTI, HGET info passports, DEL info,
- * HSET info <fields>, SET doc, EXEC.
+ * PUT admin/users/{id}: with a password, its hash made first in the thread
+ * pool (ngx_http_mobispot_admin_hash(), which comes back here); then step
+ * 1: MULTI, HGET info passports, HDEL info <the account's fields>, HSET
+ * info <fields> [password_hash <hash>], SET doc, EXEC.  HDEL, not DEL: a
+ * PUT without a password keeps the stored hash.
  */
 
 ngx_int_t
 ngx_http_mobispot_admin_user_write(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx)
 {
-    size_t                         *argvlen;
+    size_t                         *argvlen, *dellen;
     ngx_str_t                      *keys;
     ngx_uint_t                      i, k;
-    const char                    **argv;
+    const char                    **argv, **del;
     ngx_http_mobispot_admin_t      *ad;
     ngx_http_mobispot_account_t    *ac;
     ngx_http_mobispot_redis_cmd_t  *cmds;
@@ -82,39 +88,60 @@ ngx_http_mobispot_admin_user_write(ngx_http_request_t *r,
     ad->what = "account";
     ac = &ad->account;
 
-    k = 2 + 2 * NGX_HTTP_MOBISPOT_USER_FIELDS;
+    if (ac->password.len && ac->hash.len == 0) {
+        return ngx_http_mobispot_admin_hash(r, ctx, &ac->password, &ac->hash,
+                                            ngx_http_mobispot_admin_user_write);
+    }
+
+    k = 4 + 2 * NGX_HTTP_MOBISPOT_USER_FIELDS;
     argv = ngx_palloc(r->pool, k * sizeof(char *));
     argvlen = ngx_palloc(r->pool, k * sizeof(size_t));
+    k = 2 + NGX_HTTP_MOBISPOT_USER_FIELDS;
+    del = ngx_palloc(r->pool, k * sizeof(char *));
+    dellen = ngx_palloc(r->pool, k * sizeof(size_t));
     cmds = ngx_http_mobispot_user_cmds(r, ad, 6, &keys);
 
-    if (argv == NULL || argvlen == NULL || cmds == NULL) {
+    if (argv == NULL || argvlen == NULL || del == NULL || dellen == NULL
+        || cmds == NULL)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     argv[0] = "HSET";
     argvlen[0] = sizeof("HSET") - 1;
-    argv[1] = (char *) keys[0].data;
-    argvlen[1] = keys[0].len;
+    del[0] = "HDEL";
+    dellen[0] = sizeof("HDEL") - 1;
+    argv[1] = del[1] = (char *) keys[0].data;
+    argvlen[1] = dellen[1] = keys[0].len;
 
     k = 2;
 
     for (i = 0; i < NGX_HTTP_MOBISPOT_USER_FIELDS; i++) {
+        del[2 + i] = names[i];
+        dellen[2 + i] = ngx_strlen(names[i]);
         argv[k] = names[i];
         argvlen[k++] = ngx_strlen(names[i]);
         argv[k] = (char *) ac->info[i].data;
         argvlen[k++] = ac->info[i].len;
     }
 
+    if (ac->hash.len) {
+        argv[k] = NGX_HTTP_MOBISPOT_USER_PASSWORD_HASH;
+        argvlen[k++] = sizeof(NGX_HTTP_MOBISPOT_USER_PASSWORD_HASH) - 1;
+        argv[k] = (char *) ac->hash.data;
+        argvlen[k++] = ac->hash.len;
+    }
+
+    cmds[2].argc = 2 + NGX_HTTP_MOBISPOT_USER_FIELDS;
+    cmds[2].argv = del;
+    cmds[2].argvlen = dellen;
+
     cmds[3].argc = (int) k;
     cmds[3].argv = argv;
     cmds[3].argvlen = argvlen;
 
-    if (ngx_http_mobispot_admin_cmd(r, &cmds[2], 2,
-                                    &ngx_http_mobispot_user_del, &keys[0])
-        != NGX_OK
-        || ngx_http_mobispot_admin_cmd(r, &cmds[4], 3, &set, &keys[1],
-                                       &ad->doc)
-           != NGX_OK)
+    if (ngx_http_mobispot_admin_cmd(r, &cmds[4], 3, &set, &keys[1], &ad->doc)
+        != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -224,8 +251,8 @@ ngx_http_mobispot_user_entry(ngx_http_request_t *r,
 
 /*
  * The replies of step 1: inside EXEC, the old passports (or nil), then
- * DEL info (PUT: 0 when the account is new) or DEL doc and DEL info
- * (DELETE: both 0 when there was none).
+ * HDEL of the info's fields (PUT: 0 when the account is new) or DEL doc
+ * and DEL info (DELETE: both 0 when there was none).
  */
 
 static ngx_int_t
