@@ -12,6 +12,7 @@ use strict;
 use warnings;
 use lib 't/lib';
 use Test::Mobispot;
+use MobispotIssuer;
 use Test::More;
 use JSON::PP;
 use IO::Socket::INET;
@@ -19,7 +20,6 @@ use IO::Select;
 use Time::HiRes qw(time sleep);
 
 my $VALGRIND = $ENV{TEST_NGINX_USE_VALGRIND} ? 1 : 0;
-my $json = JSON::PP->new->canonical;
 
 my $PW = 'correct horse battery staple';
 my $PW2 = "\x{e9}t\x{e9} \x{e0} Li\x{e8}ge, 2026";    # UTF-8 on the wire
@@ -34,41 +34,16 @@ sub user {
     return $b . '}';
 }
 
-sub json_str { my $s = shift; return '"' . ($s =~ s/(["\\])/\\$1/gr) . '"' }
-
-# every key and value Redis holds, as one canonical text
-sub redis_dump {
-    my %all;
-    for my $k (sort @{ redis_cmd('KEYS', '*') }) {
-        my $type = redis_cmd('TYPE', $k);
-        $all{$k} = $type eq 'string' ? redis_cmd('GET', $k)
-                 : $type eq 'hash' ? { @{ redis_cmd('HGETALL', $k) } }
-                 : $type eq 'set' ? [sort @{ redis_cmd('SMEMBERS', $k) }]
-                 : $type eq 'zset' ? redis_cmd('ZRANGE', $k, 0, -1, 'WITHSCORES')
-                 : $type eq 'list' ? redis_cmd('LRANGE', $k, 0, -1)
-                 : "($type)";
-    }
-    return $json->encode(\%all);
-}
-
 sub put {
     my ($id, $body) = @_;
     return http_request({ method => 'PUT', uri => "/api/v1/admin/users/$id",
                           body => $body });
 }
 
-# a PUT of an account with a password, written on its own connection and
-# not read: the socket
-sub put_async {
+# a PUT of an account with a password, on its own connection, not read
+sub put_pw_async {
     my ($id, $pw) = @_;
-    my $body = user(password => json_str($pw));
-    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1:' . server_port(),
-                                  Proto => 'tcp')
-        or die "connect: $!";
-    print $s "PUT /api/v1/admin/users/$id HTTP/1.1\r\nHost: localhost\r\n"
-        . "Connection: close\r\nContent-Length: " . length($body)
-        . "\r\n\r\n$body";
-    return $s;
+    return put_async("/api/v1/admin/users/$id", user(password => json_str($pw)));
 }
 
 sub hash_of { return redis_cmd('HGET', "ms:{user:$_[0]}:info", 'password_hash') }
@@ -235,7 +210,7 @@ is(redis_dump(), $before, '... nothing written');
 my $N = $VALGRIND ? 3 : 20;
 my $port = server_port();
 my (@puts, %answer);
-push @puts, put_async("load$_", "$PW $_") for 1 .. $N;
+push @puts, put_pw_async("load$_", "$PW $_") for 1 .. $N;
 $hashed += $N;
 
 my $hs = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Proto => 'tcp')
@@ -323,10 +298,10 @@ my $wait_log = sub {
 };
 
 # three hashes ahead of it in the one thread, so that its task waits
-my @ahead = map { put_async("first$_", "$PW first$_") } 1 .. 3;
+my @ahead = map { put_pw_async("first$_", "$PW first$_") } 1 .. 3;
 # its task posted, the client goes (a client that sends its FIN with the
 # request is read to its end: nginx sees the FIN with the data)
-my $s = put_async('gone', "$PW gone");
+my $s = put_pw_async('gone', "$PW gone");
 $hashed += 4;
 ok($wait_log->(qr/\*(\d+) http request line: "PUT \/api\/v1\/admin\/users\/gone /),
    'its request is read');

@@ -24,10 +24,14 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "core/mobispot_secret.h"
 #include "spots/ngx_http_mobispot_admin.h"
 
 
 static void ngx_http_mobispot_admin_tree_cleanup(void *data);
+static ngx_int_t ngx_http_mobispot_admin_doc_done(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
+    ngx_uint_t n);
 
 
 static void
@@ -290,12 +294,36 @@ ngx_http_mobispot_check_ids(ngx_http_mobispot_check_t *ck, yajl_val v,
     const char *field, const ngx_http_mobispot_ids_rule_t *rule, yajl_gen doc,
     ngx_str_t *list)
 {
-    u_char    *p;
-    size_t     i, j, len;
-    yajl_val   e;
+    ngx_http_mobispot_strings_rule_t  ids;
 
-    if (ngx_http_mobispot_check_array(ck, v, field, rule->not_array, 0,
-                                      rule->max, rule->bad_size)
+    ids.ids = *rule;
+    ids.check = NULL;
+    ids.min = 0;
+    ids.sep = ',';
+
+    return ngx_http_mobispot_check_strings(ck, v, field, &ids, 0, doc, list);
+}
+
+
+/*
+ * An array of rule->min to rule->ids.max distinct strings, each taken by
+ * rule->check(s, len, flags), or an id when check is NULL (400 for
+ * another type, 422 with the reason otherwise, naming the element):
+ * generated into doc as an array, and joined with rule->sep into list.
+ */
+
+ngx_int_t
+ngx_http_mobispot_check_strings(ngx_http_mobispot_check_t *ck, yajl_val v,
+    const char *field, const ngx_http_mobispot_strings_rule_t *rule,
+    unsigned flags, yajl_gen doc, ngx_str_t *list)
+{
+    size_t       i, j, len;
+    yajl_val     e;
+    const char  *reason;
+
+    if (ngx_http_mobispot_check_array(ck, v, field, rule->ids.not_array,
+                                      rule->min, rule->ids.max,
+                                      rule->ids.bad_size)
         != NGX_OK)
     {
         return NGX_DECLINED;
@@ -304,8 +332,6 @@ ngx_http_mobispot_check_ids(ngx_http_mobispot_check_t *ck, yajl_val v,
     if (yajl_gen_array_open(doc) != yajl_gen_status_ok) {
         return NGX_ERROR;
     }
-
-    len = 0;
 
     for (i = 0; i < v->u.array.len; i++) {
         e = v->u.array.values[i];
@@ -316,11 +342,21 @@ ngx_http_mobispot_check_ids(ngx_http_mobispot_check_t *ck, yajl_val v,
                                                 "%s[%uz]%Z", field, i);
         }
 
-        if (!mobispot_id_valid(e->u.string, ngx_strlen(e->u.string))) {
+        len = ngx_strlen(e->u.string);
+
+        if (rule->check) {
+            reason = rule->check(e->u.string, len, flags);
+
+        } else {
+            reason = mobispot_id_valid(e->u.string, len) ? NULL
+                                                         : rule->ids.invalid;
+        }
+
+        if (reason != NULL) {
             return ngx_http_mobispot_check_fail(ck,
                                                 NGX_HTTP_UNPROCESSABLE_ENTITY,
-                                                rule->invalid, "%s[%uz]%Z",
-                                                field, i);
+                                                reason, "%s[%uz]%Z", field,
+                                                i);
         }
 
         for (j = 0; j < i; j++) {
@@ -328,39 +364,94 @@ ngx_http_mobispot_check_ids(ngx_http_mobispot_check_t *ck, yajl_val v,
             {
                 return ngx_http_mobispot_check_fail(ck,
                                                 NGX_HTTP_UNPROCESSABLE_ENTITY,
-                                                rule->twice, "%s[%uz]%Z",
-                                                field, i);
+                                                rule->ids.twice,
+                                                "%s[%uz]%Z", field, i);
             }
         }
 
         if (mobispot_json_string(doc, e->u.string) != MOBISPOT_OK) {
             return NGX_ERROR;
         }
-
-        len += ngx_strlen(e->u.string) + 1;
     }
 
     if (yajl_gen_array_close(doc) != yajl_gen_status_ok) {
         return NGX_ERROR;
     }
 
-    list->data = ngx_pnalloc(ck->request->pool, len + 1);
-    if (list->data == NULL) {
+    return ngx_http_mobispot_join(ck->request->pool, v, rule->sep, list);
+}
+
+
+/* the strings of an array (checked), joined with sep, into pool */
+
+ngx_int_t
+ngx_http_mobispot_join(ngx_pool_t *pool, yajl_val array, u_char sep,
+    ngx_str_t *out)
+{
+    u_char  *p;
+    size_t   i, len;
+
+    len = 1;
+
+    for (i = 0; i < array->u.array.len; i++) {
+        len += ngx_strlen(array->u.array.values[i]->u.string) + 1;
+    }
+
+    out->data = ngx_pnalloc(pool, len);
+    if (out->data == NULL) {
         return NGX_ERROR;
     }
 
-    p = list->data;
+    p = out->data;
 
-    for (i = 0; i < v->u.array.len; i++) {
+    for (i = 0; i < array->u.array.len; i++) {
         if (i) {
-            *p++ = ',';
+            *p++ = sep;
         }
 
-        p = ngx_cpymem(p, v->u.array.values[i]->u.string,
-                       ngx_strlen(v->u.array.values[i]->u.string));
+        p = ngx_cpymem(p, array->u.array.values[i]->u.string,
+                       ngx_strlen(array->u.array.values[i]->u.string));
     }
 
-    list->len = p - list->data;
+    out->len = p - out->data;
+
+    return NGX_OK;
+}
+
+
+/*
+ * A write-only secret (a password, a client's secret), when there is one:
+ * a string (400) of min to max bytes of UTF-8 without NUL
+ * (mobispot_secret_valid(); 422 with the rule as message).  The refusal
+ * names the field, never the value.  Absent: out is empty.
+ */
+
+ngx_int_t
+ngx_http_mobispot_check_secret(ngx_http_mobispot_check_t *ck, yajl_val v,
+    const char *field, size_t min, size_t max, const char *rule,
+    ngx_str_t *out)
+{
+    ngx_str_null(out);
+
+    if (v == NULL) {
+        return NGX_OK;
+    }
+
+    if (!YAJL_IS_STRING(v)) {
+        return ngx_http_mobispot_check_fail(ck, NGX_HTTP_BAD_REQUEST,
+                                            "must be a string", "%s", field);
+    }
+
+    if (!mobispot_secret_valid(v->u.string, ngx_strlen(v->u.string), min,
+                               max))
+    {
+        return ngx_http_mobispot_check_fail(ck,
+                                            NGX_HTTP_UNPROCESSABLE_ENTITY,
+                                            rule, "%s", field);
+    }
+
+    out->data = (u_char *) v->u.string;
+    out->len = ngx_strlen(v->u.string);
 
     return NGX_OK;
 }
@@ -493,6 +584,53 @@ ngx_http_mobispot_admin_cmd(ngx_http_request_t *r,
     cmd->argvlen = argvlen;
 
     return NGX_OK;
+}
+
+
+/*
+ * The read of an entity's stored document: cmd, whose reply is the
+ * document or nil, reads key; nil is answered by ad->absent.
+ */
+
+ngx_int_t
+ngx_http_mobispot_admin_doc(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_redis_cmd_t *cmd,
+    ngx_str_t *key)
+{
+    ngx_http_mobispot_api_keys_t  *keys;
+
+    keys = ngx_pcalloc(r->pool, sizeof(ngx_http_mobispot_api_keys_t));
+    if (keys == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    keys->read = key;
+    keys->nread = 1;
+
+    return ngx_http_mobispot_api_call(r, ctx, cmd, 1, keys,
+                                      ngx_http_mobispot_admin_doc_done);
+}
+
+
+static ngx_int_t
+ngx_http_mobispot_admin_doc_done(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
+    ngx_uint_t n)
+{
+    ngx_http_mobispot_admin_t  *ad;
+
+    ad = ctx->data;
+
+    if (replies[0].type == REDIS_REPLY_NIL) {
+        return ad->absent(r);
+    }
+
+    if (replies[0].type != REDIS_REPLY_STRING) {
+        return ngx_http_mobispot_api_bad_reply(r, "the read of a document");
+    }
+
+    return ngx_http_mobispot_api_send_raw(r, NGX_HTTP_OK, replies[0].str.data,
+                                          replies[0].str.len);
 }
 
 

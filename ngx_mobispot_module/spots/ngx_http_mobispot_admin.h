@@ -97,6 +97,28 @@ typedef struct {
 } ngx_http_mobispot_account_t;
 
 
+/* clients (ngx_http_mobispot_admin_client*.c) */
+
+#define NGX_HTTP_MOBISPOT_CLIENT_SITE_GATEWAY  0
+#define NGX_HTTP_MOBISPOT_CLIENT_PUBLIC_APP    1
+#define NGX_HTTP_MOBISPOT_CLIENT_CONFIDENTIAL  2
+
+#define NGX_HTTP_MOBISPOT_CLIENT_URIS_MAX      10
+
+typedef struct {
+    ngx_uint_t                  kind;
+    ngx_str_t                   kind_name;
+    ngx_str_t                   name;
+    ngx_str_t                   site;         /* a site_gateway's */
+    ngx_str_t                   redirect;     /* URIs, space-separated */
+    ngx_str_t                   logout;       /* URIs, space-separated */
+
+    /* a confidential client's: the body's secret (or empty), its hash */
+    ngx_str_t                   secret;
+    ngx_str_t                   hash;
+} ngx_http_mobispot_client_t;
+
+
 typedef struct {
     ngx_str_t                   id;
     ngx_str_t                   doc;          /* the site as stored */
@@ -134,6 +156,12 @@ typedef struct {
 
     /* an account's parts (admin/users) */
     ngx_http_mobispot_account_t account;
+
+    /* a client's parts (admin/clients) */
+    ngx_http_mobispot_client_t  client;
+
+    /* the 404 of the route's entity (ngx_http_mobispot_admin_doc()) */
+    ngx_int_t                 (*absent)(ngx_http_request_t *r);
 } ngx_http_mobispot_admin_t;
 
 
@@ -145,6 +173,20 @@ typedef struct {
     const char                 *invalid;      /* "not a valid network id" */
     const char                 *twice;        /* "network given twice" */
 } ngx_http_mobispot_ids_rule_t;
+
+
+/*
+ * The rule of an array of distinct strings of another kind
+ * (ngx_http_mobispot_check_strings()): check says NULL when one is taken,
+ * or why not (the rule's invalid is not used).
+ */
+typedef struct {
+    ngx_http_mobispot_ids_rule_t  ids;
+    const char                 *(*check)(const char *s, size_t len,
+                                     unsigned flags);
+    size_t                        min;
+    u_char                        sep;        /* of the list */
+} ngx_http_mobispot_strings_rule_t;
 
 
 /* what an admin write does next, after a step that went asynchronous */
@@ -185,17 +227,29 @@ ngx_int_t ngx_http_mobispot_check_array(ngx_http_mobispot_check_t *ck,
 ngx_int_t ngx_http_mobispot_check_ids(ngx_http_mobispot_check_t *ck,
     yajl_val v, const char *field, const ngx_http_mobispot_ids_rule_t *rule,
     yajl_gen doc, ngx_str_t *list);
+ngx_int_t ngx_http_mobispot_check_strings(ngx_http_mobispot_check_t *ck,
+    yajl_val v, const char *field,
+    const ngx_http_mobispot_strings_rule_t *rule, unsigned flags,
+    yajl_gen doc, ngx_str_t *list);
 ngx_int_t ngx_http_mobispot_check_coordinate(ngx_http_mobispot_check_t *ck,
     yajl_val body, const char *field, int (*valid)(double),
     const char *range, double *out);
 ngx_int_t ngx_http_mobispot_check_int(ngx_http_mobispot_check_t *ck,
     yajl_val v, const char *field, int64_t min, int64_t max, int64_t *out);
+ngx_int_t ngx_http_mobispot_check_secret(ngx_http_mobispot_check_t *ck,
+    yajl_val v, const char *field, size_t min, size_t max, const char *rule,
+    ngx_str_t *out);
+ngx_int_t ngx_http_mobispot_join(ngx_pool_t *pool, yajl_val array, u_char sep,
+    ngx_str_t *out);
 ngx_int_t ngx_http_mobispot_gen_str(yajl_gen g, const char *key,
     ngx_str_t *value);
 ngx_int_t ngx_http_mobispot_gen_copy(ngx_http_request_t *r, yajl_gen g,
     ngx_str_t *out);
 ngx_int_t ngx_http_mobispot_admin_cmd(ngx_http_request_t *r,
     ngx_http_mobispot_redis_cmd_t *cmd, ngx_uint_t argc, ...);
+ngx_int_t ngx_http_mobispot_admin_doc(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_redis_cmd_t *cmd,
+    ngx_str_t *key);
 
 
 /* a password or a secret hashed in the thread pool (admin_hash.c) */
@@ -238,6 +292,12 @@ ngx_int_t ngx_http_mobispot_admin_user_absent(ngx_http_request_t *r);
 /* an account body (ngx_http_mobispot_admin_user_check.c) */
 
 ngx_int_t ngx_http_mobispot_check_user(ngx_http_mobispot_check_t *ck,
+    yajl_val body, ngx_http_mobispot_admin_t *ad, yajl_gen doc);
+
+
+/* a client body (ngx_http_mobispot_admin_client_check.c) */
+
+ngx_int_t ngx_http_mobispot_check_client(ngx_http_mobispot_check_t *ck,
     yajl_val body, ngx_http_mobispot_admin_t *ad, yajl_gen doc);
 
 

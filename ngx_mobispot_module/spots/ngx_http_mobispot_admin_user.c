@@ -36,9 +36,6 @@ static ngx_int_t ngx_http_mobispot_user_exist_done(ngx_http_request_t *r,
 static ngx_int_t ngx_http_mobispot_user_unknown(ngx_http_mobispot_check_t *ck,
     ngx_http_mobispot_reply_t *reply, ngx_http_mobispot_account_t *ac,
     ngx_uint_t list);
-static ngx_int_t ngx_http_mobispot_user_get_done(ngx_http_request_t *r,
-    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
-    ngx_uint_t n);
 
 
 /* the hashes that know the ids named, and what an unknown one is */
@@ -92,7 +89,6 @@ ngx_http_mobispot_admin_user_get(ngx_http_request_t *r,
     ngx_str_t                      *key;
     ngx_http_mobispot_admin_t      *ad;
     ngx_http_mobispot_redis_cmd_t   cmd;
-    ngx_http_mobispot_api_keys_t   *keys;
 
     static ngx_str_t  get = ngx_string("GET");
 
@@ -102,9 +98,8 @@ ngx_http_mobispot_admin_user_get(ngx_http_request_t *r,
     }
 
     key = ngx_palloc(r->pool, sizeof(ngx_str_t));
-    keys = ngx_pcalloc(r->pool, sizeof(ngx_http_mobispot_api_keys_t));
 
-    if (key == NULL || keys == NULL
+    if (key == NULL
         || ngx_http_mobispot_spots_key(r, key, "ms:{user:%V}:doc", &ad->id)
            != NGX_OK
         || ngx_http_mobispot_admin_cmd(r, &cmd, 2, &get, key) != NGX_OK)
@@ -112,29 +107,9 @@ ngx_http_mobispot_admin_user_get(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    keys->read = key;
-    keys->nread = 1;
+    ad->absent = ngx_http_mobispot_admin_user_absent;
 
-    return ngx_http_mobispot_api_call(r, ctx, &cmd, 1, keys,
-                                      ngx_http_mobispot_user_get_done);
-}
-
-
-static ngx_int_t
-ngx_http_mobispot_user_get_done(ngx_http_request_t *r,
-    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
-    ngx_uint_t n)
-{
-    if (replies[0].type == REDIS_REPLY_NIL) {
-        return ngx_http_mobispot_admin_user_absent(r);
-    }
-
-    if (replies[0].type != REDIS_REPLY_STRING) {
-        return ngx_http_mobispot_api_bad_reply(r, "GET of an account");
-    }
-
-    return ngx_http_mobispot_api_send_raw(r, NGX_HTTP_OK, replies[0].str.data,
-                                          replies[0].str.len);
+    return ngx_http_mobispot_admin_doc(r, ctx, &cmd, key);
 }
 
 

@@ -44,8 +44,6 @@ static void ngx_http_mobispot_user_named_all(ngx_http_mobispot_account_t *ac,
     ngx_uint_t list, yajl_val v, const char *field);
 static ngx_int_t ngx_http_mobispot_user_passports_info(ngx_http_request_t *r,
     ngx_http_mobispot_account_t *ac);
-static ngx_int_t ngx_http_mobispot_check_password(
-    ngx_http_mobispot_check_t *ck, yajl_val v, ngx_str_t *password);
 
 
 static const ngx_http_mobispot_ids_rule_t  ngx_http_mobispot_user_zones = {
@@ -155,12 +153,18 @@ ngx_http_mobispot_check_user(ngx_http_mobispot_check_t *ck, yajl_val body,
         return rc;
     }
 
-    /* write-only: never in the document */
+    /*
+     * write-only, never in the document: absent, the write keeps the
+     * stored hash
+     */
 
-    rc = ngx_http_mobispot_check_password(ck,
-                                          mobispot_json_member(body,
-                                                               "password"),
-                                          &ac->password);
+    rc = ngx_http_mobispot_check_secret(ck,
+                                        mobispot_json_member(body,
+                                                             "password"),
+                                        "password", MOBISPOT_PASSWORD_MIN,
+                                        MOBISPOT_PASSWORD_MAX,
+                                        "a password is 12 to 256 bytes of "
+                                        "UTF-8, without NUL", &ac->password);
     if (rc != NGX_OK) {
         return rc;
     }
@@ -675,43 +679,3 @@ ngx_http_mobispot_user_passports_info(ngx_http_request_t *r,
     return NGX_OK;
 }
 
-
-/*
- * The optional, write-only "password": a string of 12 to 256 bytes of
- * UTF-8 without NUL (mobispot_secret_valid()).  Absent: password stays
- * empty, and the write keeps the stored hash.  The refusal names the
- * field, never the value.
- */
-
-static ngx_int_t
-ngx_http_mobispot_check_password(ngx_http_mobispot_check_t *ck, yajl_val v,
-    ngx_str_t *password)
-{
-    ngx_str_null(password);
-
-    if (v == NULL) {
-        return NGX_OK;
-    }
-
-    if (!YAJL_IS_STRING(v)) {
-        return ngx_http_mobispot_check_fail(ck, NGX_HTTP_BAD_REQUEST,
-                                            "must be a string", "password");
-    }
-
-    password->data = (u_char *) v->u.string;
-    password->len = ngx_strlen(v->u.string);
-
-    if (!mobispot_secret_valid(v->u.string, password->len,
-                               MOBISPOT_PASSWORD_MIN, MOBISPOT_PASSWORD_MAX))
-    {
-        ngx_str_null(password);
-
-        return ngx_http_mobispot_check_fail(ck,
-                                            NGX_HTTP_UNPROCESSABLE_ENTITY,
-                                            "a password is 12 to 256 bytes "
-                                            "of UTF-8, without NUL",
-                                            "password");
-    }
-
-    return NGX_OK;
-}

@@ -164,6 +164,12 @@ ngx_int_t ngx_http_mobispot_admin_user_get(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx);
 ngx_int_t ngx_http_mobispot_admin_user_delete(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx);
+ngx_int_t ngx_http_mobispot_admin_client_put(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx);
+ngx_int_t ngx_http_mobispot_admin_client_get(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx);
+ngx_int_t ngx_http_mobispot_admin_client_delete(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx);
 
 
 #endif /* _NGX_HTTP_MOBISPOT_SPOTS_H_INCLUDED_ */

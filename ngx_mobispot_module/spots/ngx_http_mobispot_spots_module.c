@@ -89,6 +89,21 @@ static const ngx_http_mobispot_api_route_t  ngx_http_mobispot_spots_routes[] = {
       ngx_http_mobispot_admin_user_delete,
       0, 1 },
 
+    { ngx_string("admin/clients/{}"),
+      NGX_HTTP_PUT,
+      ngx_http_mobispot_admin_client_put,
+      1, 1 },
+
+    { ngx_string("admin/clients/{}"),
+      NGX_HTTP_GET|NGX_HTTP_HEAD,
+      ngx_http_mobispot_admin_client_get,
+      0, 1 },
+
+    { ngx_string("admin/clients/{}"),
+      NGX_HTTP_DELETE,
+      ngx_http_mobispot_admin_client_delete,
+      0, 1 },
+
     { ngx_null_string, 0, NULL, 0, 0 }
 };
 
