@@ -55,7 +55,20 @@ my $USER = '{"name":"Ada Lovelace","email":"ada@example.org",'
     . '"roles":{"admin":false,"site_operator":["cw-namur"]}}';
 
 sub user_with {
-    return body_with($USER, [qw(name email passports company roles)], @_);
+    my ($key) = @_;
+    # the write-only password: only when it is the member replaced
+    return body_with($USER, [qw(name email passports company roles),
+                             $key eq 'password' ? ('password') : ()], @_);
+}
+
+my $CLIENT = '{"kind":"confidential","name":"The back office",'
+    . '"redirect_uris":["https://office.mobispot.be/cb"],'
+    . '"post_logout_redirect_uris":["https://office.mobispot.be/"],'
+    . '"secret":"a confidential secret of more than 32 bytes"}';
+
+sub client_with {
+    return body_with($CLIENT, [qw(kind name redirect_uris
+                                  post_logout_redirect_uris secret)], @_);
 }
 
 sub network_with {
@@ -84,6 +97,8 @@ $r = http_request("PUT /api/v1/admin/users/ada\n$USER");
 is($r->{status}, 201, 'seed: the account');
 $r = http_request("PUT /api/v1/admin/users/pat\n" . ($USER =~ s/"company":\{[^}]*\},//r));
 is($r->{status}, 201, 'seed: an account without a company');
+$r = http_request("PUT /api/v1/admin/clients/app\n$CLIENT");
+is($r->{status}, 201, 'seed: a client');
 
 my @cases;    # [label, request hash]
 
@@ -104,6 +119,7 @@ my %routes = (
     'admin/networks/cowallonia' => [qw(PUT)],
     'admin/sites/cw-namur' => [qw(PUT DELETE)],
     'admin/users/ada' => [qw(GET HEAD PUT DELETE)],
+    'admin/clients/app' => [qw(GET HEAD PUT DELETE)],
     'bookings' => [qw(GET HEAD POST)],
     'bookings/cw-namur.0123456789abcdef01234567' => [qw(GET HEAD DELETE)],
     'usage?site=cw-namur&month=2026-03' => [qw(GET HEAD)],
@@ -140,6 +156,12 @@ for my $id ('', 'a' x 300, 'a' x 5000, '%00', 'a%00b', '%ff%fe', '..', '%2e%2e',
     add("GET admin/users/$id", method => 'GET', uri => "/api/v1/admin/users/$id");
     add("DELETE admin/users/$id", method => 'DELETE',
         uri => "/api/v1/admin/users/$id");
+    add("PUT admin/clients/$id", method => 'PUT',
+        uri => "/api/v1/admin/clients/$id", body => $CLIENT);
+    add("GET admin/clients/$id", method => 'GET',
+        uri => "/api/v1/admin/clients/$id");
+    add("DELETE admin/clients/$id", method => 'DELETE',
+        uri => "/api/v1/admin/clients/$id");
 }
 
 # user ids (a token's sub) past their rule: refused, nothing written
@@ -154,7 +176,8 @@ for my $path ('', 'nothing', 'spots', 'spots/', 'spots/cw-namur/', 'spots/cw-nam
               'admin', 'admin/', 'admin/sites', 'admin/sites/', 'admin/networks',
               'health/', 'networks/x', 'spots/nearby/x', 'admin/sites/a/b',
               'spots/cw-namur/availability/x', 'admin/users', 'admin/users/',
-              'admin/users/ada/x')
+              'admin/users/ada/x', 'admin/clients', 'admin/clients/',
+              'admin/clients/app/x', 'admin/client/app')
 {
     add("GET $path", method => 'GET', uri => "/api/v1/$path");
 }
@@ -246,6 +269,8 @@ for my $i (0 .. $#bodies) {
         uri => '/api/v1/admin/sites/cw-namur', body => $bodies[$i]);
     add("PUT account, bad body $i", method => 'PUT', must => 'refuse',
         uri => '/api/v1/admin/users/ada', body => $bodies[$i]);
+    add("PUT client, bad body $i", method => 'PUT', must => 'refuse',
+        uri => '/api/v1/admin/clients/app', body => $bodies[$i]);
 }
 
 add('a body past the limit', method => 'PUT',
@@ -383,6 +408,13 @@ my %bad_user = (
               '{"site_operator":["cw-namur","cw-namur"]}',
               '{"site_operator":[' . join(',', map { "\"s$_\"" } 1 .. 65) . ']}',
               '{"site_operator":[9223372036854775808]}', '{"admin":true,"root":true}'],
+    password => ['""', '"short"', '"' . ('p' x 11) . '"', '"' . ('p' x 257) . '"',
+                 '"' . ("\xc3\xa9" x 129) . '"', '"' . ('p' x 5000) . '"',
+                 '1', '123456789012', '1e400', 'null', 'true', '[]', '{}',
+                 '["correct horse battery"]', '"correct horse\u0000battery"',
+                 "\"correct horse\0battery\"", "\"correct horse \xff battery\"",
+                 "\"correct horse \xc0\xaf battery\"", '"correct horse \ud800 battery"',
+                 "\"correct horse \xed\xa0\x80 battery\""],
 );
 
 for my $key (sort keys %bad_user) {
@@ -391,6 +423,55 @@ for my $key (sort keys %bad_user) {
             uri => '/api/v1/admin/users/ada', body => user_with($key, $v));
     }
 }
+
+# --- clients: each member wrong
+
+my %bad_client = (
+    kind => ['""', '1', 'null', '"Confidential"', '"site_gateway "', '"a\u0000"',
+             '"' . ('k' x 5000) . '"', '[]'],
+    name => ['""', '1', 'null', '"' . ('n' x 201) . '"', '"a\u0000b"', "\"\xc0\xaf\""],
+    redirect_uris => ['[]', '{}', '"https://a.example/cb"', '[1]', '[null]', '[[]]',
+                      '[""]', '["/cb"]', '["https://a.example/cb#f"]',
+                      '["http://a.example/cb"]', '["https://u@a.example/cb"]',
+                      '["https://a.example:0/cb"]', '["https://a.example:99999/cb"]',
+                      '["https://a.example/%zz"]', '["https://a.example/\u0000"]',
+                      '["https://a.example/a b"]', "[\"https://a.example/\xc3\xa9\"]",
+                      '["javascript:alert(1)"]', '["com.example.app:/cb"]',
+                      '["data:text/html,x"]', '["https://[::1/cb"]',
+                      '["https://a.example/cb","https://a.example/cb"]',
+                      '[' . join(',', map { "\"https://a.example/$_\"" } 1 .. 11) . ']',
+                      '["https://' . ('a' x 2050) . '/"]',
+                      '[' . join(',', ('"https://a.example/cb"') x 1000) . ']'],
+    post_logout_redirect_uris => ['{}', '[1]', '["https://a.example/#top"]',
+                                  '["ftp://a.example/"]', 'null'],
+    secret => ['""', '"short"', '"' . ('s' x 31) . '"', '"' . ('s' x 257) . '"',
+               '1', 'null', '[]', '"a confidential secret of more\u0000than 32 bytes"',
+               "\"a confidential secret of more \xff than 32 bytes\""],
+);
+
+for my $key (sort keys %bad_client) {
+    for my $v (@{ $bad_client{$key} }) {
+        add("client $key = " . substr($v, 0, 60), method => 'PUT', must => 'refuse',
+            uri => '/api/v1/admin/clients/app', body => client_with($key, $v));
+    }
+}
+add('a client with a site of another kind', method => 'PUT', must => 'refuse',
+    uri => '/api/v1/admin/clients/app',
+    body => $CLIENT =~ s/^\{/{"site":"cw-namur",/r);
+add('a site gateway without its site', method => 'PUT', must => 'refuse',
+    uri => '/api/v1/admin/clients/gw',
+    body => client_with('kind', '"site_gateway"') =~ s/,"secret":"[^"]*"//r);
+add('a site gateway of an unknown site', method => 'PUT', must => 'refuse',
+    uri => '/api/v1/admin/clients/gw',
+    body => (client_with('kind', '"site_gateway"') =~ s/,"secret":"[^"]*"/,"site":"nowhere"/r));
+add('a public app with a secret', method => 'PUT', must => 'refuse',
+    uri => '/api/v1/admin/clients/pub', body => client_with('kind', '"public_app"'));
+add('a new confidential client without a secret', method => 'PUT', must => 'refuse',
+    uri => '/api/v1/admin/clients/new', body => $CLIENT =~ s/,"secret":"[^"]*"//r);
+add('a client with no member', method => 'PUT', uri => '/api/v1/admin/clients/x2',
+    body => '{}', must => 'refuse');
+add('a client with an unknown member', method => 'PUT', must => 'refuse',
+    uri => '/api/v1/admin/clients/app', body => $CLIENT =~ s/^\{/{"scope":"openid",/r);
 
 # --- values at their limits that must be taken (last: they write)
 
@@ -411,6 +492,22 @@ add('an account at its limits: 16 passports, 32 zones, a 254-byte e-mail, the lo
     body => '{"name":"' . ("\xc3\xa9" x 200) . '","email":"' . ('e' x 250) . '@b.c",'
     . '"passports":[' . join(',', map { $pass->(sprintf('20%02d-01-01', $_), sprintf('20%02d-12-31', $_)) } 30 .. 45) . '],'
     . '"company":{"id":"acme","zones":[' . join(',', map { "\"z$_\"" } 1 .. 32) . ']}}');
+add('a password of 256 bytes of two-byte characters', method => 'PUT',
+    must => 'accept', uri => '/api/v1/admin/users/pw',
+    body => user_with('password', '"' . ("\xc3\xa9" x 128) . '"'));
+add('a password of 13 bytes with escapes', method => 'PUT',
+    must => 'accept', uri => '/api/v1/admin/users/pw',
+    body => user_with('password', '"\u00e9\"\\\\ 12345678"'));
+add('a client at its limits: 10 URIs of 1000 bytes, a secret of 256 bytes',
+    method => 'PUT', must => 'accept', uri => '/api/v1/admin/clients/' . ('c' x 64),
+    body => client_with('redirect_uris', '[' . join(',', map {
+        '"https://a.example/' . $_ . ('x' x (1000 - 19 - length $_)) . '"' } 1 .. 10) . ']')
+        =~ s/"secret":"[^"]*"/'"secret":"' . ('s' x 256) . '"'/er);
+add('a public app with a private-use scheme and loopback URIs', method => 'PUT',
+    must => 'accept', uri => '/api/v1/admin/clients/pub2',
+    body => '{"kind":"public_app","name":"App","redirect_uris":'
+    . '["be.mobispot.app:/cb","http://127.0.0.1:1/cb","http://[::1]:65535/cb",'
+    . '"http://localhost/cb"]}');
 add('nearby at the northern limit', method => 'GET', must => 'accept',
     uri => '/api/v1/spots/nearby?lat=85.05112878&lon=4.8&all=true');
 
