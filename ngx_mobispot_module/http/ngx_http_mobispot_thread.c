@@ -39,9 +39,13 @@
  *  - While the task is out, the request holds one more reference
  *    (r->main->count), released by that finalization, as a Redis call
  *    does (ngx_http_mobispot_call.c).
- *  - A worker that exits while a task is out (only after its shutdown
- *    timeout closed the request) leaves the task's memory to the exiting
- *    process.
+ *  - A worker that shuts down (a reload, nginx -s quit) exits once no
+ *    timer is left, and a task is not one: while it is out, a timer of its
+ *    own (t->alive, re-armed until the completion) keeps the worker, so
+ *    that the old worker answers the requests whose hashes were made.
+ *    After worker_shutdown_timeout nginx closes the requests: the task is
+ *    orphaned, and its timer keeps the worker until the thread is done
+ *    with the task's memory.
  *
  * Pools (docs/directives.md, mobispot_thread_pool): the name given, which
  * must have its "thread_pool" block (ngx_thread_pool_add() records it, and
@@ -64,10 +68,15 @@
 /* the task's own pool: the task, t, and a caller's small data */
 #define NGX_HTTP_MOBISPOT_THREAD_POOL_SIZE  1024
 
+/* how often the timer that keeps the worker while a task is out fires */
+#define NGX_HTTP_MOBISPOT_THREAD_ALIVE      60000
+
 
 #if (NGX_THREADS)
 static void ngx_http_mobispot_thread_run(void *data, ngx_log_t *log);
 static void ngx_http_mobispot_thread_complete(ngx_event_t *ev);
+static void ngx_http_mobispot_thread_alive(ngx_event_t *ev);
+static void ngx_http_mobispot_thread_free(ngx_http_mobispot_thread_t *t);
 #endif
 static void ngx_http_mobispot_thread_orphan(void *data);
 
@@ -186,6 +195,11 @@ ngx_http_mobispot_thread_post(ngx_http_request_t *r,
     cln->handler = ngx_http_mobispot_thread_orphan;
     cln->data = t;
 
+    t->alive.handler = ngx_http_mobispot_thread_alive;
+    t->alive.data = t;
+    t->alive.log = ngx_cycle->log;
+    ngx_add_timer(&t->alive, NGX_HTTP_MOBISPOT_THREAD_ALIVE);
+
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "mobispot: thread task #%ui posted", task->id);
 
@@ -236,7 +250,7 @@ ngx_http_mobispot_thread_complete(ngx_event_t *ev)
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ev->log, 0,
                        "mobispot: thread task #%ui done, its request has "
                        "gone", t->task->id);
-        ngx_destroy_pool(t->pool);
+        ngx_http_mobispot_thread_free(t);
         return;
     }
 
@@ -249,10 +263,37 @@ ngx_http_mobispot_thread_complete(ngx_event_t *ev)
 
     rc = t->done(r, t->data);
 
-    ngx_destroy_pool(t->pool);
+    ngx_http_mobispot_thread_free(t);
 
     ngx_http_finalize_request(r, rc);
     ngx_http_run_posted_requests(c);
+}
+
+
+/* a task still out: the worker stays, whether it shuts down or not */
+
+static void
+ngx_http_mobispot_thread_alive(ngx_event_t *ev)
+{
+    ngx_http_mobispot_thread_t  *t = ev->data;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ev->log, 0,
+                   "mobispot: thread task #%ui still running", t->task->id);
+
+    ngx_add_timer(ev, NGX_HTTP_MOBISPOT_THREAD_ALIVE);
+}
+
+
+/* a posted task ends: its timer, then its memory */
+
+static void
+ngx_http_mobispot_thread_free(ngx_http_mobispot_thread_t *t)
+{
+    if (t->alive.timer_set) {
+        ngx_del_timer(&t->alive);
+    }
+
+    ngx_destroy_pool(t->pool);
 }
 
 #endif

@@ -48,6 +48,7 @@ struct ngx_http_mobispot_thread_s {
     ngx_pool_cleanup_t                *cleanup;  /* on the request's pool */
     ngx_http_mobispot_thread_work_pt   work;
     ngx_http_mobispot_thread_done_pt   done;
+    ngx_event_t                        alive;    /* keeps the worker */
 #if (NGX_THREADS)
     ngx_thread_task_t                 *task;
 #endif
