@@ -388,4 +388,35 @@ is($values, 0, 'no Redis key nor value holds a password');
 my @fields = $dump =~ /"password_hash":"\$y\$/g;
 cmp_ok(scalar(@fields), '>=', 5, 'only the hashes are there');
 
+# ---------------------------------------------------------------------------
+# a full queue: 503 overloaded, nothing written
+
+start_env(main_config => 'thread_pool tiny threads=1 max_queue=1;',
+          http_config => $HTTP . "    mobispot_thread_pool tiny;\n"
+                         . "    lingering_close off;\n",
+          config => $API);
+redis_cmd('HSET', 'ms:{networks}:passport', 'cowallonia', 'cowallonia-pass');
+
+my @at_once = map { put_pw_async("q$_", "$PW q$_") } 1 .. 8;
+my (%by_status, $retry_after, $over_written);
+for my $i (1 .. 8) {
+    my $got = '';
+    while (sysread($at_once[$i - 1], my $chunk, 65536)) { $got .= $chunk }
+    close $at_once[$i - 1];
+    my ($st) = $got =~ m{^HTTP/1\.1 (\d+)};
+    $st //= 0;
+    $by_status{$st}++;
+    next unless $st == 503;
+    $retry_after++ if $got =~ /^Retry-After: \d+\r$/mi && $got =~ /"code":"overloaded"/;
+    $over_written++ if redis_cmd('EXISTS', "ms:{user:q$i}:info");
+}
+cmp_ok($by_status{503} // 0, '>=', 1,
+       '8 hashes at once, one thread and a queue of one: some 503');
+is(($by_status{503} // 0) + ($by_status{201} // 0), 8, '... the others 201');
+is($retry_after // 0, $by_status{503} // 0, '... each 503 overloaded, with Retry-After');
+is($over_written // 0, 0, '... nothing written for them');
+@problems = stop_env();
+is(join("\n", @problems), '', 'nginx clean');
+like(error_log_text(), qr/thread pool "tiny" queue overflow/, 'nginx logs the overflow');
+
 done_testing();
