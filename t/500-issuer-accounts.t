@@ -301,12 +301,14 @@ my $wait_log = sub {
     return 1;
 };
 
-# three hashes ahead of it in the one thread, so that its task waits
-my @ahead = map { put_pw_async("first$_", "$PW first$_") } 1 .. 3;
+# hashes ahead of it in the one thread, so that its task waits long after
+# it is posted (more under valgrind, where the test and nginx are slower)
+my $AHEAD = $VALGRIND ? 6 : 5;
+my @ahead = map { put_pw_async("first$_", "$PW first$_") } 1 .. $AHEAD;
 # its task posted, the client goes (a client that sends its FIN with the
 # request is read to its end: nginx sees the FIN with the data)
 my $s = put_pw_async('gone', "$PW gone");
-$hashed += 4;
+$hashed += $AHEAD + 1;
 ok($wait_log->(qr/\*(\d+) http request line: "PUT \/api\/v1\/admin\/users\/gone /),
    'its request is read');
 my ($conn) = $tail =~ /\*(\d+) http request line: "PUT \/api\/v1\/admin\/users\/gone /;
@@ -366,7 +368,7 @@ while (my ($pid, $tid) = splice(@hashing, 0, 2)) {
 is($on_loop, 0, '... none by the worker\'s own thread (the event loop)');
 
 push @pws, $PW, $PW2, $pw256, 'x' x 12, (map { "$PW $_" } 1 .. $N),
-           "$PW gone", map { "$PW first$_" } 1 .. 3;
+           "$PW gone", map { "$PW first$_" } 1 .. $AHEAD;
 my $access = do {
     open my $fh, '<', servroot() . '/logs/access.log' or die $!;
     local $/;
@@ -410,13 +412,19 @@ for my $i (1 .. 8) {
     $retry_after++ if $got =~ /^Retry-After: \d+\r$/mi && $got =~ /"code":"overloaded"/;
     $over_written++ if redis_cmd('EXISTS', "ms:{user:q$i}:info");
 }
-cmp_ok($by_status{503} // 0, '>=', 1,
-       '8 hashes at once, one thread and a queue of one: some 503');
+# (valgrind runs one thread at a time: its hashing thread may empty the
+# queue before the worker reads the next request, so no overflow is due)
+SKIP: {
+    skip 'valgrind serializes the threads', 1 if $VALGRIND;
+    cmp_ok($by_status{503} // 0, '>=', 1,
+           '8 hashes at once, one thread and a queue of one: some 503');
+}
 is(($by_status{503} // 0) + ($by_status{201} // 0), 8, '... the others 201');
 is($retry_after // 0, $by_status{503} // 0, '... each 503 overloaded, with Retry-After');
 is($over_written // 0, 0, '... nothing written for them');
 @problems = stop_env();
 is(join("\n", @problems), '', 'nginx clean');
-like(error_log_text(), qr/thread pool "tiny" queue overflow/, 'nginx logs the overflow');
+like(error_log_text(), qr/thread pool "tiny" queue overflow/, 'nginx logs the overflow')
+    if $by_status{503};
 
 done_testing();
