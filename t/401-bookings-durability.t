@@ -164,7 +164,7 @@ is(free_over(), 1, 'availability still counts it');
 is(redis_cmd('HGET', $BOOKED, '600'), '1', 'its slot counted once');
 ($r2) = book($BODY, 'crash');
 is($r2->{status}, 201, 'a replay after the crash: 201');
-is($r2->{body}, $r->{body}, '... the first answer (the kept answer survived)');
+is($r2->{body}, $r->{body}, '... the first answer (kept, or the record: the booking)');
 
 # the control: the same steps without persistence lose the booking
 

@@ -11,7 +11,7 @@
  *      rooms)
  *   2. the window checked against the site (slots, hours, entitlement),
  *      then the booking script on the site's keys;
- *   3. the answer kept under the key, and sent.
+ *   3. the 201 sent, and the answer kept under the key (not waited for).
  *
  * A body with "near" instead of "spot" books the nearest site instead
  * (ngx_http_mobispot_booking_near.c).  docs/bookings.md has the rules,
@@ -46,6 +46,7 @@ ngx_http_mobispot_booking_create(ngx_http_request_t *r,
     u_char                         *p;
     ngx_int_t                       rc;
     ngx_str_t                       key, nl, *fp;
+    ngx_uint_t                      n;
     ngx_http_mobispot_site_t        site;
     ngx_http_mobispot_booking_t    *bk;
     ngx_http_mobispot_redis_cmd_t  *cmds;
@@ -160,7 +161,10 @@ ngx_http_mobispot_booking_create(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ngx_http_mobispot_booking_due_cmds(r, bk, &cmds[5]) != NGX_OK) {
+    n = ngx_http_mobispot_booking_due_cmds(r, bk,
+                                     &cmds[NGX_HTTP_MOBISPOT_R_DUE],
+                                     &cmds[NGX_HTTP_MOBISPOT_R_ANNOUNCE]);
+    if (n == 0) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -175,7 +179,8 @@ ngx_http_mobispot_booking_create(ngx_http_request_t *r,
     bk->caller_keys.read = &bk->account;
     bk->caller_keys.nread = 1;
 
-    return ngx_http_mobispot_api_call(r, ctx, cmds, NGX_HTTP_MOBISPOT_R_N,
+    return ngx_http_mobispot_api_call(r, ctx, cmds,
+                                      NGX_HTTP_MOBISPOT_R_N - 2 + n,
                                       &bk->caller_keys,
                                       ngx_http_mobispot_booking_claimed);
 }
@@ -511,13 +516,16 @@ ngx_http_mobispot_booking_sha256(ngx_http_request_t *r, ngx_str_t *a,
 /*
  * The booking's first deadline (its hold's end, or the time it becomes a
  * no-show), in the deadlines' queue before the script can make it, so
- * that none is ever missed, and announced to the runners: ZADD LT (a
- * retry never puts it later) and PUBLISH.
+ * that none is ever missed: ZADD LT (a retry never puts it later); and,
+ * when it is within mobispot_bookings_horizon, announced to the runners
+ * (PUBLISH): one further ahead is found by their next read.  Returns the
+ * number of commands (1 or 2), 0 when out of memory.
  */
 
-ngx_int_t
+ngx_uint_t
 ngx_http_mobispot_booking_due_cmds(ngx_http_request_t *r,
-    ngx_http_mobispot_booking_t *bk, ngx_http_mobispot_redis_cmd_t *cmds)
+    ngx_http_mobispot_booking_t *bk, ngx_http_mobispot_redis_cmd_t *zadd,
+    ngx_http_mobispot_redis_cmd_t *announce)
 {
     u_char                                  *p;
     const char                             **argv;
@@ -535,7 +543,7 @@ ngx_http_mobispot_booking_due_cmds(ngx_http_request_t *r,
     p = ngx_pnalloc(r->pool, NGX_INT64_LEN);
 
     if (argv == NULL || argvlen == NULL || p == NULL) {
-        return NGX_ERROR;
+        return 0;
     }
 
     argv[0] = "ZADD";
@@ -549,9 +557,13 @@ ngx_http_mobispot_booking_due_cmds(ngx_http_request_t *r,
     argv[4] = (char *) bk->id.data;
     argvlen[4] = bk->id.len;
 
-    cmds[0].argc = 5;
-    cmds[0].argv = argv;
-    cmds[0].argvlen = argvlen;
+    zadd->argc = 5;
+    zadd->argv = argv;
+    zadd->argvlen = argvlen;
+
+    if (bk->due > bk->now + bmcf->horizon) {
+        return 1;
+    }
 
     argv[5] = "PUBLISH";
     argvlen[5] = 7;
@@ -560,9 +572,9 @@ ngx_http_mobispot_booking_due_cmds(ngx_http_request_t *r,
     argv[7] = argv[3];
     argvlen[7] = argvlen[3];
 
-    cmds[1].argc = 3;
-    cmds[1].argv = &argv[5];
-    cmds[1].argvlen = &argvlen[5];
+    announce->argc = 3;
+    announce->argv = &argv[5];
+    announce->argvlen = &argvlen[5];
 
-    return NGX_OK;
+    return 2;
 }

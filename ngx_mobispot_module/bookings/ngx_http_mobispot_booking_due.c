@@ -11,7 +11,10 @@
  *   - on every (re)subscription to the channel (a start, a reload, a gap
  *     in pub/sub), it reads the earliest deadline again: nothing missed
  *     while it was not listening is lost;
- *   - a deadline announced sooner than its timer brings the timer forward;
+ *   - a deadline announced sooner than its timer brings the timer forward
+ *     (a POST announces one within mobispot_bookings_horizon);
+ *   - it reads the earliest again at least once per horizon, which finds
+ *     a deadline further ahead before it comes, announced or not;
  *   - when the timer fires, it takes the deadlines that have come (in
  *     batches), reads each booking's record and runs the move script's
  *     "due" on the site's keys, which checks the state and the time again
@@ -19,7 +22,9 @@
  *     nothing left to do); then the booking's next deadline replaces the
  *     one handled, unless someone changed it meanwhile (the due script).
  *
- * No sweep: the timer only fires when a deadline has come.
+ * No sweep: the timer fires when a deadline has come, or once per horizon
+ * for one read of the earliest (two commands, every five minutes by
+ * default).
  */
 
 
@@ -44,6 +49,7 @@ typedef struct {
     time_t                             at;      /* the timer's; 0: none */
     time_t                             seen;    /* announced while busy */
     ngx_uint_t                         state;
+    time_t                             horizon;
     ngx_log_t                         *log;
 
     /* the pass: the deadlines that have come, one after the other */
@@ -128,6 +134,7 @@ ngx_http_mobispot_booking_due_init(ngx_cycle_t *cycle)
     }
 
     d->client = mmcf->client;
+    d->horizon = bmcf->horizon;
     d->log = cycle->log;
     d->timer.handler = ngx_http_mobispot_due_timer;
     d->timer.data = d;
@@ -299,6 +306,7 @@ ngx_http_mobispot_due_on_read(redisAsyncContext *ac, void *reply,
     }
 
     ngx_http_mobispot_due_arm(d, seen);
+    ngx_http_mobispot_due_arm(d, ngx_time() + d->horizon);
 
     if (rep->elements == 2) {
         t = (rep->element[1]->type == REDIS_REPLY_STRING)

@@ -29,6 +29,7 @@
 #define NGX_HTTP_MOBISPOT_BOOKING_HOLD        600
 #define NGX_HTTP_MOBISPOT_BOOKING_NO_SHOW     900
 #define NGX_HTTP_MOBISPOT_BOOKING_GRACE       900
+#define NGX_HTTP_MOBISPOT_BOOKING_HORIZON     300
 
 /* an Idempotency-Key: what it may hold, how long it is remembered */
 #define NGX_HTTP_MOBISPOT_IDEM_MAX            255
@@ -66,9 +67,9 @@
 #define NGX_HTTP_MOBISPOT_R_PASSPORTS  3
 #define NGX_HTTP_MOBISPOT_R_RECORD     4
 #define NGX_HTTP_MOBISPOT_R_DUE        5
-#define NGX_HTTP_MOBISPOT_R_ANNOUNCE   6
-#define NGX_HTTP_MOBISPOT_R_ACCOUNT    7
-#define NGX_HTTP_MOBISPOT_R_ZONE       8
+#define NGX_HTTP_MOBISPOT_R_ACCOUNT    6
+#define NGX_HTTP_MOBISPOT_R_ZONE       7
+#define NGX_HTTP_MOBISPOT_R_ANNOUNCE   8      /* last: only when near */
 #define NGX_HTTP_MOBISPOT_R_N          9
 
 /* what a booking reads of the caller's account (HMGET, in this order) */
@@ -104,12 +105,13 @@
 #define NGX_HTTP_MOBISPOT_MOVE_DUE       4
 
 
-/* the booking times (mobispot_booking_hold, _no_show, _grace) */
+/* the booking times (mobispot_bookings_hold, _no_show, _grace, ...) */
 typedef struct {
     time_t                      hold;      /* a hold lasts */
     time_t                      no_show;   /* after the start, released */
     time_t                      grace;     /* check in early, out late */
     ngx_flag_t                  due;       /* the worker runs deadlines */
+    time_t                      horizon;   /* announced within; re-read */
 } ngx_http_mobispot_bookings_main_conf_t;
 
 
@@ -287,8 +289,9 @@ extern const char  *ngx_http_mobispot_booking_fields[];
 
 ngx_int_t ngx_http_mobispot_booking_claim_cmd(ngx_http_request_t *r,
     ngx_http_mobispot_booking_t *bk, ngx_http_mobispot_redis_cmd_t *cmd);
-ngx_int_t ngx_http_mobispot_booking_due_cmds(ngx_http_request_t *r,
-    ngx_http_mobispot_booking_t *bk, ngx_http_mobispot_redis_cmd_t *cmds);
+ngx_uint_t ngx_http_mobispot_booking_due_cmds(ngx_http_request_t *r,
+    ngx_http_mobispot_booking_t *bk, ngx_http_mobispot_redis_cmd_t *zadd,
+    ngx_http_mobispot_redis_cmd_t *announce);
 ngx_int_t ngx_http_mobispot_booking_claimed(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
     ngx_uint_t n);
