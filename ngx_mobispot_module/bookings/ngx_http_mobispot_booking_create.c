@@ -5,7 +5,7 @@
  * POST {prefix}bookings: the body and the Idempotency-Key checked, then
  *
  *   1. the key claimed (SET NX GET, a lease), the booking's id added to the
- *      caller's index, the site's info and zone, the passports, the
+ *      caller's index, the site's info (its zone too), the passports, the
  *      booking's record and the caller's account read, pipelined;  (the
  *      room asked for is checked by the script, which reads the site's
  *      rooms)
@@ -153,9 +153,6 @@ ngx_http_mobispot_booking_create(ngx_http_request_t *r,
         != NGX_OK
         || ngx_http_mobispot_booking_account_cmd(r, bk,
                                       &cmds[NGX_HTTP_MOBISPOT_R_ACCOUNT])
-           != NGX_OK
-        || ngx_http_mobispot_booking_zone_cmd(r, &bk->info,
-                                      &cmds[NGX_HTTP_MOBISPOT_R_ZONE])
            != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

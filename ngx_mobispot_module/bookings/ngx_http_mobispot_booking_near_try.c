@@ -78,12 +78,11 @@ ngx_http_mobispot_booking_near_try(ngx_http_request_t *r,
 
     i = near->next;
 
-    /* the replies of step 2 before this candidate's: 3 per candidate */
-    k = 3 * i;
+    /* the replies of step 2 before this candidate's: 2 per candidate */
+    k = 2 * i;
     second = near->second;
 
     near->rep[NGX_HTTP_MOBISPOT_R_INFO] = second[k + 1];
-    near->rep[NGX_HTTP_MOBISPOT_R_ZONE] = second[k + 2];
     near->rep[NGX_HTTP_MOBISPOT_R_ACCOUNT] =
                                 near->first[NGX_HTTP_MOBISPOT_N_ACCOUNT];
     near->rep[NGX_HTTP_MOBISPOT_R_PASSPORTS] =

@@ -6,9 +6,9 @@
  * (the first answer again, the booking itself when its answer is not kept
  * yet, 409 while in flight, 422 for another body), the window checked
  * against the site, the booking script run, the 201 sent and the answer
- * kept under the key after it.  A refusal first removes what the request left (its
- * claim on the key, its id in the caller's index), so that it changes
- * nothing.
+ * kept under the key after it.  A refusal first removes what the request
+ * left (its claim on the key, its id in the caller's index), so that it
+ * changes nothing.
  */
 
 

@@ -68,9 +68,8 @@
 #define NGX_HTTP_MOBISPOT_R_RECORD     4
 #define NGX_HTTP_MOBISPOT_R_DUE        5
 #define NGX_HTTP_MOBISPOT_R_ACCOUNT    6
-#define NGX_HTTP_MOBISPOT_R_ZONE       7
-#define NGX_HTTP_MOBISPOT_R_ANNOUNCE   8      /* last: only when near */
-#define NGX_HTTP_MOBISPOT_R_N          9
+#define NGX_HTTP_MOBISPOT_R_ANNOUNCE   7      /* last: only when near */
+#define NGX_HTTP_MOBISPOT_R_N          8
 
 /* what a booking reads of the caller's account (HMGET, in this order) */
 #define NGX_HTTP_MOBISPOT_A_PASSPORTS  0
@@ -317,8 +316,6 @@ ngx_int_t ngx_http_mobispot_booking_account_cmd(ngx_http_request_t *r,
     ngx_http_mobispot_booking_t *bk, ngx_http_mobispot_redis_cmd_t *cmd);
 void ngx_http_mobispot_booking_passports_cmd(
     ngx_http_mobispot_redis_cmd_t *cmd);
-ngx_int_t ngx_http_mobispot_booking_zone_cmd(ngx_http_request_t *r,
-    ngx_str_t *info, ngx_http_mobispot_redis_cmd_t *cmd);
 ngx_int_t ngx_http_mobispot_booking_no_account(
     ngx_http_mobispot_reply_t *account);
 ngx_int_t ngx_http_mobispot_booking_entitle(ngx_http_request_t *r,
