@@ -233,36 +233,10 @@ static ngx_int_t
 ngx_http_mobispot_booking_idem(ngx_http_request_t *r,
     ngx_http_mobispot_booking_t *bk, ngx_str_t *key, ngx_int_t *rc)
 {
-    size_t            i;
-    ngx_uint_t        n, j;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
+    size_t      i;
+    ngx_uint_t  n;
 
-    n = 0;
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (j = 0; /* void */; j++) {
-
-        if (j >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            j = 0;
-        }
-
-        if (h[j].key.len == sizeof("Idempotency-Key") - 1
-            && ngx_strncasecmp(h[j].key.data, (u_char *) "Idempotency-Key",
-                               h[j].key.len)
-               == 0)
-        {
-            *key = h[j].value;
-            n++;
-        }
-    }
+    n = ngx_http_mobispot_header_values(r, "Idempotency-Key", key, 1);
 
     if (n == 0) {
         *rc = ngx_http_mobispot_spots_error(r, NGX_HTTP_BAD_REQUEST,

@@ -90,6 +90,8 @@ static void ngx_http_mobispot_due_on_script(redisAsyncContext *ac,
     void *reply, void *privdata);
 static void ngx_http_mobispot_due_replace(ngx_http_mobispot_due_t *d);
 static void ngx_http_mobispot_due_end(ngx_http_mobispot_due_t *d);
+static void ngx_http_mobispot_due_ask(ngx_http_mobispot_due_t *d,
+    redisCallbackFn *fn);
 static void ngx_http_mobispot_due_fail(ngx_http_mobispot_due_t *d,
     const char *what);
 
@@ -386,12 +388,7 @@ ngx_http_mobispot_due_pass(ngx_http_mobispot_due_t *d)
     d->cmd.argv = argv;
     d->cmd.argvlen = argvlen;
 
-    if (ngx_http_mobispot_redis_send(d->client, &d->cmd,
-                                     ngx_http_mobispot_due_on_batch, d)
-        != NGX_OK)
-    {
-        ngx_http_mobispot_due_fail(d, NULL);
-    }
+    ngx_http_mobispot_due_ask(d, ngx_http_mobispot_due_on_batch);
 }
 
 
@@ -473,12 +470,7 @@ ngx_http_mobispot_due_item(ngx_http_mobispot_due_t *d)
 
     ngx_sprintf(key.data, "ms:{site:%V}:booking:%V", &d->site, &d->rec.id);
 
-    if (ngx_http_mobispot_redis_send(d->client, &d->cmd,
-                                     ngx_http_mobispot_due_on_record, d)
-        != NGX_OK)
-    {
-        ngx_http_mobispot_due_fail(d, NULL);
-    }
+    ngx_http_mobispot_due_ask(d, ngx_http_mobispot_due_on_record);
 }
 
 
@@ -565,12 +557,7 @@ ngx_http_mobispot_due_send(ngx_http_mobispot_due_t *d)
 {
     ngx_http_mobispot_booking_eval_head(d->script, d->reloaded, &d->cmd);
 
-    if (ngx_http_mobispot_redis_send(d->client, &d->cmd,
-                                     ngx_http_mobispot_due_on_script, d)
-        != NGX_OK)
-    {
-        ngx_http_mobispot_due_fail(d, NULL);
-    }
+    ngx_http_mobispot_due_ask(d, ngx_http_mobispot_due_on_script);
 }
 
 
@@ -702,6 +689,17 @@ ngx_http_mobispot_due_end(ngx_http_mobispot_due_t *d)
     d->seen = 0;
 
     ngx_http_mobispot_due_read(d);
+}
+
+
+/* d->cmd sent, its reply to fn; not sent: the pass stops (due_fail) */
+
+static void
+ngx_http_mobispot_due_ask(ngx_http_mobispot_due_t *d, redisCallbackFn *fn)
+{
+    if (ngx_http_mobispot_redis_send(d->client, &d->cmd, fn, d) != NGX_OK) {
+        ngx_http_mobispot_due_fail(d, NULL);
+    }
 }
 
 
