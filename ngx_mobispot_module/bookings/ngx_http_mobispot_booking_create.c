@@ -5,8 +5,9 @@
  * POST {prefix}bookings: the body and the Idempotency-Key checked, then
  *
  *   1. the key claimed (SET NX GET, a lease), the booking's id added to the
- *      caller's index, the site's info (its zone too), the passports, the
- *      booking's record and the caller's account read, pipelined;  (the
+ *      caller's index, the site's info (its zone too), the passports,
+ *      whose the booking's record is (HGET user: it exists already when
+ *      an earlier try made it) and the caller's account read, pipelined;  (the
  *      room asked for is checked by the script, which reads the site's
  *      rooms)
  *   2. the window checked against the site (slots, hours, entitlement),
@@ -149,7 +150,8 @@ ngx_http_mobispot_booking_create(ngx_http_request_t *r,
 
     ngx_http_mobispot_booking_passports_cmd(&cmds[3]);
 
-    if (ngx_http_mobispot_booking_record_fields(r->pool, &bk->record, &cmds[4])
+    if (ngx_http_mobispot_booking_user_cmd(r, &bk->record,
+                                     &cmds[NGX_HTTP_MOBISPOT_R_RECORD])
         != NGX_OK
         || ngx_http_mobispot_booking_account_cmd(r, bk,
                                       &cmds[NGX_HTTP_MOBISPOT_R_ACCOUNT])
@@ -548,4 +550,35 @@ ngx_http_mobispot_booking_due_cmds(ngx_http_request_t *r,
     announce->argvlen = &argvlen[5];
 
     return 2;
+}
+
+
+/* HGET <record> user: whether the booking exists, and whose it is */
+
+ngx_int_t
+ngx_http_mobispot_booking_user_cmd(ngx_http_request_t *r, ngx_str_t *record,
+    ngx_http_mobispot_redis_cmd_t *cmd)
+{
+    const char  **argv;
+    size_t       *argvlen;
+
+    argv = ngx_palloc(r->pool, 3 * sizeof(char *));
+    argvlen = ngx_palloc(r->pool, 3 * sizeof(size_t));
+
+    if (argv == NULL || argvlen == NULL) {
+        return NGX_ERROR;
+    }
+
+    argv[0] = "HGET";
+    argvlen[0] = 4;
+    argv[1] = (char *) record->data;
+    argvlen[1] = record->len;
+    argv[2] = "user";
+    argvlen[2] = 4;
+
+    cmd->argc = 3;
+    cmd->argv = argv;
+    cmd->argvlen = argvlen;
+
+    return NGX_OK;
 }

@@ -26,6 +26,8 @@ static ngx_int_t ngx_http_mobispot_booking_take(ngx_http_request_t *r,
 static ngx_int_t ngx_http_mobispot_booking_taken(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
     ngx_uint_t n);
+static ngx_int_t ngx_http_mobispot_booking_read(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx);
 static ngx_int_t ngx_http_mobispot_booking_reread(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
     ngx_uint_t n);
@@ -45,38 +47,45 @@ ngx_http_mobispot_booking_claimed(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
     ngx_uint_t n)
 {
-    ngx_int_t                        rc;
-    ngx_http_mobispot_reply_t       *idem;
-    ngx_http_mobispot_booking_t     *bk;
-    ngx_http_mobispot_booking_rec_t  rec;
+    ngx_int_t                     made;
+    ngx_http_mobispot_reply_t    *idem, *user;
+    ngx_http_mobispot_booking_t  *bk;
 
     bk = ctx->data;
     idem = &replies[NGX_HTTP_MOBISPOT_R_IDEM];
+    user = &replies[NGX_HTTP_MOBISPOT_R_RECORD];
+
+    /* HGET of the record's user: the caller's when this booking exists */
+
+    if (user->type != REDIS_REPLY_STRING && user->type != REDIS_REPLY_NIL) {
+        return ngx_http_mobispot_spots_redis_error(r, "HGET booking");
+    }
+
+    made = (user->type == REDIS_REPLY_STRING
+            && user->str.len == bk->user.len
+            && ngx_memcmp(user->str.data, bk->user.data, bk->user.len) == 0);
 
     if (idem->type == REDIS_REPLY_STRING) {
 
-        if (idem->str.len == 1 + bk->fingerprint.len
+        if (made
+            && idem->str.len == 1 + bk->fingerprint.len
             && idem->str.data[0] == 'P'
             && ngx_memcmp(idem->str.data + 1, bk->fingerprint.data,
                           bk->fingerprint.len)
-               == 0
-            && ngx_http_mobispot_booking_record(&bk->id, &bk->user,
-                                         &replies[NGX_HTTP_MOBISPOT_R_RECORD],
-                                         &rec)
-               == NGX_OK)
+               == 0)
         {
             /*
              * booked by a try whose answer is not kept yet, or was lost
              * (the answer is written after the 201): the booking is the
              * answer
              */
-            return ngx_http_mobispot_booking_made(r, ctx, &rec);
+            return ngx_http_mobispot_booking_read(r, ctx);
         }
 
         return ngx_http_mobispot_booking_known(r, ctx, idem);
     }
 
-    if (replies[NGX_HTTP_MOBISPOT_R_IDEM].type != REDIS_REPLY_NIL) {
+    if (idem->type != REDIS_REPLY_NIL) {
         return ngx_http_mobispot_spots_redis_error(r, "SET NX GET "
                                                    "(redis 7 needed)");
     }
@@ -84,16 +93,9 @@ ngx_http_mobispot_booking_claimed(ngx_http_request_t *r,
     /* the key is ours until the lease ends */
     bk->release = 1;
 
-    rc = ngx_http_mobispot_booking_record(&bk->id, &bk->user,
-                                          &replies[NGX_HTTP_MOBISPOT_R_RECORD],
-                                          &rec);
-    if (rc == NGX_OK) {
+    if (made) {
         /* made by an earlier try whose answer was lost */
-        return ngx_http_mobispot_booking_made(r, ctx, &rec);
-    }
-
-    if (rc == NGX_ERROR) {
-        return ngx_http_mobispot_spots_redis_error(r, "HMGET booking");
+        return ngx_http_mobispot_booking_read(r, ctx);
     }
 
     return ngx_http_mobispot_booking_site(r, ctx, replies);
@@ -547,21 +549,35 @@ ngx_http_mobispot_booking_taken(ngx_http_request_t *r,
          */
         bk->waited = 0;
 
-        cmd = ngx_palloc(r->pool, sizeof(ngx_http_mobispot_redis_cmd_t));
-
-        if (cmd == NULL
-            || ngx_http_mobispot_booking_record_fields(r->pool, &bk->record,
-                                                       cmd)
-               != NGX_OK)
-        {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        return ngx_http_mobispot_api_call(r, ctx, cmd, 1, NULL,
-                                          ngx_http_mobispot_booking_reread);
+        return ngx_http_mobispot_booking_read(r, ctx);
     }
 
     return ngx_http_mobispot_spots_redis_error(r, "the booking script");
+}
+
+
+/* the caller's booking, made earlier: its record read, then answered */
+
+static ngx_int_t
+ngx_http_mobispot_booking_read(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx)
+{
+    ngx_http_mobispot_booking_t    *bk;
+    ngx_http_mobispot_redis_cmd_t  *cmd;
+
+    bk = ctx->data;
+
+    cmd = ngx_palloc(r->pool, sizeof(ngx_http_mobispot_redis_cmd_t));
+
+    if (cmd == NULL
+        || ngx_http_mobispot_booking_record_fields(r->pool, &bk->record, cmd)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_mobispot_api_call(r, ctx, cmd, 1, NULL,
+                                      ngx_http_mobispot_booking_reread);
 }
 
 

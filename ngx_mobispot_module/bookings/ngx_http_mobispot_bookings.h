@@ -65,7 +65,7 @@
 #define NGX_HTTP_MOBISPOT_R_INDEX      1
 #define NGX_HTTP_MOBISPOT_R_INFO       2
 #define NGX_HTTP_MOBISPOT_R_PASSPORTS  3
-#define NGX_HTTP_MOBISPOT_R_RECORD     4
+#define NGX_HTTP_MOBISPOT_R_RECORD     4      /* HGET its user */
 #define NGX_HTTP_MOBISPOT_R_DUE        5
 #define NGX_HTTP_MOBISPOT_R_ACCOUNT    6
 #define NGX_HTTP_MOBISPOT_R_ANNOUNCE   7      /* last: only when near */
@@ -288,6 +288,8 @@ extern const char  *ngx_http_mobispot_booking_fields[];
 
 ngx_int_t ngx_http_mobispot_booking_claim_cmd(ngx_http_request_t *r,
     ngx_http_mobispot_booking_t *bk, ngx_http_mobispot_redis_cmd_t *cmd);
+ngx_int_t ngx_http_mobispot_booking_user_cmd(ngx_http_request_t *r,
+    ngx_str_t *record, ngx_http_mobispot_redis_cmd_t *cmd);
 ngx_uint_t ngx_http_mobispot_booking_due_cmds(ngx_http_request_t *r,
     ngx_http_mobispot_booking_t *bk, ngx_http_mobispot_redis_cmd_t *zadd,
     ngx_http_mobispot_redis_cmd_t *announce);
