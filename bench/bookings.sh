@@ -17,7 +17,12 @@
 # The caller stands in with `set $mobispot_sub` (the cost of a token's
 # check is what bench/sso.sh measures).  Targets (issue 9): distinct
 # >= 0.25 x return 200, >= 0.70 x the bare script.
+#
+# Redis is the limit here: by default (BENCH_PIN=1, on 2 CPUs or more)
+# redis-server runs on CPU 0 and everything else on the others, for every
+# case of the run alike (bench/lib.sh); BENCH_PIN=0 lets them share.
 set -euo pipefail
+BENCH_PIN=${BENCH_PIN:-1}
 . "$(dirname "$0")/lib.sh"
 
 [ -f "$bench_root/build/ngx_http_mobispot_module.so" ] || bash "$bench_root/tools/build.sh"
@@ -93,7 +98,7 @@ mapfile -t evalsha < <(perl -ne '
 
 rounds=${BENCH_ROUNDS:-3}
 secs=${BENCH_DURATION%s}
-echo "wrk -t$BENCH_THREADS -c$BENCH_CONNECTIONS -d$BENCH_DURATION x $rounds rounds (interleaved, median kept), nginx workers: $BENCH_WORKERS"
+echo "wrk -t$BENCH_THREADS -c$BENCH_CONNECTIONS -d$BENCH_DURATION x $rounds rounds (interleaved, median kept), nginx workers: $BENCH_WORKERS, redis on its own CPU: ${bench_on_redis:+yes}${bench_on_redis:-no}"
 
 oks=() distincts=() bares=() redis_us=() nginx_us=() bare_us=()
 for r in $(seq "$rounds"); do
