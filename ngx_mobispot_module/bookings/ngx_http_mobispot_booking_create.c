@@ -47,7 +47,7 @@ ngx_http_mobispot_booking_create(ngx_http_request_t *r,
     u_char                         *p;
     ngx_int_t                       rc;
     ngx_str_t                       key, nl, *fp;
-    ngx_uint_t                      n;
+    ngx_uint_t                      n, k;
     ngx_http_mobispot_site_t        site;
     ngx_http_mobispot_booking_t    *bk;
     ngx_http_mobispot_redis_cmd_t  *cmds;
@@ -126,9 +126,8 @@ ngx_http_mobispot_booking_create(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    cmds = ngx_pcalloc(r->pool,
-                       NGX_HTTP_MOBISPOT_R_N
-                       * sizeof(ngx_http_mobispot_redis_cmd_t));
+    cmds = ngx_pcalloc(r->pool, (NGX_HTTP_MOBISPOT_R_N + 2)
+                                * sizeof(ngx_http_mobispot_redis_cmd_t));
 
     /* ZADD index <from> <id>: before the booking, so none is ever unlisted */
 
@@ -148,8 +147,6 @@ ngx_http_mobispot_booking_create(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_http_mobispot_booking_passports_cmd(&cmds[3]);
-
     if (ngx_http_mobispot_booking_user_cmd(r, &bk->record,
                                      &cmds[NGX_HTTP_MOBISPOT_R_RECORD])
         != NGX_OK
@@ -160,12 +157,27 @@ ngx_http_mobispot_booking_create(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    n = ngx_http_mobispot_booking_due_cmds(r, bk,
-                                     &cmds[NGX_HTTP_MOBISPOT_R_DUE],
-                                     &cmds[NGX_HTTP_MOBISPOT_R_ANNOUNCE]);
-    if (n == 0) {
+    /* then the passports, unless the cache has them, then the PUBLISH */
+
+    n = NGX_HTTP_MOBISPOT_R_N;
+
+    rc = ngx_http_mobispot_booking_passports(r, ctx, bk, &cmds[n], n);
+    if (rc == NGX_ERROR) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    if (rc == NGX_DECLINED) {
+        n++;
+    }
+
+    k = ngx_http_mobispot_booking_due_cmds(r, bk,
+                                     &cmds[NGX_HTTP_MOBISPOT_R_DUE],
+                                     &cmds[n]);
+    if (k == 0) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    n += k - 1;
 
     /* written: the key, the index, the deadlines; nothing kept */
 
@@ -178,9 +190,7 @@ ngx_http_mobispot_booking_create(ngx_http_request_t *r,
     bk->caller_keys.read = &bk->account;
     bk->caller_keys.nread = 1;
 
-    return ngx_http_mobispot_api_call(r, ctx, cmds,
-                                      NGX_HTTP_MOBISPOT_R_N - 2 + n,
-                                      &bk->caller_keys,
+    return ngx_http_mobispot_api_call(r, ctx, cmds, n, &bk->caller_keys,
                                       ngx_http_mobispot_booking_claimed);
 }
 

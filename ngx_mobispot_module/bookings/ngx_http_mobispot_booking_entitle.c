@@ -124,7 +124,7 @@ ngx_http_mobispot_booking_entitle(ngx_http_request_t *r,
     ngx_http_mobispot_reply_t  *a, *passports;
 
     a = &replies[NGX_HTTP_MOBISPOT_R_ACCOUNT];
-    passports = &replies[NGX_HTTP_MOBISPOT_R_PASSPORTS];
+    passports = bk->passports;
 
     ngx_str_null(&bk->network);
     ngx_str_null(&bk->company);

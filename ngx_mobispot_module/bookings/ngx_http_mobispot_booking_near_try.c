@@ -85,8 +85,7 @@ ngx_http_mobispot_booking_near_try(ngx_http_request_t *r,
     near->rep[NGX_HTTP_MOBISPOT_R_INFO] = second[k + 1];
     near->rep[NGX_HTTP_MOBISPOT_R_ACCOUNT] =
                                 near->first[NGX_HTTP_MOBISPOT_N_ACCOUNT];
-    near->rep[NGX_HTTP_MOBISPOT_R_PASSPORTS] =
-                                near->first[NGX_HTTP_MOBISPOT_N_PASSPORTS];
+    bk->passports = &near->first[NGX_HTTP_MOBISPOT_N_PASSPORTS];
 
     bk->pre = ngx_palloc(r->pool, 6 * sizeof(ngx_http_mobispot_redis_cmd_t));
 

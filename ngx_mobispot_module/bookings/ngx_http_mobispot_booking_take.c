@@ -55,6 +55,8 @@ ngx_http_mobispot_booking_claimed(ngx_http_request_t *r,
     idem = &replies[NGX_HTTP_MOBISPOT_R_IDEM];
     user = &replies[NGX_HTTP_MOBISPOT_R_RECORD];
 
+    ngx_http_mobispot_booking_passports_read(r, bk, replies);
+
     /* HGET of the record's user: the caller's when this booking exists */
 
     if (user->type != REDIS_REPLY_STRING && user->type != REDIS_REPLY_NIL) {
@@ -434,7 +436,6 @@ ngx_http_mobispot_booking_taken(ngx_http_request_t *r,
     ngx_http_mobispot_reply_t       *e;
     ngx_http_mobispot_booking_t     *bk;
     ngx_http_mobispot_booking_rec_t  rec;
-    ngx_http_mobispot_redis_cmd_t   *cmd;
 
     bk = ctx->data;
 

@@ -64,12 +64,12 @@
 #define NGX_HTTP_MOBISPOT_R_IDEM       0
 #define NGX_HTTP_MOBISPOT_R_INDEX      1
 #define NGX_HTTP_MOBISPOT_R_INFO       2
-#define NGX_HTTP_MOBISPOT_R_PASSPORTS  3
-#define NGX_HTTP_MOBISPOT_R_RECORD     4      /* HGET its user */
-#define NGX_HTTP_MOBISPOT_R_DUE        5
-#define NGX_HTTP_MOBISPOT_R_ACCOUNT    6
-#define NGX_HTTP_MOBISPOT_R_ANNOUNCE   7      /* last: only when near */
-#define NGX_HTTP_MOBISPOT_R_N          8
+#define NGX_HTTP_MOBISPOT_R_RECORD     3      /* HGET its user */
+#define NGX_HTTP_MOBISPOT_R_DUE        4
+#define NGX_HTTP_MOBISPOT_R_ACCOUNT    5
+#define NGX_HTTP_MOBISPOT_R_N          6      /* then, when not in the */
+                                              /* cache, the passports; */
+                                              /* when near, the PUBLISH */
 
 /* what a booking reads of the caller's account (HMGET, in this order) */
 #define NGX_HTTP_MOBISPOT_A_PASSPORTS  0
@@ -185,6 +185,11 @@ typedef struct {
     ngx_uint_t                  waited;       /* the replicas have it */
     void                       *route;        /* a cancel's own state */
     ngx_http_mobispot_booking_near_t *near;   /* book the nearest */
+
+    /* the networks' passports: a reply, or the answer cache's part */
+    ngx_http_mobispot_reply_t  *passports;
+    ngx_uint_t                  passports_at; /* its reply; 0: cached */
+    ngx_http_mobispot_avail_t  *pav;          /* the part's state */
 } ngx_http_mobispot_booking_t;
 
 
@@ -288,6 +293,11 @@ extern const char  *ngx_http_mobispot_booking_fields[];
 
 ngx_int_t ngx_http_mobispot_booking_claim_cmd(ngx_http_request_t *r,
     ngx_http_mobispot_booking_t *bk, ngx_http_mobispot_redis_cmd_t *cmd);
+ngx_int_t ngx_http_mobispot_booking_passports(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_booking_t *bk,
+    ngx_http_mobispot_redis_cmd_t *cmd, ngx_uint_t at);
+void ngx_http_mobispot_booking_passports_read(ngx_http_request_t *r,
+    ngx_http_mobispot_booking_t *bk, ngx_http_mobispot_reply_t *replies);
 ngx_int_t ngx_http_mobispot_booking_user_cmd(ngx_http_request_t *r,
     ngx_str_t *record, ngx_http_mobispot_redis_cmd_t *cmd);
 ngx_uint_t ngx_http_mobispot_booking_due_cmds(ngx_http_request_t *r,
