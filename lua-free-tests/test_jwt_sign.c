@@ -192,17 +192,38 @@ claims_text(size_t *len)
 }
 
 
-/* libjwt's verdict on the token with one character changed at i */
+/* the module's own check of the signature (core/mobispot_jws.c) */
 
 static int
-tampered(EVP_PKEY *pkey, const char *token, size_t i, jwt_alg_t alg)
+own_verify(EVP_PKEY *pkey, const char *alg, const char *token)
+{
+    const char          *reason;
+    mobispot_jws_key_t   key;
+
+    memset(&key, 0, sizeof(key));
+    key.alg = alg;
+    key.pkey = pkey;
+
+    return mobispot_jws_verify(&key, token, strlen(token), &reason);
+}
+
+
+/*
+ * the verdicts on the token with one character changed at i: libjwt's
+ * (bit 0) and the module's (bit 1); 3 when both refuse it
+ */
+
+static int
+tampered(EVP_PKEY *pkey, const char *alg, const char *token, size_t i,
+    jwt_alg_t jalg)
 {
     int    rc;
     char  *bad;
 
     bad = strdup(token);
     bad[i] = (bad[i] == 'A') ? 'B' : 'A';
-    rc = libjwt_verify(pkey, bad, alg);
+    rc = (libjwt_verify(pkey, bad, jalg) != 0)
+         | (own_verify(pkey, alg, bad) != 0) << 1;
     free(bad);
 
     return rc;
@@ -240,6 +261,10 @@ sign_and_verify(EVP_PKEY *pkey, const char *alg, jwt_alg_t jalg)
      * signature must fail libjwt only because of its typ
      */
 
+    TAP_IS_INT(own_verify(pkey, alg, tok), 0,
+               "%s: the module verifies the access token's signature", alg);
+    TAP_OK(own_verify(pkey, alg[0] == 'E' ? "ES384" : "RS512", tok) != 0,
+           "%s: not with another algorithm", alg);
     TAP_OK(libjwt_verify(pkey, tok, jalg) != 0,
            "%s: libjwt 1.10 refuses typ at+jwt", alg);
 
@@ -247,15 +272,19 @@ sign_and_verify(EVP_PKEY *pkey, const char *alg, jwt_alg_t jalg)
                             clen, &ilen, &reason);
     TAP_IS_INT(libjwt_verify(pkey, idt, jalg), 0,
                "%s: libjwt verifies the signature with the public key", alg);
+    TAP_IS_INT(own_verify(pkey, alg, idt), 0,
+               "%s: the module verifies the ID token's signature", alg);
     TAP_IS_INT(gateway_rules(idt, alg, "k-2026", MOBISPOT_JWT_TYP_JWT),
                MOBISPOT_SSO_OK, "%s: typ JWT told apart", alg);
 
     /* tampered: a payload byte, then a signature byte */
 
-    TAP_OK(tampered(pkey, idt, strchr(idt, '.') - idt + 3, jalg) != 0,
-           "%s: a tampered payload fails", alg);
-    TAP_OK(tampered(pkey, idt, strrchr(idt, '.') - idt + 5, jalg) != 0,
-           "%s: a tampered signature fails", alg);
+    TAP_IS_INT(tampered(pkey, alg, idt, strchr(idt, '.') - idt + 3, jalg),
+               3, "%s: a tampered payload fails both", alg);
+    TAP_IS_INT(tampered(pkey, alg, idt, strrchr(idt, '.') - idt + 5, jalg),
+               3, "%s: a tampered signature fails both", alg);
+    TAP_IS_INT(tampered(pkey, alg, tok, 3, jalg), 3,
+               "%s: a tampered access token header fails both", alg);
 
     free(idt);
     free(tok);
@@ -372,6 +401,48 @@ claims_rules(void)
 }
 
 
+/* HS256 through the same compact JWS (the CLI mints with it) */
+
+static void
+hmac(void)
+{
+    int                  rc;
+    char                *tok;
+    jwt_t               *jwt;
+    size_t               len;
+    const char          *reason;
+    mobispot_jws_key_t   key;
+
+    static const char    secret[] = "0123456789abcdef0123456789abcdef";
+
+    memset(&key, 0, sizeof(key));
+    key.alg = "HS256";
+    key.secret = (const unsigned char *) secret;
+    key.secret_len = 32;
+
+    tok = mobispot_jws_compact(&key, NULL, "JWT", "{\"sub\":\"a\"}", 11,
+                               &len, &reason);
+    jwt = NULL;
+    rc = jwt_decode(&jwt, tok, key.secret, 32);
+    TAP_IS_INT(rc, 0, "HS256: libjwt verifies the HMAC");
+    jwt_free(jwt);
+    free(tok);
+
+    tok = mobispot_jws_compact(&key, "h1", MOBISPOT_JWS_TYP_AT,
+                               "{\"sub\":\"a\"}", 11, &len, &reason);
+    TAP_IS_INT(mobispot_jws_verify(&key, tok, len, &reason), 0,
+               "HS256: the module verifies its at+jwt token");
+    key.secret_len = 31;
+    TAP_OK(mobispot_jws_verify(&key, tok, len, &reason) != 0,
+           "HS256: not with another secret");
+    free(tok);
+
+    key.secret = NULL;
+    TAP_OK(mobispot_jws_compact(&key, NULL, NULL, "{}", 2, &len, &reason)
+           == NULL, "HS256 without a secret refused");
+}
+
+
 static void
 b64url(void)
 {
@@ -409,6 +480,7 @@ main(void)
     const char  *reason;
 
     b64url();
+    hmac();
 
     ec = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
     rsa = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t) 2048);

@@ -2,11 +2,9 @@
 /*
  * Copyright (C) Mobispot
  *
- * Signing: the issuer's keys (ES256 on P-256, RS256 with RSA of at least
- * 2048 bits), their JWKs (RFC 7517, 7518 6), the claims of an access
- * token (RFC 9068 2.2) and the compact JWS (RFC 7515 7.1).  OpenSSL's EVP
- * signs with the key parsed once; libjwt 1.10 would take the PEM text at
- * every token and cannot write a "typ" other than "JWT".
+ * The issuer's keys (ES256 on P-256, RS256 with RSA of at least 2048
+ * bits), their JWKs (RFC 7517, 7518 6), base64url, and the claims of an
+ * access token (RFC 9068 2.2).  The JWS itself is in mobispot_jws.c.
  */
 
 
@@ -18,22 +16,17 @@
 #include <openssl/ec.h>
 #include <openssl/obj_mac.h>
 #include <openssl/rand.h>
-#include <openssl/rsa.h>
 
 #include "core/mobispot_core.h"
 #include "core/mobispot_jwt_sign.h"
 
 
-#define MOBISPOT_ES256_HALF  32
 
 
 static int mobispot_jwk_bn(yajl_gen g, const char *name, EVP_PKEY *pkey,
     const char *param, size_t pad);
 static int mobispot_json_strings(yajl_gen g, const char *name,
     const char **v, size_t n);
-static char *mobispot_gen_take(yajl_gen g, size_t *len);
-static unsigned char *mobispot_jws_signature(EVP_PKEY *pkey, const char *alg,
-    const char *input, size_t len, size_t *sig_len);
 
 
 static const char  mobispot_b64url_chars[] =
@@ -168,10 +161,10 @@ mobispot_jwk_gen(yajl_gen g, EVP_PKEY *pkey, const char *kid,
     } else {
         if (mobispot_json_key_string(g, "crv", "P-256") != MOBISPOT_OK
             || mobispot_jwk_bn(g, "x", pkey, OSSL_PKEY_PARAM_EC_PUB_X,
-                               MOBISPOT_ES256_HALF)
+                               MOBISPOT_JWS_P256_HALF)
                != MOBISPOT_OK
             || mobispot_jwk_bn(g, "y", pkey, OSSL_PKEY_PARAM_EC_PUB_Y,
-                               MOBISPOT_ES256_HALF)
+                               MOBISPOT_JWS_P256_HALF)
                != MOBISPOT_OK)
         {
             *reason = "the EC key's point";
@@ -324,7 +317,7 @@ mobispot_at_claims(const mobispot_at_claims_t *c, size_t *len,
         return NULL;
     }
 
-    out = mobispot_gen_take(g, len);
+    out = mobispot_json_take(g, len);
     yajl_gen_free(g);
 
     if (out == NULL) {
@@ -366,8 +359,8 @@ mobispot_json_strings(yajl_gen g, const char *name, const char **v,
 
 /* the generator's text, copied into malloc()ed memory */
 
-static char *
-mobispot_gen_take(yajl_gen g, size_t *len)
+char *
+mobispot_json_take(yajl_gen g, size_t *len)
 {
     char                 *out;
     size_t                n;
@@ -389,168 +382,3 @@ mobispot_gen_take(yajl_gen g, size_t *len)
     return out;
 }
 
-
-/*
- * A compact JWS of claims (JSON text) with the header
- * {"alg":..,"typ":typ,"kid":kid} (typ or kid NULL: left out), signed with
- * pkey by its algorithm (mobispot_jws_alg()): malloc()ed, NUL-ended.
- */
-
-char *
-mobispot_jws_sign(EVP_PKEY *pkey, const char *kid, const char *typ,
-    const char *claims, size_t claims_len, size_t *len, const char **reason)
-{
-    char           *header, *out, *p;
-    size_t          header_len, sig_len, input_len, sig_max, n;
-    yajl_gen        g;
-    const char     *alg;
-    unsigned char  *sig;
-
-    alg = mobispot_jws_alg(pkey, reason);
-    if (alg == NULL) {
-        return NULL;
-    }
-
-    if (claims_len == 0 || claims_len > MOBISPOT_JWT_SIGN_MAX) {
-        *reason = "claims empty or too large";
-        return NULL;
-    }
-
-    g = mobispot_json_gen_alloc();
-    if (g == NULL) {
-        *reason = "out of memory";
-        return NULL;
-    }
-
-    header = NULL;
-
-    if (yajl_gen_map_open(g) == yajl_gen_status_ok
-        && mobispot_json_key_string(g, "alg", alg) == MOBISPOT_OK
-        && (typ == NULL
-            || mobispot_json_key_string(g, "typ", typ) == MOBISPOT_OK)
-        && (kid == NULL
-            || mobispot_json_key_string(g, "kid", kid) == MOBISPOT_OK)
-        && yajl_gen_map_close(g) == yajl_gen_status_ok)
-    {
-        header = mobispot_gen_take(g, &header_len);
-    }
-
-    yajl_gen_free(g);
-
-    if (header == NULL) {
-        *reason = "a header value is not UTF-8, or out of memory";
-        return NULL;
-    }
-
-    /* header.payload, then room for ".signature" */
-
-    sig_max = (size_t) EVP_PKEY_get_size(pkey);
-    input_len = mobispot_b64url_encoded_len(header_len) + 1
-                + mobispot_b64url_encoded_len(claims_len);
-    out = malloc(input_len + 1 + mobispot_b64url_encoded_len(sig_max) + 1);
-
-    if (out == NULL) {
-        free(header);
-        *reason = "out of memory";
-        return NULL;
-    }
-
-    p = out + mobispot_b64url_encode((unsigned char *) header, header_len,
-                                     out);
-    *p++ = '.';
-    p += mobispot_b64url_encode((const unsigned char *) claims, claims_len,
-                                p);
-    free(header);
-
-    sig = mobispot_jws_signature(pkey, alg, out, input_len, &sig_len);
-
-    if (sig == NULL || sig_len > sig_max) {
-        free(sig);
-        free(out);
-        *reason = "the signature failed";
-        return NULL;
-    }
-
-    *p++ = '.';
-    n = mobispot_b64url_encode(sig, sig_len, p);
-    free(sig);
-
-    *len = input_len + 1 + n;
-
-    return out;
-}
-
-
-/*
- * The signature of input: RSASSA-PKCS1-v1_5 with SHA-256, or ECDSA with
- * SHA-256 turned from DER into JOSE's r || s, 32 bytes each (RFC 7518
- * 3.4); malloc()ed.
- */
-
-static unsigned char *
-mobispot_jws_signature(EVP_PKEY *pkey, const char *alg, const char *input,
-    size_t len, size_t *sig_len)
-{
-    size_t                n;
-    EVP_MD_CTX           *md;
-    ECDSA_SIG            *es;
-    EVP_PKEY_CTX         *pctx;
-    unsigned char        *der, *sig;
-    const BIGNUM         *r, *s;
-    const unsigned char  *q;
-
-    md = EVP_MD_CTX_new();
-    if (md == NULL) {
-        return NULL;
-    }
-
-    der = NULL;
-    sig = NULL;
-
-    if (EVP_DigestSignInit(md, &pctx, EVP_sha256(), NULL, pkey) != 1
-        || (alg[0] == 'R'
-            && EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) != 1)
-        || EVP_DigestSign(md, NULL, &n, (const unsigned char *) input, len)
-           != 1
-        || (der = malloc(n)) == NULL
-        || EVP_DigestSign(md, der, &n, (const unsigned char *) input, len)
-           != 1)
-    {
-        EVP_MD_CTX_free(md);
-        free(der);
-        return NULL;
-    }
-
-    EVP_MD_CTX_free(md);
-
-    if (alg[0] == 'R') {
-        *sig_len = n;
-        return der;
-    }
-
-    q = der;
-    es = d2i_ECDSA_SIG(NULL, &q, (long) n);
-    free(der);
-
-    if (es == NULL) {
-        return NULL;
-    }
-
-    ECDSA_SIG_get0(es, &r, &s);
-    sig = malloc(2 * MOBISPOT_ES256_HALF);
-
-    if (sig == NULL
-        || BN_bn2binpad(r, sig, MOBISPOT_ES256_HALF) != MOBISPOT_ES256_HALF
-        || BN_bn2binpad(s, sig + MOBISPOT_ES256_HALF, MOBISPOT_ES256_HALF)
-           != MOBISPOT_ES256_HALF)
-    {
-        ECDSA_SIG_free(es);
-        free(sig);
-        return NULL;
-    }
-
-    ECDSA_SIG_free(es);
-    *sig_len = 2 * MOBISPOT_ES256_HALF;
-
-    return sig;
-}

@@ -29,6 +29,9 @@
 
 #define MOBISPOT_JWT_SIGN_MAX    (64 * 1024)
 
+/* the size of r and of s in an ES256 signature */
+#define MOBISPOT_JWS_P256_HALF   32
+
 
 /*
  * The claims of an access token.  Strings are NUL-terminated; NULL (or
@@ -68,10 +71,37 @@ char *mobispot_at_claims(const mobispot_at_claims_t *c, size_t *len,
     const char **reason);
 int mobispot_jwt_jti(char *out, size_t size);
 
+/*
+ * A key for mobispot_jws_compact() and mobispot_jws_verify(): alg one of
+ * HS256/384/512 (secret), RS256/384/512, ES256/384/512 (pkey: a private
+ * key to sign, a public or private one to verify); the key must fit alg
+ * (RSA, or EC on the algorithm's curve).
+ */
+
+typedef struct {
+    const char            *alg;
+    EVP_PKEY              *pkey;
+    const unsigned char   *secret;
+    size_t                 secret_len;
+} mobispot_jws_key_t;
+
+
 char *mobispot_jws_sign(EVP_PKEY *pkey, const char *kid, const char *typ,
     const char *claims, size_t claims_len, size_t *len,
     const char **reason);
+char *mobispot_jws_compact(const mobispot_jws_key_t *key, const char *kid,
+    const char *typ, const char *claims, size_t claims_len, size_t *len,
+    const char **reason);
+int mobispot_jws_verify(const mobispot_jws_key_t *key, const char *token,
+    size_t len, const char **reason);
 
+/* a DER ECDSA-Sig-Value of P-521's r || s takes at most 139 bytes */
+#define MOBISPOT_ECDSA_DER_MAX   160
+
+int mobispot_ecdsa_der(const unsigned char *sig, size_t half,
+    unsigned char *der, size_t size, size_t *der_len);
+
+char *mobispot_json_take(yajl_gen g, size_t *len);
 size_t mobispot_b64url_encoded_len(size_t len);
 size_t mobispot_b64url_encode(const unsigned char *in, size_t len,
     char *out);
