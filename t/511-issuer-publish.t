@@ -126,6 +126,21 @@ redis_cmd('PUBLISH', 'ms:sso:issuer', 'publish');
 ok(wait_for(sub { kids(redis_cmd('GET', 'ms:sso:jwks')) eq 'r1,e1' }, 'asked'),
    'written again when asked on ms:sso:issuer');
 
+# Redis refuses the write (an ACL without SET): logged once, tried again
+# with the backoff until it is allowed
+redis_cmd('ACL', 'SETUSER', 'default', '-set');
+redis_cmd('DEL', 'ms:sso:jwks');
+redis_cmd('PUBLISH', 'ms:sso:issuer', 'publish');
+ok(wait_for(sub { error_log_text() =~ /refused the issuer's keys \(SET\/PUBLISH ms:sso:jwks\): NOPERM; trying again/ },
+            'the refusal logged'), 'a refused write is logged with its reason');
+redis_cmd('ACL', 'SETUSER', 'default', '+set');
+ok(wait_for(sub { kids(redis_cmd('GET', 'ms:sso:jwks')) eq 'r1,e1' }, 'allowed again'),
+   'written once Redis takes it again');
+like(error_log_text(), qr/the issuer's keys are in redis \S+ \(ms:sso:jwks\) again/,
+     'and that is logged');
+my @refusals = error_log_text() =~ /refused the issuer's keys/g;
+is(scalar @refusals, 1, 'the refusal was logged once');
+
 # Redis away for a while, and back without the key set: worker 0 tries
 # again until it is written
 redis_cmd('DEL', 'ms:sso:jwks');
@@ -155,8 +170,8 @@ SKIP: {
 }
 
 is(join("\n", stop_env()), '', 'nginx clean');
-# the errors expected: the bus lost to CLIENT KILL, Redis away
-my @errors = grep { !/mobispot: (lost (the subscriptions on|connection to)|cannot connect to) redis/ }
+# the errors expected: the bus lost to CLIENT KILL, the ACL, Redis away
+my @errors = grep { !/mobispot: (lost (the subscriptions on|connection to)|cannot connect to) redis|refused the (issuer's keys|heartbeat)/ }
              error_log_text() =~ /^.*\[(?:error|crit|alert|emerg)\].*$/mg;
 is(join("\n", @errors), '', 'no other error in the log');
 

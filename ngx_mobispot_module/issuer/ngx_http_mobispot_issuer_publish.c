@@ -36,7 +36,8 @@ typedef struct {
     ngx_uint_t                         sending;
     ngx_uint_t                         again;    /* asked while sending */
     ngx_uint_t                         failed;   /* logged, once */
-    const char                        *error;    /* of the replies */
+    ngx_uint_t                         error;    /* 1: lost, 2: refused */
+    char                               word[32]; /* the refusal's word */
     ngx_log_t                         *log;
 } ngx_http_mobispot_issuer_pub_t;
 
@@ -251,12 +252,19 @@ ngx_http_mobispot_issuer_pub_on_reply(redisAsyncContext *ac, void *reply,
 
     if (rep == NULL) {
         /* the connection went: the client logs it */
-        pb->error = "";
+        pb->error = pb->error ? pb->error : 1;
 
     } else if (!mobispot_reply_is_status(rep, "OK")
                && rep->type != REDIS_REPLY_INTEGER)
     {
-        pb->error = (rep->type == REDIS_REPLY_ERROR) ? rep->str : "a reply";
+        /* the first word only: the reply is gone after this call */
+        pb->error = 2;
+
+        if (mobispot_reply_error_word(rep, pb->word, sizeof(pb->word)) == 0)
+        {
+            ngx_cpystrn((u_char *) pb->word, (u_char *) "a reply that is "
+                        "not OK", sizeof(pb->word));
+        }
     }
 
     if (pb->sending) {
@@ -264,8 +272,9 @@ ngx_http_mobispot_issuer_pub_on_reply(redisAsyncContext *ac, void *reply,
     }
 
     if (pb->error) {
-        ngx_http_mobispot_issuer_pub_retry(pb, *pb->error ? pb->error : NULL);
-        pb->error = NULL;
+        ngx_http_mobispot_issuer_pub_retry(pb, pb->error == 2 ? pb->word
+                                                              : NULL);
+        pb->error = 0;
         return;
     }
 
