@@ -193,7 +193,7 @@ main(void)
     TAP_IS_INT(header("{\"alg\":\"HS256\",\"crit\":[\"exp\"]}"),
                MOBISPOT_SSO_MALFORMED, "crit");
     TAP_IS_INT(header("{\"alg\":\"HS256\",\"typ\":\"at+jwt\"}"),
-               MOBISPOT_SSO_MALFORMED, "typ other than JWT");
+               MOBISPOT_SSO_OK, "typ at+jwt");
     TAP_IS_INT(header("{\"alg\":\"HS256\",\"kid\":7}"),
                MOBISPOT_SSO_MALFORMED, "kid not a string");
     TAP_IS_INT(header("{\"alg\":\"HS256\",\"alg\":\"none\"}"), -1,

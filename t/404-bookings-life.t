@@ -257,7 +257,7 @@ my $C = $j->{id};
 open $fh, '>', html_dir() . '/sso-door.html' or die;
 print $fh "welcome\n";
 close $fh;
-my $cyd = tok('hs256.secret', 'HS256', '{"alg":"HS256"}',
+my $cyd = tok('hs256.secret', 'HS256', '{"typ":"at+jwt","alg":"HS256"}',
               claims(sub => 'cyd', aud => 's1', pass => 'cw-pass'));
 $r = http_request({ uri => '/sso-door.html' });
 is($r->{status}, 401, 'the real door without a token: refused by mobispot_sso');
