@@ -98,7 +98,7 @@ mapfile -t evalsha < <(perl -ne '
 
 rounds=${BENCH_ROUNDS:-3}
 secs=${BENCH_DURATION%s}
-echo "wrk -t$BENCH_THREADS -c$BENCH_CONNECTIONS -d$BENCH_DURATION x $rounds rounds (interleaved, median kept), nginx workers: $BENCH_WORKERS, redis on its own CPU: ${bench_on_redis:+yes}${bench_on_redis:-no}"
+echo "wrk -t$BENCH_THREADS -c$BENCH_CONNECTIONS -d$BENCH_DURATION x $rounds rounds (interleaved, median kept), nginx workers: $BENCH_WORKERS, redis on its own CPU: $([ -n "$bench_on_redis" ] && echo yes || echo no)"
 
 oks=() distincts=() bares=() redis_us=() nginx_us=() bare_us=()
 for r in $(seq "$rounds"); do
