@@ -5,7 +5,11 @@
 # the counters are zeroed, N requests are made with curl, and the counts
 # are dumped.
 #
-#   bash bench/callgrind.sh avail|nearby|moving|ok [N]
+#   bash bench/callgrind.sh avail|nearby|moving|book|ok [N]
+#
+# book: POST bookings of a desk, each with its own Idempotency-Key and its
+# own slot (all booked: 201), by a caller with an account and a passport,
+# as in bench/bookings.sh.
 #
 # moving: nearby from a new position at each request (a latitude that moves
 # by 1e-7 degree), after a warm-up at the first one.
@@ -27,10 +31,19 @@ bench_start_redis
 
 # the data, loaded through an ordinary nginx
 pass=${BENCH_PASS:+set \$mobispot_pass $BENCH_PASS; }
+[ "$what" = book ] && pass='set $mobispot_sub $http_x_user; set $mobispot_pass bench-pass; '
 bench_start_nginx "" "location /api/v1/ { ${pass}mobispot_api; }"
 api="http://127.0.0.1:$bench_port/api/v1/"
 bench_load_spots "$api"
 day=$bench_day
+if [ "$what" = book ]; then
+    put() { curl -fs -o /dev/null -X PUT --data-binary "$2" "$api$1"; }
+    allday=$(for d in mon tue wed thu fri sat sun; do printf '"%s":["00:00-24:00"],' $d; done)
+    put admin/networks/bench '{"name":"Bench","passport":{"id":"bench-pass","name":"B","monthly_price_eur":1}}'
+    put admin/sites/big "{\"name\":\"Bench\",\"town\":\"T\",\"address\":\"x\",\"latitude\":50.4,\"longitude\":4.8,\"time_zone\":\"UTC\",\"networks\":[\"bench\"],\"slot_minutes\":30,\"opening_hours\":{${allday%,}},\"resources\":[{\"kind\":\"desk\",\"capacity\":10000}]}"
+    put admin/users/u1 '{"name":"U","email":"u@example.org","passports":[{"network":"bench","from":"2020-01-01","to":"2099-12-31"}]}'
+    day0=$(( ($(date +%s) / 86400 + 1) * 86400 ))
+fi
 nginx -p "$bench_dir" -c "$bench_dir/nginx.conf" -s stop
 sleep 0.5
 
@@ -39,7 +52,8 @@ case $what in
     nearby|moving)
             path="/api/v1/spots/nearby?lat=50.4674&lon=4.8720&radius_km=20&from=${day}T09:00:00Z&to=${day}T10:00:00Z&limit=20&all=true" ;;
     ok)     path=/ok ;;
-    *)      echo "bench: avail, nearby, moving or ok" >&2; exit 1 ;;
+    book)   path=/api/v1/bookings ;;
+    *)      echo "bench: avail, nearby, moving, book or ok" >&2; exit 1 ;;
 esac
 
 # the same configuration, one process, under callgrind
@@ -55,15 +69,35 @@ for _ in $(seq 100); do
     curl -fs -o /dev/null "http://127.0.0.1:$bench_port/ok" && break
     sleep 0.2
 done
-curl -fs -o /dev/null "http://127.0.0.1:$bench_port$path"
+# book: request i books slot i of the days from tomorrow on
+book() {
+    local t=$(( day0 + 1800 * $1 ))
+    echo "url = \"http://127.0.0.1:$bench_port$path\""
+    echo 'header = "X-User: u1"'
+    echo "header = \"Idempotency-Key: cg-$1\""
+    echo "data = \"{\\\"spot\\\":\\\"big\\\",\\\"kind\\\":\\\"desk\\\",\\\"from\\\":\\\"$(date -u -d @$t +%FT%TZ)\\\",\\\"to\\\":\\\"$(date -u -d @$((t + 1800)) +%FT%TZ)\\\"}\""
+    echo 'output = "/dev/null"'
+    echo 'next'
+}
+if [ "$what" = book ]; then
+    book 0 | sed '$d' | curl -fs -K -
+else
+    curl -fs -o /dev/null "http://127.0.0.1:$bench_port$path"
+fi
 callgrind_control -z "$vg" > /dev/null 2>&1
 for i in $(seq "$n"); do
+    if [ "$what" = book ]; then
+        book "$i"
+        continue
+    fi
     p=$path
     [ "$what" = moving ] &&
         p=${path/lat=50.4674/lat=$(awk -v i="$i" 'BEGIN { printf "%.7f", 50.4674 + i * 1e-7 }')}
     echo "url = \"http://127.0.0.1:$bench_port$p\""
     echo 'output = "/dev/null"'
 done > "$bench_dir/urls"
+# (the last "next" of the book lines starts nothing)
+[ "$what" = book ] && sed -i '$d' "$bench_dir/urls"
 curl -fs -K "$bench_dir/urls"
 callgrind_control -d "$vg" > /dev/null 2>&1
 sleep 0.5
@@ -81,5 +115,5 @@ awk -v n="$n" '
     }
     END {
         printf "%s: %d instructions per request\n", "'"$what"'", total / n
-        for (k in c) printf "%10d %s\n", c[k] / n, k | "sort -rn | head -n 10"
+        for (k in c) printf "%10d %s\n", c[k] / n, k | "sort -rn | head -n ${BENCH_TOP:-10}"
     }' "$out".1

@@ -9,6 +9,16 @@ BENCH_CONNECTIONS=${BENCH_CONNECTIONS:-50}
 BENCH_THREADS=${BENCH_THREADS:-1}
 BENCH_WORKERS=${BENCH_WORKERS:-1}
 
+# BENCH_PIN=1 (on a machine of 2 CPUs or more): redis-server on CPU 0, and
+# nginx, wrk and redis-benchmark on the others, as Redis (one thread)
+# would have a core of its own in production; every case of a run is
+# measured the same way, so the ratios stay fair
+bench_on_redis='' bench_on_rest=''
+if [ "${BENCH_PIN:-0}" = 1 ] && [ "$(nproc)" -ge 2 ]; then
+    bench_on_redis="taskset -c 0"
+    bench_on_rest="taskset -c 1-$(( $(nproc) - 1 ))"
+fi
+
 bench_free_port() {
     perl -MIO::Socket::INET -e \
         'print IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1:0")->sockport'
@@ -27,7 +37,7 @@ trap bench_cleanup EXIT
 # bench_start_redis: sets bench_redis_port
 bench_start_redis() {
     bench_redis_port=$(bench_free_port)
-    redis-server --port "$bench_redis_port" --bind 127.0.0.1 --save '' \
+    $bench_on_redis redis-server --port "$bench_redis_port" --bind 127.0.0.1 --save '' \
         --appendonly no --daemonize yes --dir "$bench_dir" \
         --logfile "$bench_dir/redis.log"
     for _ in $(seq 50); do
@@ -65,7 +75,7 @@ http {
     }
 }
 CONF
-    nginx -p "$bench_dir" -c "$bench_dir/nginx.conf"
+    $bench_on_rest nginx -p "$bench_dir" -c "$bench_dir/nginx.conf"
     for _ in $(seq 50); do
         curl -fs "http://127.0.0.1:$bench_port/ok" >/dev/null 2>&1 && return 0
         sleep 0.1
@@ -78,7 +88,7 @@ CONF
 bench_wrk() {
     local name=$1 path=$2 out errors
     shift 2
-    out=$(wrk -t"$BENCH_THREADS" -c"$BENCH_CONNECTIONS" -d"$BENCH_DURATION" \
+    out=$($bench_on_rest wrk -t"$BENCH_THREADS" -c"$BENCH_CONNECTIONS" -d"$BENCH_DURATION" \
           "$@" "http://127.0.0.1:$bench_port$path")
     bench_rate=$(echo "$out" | awk '/^Requests\/sec:/ {print $2}')
     errors=$(echo "$out" | awk '/Non-2xx or 3xx responses:/ {print $5}')
@@ -89,6 +99,28 @@ bench_wrk() {
         tail -3 "$bench_dir/logs/error.log" >&2
         return 1
     fi
+}
+
+# bench_cpu: prints the CPU seconds used so far by redis-server and by the
+# nginx workers ("REDIS NGINX"); the difference of two, divided by the
+# requests in between, is a request's cost, which other work on the
+# machine changes far less than it changes a rate
+bench_cpu() {
+    local master tick
+    master=$(cat "$bench_dir/logs/nginx.pid")
+    tick=$(getconf CLK_TCK)
+    redis-cli -p "$bench_redis_port" info cpu |
+        awk -F: '/^used_cpu_(user|sys):/ { s += $2 } END { printf "%.3f ", s }'
+    for p in $(pgrep -P "$master"); do cat "/proc/$p/stat"; done |
+        awk -v t="$tick" '{ s += $14 + $15 } END { printf "%.3f\n", s / t }'
+}
+
+# bench_cpu_per BEFORE AFTER N: "REDIS_US NGINX_US", microseconds each per
+# request, of N requests between two bench_cpu lines
+bench_cpu_per() {
+    awk -v n="$3" -v a="$1" -v b="$2" 'BEGIN {
+        split(a, x, " "); split(b, y, " ");
+        printf "%.1f %.1f\n", (y[1] - x[1]) * 1e6 / n, (y[2] - x[2]) * 1e6 / n }'
 }
 
 # bench_median V...: the median of the values (the lower one of an even count)

@@ -4,6 +4,7 @@
  * Decoding of hiredis replies.
  */
 
+#include <stdlib.h>
 #include "tap.h"
 #include "core/mobispot_core.h"
 
@@ -21,6 +22,35 @@ reply(int type, const char *str)
     }
 
     return r;
+}
+
+/* the module's RESP encoding is byte for byte hiredis's */
+static int
+same_as_hiredis(int argc, const char **argv, const size_t *argvlen)
+{
+    int     ok;
+    char   *mine, *theirs, *end;
+    size_t  len;
+    long long  n;
+
+    len = mobispot_resp_len(argc, argv, argvlen);
+    mine = malloc(len + 1);
+    if (mine == NULL) {
+        return 0;
+    }
+
+    end = mobispot_resp_write(mine, argc, argv, argvlen);
+    n = redisFormatCommandArgv(&theirs, argc, argv, argvlen);
+
+    ok = (n >= 0 && (size_t) (end - mine) == len && (size_t) n == len
+          && memcmp(mine, theirs, len) == 0);
+
+    free(mine);
+    if (n >= 0) {
+        redisFreeCommand(theirs);
+    }
+
+    return ok;
 }
 
 int
@@ -123,6 +153,44 @@ main(void)
         exec.element = elements;
         TAP_IS_STR(mobispot_reply_not_serving(&exec), "MASTERDOWN",
                    "inside the replies of EXEC");
+    }
+
+    {
+        static const char  *a[] = { "SET", "k", "" };
+        static const size_t al[] = { 3, 1, 0 };
+        static const char  *b[12] = { "HMGET", "ms:{site:s1}:info", "name",
+                                      "town", "tz", "slot", "hours",
+                                      "closed", "networks", "cap:desk",
+                                      "zone", "x\r\n\0y" };
+        size_t              bl[12];
+        const char         *c[120];
+        size_t              cl[120];
+        char                big[12345];
+        int                 i;
+
+        TAP_OK(same_as_hiredis(3, a, al),
+               "RESP: an empty argument, as hiredis writes it");
+
+        for (i = 0; i < 11; i++) {
+            bl[i] = strlen(b[i]);
+        }
+
+        bl[11] = 6;
+        TAP_OK(same_as_hiredis(12, b, bl),
+               "RESP: 12 arguments, one with CR, LF and NUL in it");
+
+        memset(big, 'x', sizeof(big));
+
+        for (i = 0; i < 120; i++) {
+            c[i] = big;
+            cl[i] = (size_t) (i * 97 + 9) % sizeof(big);
+        }
+
+        TAP_OK(same_as_hiredis(120, c, cl),
+               "RESP: 120 arguments of 9 to 12344 bytes (counts of 1 to 5 "
+               "digits)");
+        TAP_IS_INT(mobispot_resp_len(1, a, al), 13,
+                   "RESP: *1 $3 SET is 13 bytes");
     }
 
     return tap_done();

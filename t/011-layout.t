@@ -12,7 +12,7 @@ my $root = "$FindBin::Bin/..";
 my $mod = "$root/ngx_mobispot_module";
 my %rank = (core => 0, redis => 1, http => 2);  # every other folder: 3
 # a resource built on another one, which it alone may include
-my %over = (bookings => 'spots', usage => 'spots');
+my %over = (bookings => 'spots', usage => 'spots', issuer => 'sso');
 my $MAX_LINES = 800;
 
 sub slurp {

@@ -13,26 +13,26 @@ sso_keys();
 our %T;
 my $now = time();
 
-$T{hs256} = tok('hs256.secret', 'HS256', '{"alg":"HS256","typ":"JWT"}', claims());
-$T{hs384} = tok('hs384.secret', 'HS384', '{"alg":"HS384","kid":"h384"}', claims(sub => 'hs384-user'));
-$T{hs512} = tok('hs512.secret', 'HS512', '{"alg":"HS512","kid":"h512"}', claims(sub => 'hs512-user'));
-$T{rs256} = tok('rsa.key', 'RS256', '{"alg":"RS256","kid":"r1"}', claims(sub => 'bob', sid => 'sess-2'));
-$T{rs256b} = tok('rsa2.key', 'RS256', '{"alg":"RS256","kid":"r2"}', claims(sub => 'carol'));
-$T{rs384} = tok('rsa.key', 'RS384', '{"alg":"RS384","kid":"r1-384"}', claims(sub => 'rs384-user'));
-$T{es256} = tok('ec256.key', 'ES256', '{"alg":"ES256","kid":"e1"}', claims(sub => 'dave'));
-$T{es384} = tok('ec384.key', 'ES384', '{"alg":"ES384","kid":"e384"}', claims(sub => 'es384-user'));
-$T{es512} = tok('ec521.key', 'ES512', '{"alg":"ES512","kid":"e521"}', claims(sub => 'es512-user'));
-$T{claims} = tok('hs256.secret', 'HS256', '{"alg":"HS256"}',
+$T{hs256} = tok('hs256.secret', 'HS256', '{"alg":"HS256","typ":"at+jwt"}', claims());
+$T{hs384} = tok('hs384.secret', 'HS384', '{"typ":"at+jwt","alg":"HS384","kid":"h384"}', claims(sub => 'hs384-user'));
+$T{hs512} = tok('hs512.secret', 'HS512', '{"typ":"at+jwt","alg":"HS512","kid":"h512"}', claims(sub => 'hs512-user'));
+$T{rs256} = tok('rsa.key', 'RS256', '{"typ":"at+jwt","alg":"RS256","kid":"r1"}', claims(sub => 'bob', sid => 'sess-2'));
+$T{rs256b} = tok('rsa2.key', 'RS256', '{"typ":"at+jwt","alg":"RS256","kid":"r2"}', claims(sub => 'carol'));
+$T{rs384} = tok('rsa.key', 'RS384', '{"typ":"at+jwt","alg":"RS384","kid":"r1-384"}', claims(sub => 'rs384-user'));
+$T{es256} = tok('ec256.key', 'ES256', '{"typ":"at+jwt","alg":"ES256","kid":"e1"}', claims(sub => 'dave'));
+$T{es384} = tok('ec384.key', 'ES384', '{"typ":"at+jwt","alg":"ES384","kid":"e384"}', claims(sub => 'es384-user'));
+$T{es512} = tok('ec521.key', 'ES512', '{"typ":"at+jwt","alg":"ES512","kid":"e521"}', claims(sub => 'es512-user'));
+$T{claims} = tok('hs256.secret', 'HS256', '{"typ":"at+jwt","alg":"HS256"}',
     claims(nets => '["cowallonia","swc"]', n => 42, f => 2.5, b => 'true',
            o => '{"zone":"wallonia"}', nl => 'null', bad => 'a\u0001b'));
-$T{exp_in_leeway} = tok('hs256.secret', 'HS256', '{"alg":"HS256"}', claims(exp => $now - 1800));
-$T{nbf_in_leeway} = tok('hs256.secret', 'HS256', '{"alg":"HS256"}', claims(nbf => $now + 1800));
-$T{aud_array} = tok('hs256.secret', 'HS256', '{"alg":"HS256"}', claims(aud => '["liege","namur"]'));
-$T{roles} = tok('hs256.secret', 'HS256', '{"alg":"HS256"}', claims(roles => '["user","admin"]'));
-$T{role1} = tok('hs256.secret', 'HS256', '{"alg":"HS256"}', claims(roles => 'admin'));
-$T{badroles} = tok('hs256.secret', 'HS256', '{"alg":"HS256"}', claims(roles => '["a b","c"]'));
-$T{spacedroles} = tok('hs256.secret', 'HS256', '{"alg":"HS256"}', claims(roles => 'user admin'));
-$T{expired} = tok('hs256.secret', 'HS256', '{"alg":"HS256"}', claims(exp => $now - 100));
+$T{exp_in_leeway} = tok('hs256.secret', 'HS256', '{"typ":"at+jwt","alg":"HS256"}', claims(exp => $now - 1800));
+$T{nbf_in_leeway} = tok('hs256.secret', 'HS256', '{"typ":"at+jwt","alg":"HS256"}', claims(nbf => $now + 1800));
+$T{aud_array} = tok('hs256.secret', 'HS256', '{"typ":"at+jwt","alg":"HS256"}', claims(aud => '["liege","namur"]'));
+$T{roles} = tok('hs256.secret', 'HS256', '{"typ":"at+jwt","alg":"HS256"}', claims(roles => '["user","admin"]'));
+$T{role1} = tok('hs256.secret', 'HS256', '{"typ":"at+jwt","alg":"HS256"}', claims(roles => 'admin'));
+$T{badroles} = tok('hs256.secret', 'HS256', '{"typ":"at+jwt","alg":"HS256"}', claims(roles => '["a b","c"]'));
+$T{spacedroles} = tok('hs256.secret', 'HS256', '{"typ":"at+jwt","alg":"HS256"}', claims(roles => 'user admin'));
+$T{expired} = tok('hs256.secret', 'HS256', '{"typ":"at+jwt","alg":"HS256"}', claims(exp => $now - 100));
 
 our $HTTP = <<'_EOC_';
     mobispot_jwt_key $TEST_NGINX_SSO_KEYS/hs256.secret alg=HS256;
@@ -469,7 +469,7 @@ mobispot: sso token cached
 --- request eval
 ["GET /a", "GET /b", "GET /b", "GET /m", "GET /a"]
 --- more_headers eval
-[("Authorization: Bearer " . MobispotSSO::tok('rsa.key', 'RS256', '{"alg":"RS256","kid":"r1"}', MobispotSSO::claims(sub => 'mover'))) x 5]
+[("Authorization: Bearer " . MobispotSSO::tok('rsa.key', 'RS256', '{"typ":"at+jwt","alg":"RS256","kid":"r1"}', MobispotSSO::claims(sub => 'mover'))) x 5]
 --- error_code eval
 [204, 204, 204, 401, 204]
 --- response_body_json_subset eval

@@ -17,7 +17,7 @@ my $now = time();
 sub hs { tok('hs256.secret', 'HS256', @_) }
 sub rs { tok('rsa.key', 'RS256', @_) }
 
-my $good = rs('{"alg":"RS256","kid":"r1"}', claims());
+my $good = rs('{"typ":"at+jwt","alg":"RS256","kid":"r1"}', claims());
 my ($gh, $gp, $gs) = split /\./, $good;
 my $other = b64url(claims(sub => 'admin'));
 (my $flipped = $gs) =~ s/^(.)/$1 eq 'A' ? 'B' : 'A'/e;
@@ -29,61 +29,61 @@ my $stray = substr($gs, 0, -1) . substr($b64, $last | 1, 1);
 # [ name, Authorization value (or full header lines), expected code ]
 our @BAD = (
     # algorithm
-    ['alg none, unsigned', tok('hs256.secret', 'none', '{"alg":"none"}', claims()), 'malformed'],
-    ['alg nOnE, unsigned', tok('hs256.secret', 'none', '{"alg":"nOnE"}', claims()), 'malformed'],
-    ['alg nOnE with a signature', hs('{"alg":"nOnE"}', claims()), 'bad_signature'],
-    ['alg none with a signature', hs('{"alg":"none"}', claims()), 'bad_signature'],
-    ['alg lowercase hs256', hs('{"alg":"hs256"}', claims()), 'bad_signature'],
-    ['HS256 signed with the RSA public PEM, kid r1', tok('rsa.pub', 'HS256', '{"alg":"HS256","kid":"r1"}', claims()), 'bad_signature'],
-    ['HS256 signed with the RSA public PEM, no kid', tok('rsa.pub', 'HS256', '{"alg":"HS256"}', claims()), 'bad_signature'],
-    ['alg other than the key', tok('rsa.key', 'RS512', '{"alg":"RS512","kid":"r1"}', claims()), 'bad_signature'],
-    ['ES256 header on an RSA kid', tok('ec256.key', 'ES256', '{"alg":"ES256","kid":"r1"}', claims()), 'bad_signature'],
-    ['signed by another key', tok('rsa2.key', 'RS256', '{"alg":"RS256","kid":"r1"}', claims()), 'bad_signature'],
-    ['embedded jwk ignored', tok('rsa2.key', 'RS256', '{"alg":"RS256","kid":"r1","jwk":{"kty":"RSA"}}', claims()), 'bad_signature'],
+    ['alg none, unsigned', tok('hs256.secret', 'none', '{"typ":"at+jwt","alg":"none"}', claims()), 'malformed'],
+    ['alg nOnE, unsigned', tok('hs256.secret', 'none', '{"typ":"at+jwt","alg":"nOnE"}', claims()), 'malformed'],
+    ['alg nOnE with a signature', hs('{"typ":"at+jwt","alg":"nOnE"}', claims()), 'bad_signature'],
+    ['alg none with a signature', hs('{"typ":"at+jwt","alg":"none"}', claims()), 'bad_signature'],
+    ['alg lowercase hs256', hs('{"typ":"at+jwt","alg":"hs256"}', claims()), 'bad_signature'],
+    ['HS256 signed with the RSA public PEM, kid r1', tok('rsa.pub', 'HS256', '{"typ":"at+jwt","alg":"HS256","kid":"r1"}', claims()), 'bad_signature'],
+    ['HS256 signed with the RSA public PEM, no kid', tok('rsa.pub', 'HS256', '{"typ":"at+jwt","alg":"HS256"}', claims()), 'bad_signature'],
+    ['alg other than the key', tok('rsa.key', 'RS512', '{"typ":"at+jwt","alg":"RS512","kid":"r1"}', claims()), 'bad_signature'],
+    ['ES256 header on an RSA kid', tok('ec256.key', 'ES256', '{"typ":"at+jwt","alg":"ES256","kid":"r1"}', claims()), 'bad_signature'],
+    ['signed by another key', tok('rsa2.key', 'RS256', '{"typ":"at+jwt","alg":"RS256","kid":"r1"}', claims()), 'bad_signature'],
+    ['embedded jwk ignored', tok('rsa2.key', 'RS256', '{"typ":"at+jwt","alg":"RS256","kid":"r1","jwk":{"kty":"RSA"}}', claims()), 'bad_signature'],
     # kid
-    ['unknown kid', rs('{"alg":"RS256","kid":"r9"}', claims()), 'bad_signature'],
-    ['kid with ../', rs('{"alg":"RS256","kid":"../../../../etc/passwd"}', claims()), 'bad_signature'],
-    ['kid not a string', rs('{"alg":"RS256","kid":1}', claims()), 'malformed'],
-    ['kid on an HS256 token without kid key', hs('{"alg":"HS256","kid":"x"}', claims()), 'bad_signature'],
+    ['unknown kid', rs('{"typ":"at+jwt","alg":"RS256","kid":"r9"}', claims()), 'bad_signature'],
+    ['kid with ../', rs('{"typ":"at+jwt","alg":"RS256","kid":"../../../../etc/passwd"}', claims()), 'bad_signature'],
+    ['kid not a string', rs('{"typ":"at+jwt","alg":"RS256","kid":1}', claims()), 'malformed'],
+    ['kid on an HS256 token without kid key', hs('{"typ":"at+jwt","alg":"HS256","kid":"x"}', claims()), 'bad_signature'],
     # exp, nbf, iat
-    ['exp missing', hs('{"alg":"HS256"}', claims(exp => undef)), 'malformed'],
-    ['exp past', hs('{"alg":"HS256"}', claims(exp => $now - 60)), 'expired'],
-    ['exp string', hs('{"alg":"HS256"}', claims(exp => "x" . ($now + 600))) =~ s/^//r, 'malformed'],
-    ['exp quoted number', hs('{"alg":"HS256"}', '{"iss":"https://sso.mobispot.test","aud":"namur","exp":"' . ($now + 600) . '"}'), 'malformed'],
-    ['exp float', hs('{"alg":"HS256"}', claims(exp => ($now + 600) . '.5')), 'malformed'],
-    ['exp exponent', hs('{"alg":"HS256"}', claims(exp => '1e10')), 'malformed'],
-    ['exp out of range', hs('{"alg":"HS256"}', claims(exp => '99999999999999999999')), 'malformed'],
-    ['exp negative', hs('{"alg":"HS256"}', claims(exp => -5)), 'malformed'],
-    ['nbf in the future', hs('{"alg":"HS256"}', claims(nbf => $now + 300)), 'not_yet_valid'],
-    ['iat in the future', hs('{"alg":"HS256"}', claims(iat => $now + 300)), 'not_yet_valid'],
-    ['nbf string', hs('{"alg":"HS256"}', claims(nbf => 'soon')), 'malformed'],
+    ['exp missing', hs('{"typ":"at+jwt","alg":"HS256"}', claims(exp => undef)), 'malformed'],
+    ['exp past', hs('{"typ":"at+jwt","alg":"HS256"}', claims(exp => $now - 60)), 'expired'],
+    ['exp string', hs('{"typ":"at+jwt","alg":"HS256"}', claims(exp => "x" . ($now + 600))) =~ s/^//r, 'malformed'],
+    ['exp quoted number', hs('{"typ":"at+jwt","alg":"HS256"}', '{"iss":"https://sso.mobispot.test","aud":"namur","exp":"' . ($now + 600) . '"}'), 'malformed'],
+    ['exp float', hs('{"typ":"at+jwt","alg":"HS256"}', claims(exp => ($now + 600) . '.5')), 'malformed'],
+    ['exp exponent', hs('{"typ":"at+jwt","alg":"HS256"}', claims(exp => '1e10')), 'malformed'],
+    ['exp out of range', hs('{"typ":"at+jwt","alg":"HS256"}', claims(exp => '99999999999999999999')), 'malformed'],
+    ['exp negative', hs('{"typ":"at+jwt","alg":"HS256"}', claims(exp => -5)), 'malformed'],
+    ['nbf in the future', hs('{"typ":"at+jwt","alg":"HS256"}', claims(nbf => $now + 300)), 'not_yet_valid'],
+    ['iat in the future', hs('{"typ":"at+jwt","alg":"HS256"}', claims(iat => $now + 300)), 'not_yet_valid'],
+    ['nbf string', hs('{"typ":"at+jwt","alg":"HS256"}', claims(nbf => 'soon')), 'malformed'],
     # iss, aud
-    ['wrong iss', hs('{"alg":"HS256"}', claims(iss => 'https://evil.test')), 'wrong_issuer'],
-    ['iss case differs', hs('{"alg":"HS256"}', claims(iss => 'https://SSO.mobispot.test')), 'wrong_issuer'],
-    ['iss missing', hs('{"alg":"HS256"}', claims(iss => undef)), 'wrong_issuer'],
-    ['wrong aud', hs('{"alg":"HS256"}', claims(aud => 'mons')), 'wrong_audience'],
-    ['aud array without this site', hs('{"alg":"HS256"}', claims(aud => '["mons","liege"]')), 'wrong_audience'],
-    ['aud missing', hs('{"alg":"HS256"}', claims(aud => undef)), 'wrong_audience'],
+    ['wrong iss', hs('{"typ":"at+jwt","alg":"HS256"}', claims(iss => 'https://evil.test')), 'wrong_issuer'],
+    ['iss case differs', hs('{"typ":"at+jwt","alg":"HS256"}', claims(iss => 'https://SSO.mobispot.test')), 'wrong_issuer'],
+    ['iss missing', hs('{"typ":"at+jwt","alg":"HS256"}', claims(iss => undef)), 'wrong_issuer'],
+    ['wrong aud', hs('{"typ":"at+jwt","alg":"HS256"}', claims(aud => 'mons')), 'wrong_audience'],
+    ['aud array without this site', hs('{"typ":"at+jwt","alg":"HS256"}', claims(aud => '["mons","liege"]')), 'wrong_audience'],
+    ['aud missing', hs('{"typ":"at+jwt","alg":"HS256"}', claims(aud => undef)), 'wrong_audience'],
     # header
-    ['unknown crit', hs('{"alg":"HS256","crit":["exp"],"exp":1}', claims()), 'malformed'],
-    ['typ other than JWT', hs('{"alg":"HS256","typ":"JWE"}', claims()), 'malformed'],
-    ['duplicate alg', hs('{"alg":"HS256","alg":"none"}', claims()), 'malformed'],
+    ['unknown crit', hs('{"typ":"at+jwt","alg":"HS256","crit":["exp"],"exp":1}', claims()), 'malformed'],
+    ['typ neither at+jwt nor JWT', hs('{"alg":"HS256","typ":"JWE"}', claims()), 'malformed'],
+    ['duplicate alg', hs('{"typ":"at+jwt","alg":"HS256","alg":"none"}', claims()), 'malformed'],
     ['header not an object', hs('["HS256"]', claims()), 'malformed'],
     ['header not JSON', hs('{alg:HS256}', claims()), 'malformed'],
     # payload
-    ['payload not an object', hs('{"alg":"HS256"}', '"alice"'), 'malformed'],
-    ['payload not JSON', hs('{"alg":"HS256"}', '{"exp":'), 'malformed'],
-    ['duplicate exp', hs('{"alg":"HS256"}', '{"iss":"https://sso.mobispot.test","aud":"namur","exp":' . ($now - 60) . ',"exp":' . ($now + 600) . '}'), 'malformed'],
-    ['duplicate sub', hs('{"alg":"HS256"}', '{"iss":"https://sso.mobispot.test","aud":"namur","sub":"alice","sub":"admin","exp":' . ($now + 600) . '}'), 'malformed'],
-    ['NUL in sub', hs('{"alg":"HS256"}', claims(sub => 'alice\u0000admin')), 'malformed'],
-    ['sub not a string', hs('{"alg":"HS256"}', claims(sub => 7)), 'malformed'],
-    ['comment in the payload', hs('{"alg":"HS256"}', '/* c */' . claims()), 'malformed'],
-    ['line comment in the payload', hs('{"alg":"HS256"}', claims() =~ s/\}$/\/\/ c\n}/r), 'malformed'],
-    ['comment in the header', hs('{"alg":"HS256" /* c */}', claims()), 'malformed'],
-    ['overlong UTF-8 in sub', hs('{"alg":"HS256"}', claims(sub => "a\xc0\xafb")), 'malformed'],
-    ['encoded surrogate in sub', hs('{"alg":"HS256"}', claims(sub => "a\xed\xa0\x80b")), 'malformed'],
-    ['lead byte 0xf5 in sub', hs('{"alg":"HS256"}', claims(sub => "a\xf5\x80\x80\x80")), 'malformed'],
-    ['lone surrogate escape in sub', hs('{"alg":"HS256"}', claims(sub => 'a\ud800b')), 'malformed'],
+    ['payload not an object', hs('{"typ":"at+jwt","alg":"HS256"}', '"alice"'), 'malformed'],
+    ['payload not JSON', hs('{"typ":"at+jwt","alg":"HS256"}', '{"exp":'), 'malformed'],
+    ['duplicate exp', hs('{"typ":"at+jwt","alg":"HS256"}', '{"iss":"https://sso.mobispot.test","aud":"namur","exp":' . ($now - 60) . ',"exp":' . ($now + 600) . '}'), 'malformed'],
+    ['duplicate sub', hs('{"typ":"at+jwt","alg":"HS256"}', '{"iss":"https://sso.mobispot.test","aud":"namur","sub":"alice","sub":"admin","exp":' . ($now + 600) . '}'), 'malformed'],
+    ['NUL in sub', hs('{"typ":"at+jwt","alg":"HS256"}', claims(sub => 'alice\u0000admin')), 'malformed'],
+    ['sub not a string', hs('{"typ":"at+jwt","alg":"HS256"}', claims(sub => 7)), 'malformed'],
+    ['comment in the payload', hs('{"typ":"at+jwt","alg":"HS256"}', '/* c */' . claims()), 'malformed'],
+    ['line comment in the payload', hs('{"typ":"at+jwt","alg":"HS256"}', claims() =~ s/\}$/\/\/ c\n}/r), 'malformed'],
+    ['comment in the header', hs('{"typ":"at+jwt","alg":"HS256" /* c */}', claims()), 'malformed'],
+    ['overlong UTF-8 in sub', hs('{"typ":"at+jwt","alg":"HS256"}', claims(sub => "a\xc0\xafb")), 'malformed'],
+    ['encoded surrogate in sub', hs('{"typ":"at+jwt","alg":"HS256"}', claims(sub => "a\xed\xa0\x80b")), 'malformed'],
+    ['lead byte 0xf5 in sub', hs('{"typ":"at+jwt","alg":"HS256"}', claims(sub => "a\xf5\x80\x80\x80")), 'malformed'],
+    ['lone surrogate escape in sub', hs('{"typ":"at+jwt","alg":"HS256"}', claims(sub => 'a\ud800b')), 'malformed'],
     # signature and shape
     ['truncated signature', substr($good, 0, -10), 'bad_signature'],
     ['altered signature', "$gh.$gp.$flipped", 'bad_signature'],
@@ -131,7 +131,7 @@ __DATA__
 --- request
 GET /p
 --- more_headers eval
-"Authorization: Bearer " . MobispotSSO::tok('rsa.key', 'RS256', '{"alg":"RS256","kid":"r1"}', MobispotSSO::claims())
+"Authorization: Bearer " . MobispotSSO::tok('rsa.key', 'RS256', '{"typ":"at+jwt","alg":"RS256","kid":"r1"}', MobispotSSO::claims())
 --- error_code: 204
 
 
@@ -187,8 +187,8 @@ WWW-Authenticate: Bearer realm="mobispot"
 --- request eval
 ["GET /p", "GET /p"]
 --- more_headers eval
-["Authorization: Bearer " . MobispotSSO::tok('rsa.pub', 'HS256', '{"alg":"HS256"}', MobispotSSO::claims()),
- "Authorization: Bearer " . MobispotSSO::tok('rsa.key', 'RS256', '{"alg":"RS256"}', MobispotSSO::claims())]
+["Authorization: Bearer " . MobispotSSO::tok('rsa.pub', 'HS256', '{"typ":"at+jwt","alg":"HS256"}', MobispotSSO::claims()),
+ "Authorization: Bearer " . MobispotSSO::tok('rsa.key', 'RS256', '{"typ":"at+jwt","alg":"RS256"}', MobispotSSO::claims())]
 --- error_code eval
 [401, 204]
 --- error_log
@@ -214,8 +214,8 @@ alg does not match a configured key
 --- request eval
 ["GET /slow", "GET /p"]
 --- more_headers eval
-["Authorization: Bearer " . MobispotSSO::tok('rsa2.key', 'RS256', '{"alg":"RS256","kid":"r1"}', MobispotSSO::claims()),
- "Authorization: Bearer " . MobispotSSO::tok('rsa2.key', 'RS256', '{"alg":"RS256","kid":"r1"}', MobispotSSO::claims())]
+["Authorization: Bearer " . MobispotSSO::tok('rsa2.key', 'RS256', '{"typ":"at+jwt","alg":"RS256","kid":"r1"}', MobispotSSO::claims()),
+ "Authorization: Bearer " . MobispotSSO::tok('rsa2.key', 'RS256', '{"typ":"at+jwt","alg":"RS256","kid":"r1"}', MobispotSSO::claims())]
 --- timeout: 0.8
 --- abort
 --- error_code eval
@@ -243,7 +243,7 @@ client prematurely closed connection
 --- request eval
 ["GET /slow", "GET /slow"]
 --- more_headers eval
-["", "Authorization: Bearer " . MobispotSSO::tok('hs256.secret', 'HS256', '{"alg":"HS256"}', MobispotSSO::claims(exp => time() - 60))]
+["", "Authorization: Bearer " . MobispotSSO::tok('hs256.secret', 'HS256', '{"typ":"at+jwt","alg":"HS256"}', MobispotSSO::claims(exp => time() - 60))]
 --- error_code: 401
 --- response_headers_like eval
 ["WWW-Authenticate: ^Bearer realm=\"mobispot\"\$", "WWW-Authenticate: ^Bearer realm=\"mobispot\", error=\"invalid_token\""]
@@ -271,7 +271,7 @@ mobispot: delaying the refusal for 200 ms (auth_delay)
 --- request eval
 ["GET /slow", "GET /slow"]
 --- more_headers eval
-["Authorization: Bearer " . MobispotSSO::tok('rsa.key', 'RS256', '{"alg":"RS256","kid":"r1"}', MobispotSSO::claims()),
+["Authorization: Bearer " . MobispotSSO::tok('rsa.key', 'RS256', '{"typ":"at+jwt","alg":"RS256","kid":"r1"}', MobispotSSO::claims()),
  "Accept: text/html"]
 --- error_code eval
 [204, 302]
@@ -287,8 +287,8 @@ auth_delay
 --- request eval
 ["GET /p", "GET /p", "GET /p"]
 --- more_headers eval
-[("Authorization: Bearer " . MobispotSSO::tok('rsa2.key', 'RS256', '{"alg":"RS256","kid":"r1"}', MobispotSSO::claims(sub => 'forger'))) x 2,
- "Authorization: Bearer " . MobispotSSO::tok('rsa.key', 'RS256', '{"alg":"RS256","kid":"r1"}', MobispotSSO::claims(sub => 'forger'))]
+[("Authorization: Bearer " . MobispotSSO::tok('rsa2.key', 'RS256', '{"typ":"at+jwt","alg":"RS256","kid":"r1"}', MobispotSSO::claims(sub => 'forger'))) x 2,
+ "Authorization: Bearer " . MobispotSSO::tok('rsa.key', 'RS256', '{"typ":"at+jwt","alg":"RS256","kid":"r1"}', MobispotSSO::claims(sub => 'forger'))]
 --- error_code eval
 [401, 401, 204]
 --- response_body_json_subset eval

@@ -15,7 +15,7 @@ use MobispotSSO;
 sso_keys();
 
 our %T;
-sub hs { tok('hs256.secret', 'HS256', '{"alg":"HS256"}', claims(@_)) }
+sub hs { tok('hs256.secret', 'HS256', '{"typ":"at+jwt","alg":"HS256"}', claims(@_)) }
 
 $T{cow} = hs(pass => 'cowallonia-pass');
 $T{swc} = hs(pass => 'swc-pass', sub => 'bob');

@@ -15,7 +15,7 @@ our %T;
 my $now = time();
 our $EXP = $now + 3600;
 
-sub hs { tok('hs256.secret', 'HS256', '{"alg":"HS256"}', claims(@_)) }
+sub hs { tok('hs256.secret', 'HS256', '{"typ":"at+jwt","alg":"HS256"}', claims(@_)) }
 
 $T{s1} = hs(sid => 'sess-1');
 $T{s2} = hs(sid => 'sess-2', sub => 'bob');

@@ -23,13 +23,13 @@ write_file('dup.jwks', '{"keys":[],"keys":[]}');
 write_file('wrongcurve.jwks', jwks('ec384.pub:x:ES256'));
 
 our %T;
-$T{r1} = tok('rsa.key', 'RS256', '{"alg":"RS256","kid":"r1"}', claims(sub => 'r1'));
-$T{r2} = tok('rsa2.key', 'RS256', '{"alg":"RS256","kid":"r2"}', claims(sub => 'r2'));
-$T{e1} = tok('ec256.key', 'ES256', '{"alg":"ES256","kid":"e1"}', claims(sub => 'e1'));
-$T{e384} = tok('ec384.key', 'ES384', '{"alg":"ES384","kid":"e384"}', claims(sub => 'e384'));
-$T{r1_rs512} = tok('rsa.key', 'RS512', '{"alg":"RS512","kid":"r1"}', claims());
-$T{r1_by_r2} = tok('rsa2.key', 'RS256', '{"alg":"RS256","kid":"r1"}', claims());
-$T{hs_pub} = tok("$dir/rsa.pub", 'HS256', '{"alg":"HS256","kid":"r1"}', claims());
+$T{r1} = tok('rsa.key', 'RS256', '{"typ":"at+jwt","alg":"RS256","kid":"r1"}', claims(sub => 'r1'));
+$T{r2} = tok('rsa2.key', 'RS256', '{"typ":"at+jwt","alg":"RS256","kid":"r2"}', claims(sub => 'r2'));
+$T{e1} = tok('ec256.key', 'ES256', '{"typ":"at+jwt","alg":"ES256","kid":"e1"}', claims(sub => 'e1'));
+$T{e384} = tok('ec384.key', 'ES384', '{"typ":"at+jwt","alg":"ES384","kid":"e384"}', claims(sub => 'e384'));
+$T{r1_rs512} = tok('rsa.key', 'RS512', '{"typ":"at+jwt","alg":"RS512","kid":"r1"}', claims());
+$T{r1_by_r2} = tok('rsa2.key', 'RS256', '{"typ":"at+jwt","alg":"RS256","kid":"r1"}', claims());
+$T{hs_pub} = tok("$dir/rsa.pub", 'HS256', '{"typ":"at+jwt","alg":"HS256","kid":"r1"}', claims());
 
 our $CONFIG = <<'_EOC_';
     location /echo { return 200 "sub=$http_x_sub\n"; }

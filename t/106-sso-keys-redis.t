@@ -14,10 +14,10 @@ our %T;
 our $SET1 = jwks('rsa.pub:k1:RS256');
 our $SET2 = jwks('rsa2.pub:k2:RS256', 'ec256.pub:k3:ES256');
 
-$T{k1} = tok('rsa.key', 'RS256', '{"alg":"RS256","kid":"k1"}', claims(sub => 'k1'));
-$T{k2} = tok('rsa2.key', 'RS256', '{"alg":"RS256","kid":"k2"}', claims(sub => 'k2'));
-$T{k3} = tok('ec256.key', 'ES256', '{"alg":"ES256","kid":"k3"}', claims(sub => 'k3'));
-$T{hs} = tok('hs256.secret', 'HS256', '{"alg":"HS256"}', claims(sub => 'hs'));
+$T{k1} = tok('rsa.key', 'RS256', '{"typ":"at+jwt","alg":"RS256","kid":"k1"}', claims(sub => 'k1'));
+$T{k2} = tok('rsa2.key', 'RS256', '{"typ":"at+jwt","alg":"RS256","kid":"k2"}', claims(sub => 'k2'));
+$T{k3} = tok('ec256.key', 'ES256', '{"typ":"at+jwt","alg":"ES256","kid":"k3"}', claims(sub => 'k3'));
+$T{hs} = tok('hs256.secret', 'HS256', '{"typ":"at+jwt","alg":"HS256"}', claims(sub => 'hs'));
 
 our $HTTP = <<'_EOC_';
     mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;

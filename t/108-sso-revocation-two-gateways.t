@@ -17,7 +17,7 @@ use Time::HiRes qw(time sleep);
 sso_keys();
 
 my $exp = int(time()) + 3600;
-my $token = tok('hs256.secret', 'HS256', '{"alg":"HS256"}',
+my $token = tok('hs256.secret', 'HS256', '{"typ":"at+jwt","alg":"HS256"}',
                 claims(sid => 'sess-two', exp => $exp));
 
 my %conf = (

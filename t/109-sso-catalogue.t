@@ -12,7 +12,7 @@ use MobispotSSO;
 sso_keys();
 
 our %T;
-sub hs { tok('hs256.secret', 'HS256', '{"alg":"HS256"}', claims(@_)) }
+sub hs { tok('hs256.secret', 'HS256', '{"typ":"at+jwt","alg":"HS256"}', claims(@_)) }
 
 $T{namur} = hs(pass => 'cowallonia-pass', zones => '["namur-province"]', sub => 'zoned-namur');
 $T{hainaut} = hs(pass => 'cowallonia-pass', zones => '["hainaut"]', sub => 'zoned-hainaut');

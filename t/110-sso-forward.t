@@ -14,8 +14,8 @@ use MobispotSSO;
 sso_keys();
 
 our %T;
-$T{ok} = tok('hs256.secret', 'HS256', '{"alg":"HS256"}', claims());
-$T{expired} = tok('hs256.secret', 'HS256', '{"alg":"HS256"}',
+$T{ok} = tok('hs256.secret', 'HS256', '{"typ":"at+jwt","alg":"HS256"}', claims());
+$T{expired} = tok('hs256.secret', 'HS256', '{"typ":"at+jwt","alg":"HS256"}',
                   claims(exp => time() - 100));
 
 # the first server of the port is its default: a catch-all "_" that also

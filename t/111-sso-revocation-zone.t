@@ -21,11 +21,11 @@ sso_keys();
 
 my $now = time();
 our %T;
-$T{ok} = tok('hs256.secret', 'HS256', '{"alg":"HS256"}',
+$T{ok} = tok('hs256.secret', 'HS256', '{"typ":"at+jwt","alg":"HS256"}',
              claims(iat => $now + 10, exp => $now + 11, sid => 'sess-ok'));
-$T{long} = tok('hs256.secret', 'HS256', '{"alg":"HS256"}',
+$T{long} = tok('hs256.secret', 'HS256', '{"typ":"at+jwt","alg":"HS256"}',
                claims(iat => $now, exp => $now + 3600));
-$T{noiat} = tok('hs256.secret', 'HS256', '{"alg":"HS256"}',
+$T{noiat} = tok('hs256.secret', 'HS256', '{"typ":"at+jwt","alg":"HS256"}',
                 claims(iat => undef, exp => $now + 1));
 
 our $FLOOD = q{redis EVAL "for i=1,3000 do redis.call('PUBLISH','ms:sso:revoked','flood-'..i) end return 1" 0};

@@ -14,6 +14,7 @@ use strict;
 use warnings;
 use lib 't/lib';
 use Test::Mobispot;
+use MobispotSSO;
 use Test::More;
 use JSON::PP;
 use Encode ();
@@ -76,11 +77,20 @@ sub network_with {
     return '{"name":' . $raw_name . ',"passport":' . $raw_pass . '}';
 }
 
+# the issuer's signing key (the issuer's cases below)
+my $keys = sso_keys();
+chmod 0600, "$keys/ec256.key";
+
 start_env(http_config => <<'CONF', config => <<'CONF2');
     mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     mobispot_admin loopback;
     mobispot_api_max_body 16k;
+    mobispot_sso_signing_key $TEST_NGINX_SSO_KEYS/ec256.key kid=e1;
 CONF
+    location /sso/ {
+        mobispot_sso_issuer;
+        mobispot_sso_issuer_url http://127.0.0.1:$TEST_NGINX_SERVER_PORT/sso;
+    }
     location /api/v1/ {
         # stands in for mobispot_sso on the bookings' cases
         set $mobispot_sub $http_x_test_user;
@@ -772,6 +782,38 @@ sub dump_redis {
 
 # what nginx itself refuses with its HTML 400 before any module runs: a
 # NUL or a blank in the request line, a bad chunk size
+# --- the issuer's documents (issuer/): GET and HEAD only; their paths
+# exactly; a query string is not read (a cache-buster changes nothing)
+
+for my $path ('.well-known/openid-configuration', 'jwks') {
+    for my $m (qw(POST PUT PATCH DELETE OPTIONS TRACE PROPFIND)) {
+        add("$m sso/$path", method => $m, uri => "/sso/$path", must => 'refuse',
+            body => $m =~ /^(POST|PUT|PATCH)$/ ? '{"x":1}' : undef);
+    }
+    for my $q ('%00', 'a=%00', '%ff%fe', 'x=' . ('y' x 6000), 'jwks', '&&&',
+               'a=1&a=2', '%c0%af', 'redirect_uri=https://evil.example/')
+    {
+        add("GET sso/$path?$q", method => 'GET', uri => "/sso/$path?$q",
+            must => 'accept');
+    }
+    add("POST sso/$path with non-UTF-8 JSON", method => 'POST',
+        uri => "/sso/$path", body => "{\"a\":\"\xff\xfe\"}", must => 'refuse');
+    add("POST sso/$path with a NUL", method => 'POST',
+        uri => "/sso/$path", body => "{\"a\":\"\0\"}", must => 'refuse');
+}
+
+for my $path ('', 'jwks/', 'JWKS', 'jwks%00', 'jwks%2f', '.well-known',
+              '.well-known/', '.well-known/openid-configuration/',
+              '.well-known/openid-configuration%00', 'jwks.json', 'x' x 5000, 'caf%c3%a9', '%ff')
+{
+    add("GET sso/$path", method => 'GET', uri => "/sso/$path", must => 'refuse');
+}
+
+# dot segments nginx resolves before the location (still the issuer's)
+for my $path ('x/..%2fjwks', 'x/%2e%2e/jwks', './jwks', 'x/../jwks') {
+    add("GET sso/$path", method => 'GET', uri => "/sso/$path", must => 'accept');
+}
+
 sub nginx_refuses {
     my ($req) = @_;
     return 1 if defined $req->{raw} && $req->{raw} =~ /\r\n\r\nzz\r\n/;

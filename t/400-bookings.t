@@ -91,6 +91,23 @@ is($r->{status}, 201, 'after a lost answer, the retry: 201');
 is($r->{body}, $first, 'the same booking');
 is_deeply(redis_cmd('HGETALL', $booked), ['600', '1', '630', '1'], 'never booked twice');
 
+# the answer not kept yet (it is written after the 201, not waited for; or
+# Redis died before it): the claim still "P", the record there, a retry
+# gets the booking at once, not a 409
+redis_cmd('SET', $idem, 'P' . substr(sha256_hex($BODY), 0, 32), 'PX', 30000);
+($r) = book($BODY, 'k1');
+is($r->{status}, 201, 'the claim in flight but the booking made: 201');
+is($r->{body}, $first, 'the same booking');
+is($r->{header}{location}, "/api/v1/bookings/$ID", 'and Location');
+my $kept = '';
+for (1 .. 50) {
+    $kept = substr(redis_cmd('GET', $idem) // '', 0, 1);
+    last if $kept eq 'D';
+    select(undef, undef, undef, 0.1);
+}
+is($kept, 'D', '... and the answer is kept again after it');
+is_deeply(redis_cmd('HGETALL', $booked), ['600', '1', '630', '1'], 'booked once');
+
 # a request still in flight
 my $idem2 = 'ms:{user:ada}:idem:' . sha256_hex("ada\nk2");
 my $B2 = qq({"spot":"s1","kind":"desk","from":"$F","to":"$T","resource":null});

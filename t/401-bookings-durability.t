@@ -164,7 +164,7 @@ is(free_over(), 1, 'availability still counts it');
 is(redis_cmd('HGET', $BOOKED, '600'), '1', 'its slot counted once');
 ($r2) = book($BODY, 'crash');
 is($r2->{status}, 201, 'a replay after the crash: 201');
-is($r2->{body}, $r->{body}, '... the first answer (the kept answer survived)');
+is($r2->{body}, $r->{body}, '... the first answer (kept, or the record: the booking)');
 
 # the control: the same steps without persistence lose the booking
 
@@ -272,6 +272,27 @@ my $first = $r->{body};
 ($r) = book($BODY, 'k2');
 is($r->{status}, 201, 'a replay: 201');
 is($r->{body}, $first, '... the same answer');
+
+# book the nearest: the same rule (its attempt's script is followed by
+# WAIT too), with the replica stopped (SIGSTOP), then continued
+
+my ($F2, $T2) = (iso($day + 12 * 3600), iso($day + 13 * 3600));
+my $NEAR = qq({"near":{"lat":50.46,"lon":4.86,"radius_km":5},"kind":"desk",)
+    . qq("from":"$F2","to":"$T2"});
+kill 'STOP', redis_replica_pid();
+($r, $j) = book($NEAR, 'n1');
+is($r->{status}, 503, 'book the nearest, the replica not answering: 503');
+is($j->{error}{code}, 'replicas_timeout', '... replicas_timeout');
+is(redis_cmd('EXISTS', idem_key('n1')), 0, '... the claim on the key released');
+is(redis_cmd('HGET', $BOOKED, '720'), '1', '... booked on the primary');
+kill 'CONT', redis_replica_pid();
+ok(synced(), 'the replica answers again, in sync');
+($r, $j) = book($NEAR, 'n1');
+is($r->{status}, 201, 'the same request again: 201');
+is($j->{spot}, 's1', '... at the one site near');
+%rec = @{ redis_replica_cmd('HGETALL', record_key($j->{id} // '')) || [] };
+is($rec{user}, 'ada', '... the replica has it, read right after the 201');
+is(redis_cmd('HGET', $BOOKED, '720'), '1', '... booked once');
 
 # --- 4. cancel: the replica stopped (SIGSTOP), then continued
 

@@ -177,6 +177,30 @@ is($j->{resource}, 'r1', '  r1');
 $j = made('acme1', room('s3'), 'a company, on a site of company rooms only', undef, 'acme');
 is($j->{resource}, 'm1', '  m1');
 
+# --- the networks' passports come from the worker's cache, and a change
+# of a network's passport reaches the next booking at once
+sub hgetalls {
+    my $info = redis_cmd('INFO', 'commandstats');
+    return $info =~ /^cmdstat_hgetall:calls=(\d+)/m ? $1 : 0;
+}
+my ($F4, $T4) = (iso($day + 18 * 3600), iso($day + 19 * 3600));
+made('ada', desk('s1', $F4, $T4), 'a booking: the passports read (or cached)',
+     'cowallonia', undef);
+my $asked = hgetalls();
+made('ada', desk('s1', $F4, $T4), 'another: the passports from the cache',
+     'cowallonia', undef);
+is(hgetalls() - $asked, 0, '  no HGETALL of ms:{networks}:passport');
+(my $NEW = $NET) =~ s/"cw-pass"/"cw-pass-2026"/;
+is((req('PUT', 'admin/networks/cowallonia', $NEW))[0]{status}, 200,
+   'the network\'s passport is now cw-pass-2026');
+$size = redis_cmd('DBSIZE');
+($r, $j) = book('ada', desk('s1', $F4, $T4));
+is($r->{status}, 403, 'a token with the old passport: 403 at once');
+is($j->{error}{rule}, 'passport', '  rule passport');
+is(redis_cmd('DBSIZE'), $size, '  nothing written');
+made('ada', desk('s1', $F4, $T4), 'a token with the new one books',
+     'cowallonia', undef, 'cw-pass-2026');
+
 my @problems = stop_env();
 is(join("\n", @problems), '', 'nginx clean');
 done_testing();

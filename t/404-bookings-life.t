@@ -100,6 +100,12 @@ sub status_becomes {
     return 0;
 }
 
+# how many PUBLISH Redis has run (its command statistics)
+sub publishes {
+    my $info = redis_cmd('INFO', 'commandstats');
+    return $info =~ /^cmdstat_publish:calls=(\d+)/m ? $1 : 0;
+}
+
 sub free_now {
     my ($from, $to) = @_;
     my (undef, $j) = req('GET', "spots/$SPOT/availability?kind=desk&from="
@@ -251,7 +257,7 @@ my $C = $j->{id};
 open $fh, '>', html_dir() . '/sso-door.html' or die;
 print $fh "welcome\n";
 close $fh;
-my $cyd = tok('hs256.secret', 'HS256', '{"alg":"HS256"}',
+my $cyd = tok('hs256.secret', 'HS256', '{"typ":"at+jwt","alg":"HS256"}',
               claims(sub => 'cyd', aud => 's1', pass => 'cw-pass'));
 $r = http_request({ uri => '/sso-door.html' });
 is($r->{status}, 401, 'the real door without a token: refused by mobispot_sso');
@@ -301,8 +307,11 @@ env(hold => '2s', no_show => '3s', grace => '15m', keep => 1);
 $SPOT = "s2";
 
 my $before = free_now($NOW_F, $NOW_T);
+my $published = publishes();
 ($r, $j) = book($NOW_F, $NOW_T, hold => 'true');
 is($r->{status}, 201, 'a short hold');
+is(publishes() - $published, 1,
+   'its deadline, within the horizon, is announced (PUBLISH ms:due)');
 my $X = $j->{id};
 is(free_now($NOW_F, $NOW_T), $before - 1, 'taken');
 ok(status_becomes($X, 'expired'), 'the hold runs out by itself');
@@ -350,6 +359,21 @@ for (1 .. 25) {
 is($r->{status}, 201, 'a hold made around the gap');
 my $Z = $j->{id};
 ok(status_becomes($Z, 'expired'), 'released after the bus reconnects');
+
+stop_env();
+
+# ------------------------- phase C: a deadline beyond the horizon ---
+# not announced, yet found by the runner's read once per horizon: with no
+# announcement and no later (re)subscription, that read alone finds it
+
+env(hold => '5s', no_show => '5s', grace => '15m', horizon => '2s', keep => 1);
+$published = publishes();
+($r, $j) = book($NOW_F, $NOW_T, hold => 'true');
+is($r->{status}, 201, 'a hold of 5 s, beyond a horizon of 2 s');
+is(publishes() - $published, 0, 'its deadline is not announced');
+my $W = $j->{id};
+ok(status_becomes($W, 'expired'), 'the runner finds it all the same');
+is(free_now($NOW_F, $NOW_T), $before, 'its seat is given back');
 
 stop_env();
 

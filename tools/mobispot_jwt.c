@@ -3,17 +3,22 @@
  * Copyright (C) Mobispot
  *
  * mobispot-jwt: mint and inspect Mobispot SSO tokens, for ops, the demo and
- * the tests.  Signing and signature verification are libjwt's; the token
- * checks are the gateway's own (mobispot_jwt.c, mobispot_claims.c), so the
- * verdict printed here is the verdict of an nginx with the same key.
+ * the tests.  libjwt reads the claims; signing and signature verification
+ * are the issuer's own (mobispot_jws.c: libjwt 1.10 writes and accepts no
+ * "typ" but "JWT"); the token checks are the gateway's own (mobispot_jwt.c,
+ * mobispot_claims.c), so the verdict printed here is the verdict of an
+ * nginx with the same key.
  *
  *   mobispot-jwt mint --key FILE --alg ALG [--kid KID] [--ttl SECONDS]
- *                     CLAIMS_JSON
+ *                     [--typ TYP] CLAIMS_JSON
  *   mobispot-jwt inspect [--key FILE --alg ALG] [--kid KID] [--iss ISS]
- *                        [--aud AUD] [--leeway SECONDS] TOKEN
+ *                        [--aud AUD] [--leeway SECONDS] [--typ TYP] TOKEN
  *
  * CLAIMS_JSON is a JSON object, or @FILE; mint adds "iat" (now) and "exp"
- * (now + ttl, 3600 by default) when they are absent.  An HMAC secret file
+ * (now + ttl, 3600 by default) when they are absent, and writes the header
+ * "typ" TYP (at+jwt by default: an access token; "-" writes none).
+ * inspect takes the typ a gateway takes with "mobispot_jwt_typ TYP"
+ * (at+jwt by default; "any" takes at+jwt, JWT and none).  An HMAC secret file
  * loses its trailing end of line, as in nginx.  inspect prints the header,
  * the claims and a verdict line "verdict: ok" or "verdict: STATUS (reason)";
  * its exit code is 0 for ok, 1 for a refused token, 2 for a usage error.
@@ -26,9 +31,11 @@
 #include <string.h>
 #include <time.h>
 #include <jwt.h>
+#include <openssl/pem.h>
 #include <yajl/yajl_gen.h>
 
 #include "core/mobispot_jwt.h"
+#include "core/mobispot_jwt_sign.h"
 
 
 #define MOBISPOT_JWT_CLI_MAX_SIZE  65536
@@ -40,6 +47,7 @@ typedef struct {
     const char  *kid;
     const char  *iss;
     const char  *aud;
+    const char  *typ;
     long         ttl;
     long         leeway;
 } mobispot_cli_opts_t;
@@ -49,6 +57,8 @@ static int mobispot_cli_usage(void);
 static char *mobispot_cli_read(const char *name, size_t *len);
 static unsigned char *mobispot_cli_key(const char *file, jwt_alg_t alg,
     size_t *len);
+static int mobispot_cli_jws_key(const char *file, const char *alg,
+    int private, mobispot_jws_key_t *key);
 static int mobispot_cli_mint(mobispot_cli_opts_t *o, const char *claims);
 static int mobispot_cli_inspect(mobispot_cli_opts_t *o, const char *token);
 static yajl_val mobispot_cli_segment(const char *data, size_t len,
@@ -65,6 +75,7 @@ main(int argc, char **argv)
 
     memset(&o, 0, sizeof(o));
     o.ttl = 3600;
+    o.typ = MOBISPOT_JWS_TYP_AT;
 
     if (argc < 3) {
         return mobispot_cli_usage();
@@ -102,6 +113,9 @@ main(int argc, char **argv)
         } else if (strcmp(argv[i], "--aud") == 0) {
             o.aud = argv[++i];
 
+        } else if (strcmp(argv[i], "--typ") == 0) {
+            o.typ = argv[++i];
+
         } else if (strcmp(argv[i], "--ttl") == 0) {
             o.ttl = atol(argv[++i]);
 
@@ -134,9 +148,10 @@ mobispot_cli_usage(void)
 {
     fprintf(stderr,
             "usage: mobispot-jwt mint --key FILE --alg ALG [--kid KID] "
-            "[--ttl SECONDS] CLAIMS_JSON|@FILE\n"
+            "[--ttl SECONDS] [--typ TYP|-] CLAIMS_JSON|@FILE\n"
             "       mobispot-jwt inspect [--key FILE --alg ALG] [--kid KID] "
-            "[--iss ISS] [--aud AUD] [--leeway SECONDS] TOKEN\n");
+            "[--iss ISS] [--aud AUD] [--leeway SECONDS] [--typ TYP|any] "
+            "TOKEN\n");
     return 2;
 }
 
@@ -206,16 +221,64 @@ mobispot_cli_key(const char *file, jwt_alg_t alg, size_t *len)
 }
 
 
+/*
+ * The key of --key for the core's JWS: an HMAC secret as nginx reads it,
+ * or a PEM key (private to sign; a public or private one to verify)
+ */
+
+static int
+mobispot_cli_jws_key(const char *file, const char *alg, int private,
+    mobispot_jws_key_t *key)
+{
+    BIO            *bio;
+    size_t          len;
+    unsigned char  *text;
+
+    memset(key, 0, sizeof(mobispot_jws_key_t));
+    key->alg = alg;
+
+    text = mobispot_cli_key(file, jwt_str_alg(alg), &len);
+    if (text == NULL) {
+        return -1;
+    }
+
+    if (alg[0] == 'H') {
+        key->secret = text;
+        key->secret_len = len;
+        return 0;
+    }
+
+    bio = BIO_new_mem_buf(text, (int) len);
+
+    if (bio != NULL) {
+        key->pkey = private ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL)
+                            : PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+    }
+
+    BIO_free(bio);
+    free(text);
+
+    if (key->pkey == NULL) {
+        fprintf(stderr, "%s: not a PEM %s key\n", file,
+                private ? "private" : "public");
+        return -1;
+    }
+
+    return 0;
+}
+
+
 static int
 mobispot_cli_mint(mobispot_cli_opts_t *o, const char *claims)
 {
-    int             rc;
-    char           *json, *token;
-    jwt_t          *jwt;
-    size_t          len, klen;
-    time_t          now;
-    jwt_alg_t       alg;
-    unsigned char  *key;
+    int                  rc;
+    char                *json, *token, *grants;
+    jwt_t               *jwt;
+    size_t               len;
+    time_t               now;
+    jwt_alg_t            alg;
+    const char          *reason;
+    mobispot_jws_key_t   key;
 
     if (o->key_file == NULL || o->alg == NULL) {
         return mobispot_cli_usage();
@@ -243,14 +306,14 @@ mobispot_cli_mint(mobispot_cli_opts_t *o, const char *claims)
         }
     }
 
-    key = mobispot_cli_key(o->key_file, alg, &klen);
-    if (key == NULL) {
+    if (mobispot_cli_jws_key(o->key_file, o->alg, 1, &key) != 0) {
         free(json);
         return 2;
     }
 
     rc = 2;
     token = NULL;
+    grants = NULL;
     jwt = NULL;
     now = time(NULL);
 
@@ -275,19 +338,17 @@ mobispot_cli_mint(mobispot_cli_opts_t *o, const char *claims)
         jwt_add_grant_int(jwt, "exp", (long) now + o->ttl);
     }
 
-    if (o->kid && jwt_add_header(jwt, "kid", o->kid) != 0) {
+    grants = jwt_get_grants_json(jwt, NULL);
+    if (grants == NULL) {
         goto done;
     }
 
-    if (jwt_set_alg(jwt, alg, key, (int) klen) != 0) {
-        fprintf(stderr, "cannot use the key for %s\n", o->alg);
-        goto done;
-    }
-
-    token = jwt_encode_str(jwt);
+    token = mobispot_jws_compact(&key, o->kid,
+                                 strcmp(o->typ, "-") ? o->typ : NULL,
+                                 grants, strlen(grants), &len, &reason);
     if (token == NULL) {
-        fprintf(stderr, "signing failed (is %s a private key for %s?)\n",
-                o->key_file, o->alg);
+        fprintf(stderr, "signing failed (is %s a key for %s?): %s\n",
+                o->key_file, o->alg, reason);
         goto done;
     }
 
@@ -297,8 +358,10 @@ mobispot_cli_mint(mobispot_cli_opts_t *o, const char *claims)
 done:
 
     free(token);
+    free(grants);
     jwt_free(jwt);
-    free(key);
+    free((void *) key.secret);
+    EVP_PKEY_free(key.pkey);
     free(json);
 
     return rc;
@@ -309,20 +372,19 @@ static int
 mobispot_cli_inspect(mobispot_cli_opts_t *o, const char *token)
 {
     int                     status;
-    char                   *copy;
-    jwt_t                  *jwt;
-    size_t                  len, dot1, dot2, klen;
+    size_t                  len, dot1, dot2;
+    unsigned                typ;
     yajl_val                header, payload;
     jwt_alg_t               alg;
     long long               exp;
     const char             *reason, *auds[1];
-    unsigned char          *key;
+    mobispot_jws_key_t      key;
     mobispot_jwt_header_t   h;
     mobispot_claims_conf_t  c;
 
     header = NULL;
     payload = NULL;
-    key = NULL;
+    memset(&key, 0, sizeof(mobispot_jws_key_t));
     reason = "";
     len = strlen(token);
 
@@ -346,6 +408,20 @@ mobispot_cli_inspect(mobispot_cli_opts_t *o, const char *token)
 
     status = mobispot_jwt_header_check(header, &h, &reason);
     if (status != MOBISPOT_SSO_OK) {
+        goto verdict;
+    }
+
+    /* the kinds of token a gateway with "mobispot_jwt_typ TYP" takes */
+
+    typ = strcasecmp(o->typ, "any") == 0
+          ? (MOBISPOT_JWT_TYP_AT|MOBISPOT_JWT_TYP_JWT|MOBISPOT_JWT_TYP_ABSENT)
+          : strcasecmp(o->typ, "JWT") == 0 ? MOBISPOT_JWT_TYP_JWT
+          : strcasecmp(o->typ, "absent") == 0 ? MOBISPOT_JWT_TYP_ABSENT
+          : MOBISPOT_JWT_TYP_AT;
+
+    if (!(h.typ & typ)) {
+        status = MOBISPOT_SSO_MALFORMED;
+        reason = "typ not taken (--typ; a gateway's mobispot_jwt_typ)";
         goto verdict;
     }
 
@@ -379,28 +455,14 @@ mobispot_cli_inspect(mobispot_cli_opts_t *o, const char *token)
         goto verdict;
     }
 
-    key = mobispot_cli_key(o->key_file, alg, &klen);
-    if (key == NULL) {
+    if (mobispot_cli_jws_key(o->key_file, o->alg, 0, &key) != 0) {
         status = -1;
         goto done;
     }
 
-    copy = strdup(token);
-    jwt = NULL;
-
-    if (copy == NULL
-        || jwt_decode(&jwt, copy, key, (int) klen) != 0
-        || jwt == NULL
-        || jwt_get_alg(jwt) != alg)
-    {
+    if (mobispot_jws_verify(&key, token, len, &reason) != 0) {
         status = MOBISPOT_SSO_BAD_SIGNATURE;
         reason = "signature does not verify";
-    }
-
-    jwt_free(jwt);
-    free(copy);
-
-    if (status != MOBISPOT_SSO_OK) {
         goto verdict;
     }
 
@@ -437,7 +499,8 @@ done:
         yajl_tree_free(payload);
     }
 
-    free(key);
+    free((void *) key.secret);
+    EVP_PKEY_free(key.pkey);
 
     return status == MOBISPOT_SSO_OK ? 0 : (status < 0 ? 2 : 1);
 }

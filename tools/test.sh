@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: installs what is missing, builds the module, runs the
-# unit tests of the nginx-independent core, then the block tests in t/
+# unit tests of the nginx-independent core (plainly, then under the
+# sanitizers, leaks included), then the block tests in t/
 # against a real nginx and a real redis-server (started by the harness on
 # free loopback ports), in the normal mode and in the HUP mode (nginx is
 # reloaded between blocks instead of restarted).
@@ -21,6 +22,10 @@ bash tools/build.sh
 
 echo "== unit tests (lua-free-tests/)"
 make -s -C lua-free-tests check
+echo "== unit tests under AddressSanitizer and UBSan (clang)"
+make -s -C lua-free-tests clean
+make -s -C lua-free-tests check SAN=1
+make -s -C lua-free-tests clean
 
 modes=${MOBISPOT_TEST_MODES:-normal hup}
 [ "${MOBISPOT_TEST_VALGRIND:-0}" = 1 ] && modes="$modes valgrind"

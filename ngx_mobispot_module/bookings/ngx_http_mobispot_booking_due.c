@@ -11,7 +11,10 @@
  *   - on every (re)subscription to the channel (a start, a reload, a gap
  *     in pub/sub), it reads the earliest deadline again: nothing missed
  *     while it was not listening is lost;
- *   - a deadline announced sooner than its timer brings the timer forward;
+ *   - a deadline announced sooner than its timer brings the timer forward
+ *     (a POST announces one within mobispot_bookings_horizon);
+ *   - it reads the earliest again at least once per horizon, which finds
+ *     a deadline further ahead before it comes, announced or not;
  *   - when the timer fires, it takes the deadlines that have come (in
  *     batches), reads each booking's record and runs the move script's
  *     "due" on the site's keys, which checks the state and the time again
@@ -19,7 +22,9 @@
  *     nothing left to do); then the booking's next deadline replaces the
  *     one handled, unless someone changed it meanwhile (the due script).
  *
- * No sweep: the timer only fires when a deadline has come.
+ * No sweep: the timer fires when a deadline has come, or once per horizon
+ * for one read of the earliest (two commands, every five minutes by
+ * default).
  */
 
 
@@ -44,6 +49,7 @@ typedef struct {
     time_t                             at;      /* the timer's; 0: none */
     time_t                             seen;    /* announced while busy */
     ngx_uint_t                         state;
+    time_t                             horizon;
     ngx_log_t                         *log;
 
     /* the pass: the deadlines that have come, one after the other */
@@ -84,6 +90,8 @@ static void ngx_http_mobispot_due_on_script(redisAsyncContext *ac,
     void *reply, void *privdata);
 static void ngx_http_mobispot_due_replace(ngx_http_mobispot_due_t *d);
 static void ngx_http_mobispot_due_end(ngx_http_mobispot_due_t *d);
+static void ngx_http_mobispot_due_ask(ngx_http_mobispot_due_t *d,
+    redisCallbackFn *fn);
 static void ngx_http_mobispot_due_fail(ngx_http_mobispot_due_t *d,
     const char *what);
 
@@ -128,6 +136,7 @@ ngx_http_mobispot_booking_due_init(ngx_cycle_t *cycle)
     }
 
     d->client = mmcf->client;
+    d->horizon = bmcf->horizon;
     d->log = cycle->log;
     d->timer.handler = ngx_http_mobispot_due_timer;
     d->timer.data = d;
@@ -299,6 +308,7 @@ ngx_http_mobispot_due_on_read(redisAsyncContext *ac, void *reply,
     }
 
     ngx_http_mobispot_due_arm(d, seen);
+    ngx_http_mobispot_due_arm(d, ngx_time() + d->horizon);
 
     if (rep->elements == 2) {
         t = (rep->element[1]->type == REDIS_REPLY_STRING)
@@ -378,12 +388,7 @@ ngx_http_mobispot_due_pass(ngx_http_mobispot_due_t *d)
     d->cmd.argv = argv;
     d->cmd.argvlen = argvlen;
 
-    if (ngx_http_mobispot_redis_send(d->client, &d->cmd,
-                                     ngx_http_mobispot_due_on_batch, d)
-        != NGX_OK)
-    {
-        ngx_http_mobispot_due_fail(d, NULL);
-    }
+    ngx_http_mobispot_due_ask(d, ngx_http_mobispot_due_on_batch);
 }
 
 
@@ -465,12 +470,7 @@ ngx_http_mobispot_due_item(ngx_http_mobispot_due_t *d)
 
     ngx_sprintf(key.data, "ms:{site:%V}:booking:%V", &d->site, &d->rec.id);
 
-    if (ngx_http_mobispot_redis_send(d->client, &d->cmd,
-                                     ngx_http_mobispot_due_on_record, d)
-        != NGX_OK)
-    {
-        ngx_http_mobispot_due_fail(d, NULL);
-    }
+    ngx_http_mobispot_due_ask(d, ngx_http_mobispot_due_on_record);
 }
 
 
@@ -557,12 +557,7 @@ ngx_http_mobispot_due_send(ngx_http_mobispot_due_t *d)
 {
     ngx_http_mobispot_booking_eval_head(d->script, d->reloaded, &d->cmd);
 
-    if (ngx_http_mobispot_redis_send(d->client, &d->cmd,
-                                     ngx_http_mobispot_due_on_script, d)
-        != NGX_OK)
-    {
-        ngx_http_mobispot_due_fail(d, NULL);
-    }
+    ngx_http_mobispot_due_ask(d, ngx_http_mobispot_due_on_script);
 }
 
 
@@ -694,6 +689,17 @@ ngx_http_mobispot_due_end(ngx_http_mobispot_due_t *d)
     d->seen = 0;
 
     ngx_http_mobispot_due_read(d);
+}
+
+
+/* d->cmd sent, its reply to fn; not sent: the pass stops (due_fail) */
+
+static void
+ngx_http_mobispot_due_ask(ngx_http_mobispot_due_t *d, redisCallbackFn *fn)
+{
+    if (ngx_http_mobispot_redis_send(d->client, &d->cmd, fn, d) != NGX_OK) {
+        ngx_http_mobispot_due_fail(d, NULL);
+    }
 }
 
 

@@ -72,36 +72,6 @@ ngx_http_mobispot_booking_passports_cmd(ngx_http_mobispot_redis_cmd_t *cmd)
 }
 
 
-/* HGET <info> zone: a company may be limited to zones */
-
-ngx_int_t
-ngx_http_mobispot_booking_zone_cmd(ngx_http_request_t *r, ngx_str_t *info,
-    ngx_http_mobispot_redis_cmd_t *cmd)
-{
-    const char  **argv;
-    size_t       *argvlen;
-
-    argv = ngx_palloc(r->pool, 3 * sizeof(char *));
-    argvlen = ngx_palloc(r->pool, 3 * sizeof(size_t));
-    if (argv == NULL || argvlen == NULL) {
-        return NGX_ERROR;
-    }
-
-    argv[0] = "HGET";
-    argvlen[0] = 4;
-    argv[1] = (char *) info->data;
-    argvlen[1] = info->len;
-    argv[2] = "zone";
-    argvlen[2] = 4;
-
-    cmd->argc = 3;
-    cmd->argv = argv;
-    cmd->argvlen = argvlen;
-
-    return NGX_OK;
-}
-
-
 /*
  * 1: the caller has no account (every field is written at each PUT, so
  * a nil "passports" means none), 0: it has one, NGX_ERROR: not a reply
@@ -136,7 +106,8 @@ ngx_http_mobispot_booking_no_account(ngx_http_mobispot_reply_t *account)
  * The site's entitlement: NGX_OK (bk->network or bk->company set),
  * NGX_DECLINED (*rule and *message say why), NGX_ERROR (a reply that is
  * not what was asked).  replies are step 1's, in the NGX_HTTP_MOBISPOT_R_
- * order: the account, the networks' passports, the site's zone.
+ * order: the account, the networks' passports; the site's zone is in its
+ * info.
  */
 
 ngx_int_t
@@ -150,20 +121,17 @@ ngx_http_mobispot_booking_entitle(ngx_http_request_t *r,
     ngx_str_t                   pass, network, zone, *held;
     ngx_uint_t                  dates, state;
     const char                 *p, *end;
-    ngx_http_mobispot_reply_t  *a, *z, *passports;
+    ngx_http_mobispot_reply_t  *a, *passports;
 
     a = &replies[NGX_HTTP_MOBISPOT_R_ACCOUNT];
-    z = &replies[NGX_HTTP_MOBISPOT_R_ZONE];
-    passports = &replies[NGX_HTTP_MOBISPOT_R_PASSPORTS];
+    passports = bk->passports;
 
     ngx_str_null(&bk->network);
     ngx_str_null(&bk->company);
 
     none = ngx_http_mobispot_booking_no_account(a);
 
-    if (none == NGX_ERROR
-        || (z->type != REDIS_REPLY_STRING && z->type != REDIS_REPLY_NIL))
-    {
+    if (none == NGX_ERROR) {
         return NGX_ERROR;
     }
 
@@ -218,11 +186,7 @@ ngx_http_mobispot_booking_entitle(ngx_http_request_t *r,
     if (a->element[NGX_HTTP_MOBISPOT_A_COMPANY].type == REDIS_REPLY_STRING
         && a->element[NGX_HTTP_MOBISPOT_A_COMPANY].str.len)
     {
-        ngx_str_null(&zone);
-
-        if (z->type == REDIS_REPLY_STRING) {
-            zone = z->str;
-        }
+        zone = site->f[NGX_HTTP_MOBISPOT_F_ZONE];
 
         if (ngx_http_mobispot_booking_company_admits(a, &zone,
                                                      &site->info.networks))

@@ -7,7 +7,7 @@
  *   1. the key claimed, the caller's account, the networks' passports,
  *      GEOSEARCH of the candidates (nearest first) and the caller's index
  *      entries that start at "from" (an earlier try's), pipelined;
- *   2. each candidate's info and zone, and the record that this request
+ *   2. each candidate's info (its zone too), and the record this request
  *      would have made there (and at the sites an earlier try named in
  *      the index): an existing one is the answer;
  *   3. the candidates in distance order, each through the same steps as a
@@ -415,8 +415,8 @@ ngx_http_mobispot_near_sites(ngx_http_request_t *r,
 
 
 /*
- * Step 2: each candidate's info and zone, and the record of this request
- * at every site (candidates and the index's), pipelined.
+ * Step 2: each candidate's info (its zone too), and the record of this
+ * request at every site (candidates and the index's), pipelined.
  */
 
 static ngx_int_t
@@ -438,7 +438,7 @@ ngx_http_mobispot_near_read(ngx_http_request_t *r,
         return ngx_http_mobispot_booking_near_try(r, ctx);
     }
 
-    cmds = ngx_pcalloc(r->pool, (2 * near->ncand + near->nsites)
+    cmds = ngx_pcalloc(r->pool, (near->ncand + near->nsites)
                                 * sizeof(ngx_http_mobispot_redis_cmd_t));
     read = ngx_palloc(r->pool, near->nsites * sizeof(ngx_str_t));
     keys = ngx_pcalloc(r->pool, sizeof(ngx_http_mobispot_api_keys_t));
@@ -467,10 +467,7 @@ ngx_http_mobispot_near_read(ngx_http_request_t *r,
 
         site.id = near->sites[i];
 
-        if (ngx_http_mobispot_site_info_cmd(r, &site, &cmds[k++]) != NGX_OK
-            || ngx_http_mobispot_booking_zone_cmd(r, &bk->info, &cmds[k++])
-               != NGX_OK)
-        {
+        if (ngx_http_mobispot_site_info_cmd(r, &site, &cmds[k++]) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
     }
@@ -521,7 +518,7 @@ ngx_http_mobispot_near_found(ngx_http_request_t *r,
             near->stale[near->nstale++] = bk->id;
         }
 
-        k += (i < near->ncand) ? 3 : 1;
+        k += (i < near->ncand) ? 2 : 1;
     }
 
     near->next = 0;

@@ -59,7 +59,7 @@ ngx_int_t
 ngx_http_mobispot_booking_near_try(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx)
 {
-    ngx_uint_t                         i, k;
+    ngx_uint_t                         i, k, n;
     ngx_http_mobispot_booking_t       *bk;
     ngx_http_mobispot_reply_t         *second;
     ngx_http_mobispot_booking_near_t  *near;
@@ -78,16 +78,14 @@ ngx_http_mobispot_booking_near_try(ngx_http_request_t *r,
 
     i = near->next;
 
-    /* the replies of step 2 before this candidate's: 3 per candidate */
-    k = 3 * i;
+    /* the replies of step 2 before this candidate's: 2 per candidate */
+    k = 2 * i;
     second = near->second;
 
     near->rep[NGX_HTTP_MOBISPOT_R_INFO] = second[k + 1];
-    near->rep[NGX_HTTP_MOBISPOT_R_ZONE] = second[k + 2];
     near->rep[NGX_HTTP_MOBISPOT_R_ACCOUNT] =
                                 near->first[NGX_HTTP_MOBISPOT_N_ACCOUNT];
-    near->rep[NGX_HTTP_MOBISPOT_R_PASSPORTS] =
-                                near->first[NGX_HTTP_MOBISPOT_N_PASSPORTS];
+    bk->passports = &near->first[NGX_HTTP_MOBISPOT_N_PASSPORTS];
 
     bk->pre = ngx_palloc(r->pool, 6 * sizeof(ngx_http_mobispot_redis_cmd_t));
 
@@ -123,14 +121,18 @@ ngx_http_mobispot_booking_near_try(ngx_http_request_t *r,
 
     if (ngx_http_mobispot_booking_index_cmd(r, bk, NULL, "ZADD", &bk->id, 1,
                                             &bk->pre[bk->npre++])
-        != NGX_OK
-        || ngx_http_mobispot_booking_due_cmds(r, bk, &bk->pre[bk->npre])
-           != NGX_OK)
+        != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    bk->npre += 2;
+    n = ngx_http_mobispot_booking_due_cmds(r, bk, &bk->pre[bk->npre],
+                                           &bk->pre[bk->npre + 1]);
+    if (n == 0) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    bk->npre += n;
 
     bk->conflicts = NULL;
     bk->nconflicts = 0;

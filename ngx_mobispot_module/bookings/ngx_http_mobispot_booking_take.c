@@ -3,11 +3,12 @@
  * Copyright (C) Mobispot
  *
  * POST {prefix}bookings after its first round trip: a known key answered
- * (the first answer again, 409 while in flight, 422 for another body), the
- * window checked against the site, the booking script run, the answer
- * kept under the key.  A refusal first removes what the request left (its
- * claim on the key, its id in the caller's index), so that it changes
- * nothing.
+ * (the first answer again, the booking itself when its answer is not kept
+ * yet, 409 while in flight, 422 for another body), the window checked
+ * against the site, the booking script run, the 201 sent and the answer
+ * kept under the key after it.  A refusal first removes what the request
+ * left (its claim on the key, its id in the caller's index), so that it
+ * changes nothing.
  */
 
 
@@ -25,12 +26,18 @@ static ngx_int_t ngx_http_mobispot_booking_take(ngx_http_request_t *r,
 static ngx_int_t ngx_http_mobispot_booking_taken(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
     ngx_uint_t n);
+static ngx_int_t ngx_http_mobispot_booking_read(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx);
 static ngx_int_t ngx_http_mobispot_booking_reread(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
     ngx_uint_t n);
 static ngx_int_t ngx_http_mobispot_booking_kept(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
     ngx_uint_t n);
+static void ngx_http_mobispot_booking_kept_late(redisAsyncContext *ac,
+    void *reply, void *privdata);
+static ngx_int_t ngx_http_mobispot_booking_sent(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx);
 static u_char *ngx_http_mobispot_booking_num(ngx_http_request_t *r,
     int64_t v, size_t *len);
 
@@ -40,18 +47,47 @@ ngx_http_mobispot_booking_claimed(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
     ngx_uint_t n)
 {
-    ngx_int_t                        rc;
-    ngx_http_mobispot_booking_t     *bk;
-    ngx_http_mobispot_booking_rec_t  rec;
+    ngx_int_t                     made;
+    ngx_http_mobispot_reply_t    *idem, *user;
+    ngx_http_mobispot_booking_t  *bk;
 
     bk = ctx->data;
+    idem = &replies[NGX_HTTP_MOBISPOT_R_IDEM];
+    user = &replies[NGX_HTTP_MOBISPOT_R_RECORD];
 
-    if (replies[NGX_HTTP_MOBISPOT_R_IDEM].type == REDIS_REPLY_STRING) {
-        return ngx_http_mobispot_booking_known(r, ctx,
-                                            &replies[NGX_HTTP_MOBISPOT_R_IDEM]);
+    ngx_http_mobispot_booking_passports_read(r, bk, replies);
+
+    /* HGET of the record's user: the caller's when this booking exists */
+
+    if (user->type != REDIS_REPLY_STRING && user->type != REDIS_REPLY_NIL) {
+        return ngx_http_mobispot_spots_redis_error(r, "HGET booking");
     }
 
-    if (replies[NGX_HTTP_MOBISPOT_R_IDEM].type != REDIS_REPLY_NIL) {
+    made = (user->type == REDIS_REPLY_STRING
+            && user->str.len == bk->user.len
+            && ngx_memcmp(user->str.data, bk->user.data, bk->user.len) == 0);
+
+    if (idem->type == REDIS_REPLY_STRING) {
+
+        if (made
+            && idem->str.len == 1 + bk->fingerprint.len
+            && idem->str.data[0] == 'P'
+            && ngx_memcmp(idem->str.data + 1, bk->fingerprint.data,
+                          bk->fingerprint.len)
+               == 0)
+        {
+            /*
+             * booked by a try whose answer is not kept yet, or was lost
+             * (the answer is written after the 201): the booking is the
+             * answer
+             */
+            return ngx_http_mobispot_booking_read(r, ctx);
+        }
+
+        return ngx_http_mobispot_booking_known(r, ctx, idem);
+    }
+
+    if (idem->type != REDIS_REPLY_NIL) {
         return ngx_http_mobispot_spots_redis_error(r, "SET NX GET "
                                                    "(redis 7 needed)");
     }
@@ -59,16 +95,9 @@ ngx_http_mobispot_booking_claimed(ngx_http_request_t *r,
     /* the key is ours until the lease ends */
     bk->release = 1;
 
-    rc = ngx_http_mobispot_booking_record(&bk->id, &bk->user,
-                                          &replies[NGX_HTTP_MOBISPOT_R_RECORD],
-                                          &rec);
-    if (rc == NGX_OK) {
+    if (made) {
         /* made by an earlier try whose answer was lost */
-        return ngx_http_mobispot_booking_made(r, ctx, &rec);
-    }
-
-    if (rc == NGX_ERROR) {
-        return ngx_http_mobispot_spots_redis_error(r, "HMGET booking");
+        return ngx_http_mobispot_booking_read(r, ctx);
     }
 
     return ngx_http_mobispot_booking_site(r, ctx, replies);
@@ -407,7 +436,6 @@ ngx_http_mobispot_booking_taken(ngx_http_request_t *r,
     ngx_http_mobispot_reply_t       *e;
     ngx_http_mobispot_booking_t     *bk;
     ngx_http_mobispot_booking_rec_t  rec;
-    ngx_http_mobispot_redis_cmd_t   *cmd;
 
     bk = ctx->data;
 
@@ -522,21 +550,35 @@ ngx_http_mobispot_booking_taken(ngx_http_request_t *r,
          */
         bk->waited = 0;
 
-        cmd = ngx_palloc(r->pool, sizeof(ngx_http_mobispot_redis_cmd_t));
-
-        if (cmd == NULL
-            || ngx_http_mobispot_booking_record_fields(r->pool, &bk->record,
-                                                       cmd)
-               != NGX_OK)
-        {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        return ngx_http_mobispot_api_call(r, ctx, cmd, 1, NULL,
-                                          ngx_http_mobispot_booking_reread);
+        return ngx_http_mobispot_booking_read(r, ctx);
     }
 
     return ngx_http_mobispot_spots_redis_error(r, "the booking script");
+}
+
+
+/* the caller's booking, made earlier: its record read, then answered */
+
+static ngx_int_t
+ngx_http_mobispot_booking_read(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx)
+{
+    ngx_http_mobispot_booking_t    *bk;
+    ngx_http_mobispot_redis_cmd_t  *cmd;
+
+    bk = ctx->data;
+
+    cmd = ngx_palloc(r->pool, sizeof(ngx_http_mobispot_redis_cmd_t));
+
+    if (cmd == NULL
+        || ngx_http_mobispot_booking_record_fields(r->pool, &bk->record, cmd)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_mobispot_api_call(r, ctx, cmd, 1, NULL,
+                                      ngx_http_mobispot_booking_reread);
 }
 
 
@@ -573,7 +615,6 @@ ngx_http_mobispot_booking_made(ngx_http_request_t *r,
 {
     u_char                         *p;
     ngx_int_t                       rc;
-    ngx_uint_t                      n;
     const char                    **argv;
     size_t                         *argvlen;
     ngx_http_mobispot_booking_t    *bk;
@@ -620,15 +661,45 @@ ngx_http_mobispot_booking_made(ngx_http_request_t *r,
      * record's too (docs/bookings.md, "Durability").
      */
 
-    n = 1;
-
     if (ctx->mcf->wait_replicas && !bk->waited) {
         cmd[1] = ctx->mcf->wait;
-        n = 2;
+
+        return ngx_http_mobispot_api_call(r, ctx, cmd, 2, &bk->caller_keys,
+                                          ngx_http_mobispot_booking_kept);
     }
 
-    return ngx_http_mobispot_api_call(r, ctx, cmd, n, &bk->caller_keys,
-                                      ngx_http_mobispot_booking_kept);
+    /*
+     * The booking is acknowledged (and replicated when asked): the answer
+     * is written on the same connection, and the 201 sent without waiting
+     * for it.  Lost, it is rebuilt from the record by a retry after the
+     * lease (docs/bookings.md, "Idempotency").
+     */
+
+    if (ngx_http_mobispot_redis_send(ctx->mcf->client, cmd,
+                                     ngx_http_mobispot_booking_kept_late,
+                                     NULL)
+        != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "mobispot: the answer of booking \"%V\" was not "
+                      "kept: redis not ready", &bk->id);
+    }
+
+    return ngx_http_mobispot_booking_sent(r, ctx);
+}
+
+
+static void
+ngx_http_mobispot_booking_kept_late(redisAsyncContext *ac, void *reply,
+    void *privdata)
+{
+    redisReply  *rr = reply;
+
+    if (rr == NULL || rr->type == REDIS_REPLY_ERROR) {
+        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
+                      "mobispot: the answer of a booking was not kept: %s",
+                      rr == NULL ? "connection lost" : rr->str);
+    }
 }
 
 
@@ -652,6 +723,18 @@ ngx_http_mobispot_booking_kept(ngx_http_request_t *r,
                       "mobispot: the answer of booking \"%V\" was not kept: "
                       "%V", &bk->id, &replies[0].str);
     }
+
+    return ngx_http_mobispot_booking_sent(r, ctx);
+}
+
+
+static ngx_int_t
+ngx_http_mobispot_booking_sent(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx)
+{
+    ngx_http_mobispot_booking_t  *bk;
+
+    bk = ctx->data;
 
     if (ngx_http_mobispot_booking_location(r, ctx, &bk->id) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

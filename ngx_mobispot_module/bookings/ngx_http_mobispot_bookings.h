@@ -29,6 +29,7 @@
 #define NGX_HTTP_MOBISPOT_BOOKING_HOLD        600
 #define NGX_HTTP_MOBISPOT_BOOKING_NO_SHOW     900
 #define NGX_HTTP_MOBISPOT_BOOKING_GRACE       900
+#define NGX_HTTP_MOBISPOT_BOOKING_HORIZON     300
 
 /* an Idempotency-Key: what it may hold, how long it is remembered */
 #define NGX_HTTP_MOBISPOT_IDEM_MAX            255
@@ -63,13 +64,12 @@
 #define NGX_HTTP_MOBISPOT_R_IDEM       0
 #define NGX_HTTP_MOBISPOT_R_INDEX      1
 #define NGX_HTTP_MOBISPOT_R_INFO       2
-#define NGX_HTTP_MOBISPOT_R_PASSPORTS  3
-#define NGX_HTTP_MOBISPOT_R_RECORD     4
-#define NGX_HTTP_MOBISPOT_R_DUE        5
-#define NGX_HTTP_MOBISPOT_R_ANNOUNCE   6
-#define NGX_HTTP_MOBISPOT_R_ACCOUNT    7
-#define NGX_HTTP_MOBISPOT_R_ZONE       8
-#define NGX_HTTP_MOBISPOT_R_N          9
+#define NGX_HTTP_MOBISPOT_R_RECORD     3      /* HGET its user */
+#define NGX_HTTP_MOBISPOT_R_DUE        4
+#define NGX_HTTP_MOBISPOT_R_ACCOUNT    5
+#define NGX_HTTP_MOBISPOT_R_N          6      /* then, when not in the */
+                                              /* cache, the passports; */
+                                              /* when near, the PUBLISH */
 
 /* what a booking reads of the caller's account (HMGET, in this order) */
 #define NGX_HTTP_MOBISPOT_A_PASSPORTS  0
@@ -104,12 +104,13 @@
 #define NGX_HTTP_MOBISPOT_MOVE_DUE       4
 
 
-/* the booking times (mobispot_booking_hold, _no_show, _grace) */
+/* the booking times (mobispot_bookings_hold, _no_show, _grace, ...) */
 typedef struct {
     time_t                      hold;      /* a hold lasts */
     time_t                      no_show;   /* after the start, released */
     time_t                      grace;     /* check in early, out late */
     ngx_flag_t                  due;       /* the worker runs deadlines */
+    time_t                      horizon;   /* announced within; re-read */
 } ngx_http_mobispot_bookings_main_conf_t;
 
 
@@ -184,6 +185,11 @@ typedef struct {
     ngx_uint_t                  waited;       /* the replicas have it */
     void                       *route;        /* a cancel's own state */
     ngx_http_mobispot_booking_near_t *near;   /* book the nearest */
+
+    /* the networks' passports: a reply, or the answer cache's part */
+    ngx_http_mobispot_reply_t  *passports;
+    ngx_uint_t                  passports_at; /* its reply; 0: cached */
+    ngx_http_mobispot_avail_t  *pav;          /* the part's state */
 } ngx_http_mobispot_booking_t;
 
 
@@ -287,8 +293,16 @@ extern const char  *ngx_http_mobispot_booking_fields[];
 
 ngx_int_t ngx_http_mobispot_booking_claim_cmd(ngx_http_request_t *r,
     ngx_http_mobispot_booking_t *bk, ngx_http_mobispot_redis_cmd_t *cmd);
-ngx_int_t ngx_http_mobispot_booking_due_cmds(ngx_http_request_t *r,
-    ngx_http_mobispot_booking_t *bk, ngx_http_mobispot_redis_cmd_t *cmds);
+ngx_int_t ngx_http_mobispot_booking_passports(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_booking_t *bk,
+    ngx_http_mobispot_redis_cmd_t *cmd, ngx_uint_t at);
+void ngx_http_mobispot_booking_passports_read(ngx_http_request_t *r,
+    ngx_http_mobispot_booking_t *bk, ngx_http_mobispot_reply_t *replies);
+ngx_int_t ngx_http_mobispot_booking_user_cmd(ngx_http_request_t *r,
+    ngx_str_t *record, ngx_http_mobispot_redis_cmd_t *cmd);
+ngx_uint_t ngx_http_mobispot_booking_due_cmds(ngx_http_request_t *r,
+    ngx_http_mobispot_booking_t *bk, ngx_http_mobispot_redis_cmd_t *zadd,
+    ngx_http_mobispot_redis_cmd_t *announce);
 ngx_int_t ngx_http_mobispot_booking_claimed(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
     ngx_uint_t n);
@@ -314,8 +328,6 @@ ngx_int_t ngx_http_mobispot_booking_account_cmd(ngx_http_request_t *r,
     ngx_http_mobispot_booking_t *bk, ngx_http_mobispot_redis_cmd_t *cmd);
 void ngx_http_mobispot_booking_passports_cmd(
     ngx_http_mobispot_redis_cmd_t *cmd);
-ngx_int_t ngx_http_mobispot_booking_zone_cmd(ngx_http_request_t *r,
-    ngx_str_t *info, ngx_http_mobispot_redis_cmd_t *cmd);
 ngx_int_t ngx_http_mobispot_booking_no_account(
     ngx_http_mobispot_reply_t *account);
 ngx_int_t ngx_http_mobispot_booking_entitle(ngx_http_request_t *r,

@@ -59,6 +59,13 @@ static ngx_command_t  ngx_http_mobispot_bookings_commands[] = {
       offsetof(ngx_http_mobispot_bookings_main_conf_t, due),
       NULL },
 
+    { ngx_string("mobispot_bookings_horizon"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_mobispot_bookings_main_conf_t, horizon),
+      NULL },
+
     { ngx_string("mobispot_checkin"),
       NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
       ngx_conf_set_flag_slot,
@@ -177,6 +184,7 @@ ngx_http_mobispot_bookings_create_main_conf(ngx_conf_t *cf)
     bmcf->no_show = NGX_CONF_UNSET;
     bmcf->grace = NGX_CONF_UNSET;
     bmcf->due = NGX_CONF_UNSET;
+    bmcf->horizon = NGX_CONF_UNSET;
 
     return bmcf;
 }
@@ -196,6 +204,7 @@ ngx_http_mobispot_bookings_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_value(bmcf->no_show, NGX_HTTP_MOBISPOT_BOOKING_NO_SHOW);
     ngx_conf_init_value(bmcf->grace, NGX_HTTP_MOBISPOT_BOOKING_GRACE);
     ngx_conf_init_value(bmcf->due, 1);
+    ngx_conf_init_value(bmcf->horizon, NGX_HTTP_MOBISPOT_BOOKING_HORIZON);
 
     if (bmcf->hold < 1 || bmcf->hold > 3600) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -208,6 +217,12 @@ ngx_http_mobispot_bookings_init_main_conf(ngx_conf_t *cf, void *conf)
                            "\"mobispot_bookings_no_show\" must be at "
                            "least \"mobispot_bookings_hold\" and at most "
                            "4h");
+        return NGX_CONF_ERROR;
+    }
+
+    if (bmcf->horizon < 1 || bmcf->horizon > 3600) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"mobispot_bookings_horizon\" must be 1s to 1h");
         return NGX_CONF_ERROR;
     }
 

@@ -22,7 +22,7 @@
 #define MOBISPOT_ERROR   -1
 
 
-/* Redis reply decoding (mobispot_reply.c) */
+/* Redis replies decoded, commands encoded (mobispot_reply.c) */
 
 int mobispot_reply_is_status(const redisReply *reply, const char *status);
 const char *mobispot_reply_not_serving(const redisReply *reply);
@@ -30,6 +30,11 @@ int mobispot_reply_integer(const redisReply *reply, long long *value);
 const char *mobispot_reply_type_name(int type);
 size_t mobispot_reply_error_word(const redisReply *reply, char *buf,
     size_t size);
+
+/* a command in the Redis protocol: its length, then written at p */
+size_t mobispot_resp_len(int argc, const char **argv, const size_t *argvlen);
+char *mobispot_resp_write(char *p, int argc, const char **argv,
+    const size_t *argvlen);
 
 
 /* JSON documents (mobispot_json.c) */

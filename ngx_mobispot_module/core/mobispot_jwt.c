@@ -320,7 +320,9 @@ mobispot_json_integer(yajl_val v, long long *value)
 
 /*
  * The JOSE header: "alg" a string other than "none" in any case; "typ",
- * when present, "JWT" (as libjwt wants); "kid", when present, a string of
+ * when present, "JWT", or "at+jwt" or "application/at+jwt" (RFC 9068 4),
+ * in any case, told apart in h->typ (whether the location takes that kind
+ * is the caller's check); "kid", when present, a string of
  * at most MOBISPOT_JWT_KID_MAX bytes, used only as an opaque lookup key;
  * "crit" refused, as no extension is understood.  "jku", "x5u" and "jwk"
  * are ignored: keys only come from the configuration.
@@ -335,6 +337,7 @@ mobispot_jwt_header_check(yajl_val header, mobispot_jwt_header_t *h,
 
     h->alg = NULL;
     h->kid = NULL;
+    h->typ = 0;
 
     v = mobispot_json_member(header, "alg");
     if (v == NULL || !YAJL_IS_STRING(v)) {
@@ -356,11 +359,22 @@ mobispot_jwt_header_check(yajl_val header, mobispot_jwt_header_t *h,
         return MOBISPOT_SSO_MALFORMED;
     }
 
+    h->typ = MOBISPOT_JWT_TYP_ABSENT;
+
     v = mobispot_json_member(header, "typ");
     if (v != NULL) {
-        if (!YAJL_IS_STRING(v) || strcasecmp(v->u.string, "JWT") != 0)
+        s = YAJL_IS_STRING(v) ? v->u.string : "";
+
+        if (strcasecmp(s, "JWT") == 0) {
+            h->typ = MOBISPOT_JWT_TYP_JWT;
+
+        } else if (strcasecmp(s, "at+jwt") == 0
+                   || strcasecmp(s, "application/at+jwt") == 0)
         {
-            *reason = "typ is not JWT";
+            h->typ = MOBISPOT_JWT_TYP_AT;
+
+        } else {
+            *reason = "typ is neither at+jwt nor JWT";
             return MOBISPOT_SSO_MALFORMED;
         }
     }

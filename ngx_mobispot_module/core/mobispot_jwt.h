@@ -42,9 +42,19 @@
 #define MOBISPOT_JWT_JSON_DEPTH      16
 
 
+/*
+ * The header's "typ" (RFC 9068 4, RFC 8725 3.11): one of these, each a
+ * bit, so that a location's accepted kinds are a mask (mobispot_jwt_typ)
+ */
+#define MOBISPOT_JWT_TYP_ABSENT      0x02
+#define MOBISPOT_JWT_TYP_JWT         0x04   /* "JWT": an ID token's */
+#define MOBISPOT_JWT_TYP_AT          0x08   /* "at+jwt": an access token */
+
+
 typedef struct {
     const char      *alg;        /* into the parsed header */
     const char      *kid;        /* NULL when absent */
+    unsigned         typ;        /* MOBISPOT_JWT_TYP_* */
 } mobispot_jwt_header_t;
 
 

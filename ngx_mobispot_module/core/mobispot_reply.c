@@ -183,3 +183,87 @@ mobispot_reply_error_word(const redisReply *reply, char *buf, size_t size)
 
     return n;
 }
+
+
+/*
+ * A command in the Redis protocol (RESP), as hiredis would format it:
+ * "*<argc>\r\n", then "$<len>\r\n<bytes>\r\n" for each argument.  The
+ * module formats into request memory and hands the bytes to hiredis
+ * (redisAsyncFormattedCommand), one copy, where hiredis's own formatting
+ * grows a buffer piece by piece.
+ */
+
+static size_t
+mobispot_resp_digits(size_t v)
+{
+    size_t  n;
+
+    for (n = 1; v >= 10; v /= 10) {
+        n++;
+    }
+
+    return n;
+}
+
+
+static char *
+mobispot_resp_number(char *p, char mark, size_t v)
+{
+    size_t  n, i;
+
+    *p++ = mark;
+    n = mobispot_resp_digits(v);
+
+    for (i = n; i > 0; i--) {
+        p[i - 1] = (char) ('0' + v % 10);
+        v /= 10;
+    }
+
+    p += n;
+    *p++ = '\r';
+    *p++ = '\n';
+
+    return p;
+}
+
+
+size_t
+mobispot_resp_len(int argc, const char **argv, const size_t *argvlen)
+{
+    int     i;
+    size_t  len;
+
+    (void) argv;
+
+    len = 1 + mobispot_resp_digits((size_t) argc) + 2;
+
+    for (i = 0; i < argc; i++) {
+        len += 1 + mobispot_resp_digits(argvlen[i]) + 2 + argvlen[i] + 2;
+    }
+
+    return len;
+}
+
+
+char *
+mobispot_resp_write(char *p, int argc, const char **argv,
+    const size_t *argvlen)
+{
+    int  i;
+
+    p = mobispot_resp_number(p, '*', (size_t) argc);
+
+    for (i = 0; i < argc; i++) {
+        p = mobispot_resp_number(p, '$', argvlen[i]);
+
+        if (argvlen[i]) {
+            memcpy(p, argv[i], argvlen[i]);
+            p += argvlen[i];
+        }
+
+        *p++ = '\r';
+        *p++ = '\n';
+    }
+
+    return p;
+}

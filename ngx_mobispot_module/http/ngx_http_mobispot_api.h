@@ -176,6 +176,9 @@ ngx_int_t ngx_http_mobispot_api_header(ngx_http_request_t *r,
 ngx_int_t ngx_http_mobispot_api_cache_status(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 
+ngx_uint_t ngx_http_mobispot_header_values(ngx_http_request_t *r,
+    const char *name, ngx_str_t *values, ngx_uint_t max);
+ngx_uint_t ngx_http_mobispot_accepts(ngx_http_request_t *r, const char *type);
 ngx_int_t ngx_http_mobispot_health(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx);
 

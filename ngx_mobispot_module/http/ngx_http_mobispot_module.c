@@ -375,6 +375,20 @@ ngx_http_mobispot_init_process(ngx_cycle_t *cycle)
 }
 
 
+/*
+ * Whether this process runs what one process of an nginx does for all:
+ * worker 0, or the one process without a master
+ */
+
+ngx_uint_t
+ngx_http_mobispot_worker_zero(void)
+{
+    return (ngx_process == NGX_PROCESS_WORKER
+            || ngx_process == NGX_PROCESS_SINGLE)
+           && ngx_worker == 0;
+}
+
+
 static void
 ngx_http_mobispot_exit_process(ngx_cycle_t *cycle)
 {

@@ -122,6 +122,7 @@ char *ngx_http_mobispot_redis_wait_check(ngx_conf_t *cf,
     ngx_http_mobispot_main_conf_t *mcf);
 char *ngx_http_mobispot_conf_read_file(ngx_conf_t *cf, ngx_pool_t *pool,
     ngx_str_t *name, size_t max, const char *what, ngx_str_t *out);
+ngx_uint_t ngx_http_mobispot_worker_zero(void);
 ngx_uint_t ngx_http_mobispot_log_limit(ngx_http_mobispot_log_limit_t *limit,
     ngx_uint_t *skipped);
 u_char *ngx_http_mobispot_log_escape(ngx_pool_t *pool, const u_char *s,

@@ -175,6 +175,8 @@ ngx_http_mobispot_redis_call(ngx_http_request_t *r,
     ngx_http_mobispot_redis_reply_pt on_reply,
     ngx_http_mobispot_redis_done_pt on_done, void *data)
 {
+    char                            *buf;
+    size_t                           len;
     ngx_uint_t                       i;
     ngx_pool_cleanup_t              *cln;
     ngx_http_mobispot_redis_call_t  *call;
@@ -206,10 +208,27 @@ ngx_http_mobispot_redis_call(ngx_http_request_t *r,
     call->data = data;
     call->status = NGX_HTTP_MOBISPOT_REDIS_OK;
 
+    /*
+     * The commands in the Redis protocol, formatted here in the request's
+     * pool at once (hiredis's formatting grows its buffer piece by piece),
+     * then handed to hiredis, which copies them to its output buffer.
+     */
+
     for (i = 0; i < n; i++) {
-        if (redisAsyncCommandArgv(client->link.ac,
-                                  ngx_http_mobispot_redis_on_reply, call,
-                                  cmds[i].argc, cmds[i].argv, cmds[i].argvlen)
+        len = mobispot_resp_len(cmds[i].argc, cmds[i].argv,
+                                cmds[i].argvlen);
+
+        buf = ngx_pnalloc(r->pool, len);
+        if (buf == NULL) {
+            break;
+        }
+
+        (void) mobispot_resp_write(buf, cmds[i].argc, cmds[i].argv,
+                                   cmds[i].argvlen);
+
+        if (redisAsyncFormattedCommand(client->link.ac,
+                                       ngx_http_mobispot_redis_on_reply, call,
+                                       buf, len)
             != REDIS_OK)
         {
             break;
@@ -254,20 +273,30 @@ ngx_int_t
 ngx_http_mobispot_redis_send(ngx_http_mobispot_redis_client_t *client,
     ngx_http_mobispot_redis_cmd_t *cmd, redisCallbackFn *fn, void *privdata)
 {
+    int      rc;
+    char    *buf;
+    size_t   len;
+
     if (client->state != NGX_HTTP_MOBISPOT_REDIS_READY
         || client->link.ac == NULL)
     {
         return NGX_DECLINED;
     }
 
-    if (redisAsyncCommandArgv(client->link.ac, fn, privdata, cmd->argc,
-                              cmd->argv, cmd->argvlen)
-        != REDIS_OK)
-    {
+    len = mobispot_resp_len(cmd->argc, cmd->argv, cmd->argvlen);
+
+    buf = ngx_alloc(len, client->log);
+    if (buf == NULL) {
         return NGX_ERROR;
     }
 
-    return NGX_OK;
+    (void) mobispot_resp_write(buf, cmd->argc, cmd->argv, cmd->argvlen);
+
+    rc = redisAsyncFormattedCommand(client->link.ac, fn, privdata, buf, len);
+
+    ngx_free(buf);
+
+    return (rc == REDIS_OK) ? NGX_OK : NGX_ERROR;
 }
 
 

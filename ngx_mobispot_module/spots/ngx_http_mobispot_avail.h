@@ -34,7 +34,8 @@
 #define NGX_HTTP_MOBISPOT_F_CLOSED    5
 #define NGX_HTTP_MOBISPOT_F_NETWORKS  6
 #define NGX_HTTP_MOBISPOT_F_CAP       7   /* + kind: cap:<kind> */
-#define NGX_HTTP_MOBISPOT_FIELDS      (7 + MOBISPOT_KINDS)
+#define NGX_HTTP_MOBISPOT_F_ZONE      (7 + MOBISPOT_KINDS)
+#define NGX_HTTP_MOBISPOT_FIELDS      (8 + MOBISPOT_KINDS)
 
 /*
  * UTC days read for one site: 5 for "today", 9 for a 7-day window (8 days

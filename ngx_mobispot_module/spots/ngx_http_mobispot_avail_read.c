@@ -28,7 +28,8 @@ static u_char *ngx_http_mobispot_booked_key(u_char *p,
 static const char  *ngx_http_mobispot_info_fields[NGX_HTTP_MOBISPOT_FIELDS] =
 {
     "name", "town", "tz", "slot", "hours", "closed", "networks",
-    "cap:desk", "cap:meeting_room", "cap:conference_room", "cap:training_room"
+    "cap:desk", "cap:meeting_room", "cap:conference_room", "cap:training_room",
+    "zone"
 };
 
 

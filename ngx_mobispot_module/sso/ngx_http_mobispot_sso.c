@@ -113,6 +113,13 @@ static ngx_command_t  ngx_http_mobispot_sso_commands[] = {
       offsetof(ngx_http_mobispot_sso_loc_conf_t, require),
       NULL },
 
+    { ngx_string("mobispot_jwt_typ"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_conf_set_bitmask_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mobispot_sso_loc_conf_t, typ),
+      &ngx_http_mobispot_sso_typ_masks },
+
     { ngx_string("mobispot_jwt_max_size"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_size_slot,

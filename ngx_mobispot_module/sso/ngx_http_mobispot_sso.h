@@ -78,6 +78,7 @@ typedef struct {
     u_char                        *token;     /* ngx_alloc()ed */
     size_t                         size;      /* of token's memory */
     size_t                         len;       /* 0: matches nothing */
+    ngx_uint_t                     typ;       /* MOBISPOT_JWT_TYP_* */
     ngx_int_t                      sid_len;   /* -1: no usable sid */
     u_char                         sid[NGX_HTTP_MOBISPOT_SSO_SID_MAX];
 
@@ -124,6 +125,7 @@ typedef struct {
     u_char                         segment[NGX_HTTP_MOBISPOT_SSO_HEADER_MAX];
     char                           alg[8];    /* "RS256": the table's */
     char                           kid[MOBISPOT_JWT_KID_MAX + 1];
+    unsigned                       typ;       /* MOBISPOT_JWT_TYP_* */
     unsigned                       has_kid:1;
 } ngx_http_mobispot_sso_header_t;
 
@@ -172,6 +174,7 @@ typedef struct {
     ngx_array_t                   *audiences; /* of char * */
     ngx_array_t                   *require;   /* of char * */
     time_t                         leeway;
+    ngx_uint_t                     typ;       /* accepted: TYP_* bits */
     size_t                         max_size;
     ngx_str_t                      login_url;
     ngx_str_t                      public_url;  /* scheme://host[:port] */
@@ -190,6 +193,7 @@ typedef struct {
     yajl_val                       payload;   /* parsed when needed */
     ngx_str_t                      segment;   /* the payload, base64url */
     long long                      exp;
+    ngx_uint_t                     typ;       /* the header's: TYP_* */
     ngx_str_t                      sid;       /* data NULL: none usable */
 
     /* the token's cache entry, only while the handler runs synchronously */
@@ -220,6 +224,10 @@ ngx_int_t ngx_http_mobispot_sso_deny(ngx_http_request_t *r,
 ngx_int_t ngx_http_mobispot_sso_add_variables(ngx_conf_t *cf);
 char *ngx_http_mobispot_sso_key_conf(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+extern ngx_conf_bitmask_t  ngx_http_mobispot_sso_typ_masks[];
+
+const char *ngx_http_mobispot_sso_typ_refused(ngx_uint_t typ);
+
 char *ngx_http_mobispot_sso_merge_loc_conf(ngx_conf_t *cf,
     void *parent, void *child);
 char *ngx_http_mobispot_sso_token_conf(ngx_conf_t *cf,

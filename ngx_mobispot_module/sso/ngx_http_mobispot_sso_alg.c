@@ -21,6 +21,7 @@
 #include <openssl/core_names.h>
 #include <openssl/rsa.h>
 
+#include "core/mobispot_jwt_sign.h"
 #include "sso/ngx_http_mobispot_sso.h"
 
 
@@ -30,8 +31,6 @@ static ngx_int_t ngx_http_mobispot_sso_key_mac(
 static ngx_uint_t ngx_http_mobispot_sso_hmac_verify(
     ngx_http_mobispot_sso_key_t *key, const u_char *input, size_t len,
     const u_char *sig, size_t sig_len);
-static u_char *ngx_http_mobispot_sso_ecdsa_der(const u_char *sig,
-    size_t sig_len, int bits, u_char *der, size_t *der_len);
 
 
 static const ngx_http_mobispot_sso_alg_t  ngx_http_mobispot_sso_algs[] = {
@@ -251,11 +250,11 @@ ngx_uint_t
 ngx_http_mobispot_sso_key_verify(ngx_http_mobispot_sso_key_t *key,
     const u_char *input, size_t len, const u_char *sig, size_t sig_len)
 {
-    size_t                              der_len;
+    size_t                              der_len, half;
     unsigned int                        dgst_len;
     const u_char                       *s;
     const ngx_http_mobispot_sso_alg_t  *a;
-    u_char                              der[160];
+    u_char                              der[MOBISPOT_ECDSA_DER_MAX];
     u_char                              dgst[EVP_MAX_MD_SIZE];
 
     a = ngx_http_mobispot_sso_alg(key->alg);
@@ -275,12 +274,16 @@ ngx_http_mobispot_sso_key_verify(ngx_http_mobispot_sso_key_t *key,
     s = sig;
 
     if (a->pkey == EVP_PKEY_EC) {
-        s = ngx_http_mobispot_sso_ecdsa_der(sig, sig_len, a->bits, der,
-                                            &der_len);
-        if (s == NULL) {
+        half = ((size_t) a->bits + 7) / 8;
+
+        if (sig_len != 2 * half
+            || mobispot_ecdsa_der(sig, half, der, sizeof(der), &der_len)
+               != MOBISPOT_OK)
+        {
             return 0;
         }
 
+        s = der;
         sig_len = der_len;
     }
 
@@ -313,54 +316,4 @@ ngx_http_mobispot_sso_hmac_verify(ngx_http_mobispot_sso_key_t *key,
     }
 
     return sig_len == mac_len && CRYPTO_memcmp(mac, sig, mac_len) == 0;
-}
-
-
-/* r || s, each of the curve's size, as a DER ECDSA-Sig-Value */
-
-static u_char *
-ngx_http_mobispot_sso_ecdsa_der(const u_char *sig, size_t sig_len, int bits,
-    u_char *der, size_t *der_len)
-{
-    int         n;
-    size_t      half;
-    u_char     *p;
-    BIGNUM     *r, *s;
-    ECDSA_SIG  *es;
-
-    half = ((size_t) bits + 7) / 8;
-
-    if (sig_len != 2 * half) {
-        return NULL;
-    }
-
-    es = ECDSA_SIG_new();
-    r = BN_bin2bn(sig, (int) half, NULL);
-    s = BN_bin2bn(sig + half, (int) half, NULL);
-
-    if (es == NULL || r == NULL || s == NULL || !ECDSA_SIG_set0(es, r, s)) {
-        ECDSA_SIG_free(es);
-        BN_free(r);
-        BN_free(s);
-        return NULL;
-    }
-
-    n = i2d_ECDSA_SIG(es, NULL);
-
-    if (n <= 0 || (size_t) n > 160) {
-        ECDSA_SIG_free(es);
-        return NULL;
-    }
-
-    p = der;
-    n = i2d_ECDSA_SIG(es, &p);
-    ECDSA_SIG_free(es);
-
-    if (n <= 0) {
-        return NULL;
-    }
-
-    *der_len = (size_t) n;
-
-    return der;
 }

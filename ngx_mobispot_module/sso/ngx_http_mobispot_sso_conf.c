@@ -43,6 +43,7 @@ ngx_http_mobispot_sso_create_loc_conf(ngx_conf_t *cf)
      *     conf->no_origin_logged = 0;
      *     conf->site = { 0, NULL };
      *     conf->claims = { 0 };
+     *     conf->typ = 0;
      */
 
     conf->mode = NGX_CONF_UNSET_UINT;
@@ -57,6 +58,37 @@ ngx_http_mobispot_sso_create_loc_conf(ngx_conf_t *cf)
     conf->site_max_stale = NGX_CONF_UNSET;
 
     return conf;
+}
+
+
+/*
+ * mobispot_jwt_typ: the kinds of token a location takes, by the header's
+ * "typ" (RFC 9068 4): access tokens only unless told otherwise, so that
+ * an ID token ("JWT") never passes for one (docs/security.md)
+ */
+
+ngx_conf_bitmask_t  ngx_http_mobispot_sso_typ_masks[] = {
+    { ngx_string("at+jwt"), MOBISPOT_JWT_TYP_AT },
+    { ngx_string("JWT"), MOBISPOT_JWT_TYP_JWT },
+    { ngx_string("absent"), MOBISPOT_JWT_TYP_ABSENT },
+    { ngx_null_string, 0 }
+};
+
+
+const char *
+ngx_http_mobispot_sso_typ_refused(ngx_uint_t typ)
+{
+    switch (typ) {
+
+    case MOBISPOT_JWT_TYP_JWT:
+        return "typ JWT (an ID token) not taken here (mobispot_jwt_typ)";
+
+    case MOBISPOT_JWT_TYP_ABSENT:
+        return "no typ, not taken here (mobispot_jwt_typ)";
+
+    default:
+        return "typ at+jwt not taken here (mobispot_jwt_typ)";
+    }
 }
 
 
@@ -81,6 +113,8 @@ ngx_http_mobispot_sso_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_conf_merge_ptr_value(conf->require, prev->require, NULL);
     ngx_conf_merge_str_value(conf->issuer, prev->issuer, "");
     ngx_conf_merge_sec_value(conf->leeway, prev->leeway, 0);
+    ngx_conf_merge_bitmask_value(conf->typ, prev->typ,
+                                 (NGX_CONF_BITMASK_SET|MOBISPOT_JWT_TYP_AT));
     ngx_conf_merge_size_value(conf->max_size, prev->max_size,
                               NGX_HTTP_MOBISPOT_SSO_MAX_SIZE);
     ngx_conf_merge_str_value(conf->login_url, prev->login_url, "");

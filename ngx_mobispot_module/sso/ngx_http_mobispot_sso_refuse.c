@@ -15,7 +15,6 @@
 #include "sso/ngx_http_mobispot_sso.h"
 
 
-static ngx_uint_t ngx_http_mobispot_sso_is_browser(ngx_http_request_t *r);
 static void ngx_http_mobispot_sso_delayed(ngx_http_request_t *r);
 static ngx_int_t ngx_http_mobispot_sso_refuse(ngx_http_request_t *r,
     ngx_http_mobispot_sso_loc_conf_t *lcf, ngx_uint_t status);
@@ -52,7 +51,7 @@ ngx_http_mobispot_sso_deny(ngx_http_request_t *r,
 {
     if (status != MOBISPOT_SSO_NOT_ENTITLED
         && status != MOBISPOT_SSO_UNAVAILABLE
-        && !(lcf->login_url.len && ngx_http_mobispot_sso_is_browser(r))
+        && !(lcf->login_url.len && ngx_http_mobispot_accepts(r, "text/html"))
         && ngx_http_mobispot_auth_delay(r, ngx_http_mobispot_sso_delayed)
            == NGX_OK)
     {
@@ -111,7 +110,7 @@ ngx_http_mobispot_sso_refuse(ngx_http_request_t *r,
                                            "sso_unavailable", msg);
     }
 
-    if (lcf->login_url.len && ngx_http_mobispot_sso_is_browser(r)) {
+    if (lcf->login_url.len && ngx_http_mobispot_accepts(r, "text/html")) {
         rc = ngx_http_mobispot_sso_redirect(r, lcf);
 
         if (rc != NGX_DECLINED) {
@@ -157,48 +156,6 @@ ngx_http_mobispot_sso_refuse(ngx_http_request_t *r,
     return ngx_http_mobispot_api_error(r, NGX_HTTP_UNAUTHORIZED,
                                        mobispot_sso_status_name(status),
                                        msg);
-}
-
-
-/* a browser is a client that accepts text/html */
-
-static ngx_uint_t
-ngx_http_mobispot_sso_is_browser(ngx_http_request_t *r)
-{
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
-
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == sizeof("Accept") - 1
-            && ngx_strncasecmp(h[i].key.data, (u_char *) "Accept",
-                               sizeof("Accept") - 1)
-               == 0
-            && ngx_strlcasestrn(h[i].value.data,
-                                h[i].value.data + h[i].value.len,
-                                (u_char *) "text/html",
-                                sizeof("text/html") - 1 - 1)
-               != NULL)
-        {
-            return 1;
-        }
-    }
-
-    return 0;
 }
 
 

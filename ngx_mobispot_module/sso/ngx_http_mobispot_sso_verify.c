@@ -147,6 +147,16 @@ ngx_http_mobispot_sso_verify(ngx_http_request_t *r,
         }
     }
 
+    /* an ID token ("JWT") is not an access token (mobispot_jwt_typ) */
+
+    ctx->typ = h.typ;
+
+    if (!(h.typ & lcf->typ)) {
+        status = MOBISPOT_SSO_MALFORMED;
+        reason = ngx_http_mobispot_sso_typ_refused(h.typ);
+        goto refused;
+    }
+
     payload = ngx_http_mobispot_sso_segment(r, token.data + dot1 + 1,
                                             dot2 - dot1 - 1, &reason);
     if (payload == NULL) {
@@ -209,6 +219,14 @@ ngx_http_mobispot_sso_recheck(ngx_http_request_t *r,
     const char  *reason;
 
     reason = NULL;
+    ctx->typ = e->typ;
+
+    if (!(e->typ & lcf->typ)) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "mobispot: sso token refused (malformed): %s",
+                      ngx_http_mobispot_sso_typ_refused(e->typ));
+        return MOBISPOT_SSO_MALFORMED;
+    }
 
     payload = ngx_http_mobispot_sso_segment(r, token->data + e->dot1 + 1,
                                             e->dot2 - e->dot1 - 1, &reason);
@@ -481,6 +499,7 @@ ngx_http_mobispot_sso_header_known(ngx_http_mobispot_sso_header_t *e,
 
     h->alg = e->alg;
     h->kid = e->has_kid ? e->kid : NULL;
+    h->typ = e->typ;
 
     return 1;
 }
@@ -505,6 +524,7 @@ ngx_http_mobispot_sso_header_keep(ngx_http_mobispot_sso_header_t *e,
 
     ngx_memcpy(e->segment, token->data, dot1);
     e->len = dot1;
+    e->typ = h->typ;
     ngx_memcpy(e->alg, h->alg, alg_len + 1);
     e->has_kid = (h->kid != NULL);
 
@@ -637,6 +657,7 @@ ngx_http_mobispot_sso_cache_put(ngx_http_request_t *r,
     e->hash = hash;
     e->keys = lcf->keys;
     e->claims = &lcf->claims;
+    e->typ = ctx->typ;
     e->exp = exp;
     e->not_before = (time_t) ngx_max(nbf, iat);
     e->dot1 = dot1;

@@ -25,8 +25,6 @@
 #define NGX_HTTP_MOBISPOT_S_STORED   3
 
 
-static ngx_uint_t ngx_http_mobispot_settlement_csv_asked(
-    ngx_http_request_t *r);
 static void ngx_http_mobispot_settlement_reply(ngx_http_request_t *r,
     void *data, ngx_uint_t index, redisReply *reply);
 static void ngx_http_mobispot_settlement_done(ngx_http_request_t *r,
@@ -103,7 +101,7 @@ ngx_http_mobispot_settlement_get(ngx_http_request_t *r,
 
     u->filter = NGX_HTTP_MOBISPOT_USAGE_NETWORK;
     u->value = *network;
-    u->csv = ngx_http_mobispot_settlement_csv_asked(r);
+    u->csv = ngx_http_mobispot_accepts(r, "text/csv");
     u->done = ngx_http_mobispot_settlement_compute;
 
     ngx_str_set(&key[NGX_HTTP_MOBISPOT_S_DOC], NGX_HTTP_MOBISPOT_KEY_NETWORKS);
@@ -144,69 +142,6 @@ ngx_http_mobispot_settlement_get(ngx_http_request_t *r,
     return ngx_http_mobispot_api_read(r, ctx, cmds, n,
                                       ngx_http_mobispot_settlement_reply,
                                       ngx_http_mobispot_settlement_done, u);
-}
-
-
-/* an Accept header that names text/csv (parameters and q not weighed) */
-
-static ngx_uint_t
-ngx_http_mobispot_settlement_csv_asked(ngx_http_request_t *r)
-{
-    u_char           *p, *end, *item, *last;
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
-
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                return 0;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len != 6
-            || ngx_strncasecmp(h[i].key.data, (u_char *) "Accept", 6) != 0)
-        {
-            continue;
-        }
-
-        p = h[i].value.data;
-        end = p + h[i].value.len;
-
-        while (p < end) {
-            while (p < end && (*p == ' ' || *p == '\t' || *p == ',')) {
-                p++;
-            }
-
-            item = p;
-
-            while (p < end && *p != ',' && *p != ';') {
-                p++;
-            }
-
-            for (last = p; last > item && last[-1] == ' '; last--) {
-                /* void */
-            }
-
-            if (last - item == 8
-                && ngx_strncasecmp(item, (u_char *) "text/csv", 8) == 0)
-            {
-                return 1;
-            }
-
-            while (p < end && *p != ',') {
-                p++;
-            }
-        }
-    }
 }
 
 

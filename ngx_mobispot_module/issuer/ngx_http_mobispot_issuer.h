@@ -1,0 +1,102 @@
+
+/*
+ * Copyright (C) Mobispot
+ *
+ * The SSO issuer (ngx_http_mobispot_issuer_module), on Mobispot's central
+ * gateway: its signing keys, the documents a location with
+ * mobispot_sso_issuer serves below its prefix (OpenID Connect Discovery,
+ * the JWKS), and the key set published in Redis for the gateways.  The
+ * endpoints that sign tokens (token, authorize, login, logout) sign with
+ * ngx_http_mobispot_issuer_signing_key() and core/mobispot_jwt_sign.h.
+ */
+
+
+#ifndef _NGX_HTTP_MOBISPOT_ISSUER_H_INCLUDED_
+#define _NGX_HTTP_MOBISPOT_ISSUER_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <openssl/evp.h>
+
+#include "http/ngx_http_mobispot_module.h"
+#include "http/ngx_http_mobispot_api.h"
+#include "core/mobispot_jwt.h"
+#include "core/mobispot_jwt_sign.h"
+
+
+/* the key set in Redis, read by mobispot_jwt_keys_redis, and its channel */
+#define NGX_HTTP_MOBISPOT_ISSUER_KEY_JWKS    "ms:sso:jwks"
+/* worker 0 listens here: a message makes it publish the key set again */
+#define NGX_HTTP_MOBISPOT_ISSUER_CHANNEL     "ms:sso:issuer"
+
+/* Cache-Control max-age of the documents, seconds (docs/sso.md) */
+#define NGX_HTTP_MOBISPOT_ISSUER_JWKS_AGE       300
+#define NGX_HTTP_MOBISPOT_ISSUER_DISCOVERY_AGE  3600
+
+#define NGX_HTTP_MOBISPOT_ISSUER_KEY_MAX     16384
+#define NGX_HTTP_MOBISPOT_ISSUER_URL_MAX     512
+
+
+/* a signing key: a private key parsed once, for the life of the cycle */
+typedef struct {
+    ngx_str_t                          file;      /* as configured */
+    ngx_str_t                          kid;       /* NUL-terminated */
+    const char                        *alg;       /* "ES256" or "RS256" */
+    EVP_PKEY                          *pkey;
+} ngx_http_mobispot_issuer_key_t;
+
+
+typedef struct {
+    /* the keys in their order; the last one signs (docs/sso.md) */
+    ngx_array_t                       *keys;
+} ngx_http_mobispot_issuer_srv_conf_t;
+
+
+typedef struct {
+    ngx_flag_t                         enabled;   /* mobispot_sso_issuer */
+    ngx_str_t                          prefix;    /* the location's name */
+    ngx_str_t                          url;       /* mobispot_sso_issuer_url */
+    ngx_array_t                       *keys;      /* the server's */
+
+    /* the answers, made when the configuration is read */
+    ngx_str_t                          discovery;
+    ngx_str_t                          jwks;
+} ngx_http_mobispot_issuer_loc_conf_t;
+
+
+typedef struct {
+    /* the one key set of every issuer location: published in Redis */
+    ngx_array_t                       *keys;
+    ngx_str_t                          jwks;
+    ngx_str_t                          jwks_where;  /* for nginx -t */
+} ngx_http_mobispot_issuer_main_conf_t;
+
+
+extern ngx_module_t  ngx_http_mobispot_issuer_module;
+
+
+/* keys (issuer_keys.c) */
+char *ngx_http_mobispot_issuer_key_conf(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_mobispot_issuer_jwks(ngx_conf_t *cf, ngx_array_t *keys,
+    ngx_str_t *out);
+ngx_http_mobispot_issuer_key_t *ngx_http_mobispot_issuer_signing_key(
+    ngx_http_mobispot_issuer_loc_conf_t *lcf);
+
+/* the issuer's URL and the discovery document (issuer_discovery.c) */
+char *ngx_http_mobispot_issuer_url_conf(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_mobispot_issuer_url_check(ngx_conf_t *cf,
+    ngx_http_mobispot_issuer_loc_conf_t *lcf);
+ngx_int_t ngx_http_mobispot_issuer_discovery(ngx_conf_t *cf,
+    ngx_http_mobispot_issuer_loc_conf_t *lcf);
+
+/* the key set in Redis, written by worker 0 (issuer_publish.c) */
+ngx_int_t ngx_http_mobispot_issuer_publish_init(ngx_cycle_t *cycle);
+void ngx_http_mobispot_issuer_publish_exit(ngx_cycle_t *cycle);
+
+
+#endif /* _NGX_HTTP_MOBISPOT_ISSUER_H_INCLUDED_ */

@@ -1,0 +1,468 @@
+
+/*
+ * Copyright (C) Mobispot
+ *
+ * The SSO issuer as an nginx module of its own: its directives, its
+ * configuration (where nginx -t refuses an issuer without its URL, its
+ * keys or Redis), the worker's life cycle (the key set published), and the
+ * content handler of a location with mobispot_sso_issuer, which serves
+ * its routes below the location's prefix.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "issuer/ngx_http_mobispot_issuer.h"
+
+
+typedef ngx_int_t (*ngx_http_mobispot_issuer_handler_pt)(
+    ngx_http_request_t *r, ngx_http_mobispot_issuer_loc_conf_t *lcf);
+
+typedef struct {
+    ngx_str_t                              path;     /* below the prefix */
+    ngx_uint_t                             methods;
+    ngx_http_mobispot_issuer_handler_pt    handler;
+} ngx_http_mobispot_issuer_route_t;
+
+
+static char *ngx_http_mobispot_issuer(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static void *ngx_http_mobispot_issuer_create_main_conf(ngx_conf_t *cf);
+static void *ngx_http_mobispot_issuer_create_srv_conf(ngx_conf_t *cf);
+static char *ngx_http_mobispot_issuer_merge_srv_conf(ngx_conf_t *cf,
+    void *parent, void *child);
+static void *ngx_http_mobispot_issuer_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_mobispot_issuer_merge_loc_conf(ngx_conf_t *cf,
+    void *parent, void *child);
+static ngx_int_t ngx_http_mobispot_issuer_init_process(ngx_cycle_t *cycle);
+static void ngx_http_mobispot_issuer_exit_process(ngx_cycle_t *cycle);
+static ngx_int_t ngx_http_mobispot_issuer_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_mobispot_issuer_discovery_get(
+    ngx_http_request_t *r, ngx_http_mobispot_issuer_loc_conf_t *lcf);
+static ngx_int_t ngx_http_mobispot_issuer_jwks_get(ngx_http_request_t *r,
+    ngx_http_mobispot_issuer_loc_conf_t *lcf);
+static ngx_int_t ngx_http_mobispot_issuer_document(ngx_http_request_t *r,
+    ngx_str_t *doc, const char *cache_control, size_t cc_len);
+
+
+static ngx_command_t  ngx_http_mobispot_issuer_commands[] = {
+
+    { ngx_string("mobispot_sso_issuer"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_mobispot_issuer,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mobispot_sso_issuer_url"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_mobispot_issuer_url_conf,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mobispot_sso_signing_key"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE2,
+      ngx_http_mobispot_issuer_key_conf,
+      NGX_HTTP_SRV_CONF_OFFSET,
+      0,
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_mobispot_issuer_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    ngx_http_mobispot_issuer_create_main_conf, /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    ngx_http_mobispot_issuer_create_srv_conf, /* create server configuration */
+    ngx_http_mobispot_issuer_merge_srv_conf,  /* merge server configuration */
+
+    ngx_http_mobispot_issuer_create_loc_conf, /* create location conf. */
+    ngx_http_mobispot_issuer_merge_loc_conf   /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_mobispot_issuer_module = {
+    NGX_MODULE_V1,
+    &ngx_http_mobispot_issuer_module_ctx,  /* module context */
+    ngx_http_mobispot_issuer_commands,     /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_http_mobispot_issuer_init_process, /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    ngx_http_mobispot_issuer_exit_process, /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+/* the issuer's routes, below the location's prefix */
+
+static const ngx_http_mobispot_issuer_route_t
+    ngx_http_mobispot_issuer_routes[] =
+{
+    { ngx_string(".well-known/openid-configuration"),
+      NGX_HTTP_GET|NGX_HTTP_HEAD,
+      ngx_http_mobispot_issuer_discovery_get },
+
+    { ngx_string("jwks"),
+      NGX_HTTP_GET|NGX_HTTP_HEAD,
+      ngx_http_mobispot_issuer_jwks_get },
+
+    { ngx_null_string, 0, NULL }
+};
+
+
+/*
+ * mobispot_sso_issuer: in a prefix location whose name ends with "/"
+ * (its routes are below it; a regex, exact or named location has no
+ * prefix to serve them from)
+ */
+
+static char *
+ngx_http_mobispot_issuer(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_mobispot_issuer_loc_conf_t *ilcf = conf;
+
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (ilcf->enabled != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->named || clcf->exact_match
+#if (NGX_PCRE)
+        || clcf->regex
+#endif
+        || clcf->name.len == 0 || clcf->name.data[clcf->name.len - 1] != '/')
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"mobispot_sso_issuer\" needs a prefix location "
+                           "whose name ends with \"/\" (\"%V\" is not one)",
+                           &clcf->name);
+        return NGX_CONF_ERROR;
+    }
+
+    ilcf->enabled = 1;
+    ilcf->prefix = clcf->name;
+    clcf->handler = ngx_http_mobispot_issuer_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_mobispot_issuer_create_main_conf(ngx_conf_t *cf)
+{
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     imcf->keys = NULL;
+     *     imcf->jwks = { 0, NULL };
+     *     imcf->jwks_where = { 0, NULL };
+     */
+
+    return ngx_pcalloc(cf->pool, sizeof(ngx_http_mobispot_issuer_main_conf_t));
+}
+
+
+static void *
+ngx_http_mobispot_issuer_create_srv_conf(ngx_conf_t *cf)
+{
+    ngx_http_mobispot_issuer_srv_conf_t  *iscf;
+
+    iscf = ngx_pcalloc(cf->pool, sizeof(ngx_http_mobispot_issuer_srv_conf_t));
+    if (iscf == NULL) {
+        return NULL;
+    }
+
+    iscf->keys = NGX_CONF_UNSET_PTR;
+
+    return iscf;
+}
+
+
+/* a server with its own keys does not inherit those of http */
+
+static char *
+ngx_http_mobispot_issuer_merge_srv_conf(ngx_conf_t *cf, void *parent,
+    void *child)
+{
+    ngx_http_mobispot_issuer_srv_conf_t *prev = parent;
+    ngx_http_mobispot_issuer_srv_conf_t *conf = child;
+
+    ngx_conf_merge_ptr_value(conf->keys, prev->keys, NULL);
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_mobispot_issuer_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_mobispot_issuer_loc_conf_t  *ilcf;
+
+    ilcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_mobispot_issuer_loc_conf_t));
+    if (ilcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     ilcf->prefix = { 0, NULL };
+     *     ilcf->url = { 0, NULL };
+     *     ilcf->keys = NULL;
+     *     ilcf->discovery = { 0, NULL };
+     *     ilcf->jwks = { 0, NULL };
+     */
+
+    ilcf->enabled = NGX_CONF_UNSET;
+
+    return ilcf;
+}
+
+
+/*
+ * An issuer location gets its URL, the server's keys and Redis, or nginx
+ * -t refuses it; its answers are made here.  Every issuer location of the
+ * nginx has the same keys: they are published in one Redis key.
+ */
+
+static char *
+ngx_http_mobispot_issuer_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child)
+{
+    ngx_http_mobispot_issuer_loc_conf_t *prev = parent;
+    ngx_http_mobispot_issuer_loc_conf_t *conf = child;
+
+    ngx_http_mobispot_main_conf_t         *mmcf;
+    ngx_http_mobispot_issuer_srv_conf_t   *iscf;
+    ngx_http_mobispot_issuer_main_conf_t  *imcf;
+
+    /* not inherited: a location nested in the issuer's is its own */
+
+    if (conf->enabled == NGX_CONF_UNSET) {
+        conf->enabled = 0;
+    }
+
+    ngx_conf_merge_str_value(conf->url, prev->url, "");
+
+    if (!conf->enabled) {
+        return NGX_CONF_OK;
+    }
+
+    if (conf->url.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"mobispot_sso_issuer\" in location \"%V\" needs "
+                           "\"mobispot_sso_issuer_url\" (the \"iss\" of its "
+                           "tokens)", &conf->prefix);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_mobispot_issuer_url_check(cf, conf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    iscf = ngx_http_conf_get_module_srv_conf(cf,
+                                             ngx_http_mobispot_issuer_module);
+    conf->keys = iscf->keys;
+
+    if (conf->keys == NULL || conf->keys->nelts == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"mobispot_sso_issuer\" in location \"%V\" needs "
+                           "at least one \"mobispot_sso_signing_key\" in its "
+                           "server or http block", &conf->prefix);
+        return NGX_CONF_ERROR;
+    }
+
+    mmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_mobispot_module);
+
+    if (!mmcf->redis.configured) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"mobispot_sso_issuer\" needs \"mobispot_redis\" "
+                           "in the http block (its keys are published there "
+                           "for the gateways, its sessions kept there)");
+        return NGX_CONF_ERROR;
+    }
+
+    imcf = ngx_http_conf_get_module_main_conf(cf,
+                                              ngx_http_mobispot_issuer_module);
+
+    if (imcf->keys != NULL && imcf->keys != conf->keys) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "the issuer location \"%V\" has other signing keys "
+                           "than \"%V\": every \"mobispot_sso_issuer\" of an "
+                           "nginx signs with the same keys, published in one "
+                           "Redis key (" NGX_HTTP_MOBISPOT_ISSUER_KEY_JWKS ")",
+                           &conf->prefix, &imcf->jwks_where);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_mobispot_issuer_jwks(cf, conf->keys, &conf->jwks) != NGX_OK
+        || ngx_http_mobispot_issuer_discovery(cf, conf) != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    if (imcf->keys == NULL) {
+        imcf->keys = conf->keys;
+        imcf->jwks = conf->jwks;
+        imcf->jwks_where = conf->prefix;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_mobispot_issuer_init_process(ngx_cycle_t *cycle)
+{
+    return ngx_http_mobispot_issuer_publish_init(cycle);
+}
+
+
+static void
+ngx_http_mobispot_issuer_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_mobispot_issuer_publish_exit(cycle);
+}
+
+
+/*
+ * The route of the path below the prefix (exactly); 405 with Allow for a
+ * method it does not take, 404 for no route.  The query string is not
+ * read by these documents: a cache-buster a client adds changes nothing.
+ */
+
+static ngx_int_t
+ngx_http_mobispot_issuer_handler(ngx_http_request_t *r)
+{
+    ngx_str_t                                path;
+    ngx_http_mobispot_issuer_loc_conf_t     *lcf;
+    const ngx_http_mobispot_issuer_route_t  *route;
+
+    static u_char  allow[] = "GET, HEAD";
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_mobispot_issuer_module);
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_str_null(&path);
+
+    if (r->uri.len >= lcf->prefix.len
+        && ngx_strncmp(r->uri.data, lcf->prefix.data, lcf->prefix.len) == 0)
+    {
+        path.data = r->uri.data + lcf->prefix.len;
+        path.len = r->uri.len - lcf->prefix.len;
+    }
+
+    for (route = ngx_http_mobispot_issuer_routes; route->handler; route++) {
+        if (path.len != route->path.len
+            || ngx_strncmp(path.data, route->path.data, path.len) != 0)
+        {
+            continue;
+        }
+
+        if (r->method & route->methods) {
+            return route->handler(r, lcf);
+        }
+
+        if (ngx_http_mobispot_api_header(r, "Allow", sizeof("Allow") - 1,
+                                         allow, sizeof(allow) - 1)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_mobispot_api_error(r, NGX_HTTP_NOT_ALLOWED,
+                                           "method_not_allowed",
+                                           "this route takes GET and HEAD");
+    }
+
+    return ngx_http_mobispot_api_error(r, NGX_HTTP_NOT_FOUND, "not_found",
+                                       "no such route of the issuer");
+}
+
+
+static ngx_int_t
+ngx_http_mobispot_issuer_discovery_get(ngx_http_request_t *r,
+    ngx_http_mobispot_issuer_loc_conf_t *lcf)
+{
+    static const char  cc[] = "public, max-age=3600";
+
+    return ngx_http_mobispot_issuer_document(r, &lcf->discovery, cc,
+                                             sizeof(cc) - 1);
+}
+
+
+static ngx_int_t
+ngx_http_mobispot_issuer_jwks_get(ngx_http_request_t *r,
+    ngx_http_mobispot_issuer_loc_conf_t *lcf)
+{
+    static const char  cc[] = "public, max-age=300";
+
+    return ngx_http_mobispot_issuer_document(r, &lcf->jwks, cc,
+                                             sizeof(cc) - 1);
+}
+
+
+/* a document made at configuration time, sent as it is */
+
+static ngx_int_t
+ngx_http_mobispot_issuer_document(ngx_http_request_t *r, ngx_str_t *doc,
+    const char *cache_control, size_t cc_len)
+{
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
+
+    r->headers_out.status = NGX_HTTP_OK;
+    r->headers_out.content_length_n = doc->len;
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+
+    if (ngx_http_mobispot_api_header(r, "Cache-Control",
+                                     sizeof("Cache-Control") - 1,
+                                     (u_char *) cache_control, cc_len)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->pos = doc->data;
+    b->last = doc->data + doc->len;
+    b->memory = 1;
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
