@@ -212,19 +212,27 @@ ngx_http_mobispot_redis_call(ngx_http_request_t *r,
      * The commands in the Redis protocol, formatted here in the request's
      * pool at once (hiredis's formatting grows its buffer piece by piece),
      * then handed to hiredis, which copies them to its output buffer.
+     * hiredis 0.14 (__redisAsyncCommand) reads the byte after a command's
+     * first argument to see whether another follows: for a command of one
+     * word (MULTI, EXEC) that is the byte after the command, which its own
+     * formatter leaves as a NUL; so is ours, or valgrind sees hiredis read
+     * memory never written.
      */
 
     for (i = 0; i < n; i++) {
         len = mobispot_resp_len(cmds[i].argc, cmds[i].argv,
                                 cmds[i].argvlen);
 
-        buf = ngx_pnalloc(r->pool, len);
+        /* + 1: the NUL that hiredis reads after a one-word command */
+
+        buf = ngx_pnalloc(r->pool, len + 1);
         if (buf == NULL) {
             break;
         }
 
         (void) mobispot_resp_write(buf, cmds[i].argc, cmds[i].argv,
                                    cmds[i].argvlen);
+        buf[len] = '\0';
 
         if (redisAsyncFormattedCommand(client->link.ac,
                                        ngx_http_mobispot_redis_on_reply, call,
@@ -285,12 +293,13 @@ ngx_http_mobispot_redis_send(ngx_http_mobispot_redis_client_t *client,
 
     len = mobispot_resp_len(cmd->argc, cmd->argv, cmd->argvlen);
 
-    buf = ngx_alloc(len, client->log);
+    buf = ngx_alloc(len + 1, client->log);
     if (buf == NULL) {
         return NGX_ERROR;
     }
 
     (void) mobispot_resp_write(buf, cmd->argc, cmd->argv, cmd->argvlen);
+    buf[len] = '\0';
 
     rc = redisAsyncFormattedCommand(client->link.ac, fn, privdata, buf, len);
 
