@@ -64,7 +64,10 @@ CONF
 
 # the worker's tracker is subscribed (and its tracking confirmed) in a few
 # milliseconds; the first request of a block waits for it
-our $SETTLE = "sleep 1";
+our $SETTLE = "tracking\nsleep 1";
+
+# the same wait where no tracking is asked for (cache off, or refused)
+our $NO_TRACKING = "sleep 1";
 
 # a write by another Redis client reaches the worker as an invalidation on
 # its tracking connection, not on the request's: the request that follows
@@ -347,7 +350,7 @@ sleep 1
 --- request eval
 [("GET $::AV") x 3]
 --- before_request eval
-[$::SETTLE, "", "redis HINCRBY ms:{site:a}:booked:desk:2026-12-01 540 3\n$::ARRIVE"]
+[$::NO_TRACKING, "", "redis HINCRBY ms:{site:a}:booked:desk:2026-12-01 540 3\n$::ARRIVE"]
 --- response_headers eval
 main::st(qw(BYPASS BYPASS BYPASS))
 --- response_body_json_subset eval
@@ -466,7 +469,7 @@ takes no parameters after "off"
 --- request eval
 [("GET $::AV") x 3]
 --- before_request eval
-[$::SETTLE, "", "redis HINCRBY ms:{site:a}:booked:desk:2026-12-01 540 3\n$::ARRIVE"]
+[$::NO_TRACKING, "", "redis HINCRBY ms:{site:a}:booked:desk:2026-12-01 540 3\n$::ARRIVE"]
 --- response_headers eval
 main::st(qw(BYPASS BYPASS BYPASS))
 --- response_body_json_subset eval

@@ -301,31 +301,41 @@ my $wait_log = sub {
     return 1;
 };
 
-# hashes ahead of it in the one thread, so that its task waits long after
-# it is posted (more under valgrind, where the test and nginx are slower)
 my $AHEAD = $VALGRIND ? 6 : 5;
-my @ahead = map { put_pw_async("first$_", "$PW first$_") } 1 .. $AHEAD;
-# its task posted, the client goes (a client that sends its FIN with the
-# request is read to its end: nginx sees the FIN with the data)
-my $s = put_pw_async('gone', "$PW gone");
-$hashed += $AHEAD + 1;
-ok($wait_log->(qr/\*(\d+) http request line: "PUT \/api\/v1\/admin\/users\/gone /),
-   'its request is read');
-my ($conn) = $tail =~ /\*(\d+) http request line: "PUT \/api\/v1\/admin\/users\/gone /;
-ok($wait_log->(qr/\*\Q$conn\E mobispot: thread task #\d+ posted/),
-   'its task is posted');
-close $s;
-ok($wait_log->(qr/thread task #\d+ done, its request has gone/),
-   'the task of a request that went: done, and only its own memory freed');
-ok($wait_log->(qr/client prematurely closed connection.*users\/gone/),
-   '... the request went first');
-for my $c (@ahead) {
-    my $first = '';
-    while (sysread($c, my $chunk, 65536)) { $first .= $chunk }
-    close $c;
-    like($first, qr{^HTTP/1\.1 201}, 'a request ahead of it: 201');
+SKIP: {
+    # under valgrind (one process, its threads serialized, every step tens
+    # of times slower) nginx may not see the client's FIN before the hash
+    # is done, so the request is answered instead of orphaned: CI saw it
+    # once (the log said the client went only when the answer was sent);
+    # the normal and HUP runs prove the orphaned task
+    skip 'valgrind: the client\'s close may be seen only after the hash', 11
+        if $VALGRIND;
+
+    # hashes ahead of it in the one thread, so that its task waits long after
+    # it is posted (more under valgrind, where the test and nginx are slower)
+    my @ahead = map { put_pw_async("first$_", "$PW first$_") } 1 .. $AHEAD;
+    # its task posted, the client goes (a client that sends its FIN with the
+    # request is read to its end: nginx sees the FIN with the data)
+    my $s = put_pw_async('gone', "$PW gone");
+    $hashed += $AHEAD + 1;
+    ok($wait_log->(qr/\*(\d+) http request line: "PUT \/api\/v1\/admin\/users\/gone /),
+       'its request is read');
+    my ($conn) = $tail =~ /\*(\d+) http request line: "PUT \/api\/v1\/admin\/users\/gone /;
+    ok($wait_log->(qr/\*\Q$conn\E mobispot: thread task #\d+ posted/),
+       'its task is posted');
+    close $s;
+    ok($wait_log->(qr/thread task #\d+ done, its request has gone/),
+       'the task of a request that went: done, and only its own memory freed');
+    ok($wait_log->(qr/client prematurely closed connection.*users\/gone/),
+       '... the request went first');
+    for my $c (@ahead) {
+        my $first = '';
+        while (sysread($c, my $chunk, 65536)) { $first .= $chunk }
+        close $c;
+        like($first, qr{^HTTP/1\.1 201}, 'a request ahead of it: 201');
+    }
+    is(redis_cmd('EXISTS', 'ms:{user:gone}:info'), 0, '... nothing written for it');
 }
-is(redis_cmd('EXISTS', 'ms:{user:gone}:info'), 0, '... nothing written for it');
 $r = http_request('GET /api/v1/health');
 is($r->{status}, 200, 'the worker goes on');
 

@@ -174,7 +174,9 @@ C<eval> array aligned with the requests; each element is C<"">/C<undef> or
 one or more actions (separated by newlines, or an array): C<redis_stop>
 (SIGTERM to the real redis-server, wait until it is gone), C<redis_start>
 (start it again on the same port, wait until it answers PING),
-C<sleep SECONDS>, C<hup> (SIGHUP to the nginx master, wait until a new
+C<sleep SECONDS>, C<tracking> (wait until a Redis connection has
+client-side tracking on, as the worker's data connection does once its
+answer cache can start), C<hup> (SIGHUP to the nginx master, wait until a new
 worker runs and the old ones left), C<redis CMD ARGS...>.  Without C<eval>,
 the section's lines are the actions run before the first request.  For
 pipelined requests only the first element is used.
@@ -897,7 +899,7 @@ sub _actions {
         @list = grep { length } map { trim($_ // '') } @list;
         for my $action (@list) {
             die "unknown before_request action: $action\n"
-                unless $action =~ /^(?:redis_stop|redis_start|hup)$/
+                unless $action =~ /^(?:redis_stop|redis_start|hup|tracking)$/
                     || $action =~ /^sleep\s+(?:\d+\.?\d*|\.\d+)$/
                     || $action =~ /^redis\s+\S/;
         }
@@ -1347,6 +1349,18 @@ sub _run_actions {
         }
         elsif ($a =~ /^sleep\s+(\S+)$/) {
             sleep $1;
+        }
+        elsif ($a eq 'tracking') {
+            # a connection with client-side tracking on (CLIENT LIST flag
+            # t): the worker's cache can begin, once it read the reply
+            my $deadline = time + 30 * ($ENV{TEST_NGINX_USE_VALGRIND} ? 5 : 1);
+            my $on;
+            until ($on || time >= $deadline) {
+                my $list = eval { redis_cmd('CLIENT', 'LIST') } // '';
+                $on = $list =~ /\bflags=\S*t\S*\s/;
+                sleep 0.05 unless $on;
+            }
+            push @$problems, "before_request tracking: never on" unless $on;
         }
         elsif ($a eq 'hup') {
             my $err = nginx_hup();
