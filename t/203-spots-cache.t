@@ -163,6 +163,7 @@ my $q = 'spots/nearby?lat=50.4674&lon=4.8720&radius_km=40&all=true&from=2026-12-
 ["GET /cw/$q", "GET /swc/$q", "GET /api/v1/$q", "GET /cw/$q", "GET /swc/$q",
  "GET /api/v1/$q"]
 --- before_request
+tracking
 sleep 1
 --- response_headers eval
 main::st(qw(MISS MISS MISS HIT HIT HIT))
@@ -331,6 +332,7 @@ my $site = '{"name":"Namur 2","town":"Namur","address":"Rue 1","latitude":50.466
  "PUT /api/v1/admin/sites/a\n$site",
  "GET /api/v1/spots/a/availability?date=2026-12-07", "GET /api/v1/spots/a"]
 --- before_request
+tracking
 sleep 1
 --- error_code eval
 [200, 200, undef, 200, 200]
