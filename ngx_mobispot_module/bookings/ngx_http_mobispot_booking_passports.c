@@ -29,9 +29,8 @@ ngx_http_mobispot_booking_passports(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_booking_t *bk,
     ngx_http_mobispot_redis_cmd_t *cmd, ngx_uint_t at)
 {
-    ngx_int_t                   rc;
     ngx_str_t                  *pp;
-    ngx_uint_t                  i;
+    ngx_uint_t                  i, n;
     ngx_http_mobispot_reply_t  *rep;
     ngx_http_mobispot_avail_t  *av;
 
@@ -44,7 +43,6 @@ ngx_http_mobispot_booking_passports(ngx_http_request_t *r,
     }
 
     bk->pav = av;
-    rc = NGX_DECLINED;
 
     if (ctx->mcf->cache != NULL) {
         /* the invalidations already here first */
@@ -52,59 +50,49 @@ ngx_http_mobispot_booking_passports(ngx_http_request_t *r,
 
         if (ngx_http_mobispot_redis_tracking(ctx->mcf->client)) {
             av->part_epoch = ngx_http_mobispot_cache_epoch(ctx->mcf->cache);
-
-            rc = ngx_http_mobispot_passports_part(r, av, ctx->mcf->cache,
-                                                  NULL);
-            if (rc == NGX_ERROR) {
-                return NGX_ERROR;
-            }
         }
     }
 
-    if (rc == NGX_OK) {
-        /* the part, as the reply the entitlement reads */
+    /* nearby's own choice: the part, or the HGETALL and keep it */
 
-        rep = ngx_pcalloc(r->pool, sizeof(ngx_http_mobispot_reply_t));
-        if (rep == NULL) {
-            return NGX_ERROR;
-        }
+    n = at;
 
-        rep->type = REDIS_REPLY_ARRAY;
-        rep->elements = av->passports.nelts;
-        rep->element = ngx_pcalloc(r->pool,
-                                   (rep->elements + 1)
-                                   * sizeof(ngx_http_mobispot_reply_t));
-        if (rep->element == NULL) {
-            return NGX_ERROR;
-        }
-
-        pp = av->passports.elts;
-
-        for (i = 0; i < rep->elements; i++) {
-            rep->element[i].type = REDIS_REPLY_STRING;
-            rep->element[i].str = pp[i];
-        }
-
-        bk->passports = rep;
-        bk->passports_at = 0;
-
-        return NGX_OK;
+    if (ngx_http_mobispot_nearby_passports(r, ctx, av, cmd, &n) != NGX_OK) {
+        return NGX_ERROR;
     }
 
-    if (av->part_epoch) {
-        /* kept once read, under its key's counter as of now */
-        av->keep_passports = 1;
-        ngx_http_mobispot_cache_counter(ctx->mcf->cache,
-                                        NGX_HTTP_MOBISPOT_KEY_PASSPORTS,
-                                        sizeof(NGX_HTTP_MOBISPOT_KEY_PASSPORTS)
-                                        - 1,
-                                        &av->passports_dep);
+    if (n != at) {
+        bk->passports_at = at;
+        return NGX_DECLINED;
     }
 
-    ngx_http_mobispot_booking_passports_cmd(cmd);
-    bk->passports_at = at;
+    /* the part, as the reply the entitlement reads */
 
-    return NGX_DECLINED;
+    rep = ngx_pcalloc(r->pool, sizeof(ngx_http_mobispot_reply_t));
+    if (rep == NULL) {
+        return NGX_ERROR;
+    }
+
+    rep->type = REDIS_REPLY_ARRAY;
+    rep->elements = av->passports.nelts;
+    rep->element = ngx_pcalloc(r->pool,
+                               (rep->elements + 1)
+                               * sizeof(ngx_http_mobispot_reply_t));
+    if (rep->element == NULL) {
+        return NGX_ERROR;
+    }
+
+    pp = av->passports.elts;
+
+    for (i = 0; i < rep->elements; i++) {
+        rep->element[i].type = REDIS_REPLY_STRING;
+        rep->element[i].str = pp[i];
+    }
+
+    bk->passports = rep;
+    bk->passports_at = 0;
+
+    return NGX_OK;
 }
 
 
