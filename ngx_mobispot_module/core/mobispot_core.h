@@ -92,6 +92,25 @@ size_t mobispot_args_strip(const char *in, size_t len, const char *name,
     size_t name_len, char *out, unsigned *removed);
 
 
+/*
+ * The fields of a form's body or a query string (mobispot_form.c):
+ * mobispot_form_get() returns one of these
+ */
+
+#define MOBISPOT_FORM_OK        0
+#define MOBISPOT_FORM_ABSENT    1
+#define MOBISPOT_FORM_BAD       2     /* a bad escape, a control, not UTF-8 */
+#define MOBISPOT_FORM_TWICE     3     /* the field is named twice */
+#define MOBISPOT_FORM_LONG      4     /* longer than the room given */
+
+#define MOBISPOT_FORM_NAME_MAX  64    /* longer names are no field we ask */
+
+int mobispot_form_check(const char *text, size_t len);
+int mobispot_form_get(const char *text, size_t len, const char *name,
+    char *out, size_t size, size_t *out_len);
+int mobispot_hex_digit(unsigned char c);
+
+
 /* Reconnect delays (mobispot_backoff.c) */
 
 unsigned mobispot_backoff_next(unsigned current, unsigned min, unsigned max);

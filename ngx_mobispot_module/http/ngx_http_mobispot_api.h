@@ -153,6 +153,13 @@ ngx_uint_t ngx_http_mobispot_admin_is(ngx_http_request_t *r,
 ngx_int_t ngx_http_mobispot_api_add_routes(ngx_conf_t *cf,
     const ngx_http_mobispot_api_route_t *routes);
 ngx_int_t ngx_http_mobispot_api_handler(ngx_http_request_t *r);
+ngx_http_mobispot_api_ctx_t *ngx_http_mobispot_api_ctx_create(
+    ngx_http_request_t *r);
+ngx_int_t ngx_http_mobispot_api_run(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx,
+    const ngx_http_mobispot_api_route_t *route);
+ngx_int_t ngx_http_mobispot_api_not_allowed(ngx_http_request_t *r,
+    ngx_uint_t allowed);
 ngx_int_t ngx_http_mobispot_api_read_body(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx);
 ngx_int_t ngx_http_mobispot_body_filter_init(ngx_conf_t *cf);

@@ -20,8 +20,6 @@ static const ngx_http_mobispot_api_route_t *ngx_http_mobispot_api_route(
 static ngx_uint_t ngx_http_mobispot_api_match(const ngx_str_t *pattern,
     ngx_str_t *path, ngx_http_mobispot_api_ctx_t *ctx);
 static ngx_uint_t ngx_http_mobispot_api_params(const ngx_str_t *pattern);
-static ngx_int_t ngx_http_mobispot_api_not_allowed(ngx_http_request_t *r,
-    ngx_uint_t allowed);
 
 
 /*
@@ -101,26 +99,38 @@ static const struct {
 };
 
 
-ngx_int_t
-ngx_http_mobispot_api_handler(ngx_http_request_t *r)
-{
-    ngx_int_t                             rc;
-    ngx_uint_t                            allowed;
-    ngx_http_mobispot_api_ctx_t          *ctx;
-    ngx_http_mobispot_loc_conf_t         *lcf;
-    const ngx_http_mobispot_api_route_t  *route;
+/* the request's context of the API, made once by its content handler */
 
-    lcf = ngx_http_get_module_loc_conf(r, ngx_http_mobispot_module);
+ngx_http_mobispot_api_ctx_t *
+ngx_http_mobispot_api_ctx_create(ngx_http_request_t *r)
+{
+    ngx_http_mobispot_api_ctx_t  *ctx;
 
     ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_mobispot_api_ctx_t));
     if (ctx == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NULL;
     }
 
-    ctx->lcf = lcf;
+    ctx->lcf = ngx_http_get_module_loc_conf(r, ngx_http_mobispot_module);
     ctx->mcf = ngx_http_get_module_main_conf(r, ngx_http_mobispot_module);
 
     ngx_http_set_ctx(r, ctx, ngx_http_mobispot_module);
+
+    return ctx;
+}
+
+
+ngx_int_t
+ngx_http_mobispot_api_handler(ngx_http_request_t *r)
+{
+    ngx_uint_t                            allowed;
+    ngx_http_mobispot_api_ctx_t          *ctx;
+    const ngx_http_mobispot_api_route_t  *route;
+
+    ctx = ngx_http_mobispot_api_ctx_create(r);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     route = ngx_http_mobispot_api_route(r, ctx, &allowed);
 
@@ -136,6 +146,21 @@ ngx_http_mobispot_api_handler(ngx_http_request_t *r)
         return ngx_http_mobispot_api_error(r, NGX_HTTP_NOT_FOUND, "not_found",
                                            "no such route");
     }
+
+    return ngx_http_mobispot_api_run(r, ctx, route);
+}
+
+
+/*
+ * A route found, by the router or by a content handler of its own (the
+ * issuer's): the admin check, then the handler, after its body is read
+ */
+
+ngx_int_t
+ngx_http_mobispot_api_run(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, const ngx_http_mobispot_api_route_t *route)
+{
+    ngx_int_t  rc;
 
     ctx->route = route;
 
@@ -256,7 +281,9 @@ ngx_http_mobispot_api_match(const ngx_str_t *pattern, ngx_str_t *path,
 }
 
 
-static ngx_int_t
+/* 405 with the Allow header of the methods a route takes */
+
+ngx_int_t
 ngx_http_mobispot_api_not_allowed(ngx_http_request_t *r, ngx_uint_t allowed)
 {
     u_char      *p, *value;

@@ -17,16 +17,6 @@
 #include "issuer/ngx_http_mobispot_issuer.h"
 
 
-typedef ngx_int_t (*ngx_http_mobispot_issuer_handler_pt)(
-    ngx_http_request_t *r, ngx_http_mobispot_issuer_loc_conf_t *lcf);
-
-typedef struct {
-    ngx_str_t                              path;     /* below the prefix */
-    ngx_uint_t                             methods;
-    ngx_http_mobispot_issuer_handler_pt    handler;
-} ngx_http_mobispot_issuer_route_t;
-
-
 static char *ngx_http_mobispot_issuer(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static void *ngx_http_mobispot_issuer_create_main_conf(ngx_conf_t *cf);
@@ -40,9 +30,9 @@ static ngx_int_t ngx_http_mobispot_issuer_init_process(ngx_cycle_t *cycle);
 static void ngx_http_mobispot_issuer_exit_process(ngx_cycle_t *cycle);
 static ngx_int_t ngx_http_mobispot_issuer_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_mobispot_issuer_discovery_get(
-    ngx_http_request_t *r, ngx_http_mobispot_issuer_loc_conf_t *lcf);
+    ngx_http_request_t *r, ngx_http_mobispot_api_ctx_t *ctx);
 static ngx_int_t ngx_http_mobispot_issuer_jwks_get(ngx_http_request_t *r,
-    ngx_http_mobispot_issuer_loc_conf_t *lcf);
+    ngx_http_mobispot_api_ctx_t *ctx);
 static ngx_int_t ngx_http_mobispot_issuer_document(ngx_http_request_t *r,
     ngx_str_t *doc, const char *cache_control, size_t cc_len);
 
@@ -105,20 +95,33 @@ ngx_module_t  ngx_http_mobispot_issuer_module = {
 };
 
 
-/* the issuer's routes, below the location's prefix */
+/* the issuer's documents, made at configuration time */
 
-static const ngx_http_mobispot_issuer_route_t
-    ngx_http_mobispot_issuer_routes[] =
+static const ngx_http_mobispot_api_route_t
+    ngx_http_mobispot_issuer_doc_routes[] =
 {
     { ngx_string(".well-known/openid-configuration"),
       NGX_HTTP_GET|NGX_HTTP_HEAD,
-      ngx_http_mobispot_issuer_discovery_get },
+      ngx_http_mobispot_issuer_discovery_get, 0, 0 },
 
     { ngx_string("jwks"),
       NGX_HTTP_GET|NGX_HTTP_HEAD,
-      ngx_http_mobispot_issuer_jwks_get },
+      ngx_http_mobispot_issuer_jwks_get, 0, 0 },
 
-    { ngx_null_string, 0, NULL }
+    { ngx_null_string, 0, NULL, 0, 0 }
+};
+
+
+/*
+ * The issuer's routes, below the location's prefix, each table in the
+ * file of its endpoints: a pattern is a path matched exactly
+ */
+
+static const ngx_http_mobispot_api_route_t
+    *ngx_http_mobispot_issuer_tables[] =
+{
+    ngx_http_mobispot_issuer_doc_routes,
+    NULL
 };
 
 
@@ -341,23 +344,27 @@ ngx_http_mobispot_issuer_exit_process(ngx_cycle_t *cycle)
 
 
 /*
- * The route of the path below the prefix (exactly); 405 with Allow for a
- * method it does not take, 404 for no route.  The query string is not
- * read by these documents: a cache-buster a client adds changes nothing.
+ * The route of the path below the prefix (exactly), run as the API runs
+ * its routes (its context, its body, its Redis calls); 405 with Allow for a
+ * method it does not take, 404 for no route.  The query string is read by
+ * the endpoints that take parameters only: a cache-buster a client adds to
+ * a document changes nothing.
  */
 
 static ngx_int_t
 ngx_http_mobispot_issuer_handler(ngx_http_request_t *r)
 {
-    ngx_str_t                                path;
-    ngx_http_mobispot_issuer_loc_conf_t     *lcf;
-    const ngx_http_mobispot_issuer_route_t  *route;
-
-    static u_char  allow[] = "GET, HEAD";
+    ngx_str_t                                 path;
+    ngx_uint_t                                i, allowed;
+    ngx_http_mobispot_api_ctx_t              *ctx;
+    ngx_http_mobispot_issuer_loc_conf_t      *lcf;
+    const ngx_http_mobispot_api_route_t      *route;
+    const ngx_http_mobispot_api_route_t     **table;
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_mobispot_issuer_module);
 
-    if (ngx_http_discard_request_body(r) != NGX_OK) {
+    ctx = ngx_http_mobispot_api_ctx_create(r);
+    if (ctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -370,27 +377,33 @@ ngx_http_mobispot_issuer_handler(ngx_http_request_t *r)
         path.len = r->uri.len - lcf->prefix.len;
     }
 
-    for (route = ngx_http_mobispot_issuer_routes; route->handler; route++) {
-        if (path.len != route->path.len
-            || ngx_strncmp(path.data, route->path.data, path.len) != 0)
-        {
-            continue;
-        }
+    ctx->path = path;
+    allowed = 0;
 
-        if (r->method & route->methods) {
-            return route->handler(r, lcf);
-        }
+    for (table = ngx_http_mobispot_issuer_tables; *table; table++) {
+        for (i = 0; (*table)[i].handler; i++) {
+            route = &(*table)[i];
 
-        if (ngx_http_mobispot_api_header(r, "Allow", sizeof("Allow") - 1,
-                                         allow, sizeof(allow) - 1)
-            != NGX_OK)
-        {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
+            if (path.len != route->pattern.len
+                || ngx_strncmp(path.data, route->pattern.data, path.len) != 0)
+            {
+                continue;
+            }
 
-        return ngx_http_mobispot_api_error(r, NGX_HTTP_NOT_ALLOWED,
-                                           "method_not_allowed",
-                                           "this route takes GET and HEAD");
+            if (r->method & route->methods) {
+                return ngx_http_mobispot_api_run(r, ctx, route);
+            }
+
+            allowed |= route->methods;
+        }
+    }
+
+    if (ngx_http_discard_request_body(r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (allowed) {
+        return ngx_http_mobispot_api_not_allowed(r, allowed);
     }
 
     return ngx_http_mobispot_api_error(r, NGX_HTTP_NOT_FOUND, "not_found",
@@ -400,9 +413,13 @@ ngx_http_mobispot_issuer_handler(ngx_http_request_t *r)
 
 static ngx_int_t
 ngx_http_mobispot_issuer_discovery_get(ngx_http_request_t *r,
-    ngx_http_mobispot_issuer_loc_conf_t *lcf)
+    ngx_http_mobispot_api_ctx_t *ctx)
 {
+    ngx_http_mobispot_issuer_loc_conf_t  *lcf;
+
     static const char  cc[] = "public, max-age=3600";
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_mobispot_issuer_module);
 
     return ngx_http_mobispot_issuer_document(r, &lcf->discovery, cc,
                                              sizeof(cc) - 1);
@@ -411,9 +428,13 @@ ngx_http_mobispot_issuer_discovery_get(ngx_http_request_t *r,
 
 static ngx_int_t
 ngx_http_mobispot_issuer_jwks_get(ngx_http_request_t *r,
-    ngx_http_mobispot_issuer_loc_conf_t *lcf)
+    ngx_http_mobispot_api_ctx_t *ctx)
 {
+    ngx_http_mobispot_issuer_loc_conf_t  *lcf;
+
     static const char  cc[] = "public, max-age=300";
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_mobispot_issuer_module);
 
     return ngx_http_mobispot_issuer_document(r, &lcf->jwks, cc,
                                              sizeof(cc) - 1);
