@@ -16,10 +16,10 @@
 static yajl_val
 segment(const char *s, size_t len)
 {
-    size_t          n;
-    yajl_val        v;
-    const char     *reason;
-    unsigned char  *buf;
+    size_t         n;
+    yajl_val       v;
+    const char    *reason;
+    unsigned char *buf;
 
     buf = malloc(mobispot_b64url_decoded_max(len) + 1);
     if (buf == NULL) {
@@ -42,23 +42,22 @@ segment(const char *s, size_t len)
 int
 LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
-    char                   *copy;
-    size_t                  d1, d2, i, dots;
-    yajl_val                h, p;
-    long long               exp;
-    const char             *reason;
-    const char             *auds[] = { "namur" };
-    const char             *nets[] = { "cowallonia", "swc" };
-    const char             *pass[] = { "cowallonia-pass", NULL };
-    mobispot_jwt_header_t   hdr;
-    mobispot_claims_conf_t  c;
+    char                  *copy;
+    size_t                 d1, d2, i, dots;
+    yajl_val               h, p;
+    long long              exp;
+    const char            *reason;
+    const char            *auds[] = {"namur"};
+    const char            *nets[] = {"cowallonia", "swc"};
+    const char            *pass[] = {"cowallonia-pass", NULL};
+    mobispot_jwt_header_t  hdr;
+    mobispot_claims_conf_t c;
 
     copy = malloc(size ? size : 1);
     memcpy(copy, data, size);
 
     if (mobispot_jwt_shape(copy, size, 8192, &d1, &d2, &reason)
-        == MOBISPOT_SSO_OK)
-    {
+        == MOBISPOT_SSO_OK) {
         for (i = 0, dots = 0; i < size; i++) {
             dots += (copy[i] == '.');
         }

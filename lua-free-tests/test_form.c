@@ -8,8 +8,8 @@
 #include "tap.h"
 #include "core/mobispot_core.h"
 
-static char    out[16];
-static size_t  n;
+static char   out[16];
+static size_t n;
 
 static int
 get(const char *text, const char *name)
@@ -69,8 +69,7 @@ main(void)
                "a sequence cut by &");
     TAP_IS_INT(get("user=%C0%AF", "user"), MOBISPOT_FORM_BAD,
                "an overlong form");
-    TAP_IS_INT(get("user=%ED%A0%80", "user"), MOBISPOT_FORM_BAD,
-               "a surrogate");
+    TAP_IS_INT(get("user=%ED%A0%80", "user"), MOBISPOT_FORM_BAD, "a surrogate");
     TAP_IS_INT(get("user=%FF", "user"), MOBISPOT_FORM_BAD, "not a lead");
     TAP_IS_INT(get("user=\xc3\xa9", "user"), MOBISPOT_FORM_OK,
                "raw UTF-8 is taken");
@@ -80,7 +79,7 @@ main(void)
                "a bad field elsewhere refuses the text");
 
     {
-        char  text[] = "user=ok&x=\0";
+        char text[] = "user=ok&x=\0";
 
         TAP_IS_INT(mobispot_form_get(text, sizeof(text) - 1, "user", out,
                                      sizeof(out), &n),

@@ -99,8 +99,7 @@ main(void)
     text = gen_text(g);
     TAP_OK(strstr(text, "\"latency_ms\":0.000") != NULL,
            "a negative latency (clock step) is reported as 0");
-    TAP_OK(strstr(text, "\"status\":\"degraded\"") != NULL,
-           "the status given");
+    TAP_OK(strstr(text, "\"status\":\"degraded\"") != NULL, "the status given");
     free(text);
     yajl_gen_free(g);
 

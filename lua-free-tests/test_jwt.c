@@ -11,14 +11,14 @@
 #include "core/mobispot_jwt.h"
 
 
-#define NOW  1700000000LL
+#define NOW 1700000000LL
 
 
 static int
 shape(const char *t, size_t max)
 {
-    size_t       d1, d2;
-    const char  *reason;
+    size_t      d1, d2;
+    const char *reason;
 
     return mobispot_jwt_shape(t, strlen(t), max, &d1, &d2, &reason);
 }
@@ -27,10 +27,10 @@ shape(const char *t, size_t max)
 static int
 header(const char *json)
 {
-    int                    rc;
-    yajl_val               v;
-    const char            *reason;
-    mobispot_jwt_header_t  h;
+    int                   rc;
+    yajl_val              v;
+    const char           *reason;
+    mobispot_jwt_header_t h;
 
     v = mobispot_jwt_json(json, strlen(json), &reason);
     if (v == NULL) {
@@ -47,10 +47,10 @@ header(const char *json)
 static int
 claims(const char *json, const mobispot_claims_conf_t *conf)
 {
-    int          rc;
-    yajl_val     v;
-    long long    exp;
-    const char  *reason;
+    int         rc;
+    yajl_val    v;
+    long long   exp;
+    const char *reason;
 
     v = mobispot_jwt_json(json, strlen(json), &reason);
     if (v == NULL) {
@@ -67,9 +67,9 @@ claims(const char *json, const mobispot_claims_conf_t *conf)
 static int
 zone(const char *json, const char *z)
 {
-    int          rc;
-    yajl_val     v;
-    const char  *reason;
+    int         rc;
+    yajl_val    v;
+    const char *reason;
 
     v = mobispot_jwt_json(json, strlen(json), &reason);
     if (v == NULL) {
@@ -86,11 +86,11 @@ zone(const char *json, const char *z)
 static int
 entitled(const char *json)
 {
-    int          rc;
-    yajl_val     v;
-    const char  *reason;
-    const char  *nets[] = { "cowallonia", "swc", "ghost" };
-    const char  *passports[] = { "cowallonia-pass", "swc-pass", NULL };
+    int         rc;
+    yajl_val    v;
+    const char *reason;
+    const char *nets[] = {"cowallonia", "swc", "ghost"};
+    const char *passports[] = {"cowallonia-pass", "swc-pass", NULL};
 
     v = mobispot_jwt_json(json, strlen(json), &reason);
     if (v == NULL) {
@@ -107,12 +107,12 @@ entitled(const char *json)
 int
 main(void)
 {
-    size_t                  n;
-    unsigned char           buf[64];
-    const char             *reason;
-    const char             *auds[] = { "namur", "mons" };
-    const char             *req[] = { "sid" };
-    mobispot_claims_conf_t  c;
+    size_t                 n;
+    unsigned char          buf[64];
+    const char            *reason;
+    const char            *auds[] = {"namur", "mons"};
+    const char            *req[] = {"sid"};
+    mobispot_claims_conf_t c;
 
     /* shape */
 
@@ -131,16 +131,20 @@ main(void)
     /* base64url */
 
     TAP_OK(mobispot_b64url_decode("aGk", 3, buf, &n) == 0 && n == 2
-           && memcmp(buf, "hi", 2) == 0, "decodes hi");
+               && memcmp(buf, "hi", 2) == 0,
+           "decodes hi");
     TAP_OK(mobispot_b64url_decode("aGl", 3, buf, &n) != 0,
            "non-zero unused bits refused");
     TAP_OK(mobispot_b64url_decode("a", 1, buf, &n) != 0, "length 1 mod 4");
     TAP_OK(mobispot_b64url_decode("_-8", 3, buf, &n) == 0 && n == 2
-           && buf[0] == 0xff && buf[1] == 0xef, "url alphabet");
+               && buf[0] == 0xff && buf[1] == 0xef,
+           "url alphabet");
     TAP_OK(mobispot_b64url_decode("aGVsbG8", 7, buf, &n) == 0 && n == 5
-           && memcmp(buf, "hello", 5) == 0, "a block and three left");
+               && memcmp(buf, "hello", 5) == 0,
+           "a block and three left");
     TAP_OK(mobispot_b64url_decode("aGVsbG9z", 8, buf, &n) == 0 && n == 6
-           && memcmp(buf, "hellos", 6) == 0, "whole blocks");
+               && memcmp(buf, "hellos", 6) == 0,
+           "whole blocks");
     TAP_OK(mobispot_b64url_decode("aGVsbG9", 7, buf, &n) != 0,
            "stray bits in the last of three");
     TAP_OK(mobispot_b64url_decode("aG+sbG8", 7, buf, &n) != 0,
@@ -149,8 +153,7 @@ main(void)
            "padding refused");
     TAP_OK(mobispot_b64url_decode("aGVs\xc3\xa9G8", 8, buf, &n) != 0,
            "a byte above 127");
-    TAP_OK(mobispot_b64url_decode("", 0, buf, &n) == 0 && n == 0,
-           "empty");
+    TAP_OK(mobispot_b64url_decode("", 0, buf, &n) == 0 && n == 0, "empty");
 
     /* strict JSON */
 
@@ -158,8 +161,8 @@ main(void)
     TAP_OK(mobispot_jwt_json("\"s\"", 3, &reason) == NULL, "string refused");
     TAP_OK(mobispot_jwt_json("{\"a\":1,\"a\":2}", 13, &reason) == NULL,
            "duplicate member refused");
-    TAP_OK(mobispot_jwt_json("{\"o\":{\"b\":1,\"b\":1}}", 19, &reason)
-           == NULL, "nested duplicate refused");
+    TAP_OK(mobispot_jwt_json("{\"o\":{\"b\":1,\"b\":1}}", 19, &reason) == NULL,
+           "nested duplicate refused");
     TAP_OK(mobispot_jwt_json("{\"a\":\"x\\u0000y\"}", 16, &reason) == NULL,
            "escaped NUL refused");
     TAP_OK(mobispot_jwt_json("{\"a\":1", 6, &reason) == NULL, "truncated");
@@ -167,13 +170,12 @@ main(void)
            "comment before refused");
     TAP_OK(mobispot_jwt_json("{\"a\":1 // c\n}", 13, &reason) == NULL,
            "line comment refused");
-    TAP_OK(mobispot_jwt_json("{\"a\":\"\xc0\xaf\"}", 10, &reason)
-           == NULL, "overlong UTF-8 refused");
-    TAP_OK(mobispot_jwt_json("{\"a\":\"\\ud800\"}", 14, &reason)
-           == NULL, "lone surrogate escape refused");
+    TAP_OK(mobispot_jwt_json("{\"a\":\"\xc0\xaf\"}", 10, &reason) == NULL,
+           "overlong UTF-8 refused");
+    TAP_OK(mobispot_jwt_json("{\"a\":\"\\ud800\"}", 14, &reason) == NULL,
+           "lone surrogate escape refused");
     {
-        yajl_val  v = mobispot_jwt_json("{\"sub\":\"\xc3\xa9\"}", 12,
-                                        &reason);
+        yajl_val v = mobispot_jwt_json("{\"sub\":\"\xc3\xa9\"}", 12, &reason);
 
         TAP_OK(v != NULL, "valid UTF-8 accepted");
         yajl_tree_free(v);
@@ -194,8 +196,8 @@ main(void)
                MOBISPOT_SSO_MALFORMED, "crit");
     TAP_IS_INT(header("{\"alg\":\"HS256\",\"typ\":\"at+jwt\"}"),
                MOBISPOT_SSO_OK, "typ at+jwt");
-    TAP_IS_INT(header("{\"alg\":\"HS256\",\"kid\":7}"),
-               MOBISPOT_SSO_MALFORMED, "kid not a string");
+    TAP_IS_INT(header("{\"alg\":\"HS256\",\"kid\":7}"), MOBISPOT_SSO_MALFORMED,
+               "kid not a string");
     TAP_IS_INT(header("{\"alg\":\"HS256\",\"alg\":\"none\"}"), -1,
                "duplicate alg");
 
@@ -208,8 +210,8 @@ main(void)
     TAP_IS_INT(claims("{\"exp\":1700000000}", &c), MOBISPOT_SSO_EXPIRED,
                "exp == now is expired");
     TAP_IS_INT(claims("{}", &c), MOBISPOT_SSO_MALFORMED, "exp missing");
-    TAP_IS_INT(claims("{\"exp\":\"1800000000\"}", &c),
-               MOBISPOT_SSO_MALFORMED, "exp string");
+    TAP_IS_INT(claims("{\"exp\":\"1800000000\"}", &c), MOBISPOT_SSO_MALFORMED,
+               "exp string");
     TAP_IS_INT(claims("{\"exp\":1800000000.5}", &c), MOBISPOT_SSO_MALFORMED,
                "exp float");
     TAP_IS_INT(claims("{\"exp\":1.8e9}", &c), MOBISPOT_SSO_MALFORMED,
@@ -256,30 +258,37 @@ main(void)
     c.naudiences = 2;
 
     TAP_IS_INT(claims("{\"exp\":1800000000,\"iss\":\"https://sso\","
-                      "\"aud\":\"mons\"}", &c), MOBISPOT_SSO_OK, "iss, aud");
+                      "\"aud\":\"mons\"}",
+                      &c),
+               MOBISPOT_SSO_OK, "iss, aud");
     TAP_IS_INT(claims("{\"exp\":1800000000,\"iss\":\"https://SSO\","
-                      "\"aud\":\"mons\"}", &c), MOBISPOT_SSO_WRONG_ISSUER,
-               "iss is case-sensitive");
+                      "\"aud\":\"mons\"}",
+                      &c),
+               MOBISPOT_SSO_WRONG_ISSUER, "iss is case-sensitive");
     TAP_IS_INT(claims("{\"exp\":1800000000,\"aud\":\"mons\"}", &c),
                MOBISPOT_SSO_WRONG_ISSUER, "iss missing");
     TAP_IS_INT(claims("{\"exp\":1800000000,\"iss\":\"https://sso\","
-                      "\"aud\":[\"liege\",\"namur\"]}", &c), MOBISPOT_SSO_OK,
-               "aud array");
+                      "\"aud\":[\"liege\",\"namur\"]}",
+                      &c),
+               MOBISPOT_SSO_OK, "aud array");
     TAP_IS_INT(claims("{\"exp\":1800000000,\"iss\":\"https://sso\","
-                      "\"aud\":[\"liege\",\"tournai\"]}", &c),
+                      "\"aud\":[\"liege\",\"tournai\"]}",
+                      &c),
                MOBISPOT_SSO_WRONG_AUDIENCE, "aud array without this site");
     TAP_IS_INT(claims("{\"exp\":1800000000,\"iss\":\"https://sso\"}", &c),
                MOBISPOT_SSO_WRONG_AUDIENCE, "aud missing");
     TAP_IS_INT(claims("{\"exp\":1800000000,\"iss\":\"https://sso\","
-                      "\"aud\":[\"namur\",7]}", &c), MOBISPOT_SSO_MALFORMED,
-               "aud array with a number");
+                      "\"aud\":[\"namur\",7]}",
+                      &c),
+               MOBISPOT_SSO_MALFORMED, "aud array with a number");
 
     c.require = req;
     c.nrequire = 1;
 
     TAP_IS_INT(claims("{\"exp\":1800000000,\"iss\":\"https://sso\","
-                      "\"aud\":\"namur\"}", &c), MOBISPOT_SSO_MALFORMED,
-               "required sid missing");
+                      "\"aud\":\"namur\"}",
+                      &c),
+               MOBISPOT_SSO_MALFORMED, "required sid missing");
 
     /* entitlement: site in networks cowallonia, swc and an unknown one */
 
@@ -292,8 +301,8 @@ main(void)
     TAP_IS_INT(entitled("{}"), MOBISPOT_SSO_NOT_ENTITLED, "no pass, no nets");
     TAP_IS_INT(entitled("{\"nets\":[\"swc\"]}"), MOBISPOT_SSO_OK,
                "company token limited to a network of the site");
-    TAP_IS_INT(entitled("{\"nets\":[\"brussels\"]}"),
-               MOBISPOT_SSO_NOT_ENTITLED, "company token limited elsewhere");
+    TAP_IS_INT(entitled("{\"nets\":[\"brussels\"]}"), MOBISPOT_SSO_NOT_ENTITLED,
+               "company token limited elsewhere");
     TAP_IS_INT(entitled("{\"pass\":\"cowallonia-pass\","
                         "\"nets\":[\"swc\"]}"),
                MOBISPOT_SSO_NOT_ENTITLED,
@@ -314,8 +323,8 @@ main(void)
     TAP_IS_INT(zone("{}", NULL), MOBISPOT_SSO_OK, "no zones: not limited");
     TAP_IS_INT(zone("{}", "wallonia"), MOBISPOT_SSO_OK,
                "no zones, a site with a zone");
-    TAP_IS_INT(zone("{\"zones\":[\"wallonia\"]}", "wallonia"),
-               MOBISPOT_SSO_OK, "site in the token's zones");
+    TAP_IS_INT(zone("{\"zones\":[\"wallonia\"]}", "wallonia"), MOBISPOT_SSO_OK,
+               "site in the token's zones");
     TAP_IS_INT(zone("{\"zones\":[\"brussels\"]}", "wallonia"),
                MOBISPOT_SSO_NOT_ENTITLED, "site outside the token's zones");
     TAP_IS_INT(zone("{\"zones\":[\"wallonia\"]}", NULL),

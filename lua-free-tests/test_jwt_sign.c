@@ -20,7 +20,7 @@
 #include "core/mobispot_jwt_sign.h"
 
 
-#define NOW  1700000000LL
+#define NOW 1700000000LL
 
 
 /* the public key as PEM text (malloc()ed), as a gateway has it */
@@ -28,9 +28,9 @@
 static char *
 public_pem(EVP_PKEY *pkey)
 {
-    BIO   *bio;
-    char  *data, *out;
-    long   n;
+    BIO  *bio;
+    char *data, *out;
+    long  n;
 
     bio = BIO_new(BIO_s_mem());
     if (bio == NULL || PEM_write_bio_PUBKEY(bio, pkey) != 1) {
@@ -53,9 +53,9 @@ public_pem(EVP_PKEY *pkey)
 static int
 libjwt_verify(EVP_PKEY *pkey, const char *token, jwt_alg_t alg)
 {
-    int     rc;
-    char   *pem;
-    jwt_t  *jwt;
+    int    rc;
+    char  *pem;
+    jwt_t *jwt;
 
     pem = public_pem(pkey);
     jwt = NULL;
@@ -78,10 +78,10 @@ libjwt_verify(EVP_PKEY *pkey, const char *token, jwt_alg_t alg)
 static yajl_val
 segment(const char *token, size_t from, size_t to)
 {
-    size_t          n;
-    yajl_val        v;
-    const char     *reason;
-    unsigned char  *buf;
+    size_t         n;
+    yajl_val       v;
+    const char    *reason;
+    unsigned char *buf;
 
     buf = malloc(mobispot_b64url_decoded_max(to - from) + 1);
 
@@ -101,20 +101,18 @@ segment(const char *token, size_t from, size_t to)
 /* the gateway's checks, signature aside: shape, header, claims */
 
 static int
-gateway_rules(const char *token, const char *alg, const char *kid,
-    unsigned typ)
+gateway_rules(const char *token, const char *alg, const char *kid, unsigned typ)
 {
-    int                     rc;
-    size_t                  d1, d2;
-    yajl_val                header, payload;
-    long long               exp;
-    const char             *reason, *aud[1];
-    mobispot_jwt_header_t   h;
-    mobispot_claims_conf_t  conf;
+    int                    rc;
+    size_t                 d1, d2;
+    yajl_val               header, payload;
+    long long              exp;
+    const char            *reason, *aud[1];
+    mobispot_jwt_header_t  h;
+    mobispot_claims_conf_t conf;
 
     if (mobispot_jwt_shape(token, strlen(token), 8192, &d1, &d2, &reason)
-        != MOBISPOT_SSO_OK)
-    {
+        != MOBISPOT_SSO_OK) {
         return -1;
     }
 
@@ -124,9 +122,8 @@ gateway_rules(const char *token, const char *alg, const char *kid,
 
     if (header == NULL || payload == NULL
         || mobispot_jwt_header_check(header, &h, &reason) != MOBISPOT_SSO_OK
-        || strcmp(h.alg, alg) != 0 || h.kid == NULL
-        || strcmp(h.kid, kid) != 0 || h.typ != typ)
-    {
+        || strcmp(h.alg, alg) != 0 || h.kid == NULL || strcmp(h.kid, kid) != 0
+        || h.typ != typ) {
         goto done;
     }
 
@@ -172,11 +169,11 @@ claims_base(mobispot_at_claims_t *c, const char *client_id, long long ttl)
 static char *
 claims_text(size_t *len)
 {
-    const char            *reason;
-    mobispot_at_claims_t   c;
+    const char          *reason;
+    mobispot_at_claims_t c;
 
-    static const char     *nets[] = { "cowallonia", "swc" };
-    static const char     *roles[] = { "admin" };
+    static const char *nets[] = {"cowallonia", "swc"};
+    static const char *roles[] = {"admin"};
 
     claims_base(&c, "site-namur", 900);
     c.pass = "cowallonia-pass";
@@ -197,8 +194,8 @@ claims_text(size_t *len)
 static int
 own_verify(EVP_PKEY *pkey, const char *alg, const char *token)
 {
-    const char          *reason;
-    mobispot_jws_key_t   key;
+    const char        *reason;
+    mobispot_jws_key_t key;
 
     memset(&key, 0, sizeof(key));
     key.alg = alg;
@@ -215,15 +212,15 @@ own_verify(EVP_PKEY *pkey, const char *alg, const char *token)
 
 static int
 tampered(EVP_PKEY *pkey, const char *alg, const char *token, size_t i,
-    jwt_alg_t jalg)
+         jwt_alg_t jalg)
 {
-    int    rc;
-    char  *bad;
+    int   rc;
+    char *bad;
 
     bad = strdup(token);
     bad[i] = (bad[i] == 'A') ? 'B' : 'A';
     rc = (libjwt_verify(pkey, bad, jalg) != 0)
-         | (own_verify(pkey, alg, bad) != 0) << 1;
+        | (own_verify(pkey, alg, bad) != 0) << 1;
     free(bad);
 
     return rc;
@@ -233,21 +230,22 @@ tampered(EVP_PKEY *pkey, const char *alg, const char *token, size_t i,
 static void
 sign_and_verify(EVP_PKEY *pkey, const char *alg, jwt_alg_t jalg)
 {
-    char        *claims, *tok, *idt, *dot;
-    size_t       clen, len, ilen;
-    const char  *reason;
+    char       *claims, *tok, *idt, *dot;
+    size_t      clen, len, ilen;
+    const char *reason;
 
     claims = claims_text(&clen);
     TAP_OK(claims != NULL, "%s: claims built", alg);
 
-    tok = mobispot_jws_sign(pkey, "k-2026", MOBISPOT_JWS_TYP_AT, claims,
-                            clen, &len, &reason);
-    TAP_OK(tok != NULL && strlen(tok) == len, "%s: access token signed",
-           alg);
+    tok = mobispot_jws_sign(pkey, "k-2026", MOBISPOT_JWS_TYP_AT, claims, clen,
+                            &len, &reason);
+    TAP_OK(tok != NULL && strlen(tok) == len, "%s: access token signed", alg);
 
     TAP_IS_INT(gateway_rules(tok, alg, "k-2026", MOBISPOT_JWT_TYP_AT),
-               MOBISPOT_SSO_OK, "%s: shape, header (at+jwt, kid) and claims "
-               "pass the gateway's rules", alg);
+               MOBISPOT_SSO_OK,
+               "%s: shape, header (at+jwt, kid) and claims "
+               "pass the gateway's rules",
+               alg);
 
     dot = strrchr(tok, '.');
 
@@ -268,8 +266,8 @@ sign_and_verify(EVP_PKEY *pkey, const char *alg, jwt_alg_t jalg)
     TAP_OK(libjwt_verify(pkey, tok, jalg) != 0,
            "%s: libjwt 1.10 refuses typ at+jwt", alg);
 
-    idt = mobispot_jws_sign(pkey, "k-2026", MOBISPOT_JWS_TYP_ID, claims,
-                            clen, &ilen, &reason);
+    idt = mobispot_jws_sign(pkey, "k-2026", MOBISPOT_JWS_TYP_ID, claims, clen,
+                            &ilen, &reason);
     TAP_IS_INT(libjwt_verify(pkey, idt, jalg), 0,
                "%s: libjwt verifies the signature with the public key", alg);
     TAP_IS_INT(own_verify(pkey, alg, idt), 0,
@@ -279,10 +277,10 @@ sign_and_verify(EVP_PKEY *pkey, const char *alg, jwt_alg_t jalg)
 
     /* tampered: a payload byte, then a signature byte */
 
-    TAP_IS_INT(tampered(pkey, alg, idt, strchr(idt, '.') - idt + 3, jalg),
-               3, "%s: a tampered payload fails both", alg);
-    TAP_IS_INT(tampered(pkey, alg, idt, strrchr(idt, '.') - idt + 5, jalg),
-               3, "%s: a tampered signature fails both", alg);
+    TAP_IS_INT(tampered(pkey, alg, idt, strchr(idt, '.') - idt + 3, jalg), 3,
+               "%s: a tampered payload fails both", alg);
+    TAP_IS_INT(tampered(pkey, alg, idt, strrchr(idt, '.') - idt + 5, jalg), 3,
+               "%s: a tampered signature fails both", alg);
     TAP_IS_INT(tampered(pkey, alg, tok, 3, jalg), 3,
                "%s: a tampered access token header fails both", alg);
 
@@ -295,15 +293,15 @@ sign_and_verify(EVP_PKEY *pkey, const char *alg, jwt_alg_t jalg)
 static void
 jwk(EVP_PKEY *pkey, const char *kty, const char **members)
 {
-    size_t                n, i;
-    yajl_gen              g;
-    yajl_val              v, m;
-    const char           *reason;
-    const unsigned char  *buf;
+    size_t               n, i;
+    yajl_gen             g;
+    yajl_val             v, m;
+    const char          *reason;
+    const unsigned char *buf;
 
     g = yajl_gen_alloc(NULL);
-    TAP_IS_INT(mobispot_jwk_gen(g, pkey, "k-1", &reason), 0,
-               "%s: JWK written", kty);
+    TAP_IS_INT(mobispot_jwk_gen(g, pkey, "k-1", &reason), 0, "%s: JWK written",
+               kty);
     yajl_gen_get_buf(g, &buf, &n);
 
     v = mobispot_jwt_json((const char *) buf, n, &reason);
@@ -322,8 +320,7 @@ jwk(EVP_PKEY *pkey, const char *kty, const char **members)
         }
     }
 
-    TAP_OK(mobispot_json_member(v, "d") == NULL,
-           "%s: no private member", kty);
+    TAP_OK(mobispot_json_member(v, "d") == NULL, "%s: no private member", kty);
 
     yajl_tree_free(v);
     yajl_gen_free(g);
@@ -333,8 +330,8 @@ jwk(EVP_PKEY *pkey, const char *kty, const char **members)
 static void
 refused_keys(void)
 {
-    EVP_PKEY    *k;
-    const char  *reason;
+    EVP_PKEY   *k;
+    const char *reason;
 
     k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
     TAP_OK(mobispot_jws_alg(k, &reason) == NULL, "EC P-384 refused: %s",
@@ -347,8 +344,7 @@ refused_keys(void)
     EVP_PKEY_free(k);
 
     k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-    TAP_OK(mobispot_jws_alg(k, &reason) == NULL, "Ed25519 refused: %s",
-           reason);
+    TAP_OK(mobispot_jws_alg(k, &reason) == NULL, "Ed25519 refused: %s", reason);
     EVP_PKEY_free(k);
 }
 
@@ -356,16 +352,17 @@ refused_keys(void)
 static void
 claims_rules(void)
 {
-    char                  *s, jti1[32], jti2[32];
-    size_t                 len;
-    const char            *reason;
-    mobispot_at_claims_t   c;
+    char                *s, jti1[32], jti2[32];
+    size_t               len;
+    const char          *reason;
+    mobispot_at_claims_t c;
 
     claims_base(&c, "app", 60);
     c.jti = "fixed";
 
     s = mobispot_at_claims(&c, &len, &reason);
-    TAP_IS_STR(s, "{\"iss\":\"https://sso.mobispot.test\",\"sub\":\"alice\","
+    TAP_IS_STR(s,
+               "{\"iss\":\"https://sso.mobispot.test\",\"sub\":\"alice\","
                "\"aud\":\"namur\",\"sid\":\"sess-1\",\"client_id\":\"app\","
                "\"jti\":\"fixed\",\"iat\":1700000000,\"exp\":1700000060}",
                "the minimal claims, in order, the URL unescaped");
@@ -377,8 +374,7 @@ claims_rules(void)
     c.exp = NOW + 60;
 
     c.sid = NULL;
-    TAP_OK(mobispot_at_claims(&c, &len, &reason) == NULL,
-           "no sid refused");
+    TAP_OK(mobispot_at_claims(&c, &len, &reason) == NULL, "no sid refused");
     c.sid = "sess-1";
 
     c.sub = "al\xffice";
@@ -395,7 +391,7 @@ claims_rules(void)
     c.jti = NULL;
     s = mobispot_at_claims(&c, &len, &reason);
     TAP_OK(s != NULL && strstr(s, "\"jti\":\"") != NULL
-           && strstr(s, "\"jti\":\"fixed\"") == NULL,
+               && strstr(s, "\"jti\":\"fixed\"") == NULL,
            "a random jti when none is given");
     free(s);
 }
@@ -406,22 +402,22 @@ claims_rules(void)
 static void
 hmac(void)
 {
-    int                  rc;
-    char                *tok;
-    jwt_t               *jwt;
-    size_t               len;
-    const char          *reason;
-    mobispot_jws_key_t   key;
+    int                rc;
+    char              *tok;
+    jwt_t             *jwt;
+    size_t             len;
+    const char        *reason;
+    mobispot_jws_key_t key;
 
-    static const char    secret[] = "0123456789abcdef0123456789abcdef";
+    static const char secret[] = "0123456789abcdef0123456789abcdef";
 
     memset(&key, 0, sizeof(key));
     key.alg = "HS256";
     key.secret = (const unsigned char *) secret;
     key.secret_len = 32;
 
-    tok = mobispot_jws_compact(&key, NULL, "JWT", "{\"sub\":\"a\"}", 11,
-                               &len, &reason);
+    tok = mobispot_jws_compact(&key, NULL, "JWT", "{\"sub\":\"a\"}", 11, &len,
+                               &reason);
     jwt = NULL;
     rc = jwt_decode(&jwt, tok, key.secret, 32);
     TAP_IS_INT(rc, 0, "HS256: libjwt verifies the HMAC");
@@ -439,14 +435,15 @@ hmac(void)
 
     key.secret = NULL;
     TAP_OK(mobispot_jws_compact(&key, NULL, NULL, "{}", 2, &len, &reason)
-           == NULL, "HS256 without a secret refused");
+               == NULL,
+           "HS256 without a secret refused");
 }
 
 
 static void
 b64url(void)
 {
-    char  out[16];
+    char out[16];
 
     TAP_IS_INT(mobispot_b64url_encode((unsigned char *) "", 0, out), 0,
                "b64url of nothing");
@@ -465,19 +462,17 @@ b64url(void)
 int
 main(void)
 {
-    EVP_PKEY  *ec, *rsa;
+    EVP_PKEY *ec, *rsa;
 
-    static const char  *ec_members[] = {
-        "kty", "EC", "use", "sig", "alg", "ES256", "kid", "k-1",
-        "crv", "P-256", "x", "#43", "y", "#43", NULL
-    };
+    static const char *ec_members[] = {"kty",   "EC",  "use", "sig", "alg",
+                                       "ES256", "kid", "k-1", "crv", "P-256",
+                                       "x",     "#43", "y",   "#43", NULL};
 
-    static const char  *rsa_members[] = {
-        "kty", "RSA", "use", "sig", "alg", "RS256", "kid", "k-1",
-        "n", "#342", "e", "AQAB", NULL
-    };
+    static const char *rsa_members[] = {"kty",   "RSA",  "use", "sig", "alg",
+                                        "RS256", "kid",  "k-1", "n",   "#342",
+                                        "e",     "AQAB", NULL};
 
-    const char  *reason;
+    const char *reason;
 
     b64url();
     hmac();

@@ -28,10 +28,10 @@ reply(int type, const char *str)
 static int
 same_as_hiredis(int argc, const char **argv, const size_t *argvlen)
 {
-    int     ok;
-    char   *mine, *theirs, *end;
-    size_t  len;
-    long long  n;
+    int       ok;
+    char     *mine, *theirs, *end;
+    size_t    len;
+    long long n;
 
     len = mobispot_resp_len(argc, argv, argvlen);
     mine = malloc(len + 1);
@@ -156,12 +156,14 @@ main(void)
     }
 
     {
-        static const char  *a[] = { "SET", "k", "" };
-        static const size_t al[] = { 3, 1, 0 };
-        static const char  *b[12] = { "HMGET", "ms:{site:s1}:info", "name",
-                                      "town", "tz", "slot", "hours",
-                                      "closed", "networks", "cap:desk",
-                                      "zone", "x\r\n\0y" };
+        static const char  *a[] = {"SET", "k", ""};
+        static const size_t al[] = {3, 1, 0};
+        static const char  *b[12] = {"HMGET",    "ms:{site:s1}:info",
+                                     "name",     "town",
+                                     "tz",       "slot",
+                                     "hours",    "closed",
+                                     "networks", "cap:desk",
+                                     "zone",     "x\r\n\0y"};
         size_t              bl[12];
         const char         *c[120];
         size_t              cl[120];

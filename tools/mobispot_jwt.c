@@ -38,40 +38,40 @@
 #include "core/mobispot_jwt_sign.h"
 
 
-#define MOBISPOT_JWT_CLI_MAX_SIZE  65536
+#define MOBISPOT_JWT_CLI_MAX_SIZE 65536
 
 
 typedef struct {
-    const char  *key_file;
-    const char  *alg;
-    const char  *kid;
-    const char  *iss;
-    const char  *aud;
-    const char  *typ;
-    long         ttl;
-    long         leeway;
+    const char *key_file;
+    const char *alg;
+    const char *kid;
+    const char *iss;
+    const char *aud;
+    const char *typ;
+    long        ttl;
+    long        leeway;
 } mobispot_cli_opts_t;
 
 
-static int mobispot_cli_usage(void);
-static char *mobispot_cli_read(const char *name, size_t *len);
+static int            mobispot_cli_usage(void);
+static char          *mobispot_cli_read(const char *name, size_t *len);
 static unsigned char *mobispot_cli_key(const char *file, jwt_alg_t alg,
-    size_t *len);
-static int mobispot_cli_jws_key(const char *file, const char *alg,
-    int private, mobispot_jws_key_t *key);
+                                       size_t *len);
+static int mobispot_cli_jws_key(const char *file, const char *alg, int private,
+                                mobispot_jws_key_t *key);
 static int mobispot_cli_mint(mobispot_cli_opts_t *o, const char *claims);
 static int mobispot_cli_inspect(mobispot_cli_opts_t *o, const char *token);
 static yajl_val mobispot_cli_segment(const char *data, size_t len,
-    const char **reason);
-static void mobispot_cli_print(const char *title, yajl_val v);
+                                     const char **reason);
+static void     mobispot_cli_print(const char *title, yajl_val v);
 
 
 int
 main(int argc, char **argv)
 {
-    int                   i;
-    const char           *cmd, *arg;
-    mobispot_cli_opts_t   o;
+    int                 i;
+    const char         *cmd, *arg;
+    mobispot_cli_opts_t o;
 
     memset(&o, 0, sizeof(o));
     o.ttl = 3600;
@@ -159,9 +159,9 @@ mobispot_cli_usage(void)
 static char *
 mobispot_cli_read(const char *name, size_t *len)
 {
-    FILE    *f;
-    char    *buf;
-    size_t   n;
+    FILE  *f;
+    char  *buf;
+    size_t n;
 
     f = fopen(name, "rb");
     if (f == NULL) {
@@ -197,15 +197,14 @@ mobispot_cli_read(const char *name, size_t *len)
 static unsigned char *
 mobispot_cli_key(const char *file, jwt_alg_t alg, size_t *len)
 {
-    char  *key;
+    char *key;
 
     key = mobispot_cli_read(file, len);
     if (key == NULL) {
         return NULL;
     }
 
-    if (alg == JWT_ALG_HS256 || alg == JWT_ALG_HS384 || alg == JWT_ALG_HS512)
-    {
+    if (alg == JWT_ALG_HS256 || alg == JWT_ALG_HS384 || alg == JWT_ALG_HS512) {
         while (*len && (key[*len - 1] == '\n' || key[*len - 1] == '\r')) {
             key[--*len] = '\0';
         }
@@ -228,11 +227,11 @@ mobispot_cli_key(const char *file, jwt_alg_t alg, size_t *len)
 
 static int
 mobispot_cli_jws_key(const char *file, const char *alg, int private,
-    mobispot_jws_key_t *key)
+                     mobispot_jws_key_t *key)
 {
-    BIO            *bio;
-    size_t          len;
-    unsigned char  *text;
+    BIO           *bio;
+    size_t         len;
+    unsigned char *text;
 
     memset(key, 0, sizeof(mobispot_jws_key_t));
     key->alg = alg;
@@ -271,14 +270,14 @@ mobispot_cli_jws_key(const char *file, const char *alg, int private,
 static int
 mobispot_cli_mint(mobispot_cli_opts_t *o, const char *claims)
 {
-    int                  rc;
-    char                *json, *token, *grants;
-    jwt_t               *jwt;
-    size_t               len;
-    time_t               now;
-    jwt_alg_t            alg;
-    const char          *reason;
-    mobispot_jws_key_t   key;
+    int                rc;
+    char              *json, *token, *grants;
+    jwt_t             *jwt;
+    size_t             len;
+    time_t             now;
+    jwt_alg_t          alg;
+    const char        *reason;
+    mobispot_jws_key_t key;
 
     if (o->key_file == NULL || o->alg == NULL) {
         return mobispot_cli_usage();
@@ -287,8 +286,7 @@ mobispot_cli_mint(mobispot_cli_opts_t *o, const char *claims)
     alg = jwt_str_alg(o->alg);
 
     if (alg == JWT_ALG_INVAL || alg == JWT_ALG_NONE
-        || strcmp(jwt_alg_str(alg), o->alg) != 0)
-    {
+        || strcmp(jwt_alg_str(alg), o->alg) != 0) {
         fprintf(stderr, "unsupported alg \"%s\"\n", o->alg);
         return 2;
     }
@@ -343,9 +341,9 @@ mobispot_cli_mint(mobispot_cli_opts_t *o, const char *claims)
         goto done;
     }
 
-    token = mobispot_jws_compact(&key, o->kid,
-                                 strcmp(o->typ, "-") ? o->typ : NULL,
-                                 grants, strlen(grants), &len, &reason);
+    token =
+        mobispot_jws_compact(&key, o->kid, strcmp(o->typ, "-") ? o->typ : NULL,
+                             grants, strlen(grants), &len, &reason);
     if (token == NULL) {
         fprintf(stderr, "signing failed (is %s a key for %s?): %s\n",
                 o->key_file, o->alg, reason);
@@ -371,16 +369,16 @@ done:
 static int
 mobispot_cli_inspect(mobispot_cli_opts_t *o, const char *token)
 {
-    int                     status;
-    size_t                  len, dot1, dot2;
-    unsigned                typ;
-    yajl_val                header, payload;
-    jwt_alg_t               alg;
-    long long               exp;
-    const char             *reason, *auds[1];
-    mobispot_jws_key_t      key;
-    mobispot_jwt_header_t   h;
-    mobispot_claims_conf_t  c;
+    int                    status;
+    size_t                 len, dot1, dot2;
+    unsigned               typ;
+    yajl_val               header, payload;
+    jwt_alg_t              alg;
+    long long              exp;
+    const char            *reason, *auds[1];
+    mobispot_jws_key_t     key;
+    mobispot_jwt_header_t  h;
+    mobispot_claims_conf_t c;
 
     header = NULL;
     payload = NULL;
@@ -395,8 +393,7 @@ mobispot_cli_inspect(mobispot_cli_opts_t *o, const char *token)
     }
 
     header = mobispot_cli_segment(token, dot1, &reason);
-    payload = mobispot_cli_segment(token + dot1 + 1, dot2 - dot1 - 1,
-                                   &reason);
+    payload = mobispot_cli_segment(token + dot1 + 1, dot2 - dot1 - 1, &reason);
 
     mobispot_cli_print("header", header);
     mobispot_cli_print("claims", payload);
@@ -414,10 +411,10 @@ mobispot_cli_inspect(mobispot_cli_opts_t *o, const char *token)
     /* the kinds of token a gateway with "mobispot_jwt_typ TYP" takes */
 
     typ = strcasecmp(o->typ, "any") == 0
-          ? (MOBISPOT_JWT_TYP_AT|MOBISPOT_JWT_TYP_JWT|MOBISPOT_JWT_TYP_ABSENT)
-          : strcasecmp(o->typ, "JWT") == 0 ? MOBISPOT_JWT_TYP_JWT
-          : strcasecmp(o->typ, "absent") == 0 ? MOBISPOT_JWT_TYP_ABSENT
-          : MOBISPOT_JWT_TYP_AT;
+        ? (MOBISPOT_JWT_TYP_AT | MOBISPOT_JWT_TYP_JWT | MOBISPOT_JWT_TYP_ABSENT)
+        : strcasecmp(o->typ, "JWT") == 0    ? MOBISPOT_JWT_TYP_JWT
+        : strcasecmp(o->typ, "absent") == 0 ? MOBISPOT_JWT_TYP_ABSENT
+                                            : MOBISPOT_JWT_TYP_AT;
 
     if (!(h.typ & typ)) {
         status = MOBISPOT_SSO_MALFORMED;
@@ -434,8 +431,7 @@ mobispot_cli_inspect(mobispot_cli_opts_t *o, const char *token)
     alg = jwt_str_alg(o->alg);
 
     if (alg == JWT_ALG_INVAL || alg == JWT_ALG_NONE
-        || strcmp(jwt_alg_str(alg), o->alg) != 0)
-    {
+        || strcmp(jwt_alg_str(alg), o->alg) != 0) {
         fprintf(stderr, "unsupported alg \"%s\"\n", o->alg);
         status = -1;
         goto done;
@@ -448,8 +444,7 @@ mobispot_cli_inspect(mobispot_cli_opts_t *o, const char *token)
     }
 
     if ((h.kid == NULL) != (o->kid == NULL)
-        || (h.kid && strcmp(h.kid, o->kid) != 0))
-    {
+        || (h.kid && strcmp(h.kid, o->kid) != 0)) {
         status = MOBISPOT_SSO_BAD_SIGNATURE;
         reason = "kid does not match the key";
         goto verdict;
@@ -485,8 +480,7 @@ verdict:
         printf("verdict: ok\n");
 
     } else {
-        printf("verdict: %s (%s)\n", mobispot_sso_status_name(status),
-               reason);
+        printf("verdict: %s (%s)\n", mobispot_sso_status_name(status), reason);
     }
 
 done:
@@ -509,9 +503,9 @@ done:
 static yajl_val
 mobispot_cli_segment(const char *data, size_t len, const char **reason)
 {
-    char      *buf;
-    size_t     n;
-    yajl_val   v;
+    char    *buf;
+    size_t   n;
+    yajl_val v;
 
     buf = malloc(mobispot_b64url_decoded_max(len) + 1);
     if (buf == NULL) {
@@ -535,9 +529,9 @@ mobispot_cli_segment(const char *data, size_t len, const char **reason)
 static void
 mobispot_cli_print(const char *title, yajl_val v)
 {
-    size_t                len;
-    yajl_gen              g;
-    const unsigned char  *buf;
+    size_t               len;
+    yajl_gen             g;
+    const unsigned char *buf;
 
     if (v == NULL) {
         printf("%s: (not a JSON object)\n", title);
@@ -552,8 +546,7 @@ mobispot_cli_print(const char *title, yajl_val v)
     yajl_gen_config(g, yajl_gen_beautify, 1);
 
     if (mobispot_json_value(g, v) == 0
-        && yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok)
-    {
+        && yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok) {
         printf("%s: %.*s", title, (int) len, buf);
     }
 
