@@ -158,7 +158,8 @@ ngx_http_mobispot_api_handler(ngx_http_request_t *r)
 
 ngx_int_t
 ngx_http_mobispot_api_run(ngx_http_request_t *r,
-    ngx_http_mobispot_api_ctx_t *ctx, const ngx_http_mobispot_api_route_t *route)
+    ngx_http_mobispot_api_ctx_t *ctx,
+    const ngx_http_mobispot_api_route_t *route)
 {
     ngx_int_t  rc;
 
