@@ -39,10 +39,10 @@ done
 sed -e "s|@DIR@|$dir|g" -e "s|@PORT@|$port|g" -e "s|@REDIS_PORT@|$redis_port|g" \
     examples/package.conf.in > "$dir/nginx.conf"
 
-/usr/sbin/nginx -t -q -p "$dir" -c "$dir/nginx.conf"
+/usr/sbin/nginx -t -q -c "$dir/nginx.conf"
 echo "smoke: nginx -t accepts examples/package.conf.in with the installed module"
 
-/usr/sbin/nginx -p "$dir" -c "$dir/nginx.conf" -g 'daemon off;' &
+/usr/sbin/nginx -c "$dir/nginx.conf" -g 'daemon off;' &
 nginx_pid=$!
 base=http://127.0.0.1:$port
 for _ in $(seq 50); do
@@ -54,11 +54,11 @@ fail=0
 check() {   # check WHAT WANT_STATUS CURL_ARGS...
     local what=$1 want=$2 got
     shift 2
-    got=$(curl -s -o "$dir/body" -w '%{http_code}' "$@")
+    got=$(curl -s -o "$dir/answer" -w '%{http_code}' "$@") || got="curl failed ($?)"
     if [ "$got" = "$want" ]; then
         echo "smoke: ok: $what ($got)"
     else
-        echo "smoke: FAILED: $what: $got, not $want: $(head -c 300 "$dir/body")"
+        echo "smoke: FAILED: $what: $got, not $want: $(head -c 300 "$dir/answer")"
         fail=1
     fi
 }
@@ -75,7 +75,7 @@ check "PUT a site" 201 -X PUT -H 'Content-Type: application/json' \
     --data-binary "$site" "$base/api/v1/admin/sites/cw-namur"
 check "GET its availability" 200 \
     "$base/api/v1/spots/cw-namur/availability?date=$(date -u +%F)"
-grep -q '"spot":"cw-namur"\|"id":"cw-namur"' "$dir/body" \
+grep -q "\"site\":\"cw-namur\"" "$dir/answer" \
     || { echo "smoke: FAILED: the availability names no cw-namur"; fail=1; }
 check "the SSO gateway refuses no token" 401 "$base/site/"
 
