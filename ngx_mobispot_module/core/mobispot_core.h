@@ -26,6 +26,7 @@
 
 int mobispot_reply_is_status(const redisReply *reply, const char *status);
 const char *mobispot_reply_not_serving(const redisReply *reply);
+const redisReply *mobispot_reply_denied(const redisReply *reply);
 int mobispot_reply_integer(const redisReply *reply, long long *value);
 const char *mobispot_reply_type_name(int type);
 size_t mobispot_reply_error_word(const redisReply *reply, char *buf,

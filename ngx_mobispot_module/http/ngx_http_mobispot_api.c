@@ -47,6 +47,13 @@ ngx_http_mobispot_api_redis_failed(ngx_http_request_t *r, ngx_int_t status)
                                            "in time");
     }
 
+    if (status == NGX_HTTP_MOBISPOT_REDIS_DENIED) {
+        return ngx_http_mobispot_api_error(r, NGX_HTTP_BAD_GATEWAY,
+                                           "redis_denied",
+                                           "the data store's access rules "
+                                           "do not allow this here");
+    }
+
     if (status == NGX_HTTP_MOBISPOT_REDIS_NOT_SERVING) {
 
         /* say why: LOADING, BUSY, MASTERDOWN or READONLY */

@@ -26,6 +26,8 @@
 #define NGX_HTTP_MOBISPOT_REDIS_TIMEOUT      2
 /* LOADING, BUSY, MASTERDOWN or READONLY: up, but not serving for now */
 #define NGX_HTTP_MOBISPOT_REDIS_NOT_SERVING  3
+/* NOPERM: the ACL of the connection's user refuses a command, key or channel */
+#define NGX_HTTP_MOBISPOT_REDIS_DENIED       4
 
 
 typedef struct {
@@ -33,6 +35,7 @@ typedef struct {
     ngx_str_t                     host;      /* NUL-terminated IP or path */
     int                           port;      /* 0 for a unix socket */
     ngx_int_t                     db;
+    ngx_str_t                     user;      /* empty: AUTH <password> */
     ngx_str_t                     password;  /* empty: no AUTH */
     ngx_msec_t                    connect_timeout;
     ngx_msec_t                    timeout;

@@ -260,7 +260,13 @@ ngx_http_mobispot_redis_bus_on_connect(const redisAsyncContext *cac,
 
     /* pipelined: each reply is checked in order, a failure drops it all */
 
-    if (conf->password.len) {
+    if (conf->user.len) {
+        (void) redisAsyncCommand(ac, ngx_http_mobispot_redis_bus_on_handshake,
+                                 bus, "AUTH %b %b", conf->user.data,
+                                 conf->user.len, conf->password.data,
+                                 conf->password.len);
+
+    } else if (conf->password.len) {
         (void) redisAsyncCommand(ac, ngx_http_mobispot_redis_bus_on_handshake,
                                  bus, "AUTH %b", conf->password.data,
                                  conf->password.len);
