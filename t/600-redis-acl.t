@@ -36,17 +36,6 @@ close $fh;
 is(join(',', sort keys %users), 'mobispot-admin,mobispot-api,mobispot-gateway',
    'docs/operations.md gives the three users');
 
-sub wait_for {
-    my ($cond, $what) = @_;
-    my $t = time;
-    while (time - $t < 10) {
-        return 1 if $cond->();
-        sleep 0.05;
-    }
-    diag("gave up waiting: $what");
-    return 0;
-}
-
 # --- the catalogue and an account, loaded as mobispot-admin through the
 # admin API (the back office's role)
 start_bookings();
@@ -62,11 +51,11 @@ sub node {
     mobispot_admin loopback;
 CONF
               config => $o{config} // $API_LOCATION);
-    ok(wait_for(sub { (redis_cmd('CLIENT', 'LIST') // '') =~ /\buser=\Q$user\E\b/ },
+    ok(wait_until(sub { (redis_cmd('CLIENT', 'LIST') // '') =~ /\buser=\Q$user\E\b/ },
                 "a connection of $user"), "nginx signs in to Redis as $user");
     # its data connection is up (under valgrind the first connect may time
     # out and be made again)
-    wait_for(sub { http_request('GET /api/v1/health')->{status} == 200 }, 'health')
+    wait_until(sub { http_request('GET /api/v1/health')->{status} == 200 }, 'health')
         unless $o{config};
 }
 
@@ -140,13 +129,13 @@ sub gateway {
     my ($tok) = @_;
     return http_request({ uri => '/p', headers => ["Authorization: Bearer $tok"] })->{status} // 0;
 }
-ok(wait_for(sub { gateway($ok) == 200 }, 'the gateway lets the token through'),
+ok(wait_until(sub { gateway($ok) == 200 }, 'the gateway lets the token through'),
    'gateway: a token for its site goes through (the site read)');
 is(gateway($hs->(aud => 's1', pass => 'other-pass')), 403,
    'gateway: a passport of another network is refused');
 redis_cmd('ZADD', 'ms:sso:revoked', time + 3600, 'acl-s1');
 redis_cmd('PUBLISH', 'ms:sso:revoked', 'acl-s1 ' . int(time + 3600));
-ok(wait_for(sub { gateway($ok) == 401 }, 'the sign-out heard'),
+ok(wait_until(sub { gateway($ok) == 401 }, 'the sign-out heard'),
    'gateway: a sign-out published is heard (its subscription)');
 unlike(error_log_text(), qr/by its ACL|NOPERM|refused CLIENT TRACKING|refused the heartbeat/,
        'gateway: nothing of its own is refused');

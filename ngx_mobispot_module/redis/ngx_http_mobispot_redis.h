@@ -102,6 +102,26 @@ const char *ngx_http_mobispot_redis_not_serving(
 
 
 /*
+ * The worker's connections as GET health tells them: the data connection
+ * ready; tracking "on" (Redis tracks for the answer cache), "off" (not
+ * asked: no answer cache) or "down" (asked, not on now); the bus (the
+ * subscriptions' connection) "none" (no channel), "up" (every channel
+ * subscribed) or "down", and its channels subscribed of those asked.
+ */
+
+typedef struct {
+    ngx_uint_t                    ready;
+    const char                   *tracking;
+    const char                   *subscriptions;
+    ngx_uint_t                    channels;
+    ngx_uint_t                    channels_up;
+} ngx_http_mobispot_redis_state_t;
+
+void ngx_http_mobispot_redis_state(ngx_http_mobispot_redis_client_t *client,
+    ngx_http_mobispot_redis_state_t *st);
+
+
+/*
  * Channels.  All the channels of a worker share one connection in
  * subscribe mode, the bus, made when the first channel is subscribed (in
  * init_process) and connected once init_process is over.  On every

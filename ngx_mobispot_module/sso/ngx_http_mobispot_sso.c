@@ -466,6 +466,15 @@ ngx_http_mobispot_sso_init_main_conf(ngx_conf_t *cf, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    if (mcf->keys_redis
+        && ngx_http_mobispot_api_add_health(cf, "sso_keys",
+                                            ngx_http_mobispot_sso_rkeys_health,
+                                            mcf)
+           != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
     if (mcf->revocation) {
 
         if (!mmcf->redis.configured) {

@@ -163,6 +163,8 @@ typedef struct {
     ngx_pool_t                    *rkeys_pool;
     ngx_http_mobispot_redis_sub_t *rkeys_sub;
     ngx_log_t                     *rkeys_log;
+    time_t                         rkeys_read;  /* last read, or 0 */
+    unsigned                       rkeys_up:1;  /* its channel heard */
 } ngx_http_mobispot_sso_main_conf_t;
 
 
@@ -288,6 +290,8 @@ ngx_int_t ngx_http_mobispot_sso_rkeys_init_process(ngx_cycle_t *cycle,
     ngx_http_mobispot_sso_main_conf_t *mcf);
 void ngx_http_mobispot_sso_rkeys_exit_process(
     ngx_http_mobispot_sso_main_conf_t *mcf);
+ngx_int_t ngx_http_mobispot_sso_rkeys_health(ngx_http_request_t *r,
+    yajl_gen g, ngx_uint_t *degraded, void *data);
 
 char *ngx_http_mobispot_sso_revoke_conf(ngx_conf_t *cf,
     ngx_http_mobispot_sso_main_conf_t *mcf);
