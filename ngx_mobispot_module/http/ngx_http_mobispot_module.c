@@ -613,22 +613,11 @@ static const ngx_http_mobispot_api_route_t  ngx_http_mobispot_routes[] = {
 static ngx_int_t
 ngx_http_mobispot_preconfiguration(ngx_conf_t *cf)
 {
-    ngx_http_variable_t  *var;
-
-    static ngx_str_t  name = ngx_string("mobispot_cache_status");
-
     if (ngx_http_mobispot_api_add_routes(cf, ngx_http_mobispot_routes)
         != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    var = ngx_http_add_variable(cf, &name, NGX_HTTP_VAR_NOCACHEABLE);
-    if (var == NULL) {
-        return NGX_ERROR;
-    }
-
-    var->get_handler = ngx_http_mobispot_api_cache_status;
-
-    return NGX_OK;
+    return ngx_http_mobispot_vars_add(cf);
 }
