@@ -265,6 +265,8 @@ ngx_int_t ngx_http_mobispot_sso_cookie(ngx_http_request_t *r,
 ngx_int_t ngx_http_mobispot_sso_authorize(ngx_http_request_t *r,
     ngx_http_mobispot_sso_loc_conf_t *lcf, ngx_str_t *origin,
     ngx_str_t *back);
+ngx_int_t ngx_http_mobispot_sso_send_to(ngx_http_request_t *r,
+    ngx_uint_t status, u_char *url, size_t len);
 char *ngx_http_mobispot_sso_flow_check(ngx_conf_t *cf,
     ngx_http_mobispot_sso_loc_conf_t *conf, ngx_uint_t verifies);
 

@@ -45,7 +45,6 @@ ngx_http_mobispot_sso_authorize(ngx_http_request_t *r,
     u_char           *p, *url, *cookie;
     size_t            len;
     ngx_str_t         to;
-    ngx_table_elt_t  *location;
     char              state[MOBISPOT_SSO_RANDOM_LEN + 1];
     char              verifier[MOBISPOT_SSO_RANDOM_LEN + 1];
     char              challenge[MOBISPOT_SSO_RANDOM_LEN + 1];
@@ -123,7 +122,20 @@ ngx_http_mobispot_sso_authorize(ngx_http_request_t *r,
                     "&code_challenge_method=S256&response_mode=form_post",
                     state, challenge);
 
-    if (ngx_http_mobispot_sso_header(r, "Location", url, p - url, &location)
+    return ngx_http_mobispot_sso_send_to(r, NGX_HTTP_MOVED_TEMPORARILY, url,
+                                         p - url);
+}
+
+
+/* a redirect of the sign-in: Location, never cached; the status, or 500 */
+
+ngx_int_t
+ngx_http_mobispot_sso_send_to(ngx_http_request_t *r, ngx_uint_t status,
+    u_char *url, size_t len)
+{
+    ngx_table_elt_t  *location;
+
+    if (ngx_http_mobispot_sso_header(r, "Location", url, len, &location)
         != NGX_OK
         || ngx_http_mobispot_sso_header(r, "Cache-Control",
                                         (u_char *) "no-store", 8, NULL)
@@ -135,7 +147,7 @@ ngx_http_mobispot_sso_authorize(ngx_http_request_t *r,
     ngx_http_clear_location(r);
     r->headers_out.location = location;
 
-    return NGX_HTTP_MOVED_TEMPORARILY;
+    return status;
 }
 
 

@@ -628,7 +628,6 @@ ngx_http_mobispot_sso_callback_finish(ngx_http_request_t *r,
     u_char                            *p, *cookie;
     size_t                             len;
     time_t                             age;
-    ngx_table_elt_t                   *location;
     ngx_http_mobispot_sso_loc_conf_t  *lcf;
 
     static const char  *texts[] = {
@@ -699,25 +698,17 @@ ngx_http_mobispot_sso_callback_finish(ngx_http_request_t *r,
 
     if (ngx_http_mobispot_sso_header(r, "Set-Cookie", cookie, p - cookie,
                                      NULL)
-        != NGX_OK
-        || ngx_http_mobispot_sso_header(r, "Location", cb->back.data,
-                                        cb->back.len, &location)
-           != NGX_OK
-        || ngx_http_mobispot_sso_header(r, "Cache-Control",
-                                        (u_char *) "no-store", 8, NULL)
-           != NGX_OK)
+        != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    ngx_http_clear_location(r);
-    r->headers_out.location = location;
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "mobispot: sso callback: signed in, token cookie set for "
                   "%T s", age);
 
-    return NGX_HTTP_SEE_OTHER;
+    return ngx_http_mobispot_sso_send_to(r, NGX_HTTP_SEE_OTHER, cb->back.data,
+                                         cb->back.len);
 }
 
 
