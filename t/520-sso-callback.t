@@ -420,3 +420,38 @@ $::HTTP =~ s/mobispot_jwt_audience namur;//r
 --- must_die
 --- error_log
 needs "mobispot_jwt_issuer" and "mobispot_jwt_audience"
+
+
+
+=== TEST 18: nginx -t: a callback where the redirect URI does not point
+--- http_config eval: $::HTTP
+--- config
+    location = /sso/cb { mobispot_sso_callback; }
+--- must_die
+--- error_log
+"mobispot_sso_callback" in location "/sso/cb" is not where "mobispot_sso_redirect_uri" points ("/sso/callback")
+
+
+
+=== TEST 19: a prefix location that holds the redirect URI's path is a callback
+--- http_config eval: $::HTTP
+--- config
+    location /sso/ { mobispot_sso_callback; }
+--- request
+GET /sso/callback
+--- error_code: 405
+
+
+
+=== TEST 20: Redis unavailable: 503, nothing redeemed
+--- http_config eval: $::HTTP
+--- config eval: $::CONFIG
+--- before_request
+redis_stop
+--- request eval
+"POST /sso/callback\n" . ::form(1)
+--- more_headers eval
+"$::FORM_CT\n$::COOKIE"
+--- error_code: 503
+--- response_headers
+!Set-Cookie

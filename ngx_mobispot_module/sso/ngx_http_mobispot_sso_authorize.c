@@ -20,6 +20,8 @@
 #include "sso/ngx_http_mobispot_sso.h"
 
 
+static char *ngx_http_mobispot_sso_callback_path(ngx_conf_t *cf,
+    ngx_http_mobispot_sso_loc_conf_t *conf);
 static char *ngx_http_mobispot_sso_url_check(ngx_conf_t *cf,
     const char *name, ngx_str_t *url);
 
@@ -235,6 +237,10 @@ ngx_http_mobispot_sso_flow_check(ngx_conf_t *cf,
         return NGX_CONF_ERROR;
     }
 
+    if (ngx_http_mobispot_sso_callback_path(cf, conf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
+
     src = conf->sources->elts;
 
     for (i = 0; i < conf->sources->nelts; i++) {
@@ -248,6 +254,71 @@ ngx_http_mobispot_sso_flow_check(ngx_conf_t *cf,
                        "\"mobispot_sso_callback\" needs the token cookie "
                        "it sets: \"mobispot_sso_token cookie=NAME\" (as "
                        "the protected locations read it)");
+
+    return NGX_CONF_ERROR;
+}
+
+
+/*
+ * The callback's location serves the redirect URI's path: "location =" of
+ * that path, or a prefix of it (a regular expression or a named location
+ * is not checked).  A callback the issuer never posts to is refused.
+ */
+
+static char *
+ngx_http_mobispot_sso_callback_path(ngx_conf_t *cf,
+    ngx_http_mobispot_sso_loc_conf_t *conf)
+{
+    u_char                    *p, *last;
+    ngx_str_t                  path;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf == NULL || clcf->named
+#if (NGX_PCRE)
+        || clcf->regex
+#endif
+        || clcf->name.len == 0)
+    {
+        return NGX_CONF_OK;
+    }
+
+    /* scheme://authority, checked by mobispot_redirect_uri_check() */
+
+    p = conf->redirect_uri.data;
+    last = p + conf->redirect_uri.len;
+
+    p = ngx_strlchr(p, last, ':');
+    p = (p && last - p > 3) ? ngx_strlchr(p + 3, last, '/') : NULL;
+
+    if (p == NULL) {
+        ngx_str_set(&path, "/");
+
+    } else {
+        path.data = p;
+        path.len = last - p;
+
+        p = ngx_strlchr(path.data, last, '?');
+
+        if (p) {
+            path.len = p - path.data;
+        }
+    }
+
+    if (clcf->exact_match
+        ? (clcf->name.len == path.len
+           && ngx_strncmp(clcf->name.data, path.data, path.len) == 0)
+        : (clcf->name.len <= path.len
+           && ngx_strncmp(clcf->name.data, path.data, clcf->name.len) == 0))
+    {
+        return NGX_CONF_OK;
+    }
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "\"mobispot_sso_callback\" in location \"%V\" is "
+                       "not where \"mobispot_sso_redirect_uri\" points "
+                       "(\"%V\")", &clcf->name, &path);
 
     return NGX_CONF_ERROR;
 }
