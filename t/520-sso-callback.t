@@ -455,3 +455,20 @@ redis_stop
 --- error_code: 503
 --- response_headers
 !Set-Cookie
+
+
+
+=== TEST 21: a token too long for a browser's cookie: not set (it would be dropped, and the browser sent to sign in again and again)
+--- http_config eval: $::HTTP
+--- config eval: $::CONFIG
+--- redis eval
+[::seed(1, token => ::hs(x => 'y' x 3500))]
+--- request eval
+"POST /sso/callback\n" . ::form(1)
+--- more_headers eval
+"$::FORM_CT\n$::COOKIE"
+--- error_code: 502
+--- response_headers
+!Set-Cookie
+--- error_log
+mobispot: sso callback: a token of

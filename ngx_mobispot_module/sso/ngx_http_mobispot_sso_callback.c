@@ -29,6 +29,7 @@
 
 #define NGX_HTTP_MOBISPOT_SSO_CODE_MAX   128
 #define NGX_HTTP_MOBISPOT_SSO_FIELD_MAX  256
+#define NGX_HTTP_MOBISPOT_SSO_COOKIE_MAX 4096
 
 
 typedef struct {
@@ -668,6 +669,21 @@ ngx_http_mobispot_sso_callback_finish(ngx_http_request_t *r,
     len = lcf->cookie.len + 1 + cb->token.len
           + sizeof("; Path=/; Max-Age=; Secure; HttpOnly; SameSite=Lax") - 1
           + NGX_TIME_T_LEN;
+
+    /*
+     * browsers keep cookies of 4096 bytes (RFC 6265 6.1): a longer one
+     * would be dropped, and the browser sent to sign in again, and again
+     */
+
+    if (len > NGX_HTTP_MOBISPOT_SSO_COOKIE_MAX) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "mobispot: sso callback: a token of %uz bytes does "
+                      "not fit in a cookie", cb->token.len);
+        return ngx_http_mobispot_sso_page(r, NGX_HTTP_BAD_GATEWAY,
+                                          "The sign-in service answered "
+                                          "something this site cannot "
+                                          "keep.");
+    }
 
     cookie = ngx_pnalloc(r->pool, len);
     if (cookie == NULL) {
