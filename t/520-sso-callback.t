@@ -472,3 +472,14 @@ redis_stop
 !Set-Cookie
 --- error_log
 mobispot: sso callback: a token of
+
+
+
+=== TEST 22: nginx -t: a callback without the verifier's keys
+--- http_config eval
+$::HTTP =~ s/mobispot_jwt_key \S+ alg=HS256;//r
+--- config
+    location = /sso/callback { mobispot_sso_callback; }
+--- must_die
+--- error_log
+needs at least one "mobispot_jwt_key"
