@@ -14,6 +14,7 @@
 #include <ngx_http.h>
 
 #include "http/ngx_http_mobispot_api.h"
+#include "http/ngx_http_mobispot_metrics.h"
 
 
 static void ngx_http_mobispot_api_gen_cleanup(void *data);
@@ -39,6 +40,15 @@ ngx_http_mobispot_api_redis_failed(ngx_http_request_t *r, ngx_int_t status)
     u_char                         *message;
     const char                     *word;
     ngx_http_mobispot_main_conf_t  *mcf;
+
+    ngx_http_mobispot_metric_inc(ngx_http_mobispot_metrics_http.redis_failed[
+        status == NGX_HTTP_MOBISPOT_REDIS_TIMEOUT
+        ? NGX_HTTP_MOBISPOT_METRIC_TIMEOUT
+        : status == NGX_HTTP_MOBISPOT_REDIS_NOT_SERVING
+          ? NGX_HTTP_MOBISPOT_METRIC_NOT_SERVING
+          : status == NGX_HTTP_MOBISPOT_REDIS_DENIED
+            ? NGX_HTTP_MOBISPOT_METRIC_DENIED
+            : NGX_HTTP_MOBISPOT_METRIC_LOST]);
 
     if (status == NGX_HTTP_MOBISPOT_REDIS_TIMEOUT) {
         return ngx_http_mobispot_api_error(r, NGX_HTTP_GATEWAY_TIME_OUT,

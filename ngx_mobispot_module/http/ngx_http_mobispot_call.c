@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "http/ngx_http_mobispot_api.h"
+#include "http/ngx_http_mobispot_metrics.h"
 
 
 typedef struct {
@@ -145,11 +146,17 @@ ngx_http_mobispot_api_stream(ngx_http_request_t *r,
         return NGX_DONE;
 
     case NGX_DECLINED:
+        ngx_http_mobispot_metric_inc(ngx_http_mobispot_metrics_http
+            .redis_failed[NGX_HTTP_MOBISPOT_METRIC_UNAVAILABLE]);
+
         return ngx_http_mobispot_api_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
                                            "redis_unavailable",
                                            "the data store is not reachable");
 
     case NGX_BUSY:
+        ngx_http_mobispot_metric_inc(ngx_http_mobispot_metrics_http
+            .redis_failed[NGX_HTTP_MOBISPOT_METRIC_OVERLOADED]);
+
         if (ngx_http_mobispot_log_limit(&ctx->mcf->overload_log, &skipped)) {
             ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                           "mobispot: too many redis commands in flight "
@@ -317,6 +324,9 @@ ngx_http_mobispot_call_timed_done(ngx_http_request_t *r, void *data,
 
     t->ctx->redis_usec += usec > 0 ? (uint64_t) usec : 0;
     t->ctx->redis_calls++;
+
+    ngx_http_mobispot_metric_observe(ngx_http_mobispot_metrics_http.redis_time,
+                                     usec > 0 ? (uint64_t) usec : 0);
 
     t->on_done(r, t->data, status);
 }

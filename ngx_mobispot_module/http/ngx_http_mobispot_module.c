@@ -12,6 +12,7 @@
 
 #include "http/ngx_http_mobispot_module.h"
 #include "http/ngx_http_mobispot_api.h"
+#include "http/ngx_http_mobispot_metrics.h"
 #include "http/ngx_http_mobispot_thread.h"
 
 
@@ -105,6 +106,20 @@ static ngx_command_t  ngx_http_mobispot_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_mobispot_loc_conf_t, api_max_body),
       &ngx_http_mobispot_api_max_body_post },
+
+    { ngx_string("mobispot_metrics"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1,
+      ngx_http_mobispot_metrics_conf,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mobispot_metrics_zone_size"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_mobispot_metrics_zone_conf,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
 
     { ngx_string("mobispot_api_cache"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE123,
@@ -211,6 +226,7 @@ ngx_http_mobispot_create_main_conf(ngx_conf_t *cf)
     }
 
     mcf->cache_enabled = NGX_CONF_UNSET;
+    mcf->metrics_size = NGX_CONF_UNSET_SIZE;
     mcf->cache_entries = NGX_CONF_UNSET_UINT;
     mcf->cache_valid = NGX_CONF_UNSET_MSEC;
 
@@ -280,6 +296,7 @@ ngx_http_mobispot_create_loc_conf(ngx_conf_t *cf)
     lcf->api = NGX_CONF_UNSET;
     lcf->api_max_body = NGX_CONF_UNSET_SIZE;
     lcf->api_retry_after = NGX_CONF_UNSET;
+    lcf->metrics = NGX_CONF_UNSET_UINT;
     lcf->admin = NGX_CONF_UNSET_UINT;
     lcf->thread_pool = NGX_CONF_UNSET_PTR;
 
@@ -334,7 +351,7 @@ ngx_http_mobispot_postconfiguration(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
-    return NGX_OK;
+    return ngx_http_mobispot_metrics_init(cf);
 }
 
 
@@ -345,13 +362,26 @@ ngx_http_mobispot_init_process(ngx_cycle_t *cycle)
 
     mcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_mobispot_module);
 
-    if (mcf == NULL || !mcf->redis.configured) {
+    if (mcf == NULL) {
         return NGX_OK;
     }
 
-    mcf->client = ngx_http_mobispot_redis_client_create(cycle, &mcf->redis);
-    if (mcf->client == NULL) {
+    if (mcf->redis.configured) {
+        mcf->client = ngx_http_mobispot_redis_client_create(cycle,
+                                                            &mcf->redis);
+        if (mcf->client == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    /* the metrics' series, with the client's gauges when there is one */
+
+    if (ngx_http_mobispot_metrics_init_process(cycle) != NGX_OK) {
         return NGX_ERROR;
+    }
+
+    if (!mcf->redis.configured) {
+        return NGX_OK;
     }
 
     if (!mcf->api_used || !mcf->cache_enabled) {
@@ -400,6 +430,8 @@ ngx_http_mobispot_exit_process(ngx_cycle_t *cycle)
     if (mcf == NULL) {
         return;
     }
+
+    ngx_http_mobispot_metrics_exit_process(cycle);
 
     /* the client tells the cache it is going: the cache goes after it */
 

@@ -115,6 +115,8 @@ typedef struct {
     const char                   *subscriptions;
     ngx_uint_t                    channels;
     ngx_uint_t                    channels_up;
+    ngx_uint_t                    pending;    /* commands in flight */
+    ngx_uint_t                    connects;   /* data connections made */
 } ngx_http_mobispot_redis_state_t;
 
 void ngx_http_mobispot_redis_state(ngx_http_mobispot_redis_client_t *client,

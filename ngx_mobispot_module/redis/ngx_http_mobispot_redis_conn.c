@@ -210,6 +210,7 @@ ngx_http_mobispot_redis_set_ready(ngx_http_mobispot_redis_client_t *client)
     client->state = NGX_HTTP_MOBISPOT_REDIS_READY;
     client->link.backoff = client->conf->backoff_min;
     client->failures = 0;
+    client->connects++;
 
     ngx_log_error(NGX_LOG_INFO, client->log, 0,
                   "mobispot: connected to redis %V", &client->conf->address);

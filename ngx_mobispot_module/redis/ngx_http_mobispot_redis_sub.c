@@ -549,6 +549,8 @@ ngx_http_mobispot_redis_state(ngx_http_mobispot_redis_client_t *client,
     ngx_memzero(st, sizeof(ngx_http_mobispot_redis_state_t));
 
     st->ready = (client->state == NGX_HTTP_MOBISPOT_REDIS_READY);
+    st->pending = client->pending;
+    st->connects = client->connects;
 
     st->tracking = client->invalidate == NULL ? "off"
                    : ngx_http_mobispot_redis_tracking(client) ? "on" : "down";

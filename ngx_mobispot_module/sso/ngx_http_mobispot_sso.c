@@ -355,6 +355,8 @@ ngx_http_mobispot_sso_init_process(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
+    ngx_http_mobispot_sso_metrics_init_process();
+
     if (ngx_http_mobispot_sso_sites_init(cycle, mcf) != NGX_OK) {
         return NGX_ERROR;
     }
@@ -540,19 +542,14 @@ ngx_http_mobispot_sso_init_main_conf(ngx_conf_t *cf, void *conf)
 static ngx_int_t
 ngx_http_mobispot_sso_init(ngx_conf_t *cf)
 {
-    ngx_http_handler_pt        *h;
-    ngx_http_core_main_conf_t  *cmcf;
-
-    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
-
-    h = ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers);
-    if (h == NULL) {
+    if (ngx_http_mobispot_phase_handler(cf, NGX_HTTP_ACCESS_PHASE,
+                                        ngx_http_mobispot_sso_handler)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
-    *h = ngx_http_mobispot_sso_handler;
-
-    return NGX_OK;
+    return ngx_http_mobispot_sso_metrics_init(cf);
 }
 
 

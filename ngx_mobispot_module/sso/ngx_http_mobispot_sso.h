@@ -323,6 +323,11 @@ ngx_int_t ngx_http_mobispot_sso_rkeys_init_process(ngx_cycle_t *cycle,
     ngx_http_mobispot_sso_main_conf_t *mcf);
 void ngx_http_mobispot_sso_rkeys_exit_process(
     ngx_http_mobispot_sso_main_conf_t *mcf);
+/* metrics (sso_metrics.c) */
+ngx_int_t ngx_http_mobispot_sso_metrics_init(ngx_conf_t *cf);
+void ngx_http_mobispot_sso_metrics_init_process(void);
+void ngx_http_mobispot_sso_metrics_cache(ngx_uint_t hit);
+
 ngx_int_t ngx_http_mobispot_sso_rkeys_health(ngx_http_request_t *r,
     yajl_gen g, ngx_uint_t *degraded, void *data);
 

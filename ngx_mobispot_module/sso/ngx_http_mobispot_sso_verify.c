@@ -101,6 +101,10 @@ ngx_http_mobispot_sso_verify_token(ngx_http_request_t *r,
 
     if (token.len <= lcf->max_size) {
         e = ngx_http_mobispot_sso_cache_get(r, lcf, &token, &hash, &hit);
+
+        if (e != NULL) {
+            ngx_http_mobispot_sso_metrics_cache(hit);
+        }
     }
 
     if (hit == 2) {
