@@ -67,9 +67,9 @@ ngx_http_mobispot_admin_conf(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_OK;
     }
 
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "invalid value \"%V\", it must be \"off\", "
-                       "\"role=NAME\" or \"loopback\"", &value[1]);
+    ngx_http_mobispot_emerg(cf, 0,
+                            "invalid value \"%V\", it must be \"off\", "
+                            "\"role=NAME\" or \"loopback\"", &value[1]);
     return NGX_CONF_ERROR;
 }
 

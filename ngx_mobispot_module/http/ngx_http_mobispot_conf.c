@@ -34,30 +34,30 @@ ngx_http_mobispot_conf_read_file(ngx_conf_t *cf, ngx_pool_t *pool,
     full = *name;
 
     if (full.len == 0 || ngx_conf_full_name(cf->cycle, &full, 1) != NGX_OK) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid %s name \"%V\"",
-                           what, name);
+        ngx_http_mobispot_emerg(cf, 0, "invalid %s name \"%V\"",
+                                what, name);
         return NGX_CONF_ERROR;
     }
 
     fd = ngx_open_file(full.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
     if (fd == NGX_INVALID_FILE) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_open_file_n " \"%V\" failed", &full);
+        ngx_http_mobispot_emerg(cf, ngx_errno,
+                                ngx_open_file_n " \"%V\" failed", &full);
         return NGX_CONF_ERROR;
     }
 
     rv = NGX_CONF_ERROR;
 
     if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_fd_info_n " \"%V\" failed", &full);
+        ngx_http_mobispot_emerg(cf, ngx_errno,
+                                ngx_fd_info_n " \"%V\" failed", &full);
         goto done;
     }
 
     if (ngx_file_size(&fi) <= 0 || (size_t) ngx_file_size(&fi) > max) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "%s \"%V\" is empty or larger than %uz bytes",
-                           what, &full, max);
+        ngx_http_mobispot_emerg(cf, 0,
+                                "%s \"%V\" is empty or larger than %uz bytes",
+                                what, &full, max);
         goto done;
     }
 
@@ -70,8 +70,8 @@ ngx_http_mobispot_conf_read_file(ngx_conf_t *cf, ngx_pool_t *pool,
     n = ngx_read_fd(fd, out->data, out->len);
 
     if (n < 0 || (size_t) n != out->len) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_read_fd_n " \"%V\" failed", &full);
+        ngx_http_mobispot_emerg(cf, ngx_errno,
+                                ngx_read_fd_n " \"%V\" failed", &full);
         goto done;
     }
 
@@ -108,4 +108,108 @@ ngx_http_mobispot_phase_handler(ngx_conf_t *cf, ngx_uint_t phase,
     *h = handler;
 
     return NGX_OK;
+}
+
+
+/*
+ * An error line of a directive's handler, with the directive named first,
+ * as nginx names it in its own lines: "mobispot_redis" directive: ...
+ * (only while the directive is read: cf->args holds its words then)
+ */
+
+void ngx_cdecl
+ngx_http_mobispot_emerg(ngx_conf_t *cf, ngx_err_t err, const char *fmt, ...)
+{
+    u_char     *p, *last, buf[NGX_MAX_CONF_ERRSTR];
+    va_list     args;
+    ngx_str_t  *name;
+
+    last = buf + sizeof(buf);
+    name = cf->args->elts;
+
+    p = ngx_slprintf(buf, last, "\"%V\" directive: ", &name[0]);
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(p, last, fmt, args);
+    va_end(args);
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, err, "%*s", p - buf, buf);
+}
+
+
+/*
+ * nginx's enum and bitmask slots, with a refusal that names the directive
+ * and the values it takes (nginx's own says only "invalid value")
+ */
+
+static char *
+ngx_http_mobispot_conf_words(ngx_conf_t *cf, ngx_command_t *cmd,
+    ngx_uint_t first, ngx_uint_t last, ngx_conf_enum_t *e,
+    ngx_conf_bitmask_t *b)
+{
+    u_char      *p, *end, list[256];
+    ngx_str_t   *value;
+    ngx_uint_t   i, j;
+
+    value = cf->args->elts;
+
+    for (i = first; i <= last; i++) {
+        for (j = 0; e ? e[j].name.len : b[j].name.len; j++) {
+            if (ngx_strcasecmp(value[i].data,
+                               e ? e[j].name.data : b[j].name.data)
+                == 0)
+            {
+                break;
+            }
+        }
+
+        if (e ? e[j].name.len : b[j].name.len) {
+            continue;
+        }
+
+        p = list;
+        end = list + sizeof(list);
+
+        for (j = 0; e ? e[j].name.len : b[j].name.len; j++) {
+            p = ngx_slprintf(p, end, "%s\"%V\"", j ? ", " : "",
+                             e ? &e[j].name : &b[j].name);
+        }
+
+        ngx_http_mobispot_emerg(cf, 0, "invalid value \"%V\", it must be "
+                                "%s%*s", &value[i],
+                                e ? "one of " : "one or more of ",
+                                p - list, list);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_http_mobispot_conf_enum_slot(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    if (ngx_http_mobispot_conf_words(cf, cmd, 1, 1, cmd->post, NULL)
+        != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    return ngx_conf_set_enum_slot(cf, cmd, conf);
+}
+
+
+char *
+ngx_http_mobispot_conf_bitmask_slot(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    if (ngx_http_mobispot_conf_words(cf, cmd, 1, cf->args->nelts - 1, NULL,
+                                     cmd->post)
+        != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    return ngx_conf_set_bitmask_slot(cf, cmd, conf);
 }

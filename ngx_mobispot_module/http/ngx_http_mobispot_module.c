@@ -259,8 +259,9 @@ ngx_http_mobispot_init_main_conf(ngx_conf_t *cf, void *conf)
 
     if (mcf->redis.connect_timeout == 0 || mcf->redis.timeout == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "mobispot_redis_connect_timeout and "
-                           "mobispot_redis_timeout must be greater than 0");
+                           "\"mobispot_redis_connect_timeout\" and "
+                           "\"mobispot_redis_timeout\" must be greater "
+                           "than 0");
         return NGX_CONF_ERROR;
     }
 
@@ -577,9 +578,9 @@ ngx_http_mobispot_api_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     if (ngx_strcmp(value[1].data, "on") != 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid value \"%V\", it must be \"on\" or "
-                           "\"off\"", &value[1]);
+        ngx_http_mobispot_emerg(cf, 0,
+                                "invalid value \"%V\", it must be \"on\" "
+                                "or \"off\"", &value[1]);
         return NGX_CONF_ERROR;
     }
 

@@ -133,6 +133,12 @@ char *ngx_http_mobispot_redis_wait(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_mobispot_redis_wait_check(ngx_conf_t *cf,
     ngx_http_mobispot_main_conf_t *mcf);
+char *ngx_http_mobispot_conf_enum_slot(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_mobispot_conf_bitmask_slot(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+void ngx_cdecl ngx_http_mobispot_emerg(ngx_conf_t *cf, ngx_err_t err,
+    const char *fmt, ...);
 ngx_int_t ngx_http_mobispot_phase_handler(ngx_conf_t *cf, ngx_uint_t phase,
     ngx_http_handler_pt handler);
 char *ngx_http_mobispot_conf_read_file(ngx_conf_t *cf, ngx_pool_t *pool,

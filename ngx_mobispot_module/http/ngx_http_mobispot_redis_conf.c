@@ -53,8 +53,9 @@ ngx_http_mobispot_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
             n = ngx_atoi(value[i].data + 3, value[i].len - 3);
 
             if (n == NGX_ERROR || n > 1000000) {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "invalid redis database \"%V\"", &value[i]);
+                ngx_http_mobispot_emerg(cf, 0,
+                                        "invalid redis database "
+                                        "\"%V\"", &value[i]);
                 return NGX_CONF_ERROR;
             }
 
@@ -83,8 +84,8 @@ ngx_http_mobispot_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
             continue;
         }
 
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid parameter \"%V\"", &value[i]);
+        ngx_http_mobispot_emerg(cf, 0,
+                                "invalid parameter \"%V\"", &value[i]);
         return NGX_CONF_ERROR;
     }
 
@@ -123,8 +124,8 @@ ngx_http_mobispot_redis_address(ngx_conf_t *cf,
     last = value->data + value->len;
 
     if (value->len == 0 || ngx_strlchr(value->data, last, '\0') != NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid redis address \"%V\"", value);
+        ngx_http_mobispot_emerg(cf, 0,
+                                "invalid redis address \"%V\"", value);
         return NGX_CONF_ERROR;
     }
 
@@ -132,9 +133,9 @@ ngx_http_mobispot_redis_address(ngx_conf_t *cf,
                           == 0)
     {
         if (value->data[5] != '/') {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid redis address \"%V\": the unix "
-                               "socket path must be absolute", value);
+            ngx_http_mobispot_emerg(cf, 0,
+                                    "invalid redis address \"%V\": the unix "
+                                    "socket path must be absolute", value);
             return NGX_CONF_ERROR;
         }
 
@@ -142,10 +143,10 @@ ngx_http_mobispot_redis_address(ngx_conf_t *cf,
         colon = ngx_strlchr(value->data, last, ':');
 
         if (colon != NULL && ngx_strlchr(colon + 1, last, ':') != NULL) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid redis address \"%V\": IPv6 "
-                               "addresses must be written in brackets",
-                               value);
+            ngx_http_mobispot_emerg(cf, 0,
+                                    "invalid redis address \"%V\": IPv6 "
+                                    "addresses must be written in brackets",
+                                    value);
             return NGX_CONF_ERROR;
         }
     }
@@ -157,22 +158,24 @@ ngx_http_mobispot_redis_address(ngx_conf_t *cf,
 
     if (ngx_parse_url(cf->pool, &u) != NGX_OK || u.naddrs == 0) {
         if (u.err != NULL && ngx_strcmp(u.err, "host not found") == 0) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "cannot resolve redis host \"%V\"", &u.host);
+            ngx_http_mobispot_emerg(cf, 0,
+                                    "cannot resolve redis host "
+                                    "\"%V\"", &u.host);
 
         } else {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid redis address \"%V\": %s", value,
-                               u.err ? u.err : "no address");
+            ngx_http_mobispot_emerg(cf, 0,
+                                    "invalid redis address \"%V\": %s", value,
+                                    u.err ? u.err : "no address");
         }
 
         return NGX_CONF_ERROR;
     }
 
     if (u.uri.len) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid redis address \"%V\": a path after the "
-                           "address", value);
+        ngx_http_mobispot_emerg(cf, 0,
+                                "invalid redis address \"%V\": a path after "
+                                "the "
+                                "address", value);
         return NGX_CONF_ERROR;
     }
 
@@ -198,9 +201,9 @@ ngx_http_mobispot_redis_address(ngx_conf_t *cf,
     port = ngx_inet_get_port(u.addrs[0].sockaddr);
 
     if (port == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid redis address \"%V\": invalid port",
-                           value);
+        ngx_http_mobispot_emerg(cf, 0,
+                                "invalid redis address \"%V\": invalid port",
+                                value);
         return NGX_CONF_ERROR;
     }
 
@@ -232,8 +235,8 @@ ngx_http_mobispot_redis_user(ngx_conf_t *cf,
     u_char  *p, *last;
 
     if (rcf->user.len) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "duplicate \"user=\" in \"mobispot_redis\"");
+        ngx_http_mobispot_emerg(cf, 0,
+                                "duplicate \"user=\" in \"mobispot_redis\"");
         return NGX_CONF_ERROR;
     }
 
@@ -241,9 +244,10 @@ ngx_http_mobispot_redis_user(ngx_conf_t *cf,
     last = value->data + value->len;
 
     if (last - p < 1 || last - p > 128) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid redis user \"%V\": 1 to 128 characters",
-                           value);
+        ngx_http_mobispot_emerg(cf, 0,
+                                "invalid redis user \"%V\": 1 to 128 "
+                                "characters",
+                                value);
         return NGX_CONF_ERROR;
     }
 
@@ -252,9 +256,9 @@ ngx_http_mobispot_redis_user(ngx_conf_t *cf,
 
     for ( /* void */ ; p < last; p++) {
         if (*p <= ' ' || *p >= 0x7f) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid redis user \"%V\": printable "
-                               "ASCII without a blank", value);
+            ngx_http_mobispot_emerg(cf, 0,
+                                    "invalid redis user \"%V\": printable "
+                                    "ASCII without a blank", value);
             return NGX_CONF_ERROR;
         }
     }
@@ -295,9 +299,10 @@ ngx_http_mobispot_redis_password(ngx_conf_t *cf,
 
     if (rcf->password.len == 0 || rcf->password.len > 1023) {
         ngx_explicit_memzero(text.data, text.len);
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "password_file \"%V\" is empty or its first line "
-                           "is longer than 1023 bytes", file);
+        ngx_http_mobispot_emerg(cf, 0,
+                                "password_file \"%V\" is empty or its first "
+                                "line "
+                                "is longer than 1023 bytes", file);
         return NGX_CONF_ERROR;
     }
 
@@ -360,9 +365,9 @@ ngx_http_mobispot_redis_wait(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     n = ngx_atoi(value[1].data, value[1].len);
 
     if (n == NGX_ERROR || n < 1 || n > NGX_HTTP_MOBISPOT_WAIT_REPLICAS_MAX) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid number of replicas \"%V\" in "
-                           "\"mobispot_redis_wait\": 1 to 100", &value[1]);
+        ngx_http_mobispot_emerg(cf, 0,
+                                "invalid number of replicas \"%V\" in "
+                                "\"mobispot_redis_wait\": 1 to 100", &value[1]);
         return NGX_CONF_ERROR;
     }
 
@@ -371,9 +376,10 @@ ngx_http_mobispot_redis_wait(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     if (t == (ngx_msec_t) NGX_ERROR || t == 0
         || t > NGX_HTTP_MOBISPOT_WAIT_TIMEOUT_MAX)
     {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid time \"%V\" in \"mobispot_redis_wait\": "
-                           "1ms to 10s", &value[2]);
+        ngx_http_mobispot_emerg(cf, 0,
+                                "invalid time \"%V\" in "
+                                "\"mobispot_redis_wait\": "
+                                "1ms to 10s", &value[2]);
         return NGX_CONF_ERROR;
     }
 

@@ -125,8 +125,8 @@ ngx_http_mobispot_tz_load(ngx_conf_t *cf,
         if (z[i].name.len == name->len
             && ngx_strncmp(z[i].name.data, name->data, name->len) == 0)
         {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "duplicate time zone \"%V\"", name);
+            ngx_http_mobispot_emerg(cf, 0,
+                                    "duplicate time zone \"%V\"", name);
             return NGX_ERROR;
         }
     }
@@ -146,17 +146,17 @@ ngx_http_mobispot_tz_load(ngx_conf_t *cf,
                                          &text)
         != NGX_CONF_OK)
     {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "unknown time zone \"%V\"", name);
+        ngx_http_mobispot_emerg(cf, 0,
+                                "unknown time zone \"%V\"", name);
         return NGX_ERROR;
     }
 
     if (mobispot_tz_tzif_footer(text.data, text.len, &rule, &rule_len)
         != MOBISPOT_OK)
     {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "time zone \"%V\": \"%s\" is not a TZif file "
-                           "of version 2 or later", name, path);
+        ngx_http_mobispot_emerg(cf, 0,
+                                "time zone \"%V\": \"%s\" is not a TZif file "
+                                "of version 2 or later", name, path);
         return NGX_ERROR;
     }
 
@@ -168,9 +168,9 @@ ngx_http_mobispot_tz_load(ngx_conf_t *cf,
     z->name = *name;
 
     if (mobispot_tz_parse(rule, rule_len, &z->tz) != MOBISPOT_OK) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "time zone \"%V\": unsupported rule \"%*s\"",
-                           name, rule_len, rule);
+        ngx_http_mobispot_emerg(cf, 0,
+                                "time zone \"%V\": unsupported rule \"%*s\"",
+                                name, rule_len, rule);
         return NGX_ERROR;
     }
 
@@ -181,8 +181,8 @@ ngx_http_mobispot_tz_load(ngx_conf_t *cf,
 
 invalid:
 
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid time zone name \"%V\"",
-                       name);
+    ngx_http_mobispot_emerg(cf, 0, "invalid time zone name \"%V\"",
+                            name);
     return NGX_ERROR;
 }
 

@@ -52,7 +52,7 @@ static ngx_command_t  ngx_http_mobispot_sso_commands[] = {
 
     { ngx_string("mobispot_sso"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_enum_slot,
+      ngx_http_mobispot_conf_enum_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_mobispot_sso_loc_conf_t, mode),
       &ngx_http_mobispot_sso_modes },
@@ -115,7 +115,7 @@ static ngx_command_t  ngx_http_mobispot_sso_commands[] = {
 
     { ngx_string("mobispot_jwt_typ"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
-      ngx_conf_set_bitmask_slot,
+      ngx_http_mobispot_conf_bitmask_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_mobispot_sso_loc_conf_t, typ),
       &ngx_http_mobispot_sso_typ_masks },

@@ -322,9 +322,9 @@ ngx_http_mobispot_sso_token_conf(ngx_conf_t *cf, ngx_command_t *cmd,
             continue;
         }
 
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid token source \"%V\": expected header, "
-                           "cookie=NAME or arg=NAME", &value[i]);
+        ngx_http_mobispot_emerg(cf, 0,
+                                "invalid token source \"%V\": expected header, "
+                                "cookie=NAME or arg=NAME", &value[i]);
         return NGX_CONF_ERROR;
     }
 
@@ -381,8 +381,8 @@ ngx_http_mobispot_sso_key_conf(ngx_conf_t *cf, ngx_command_t *cmd,
             continue;
         }
 
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid parameter \"%V\"", &value[i]);
+        ngx_http_mobispot_emerg(cf, 0,
+                                "invalid parameter \"%V\"", &value[i]);
         return NGX_CONF_ERROR;
     }
 
@@ -408,9 +408,10 @@ ngx_http_mobispot_sso_key_conf(ngx_conf_t *cf, ngx_command_t *cmd,
                == 0
             && (key->kid.len || other[i].alg == key->alg))
         {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "duplicate \"mobispot_jwt_key\" for the same "
-                               "kid (or the same alg without kid)");
+            ngx_http_mobispot_emerg(cf, 0,
+                                    "duplicate \"mobispot_jwt_key\" for the "
+                                    "same "
+                                    "kid (or the same alg without kid)");
             return NGX_CONF_ERROR;
         }
     }
@@ -449,8 +450,8 @@ ngx_http_mobispot_sso_jwks_conf(ngx_conf_t *cf, ngx_command_t *cmd,
 
     if (cf->args->nelts == 3) {
         if (ngx_strncmp(value[2].data, "alg=", 4) != 0) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid parameter \"%V\"", &value[2]);
+            ngx_http_mobispot_emerg(cf, 0,
+                                    "invalid parameter \"%V\"", &value[2]);
             return NGX_CONF_ERROR;
         }
 
@@ -469,14 +470,14 @@ ngx_http_mobispot_sso_jwks_conf(ngx_conf_t *cf, ngx_command_t *cmd,
     keys = ngx_http_mobispot_sso_jwks(cf->pool, cf->log, content.data,
                                       content.len, alg, &value[1], &err);
     if (keys == NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid JWKS in \"%V\": %s", &value[1], err);
+        ngx_http_mobispot_emerg(cf, 0,
+                                "invalid JWKS in \"%V\": %s", &value[1], err);
         return NGX_CONF_ERROR;
     }
 
     if (keys->nelts == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "no usable key in the JWKS \"%V\"", &value[1]);
+        ngx_http_mobispot_emerg(cf, 0,
+                                "no usable key in the JWKS \"%V\"", &value[1]);
         return NGX_CONF_ERROR;
     }
 
@@ -499,10 +500,12 @@ ngx_http_mobispot_sso_jwks_conf(ngx_conf_t *cf, ngx_command_t *cmd,
                                k[i].kid.len) == 0
                 && (k[i].kid.len || other[j].alg == k[i].alg))
             {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "duplicate \"mobispot_jwt_key\" for the "
-                                   "same kid (or the same alg without kid) "
-                                   "in the JWKS \"%V\"", &value[1]);
+                ngx_http_mobispot_emerg(cf, 0,
+                                        "duplicate \"mobispot_jwt_key\" for "
+                                        "the "
+                                        "same kid (or the same alg without "
+                                        "kid) "
+                                        "in the JWKS \"%V\"", &value[1]);
                 return NGX_CONF_ERROR;
             }
         }
@@ -554,17 +557,17 @@ ngx_http_mobispot_sso_key_check(ngx_conf_t *cf,
         p = ngx_strlcasestrn(key->key, last, (u_char *) "-----BEGIN",
                              sizeof("-----BEGIN") - 1 - 1);
         if (p != NULL) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "\"%V\" holds a PEM key: it cannot be an "
-                               "%s secret", &key->file, key->alg_name);
+            ngx_http_mobispot_emerg(cf, 0,
+                                    "\"%V\" holds a PEM key: it cannot be an "
+                                    "%s secret", &key->file, key->alg_name);
             return NGX_CONF_ERROR;
         }
 
         if (key->key_len < a->min_secret) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "the %s secret in \"%V\" is shorter than "
-                               "%uz bytes", key->alg_name, &key->file,
-                               a->min_secret);
+            ngx_http_mobispot_emerg(cf, 0,
+                                    "the %s secret in \"%V\" is shorter than "
+                                    "%uz bytes", key->alg_name, &key->file,
+                                    a->min_secret);
             return NGX_CONF_ERROR;
         }
 
@@ -583,9 +586,9 @@ ngx_http_mobispot_sso_key_check(ngx_conf_t *cf,
                          sizeof("PRIVATE KEY") - 1 - 1)
         != NULL)
     {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"%V\" holds a private key: a gateway needs "
-                           "the public key only", &key->file);
+        ngx_http_mobispot_emerg(cf, 0,
+                                "\"%V\" holds a private key: a gateway needs "
+                                "the public key only", &key->file);
         return NGX_CONF_ERROR;
     }
 
@@ -598,9 +601,9 @@ ngx_http_mobispot_sso_key_check(ngx_conf_t *cf,
     BIO_free(bio);
 
     if (pkey == NULL) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"%V\" is not a PEM public key "
-                           "(\"-----BEGIN PUBLIC KEY-----\")", &key->file);
+        ngx_http_mobispot_emerg(cf, 0,
+                                "\"%V\" is not a PEM public key "
+                                "(\"-----BEGIN PUBLIC KEY-----\")", &key->file);
         return NGX_CONF_ERROR;
     }
 
@@ -608,26 +611,26 @@ ngx_http_mobispot_sso_key_check(ngx_conf_t *cf,
     bits = EVP_PKEY_bits(pkey);
 
     if (type != a->pkey) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"%V\" is not an %s key, as alg=%s wants",
-                           &key->file,
-                           (a->pkey == EVP_PKEY_RSA) ? "RSA" : "EC",
-                           key->alg_name);
+        ngx_http_mobispot_emerg(cf, 0,
+                                "\"%V\" is not an %s key, as alg=%s wants",
+                                &key->file,
+                                (a->pkey == EVP_PKEY_RSA) ? "RSA" : "EC",
+                                key->alg_name);
         goto failed;
     }
 
     if (type == EVP_PKEY_RSA && bits < a->bits) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "the RSA key in \"%V\" has %d bits, fewer than "
-                           "%d", &key->file, bits, a->bits);
+        ngx_http_mobispot_emerg(cf, 0,
+                                "the RSA key in \"%V\" has %d bits, fewer than "
+                                "%d", &key->file, bits, a->bits);
         goto failed;
     }
 
     if (type == EVP_PKEY_EC && bits != a->bits) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "the EC key in \"%V\" is on a %d-bit curve, "
-                           "alg=%s wants %d", &key->file, bits,
-                           key->alg_name, a->bits);
+        ngx_http_mobispot_emerg(cf, 0,
+                                "the EC key in \"%V\" is on a %d-bit curve, "
+                                "alg=%s wants %d", &key->file, bits,
+                                key->alg_name, a->bits);
         goto failed;
     }
 
