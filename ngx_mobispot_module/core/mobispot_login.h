@@ -27,7 +27,7 @@
     (MOBISPOT_LOGIN_SID_LEN + 1 + MOBISPOT_LOGIN_SECRET_LEN)
 
 /* a parked authorize request: "<prefix>authorize?<its query>" */
-#define MOBISPOT_LOGIN_CONTINUE_MAX   4096
+#define MOBISPOT_LOGIN_CONTINUE_MAX   8192
 
 /* the longest delay of the throttling, seconds (15 min) */
 #define MOBISPOT_LOGIN_DELAY_MAX      900
