@@ -17,7 +17,7 @@ use Digest::SHA qw(sha256 sha256_hex);
 use MIME::Base64 qw(encode_base64url);
 
 our @EXPORT = qw(issuer_start put_user put_client form req cookies_in
-                 jar_header csrf_of login_get login_post sign_in
+                 jar_header csrf_of login_get login_post sign_in continue_of
                  pkce redis_keys redis_state $ISS $PW);
 
 our $ISS = 'https://sso.mobispot.test/sso';
@@ -117,13 +117,22 @@ sub cookies_in {
 
 sub csrf_of { my ($r) = @_; return ($r->{body} // '') =~ /name="csrf" value="([^"]+)"/ ? $1 : undef }
 
+# the hidden "continue" of a form, HTML-unescaped
+sub continue_of {
+    my ($r) = @_;
+    my ($v) = ($r->{body} // '') =~ /name="continue" value="([^"]*)"/ or return undef;
+    $v =~ s/&amp;/&/g; $v =~ s/&quot;/"/g; $v =~ s/&lt;/</g; $v =~ s/&gt;/>/g; $v =~ s/&#x27;/'/g;
+    return $v;
+}
+
 sub login_get { my ($jar, $query) = @_; return req('GET', '/sso/login' . ($query // ''), jar => $jar) }
 
 sub login_post {
     my ($jar, $name, $pw, %o) = @_;
     my $g = login_get($jar, $o{query});
     my @f = (csrf => $o{csrf} // csrf_of($g), username => $name, password => $pw);
-    push @f, continue => $o{continue} if defined $o{continue};
+    my $cont = $o{continue} // continue_of($g);
+    push @f, continue => $cont if defined $cont;
     return req('POST', '/sso/login', jar => $jar, body => form(@f));
 }
 
