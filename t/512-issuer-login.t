@@ -133,7 +133,38 @@ like($r->{body}, qr/You are signed in/, '... says so');
 
 %jar = ();
 $r = login_post(\%jar, 'ADA', $PW);
-is($r->{status}, 303, 'the name is taken in any case');
+is($r->{status}, 401, 'an account id is case-sensitive: ADA is not ada');
+
+# the email, in any case (the admin API's index ms:{email:<sha256 hex>})
+my $ekey = 'ms:{email:' . sha256_hex('ada@example.org') . '}';
+is(redis_cmd('GET', $ekey), 'ada', 'the admin API wrote the email index');
+is(redis_cmd('HGET', 'ms:{user:ada}:info', 'email'), 'ada@example.org', '... and the email in the info');
+for my $name ('ada@example.org', 'Ada@Example.ORG') {
+    %jar = ();
+    $r = login_post(\%jar, $name, $PW);
+    is($r->{status}, 303, "signed in by email as $name");
+    my ($s) = ($jar{'__Host-mobispot_session'} // '') =~ /^(.{22})\./;
+    is(redis_cmd('HGET', "ms:{sess:$s}", 'user'), 'ada', '... the session is ada\'s');
+}
+put_user('ada', $PW, 'Lovelace@Example.org');
+is(redis_cmd('EXISTS', $ekey), 0, 'a new email: the old entry goes');
+is(redis_cmd('GET', 'ms:{email:' . sha256_hex('lovelace@example.org') . '}'), 'ada',
+   '... the new one (lowercased) is written');
+%jar = ();
+$r = login_post(\%jar, 'ada@example.org', $PW);
+is($r->{status}, 401, '... the old email signs in no more');
+redis_cmd('SET', $ekey, 'ada');
+$r = login_post(\%jar, 'ada@example.org', $PW);
+is($r->{status}, 401, '... not even through a stale index entry');
+redis_cmd('DEL', $ekey);
+%jar = ();
+$r = login_post(\%jar, 'LOVELACE@example.org', $PW);
+is($r->{status}, 303, '... the new one does');
+put_user('gone', $PW, 'gone@example.org');
+Test::Mobispot::http_request({ method => 'DELETE', uri => '/api/v1/admin/users/gone' });
+is(redis_cmd('EXISTS', 'ms:{email:' . sha256_hex('gone@example.org') . '}'), 0,
+   'a deleted account: its email entry goes');
+redis_cmd('DEL', grep { /^ms:\{login:/ } @{ redis_cmd('KEYS', '*') });
 
 %jar = ();
 $r = login_post(\%jar, 'ada', $PW, query => '?continue=' . MobispotLogin::esc($cont));

@@ -203,6 +203,16 @@ ngx_int_t ngx_http_mobispot_issuer_throttle_clear(ngx_http_request_t *r,
 ngx_int_t ngx_http_mobispot_issuer_throttled(ngx_http_request_t *r,
     time_t wait);
 
+/* the account of a sign-in name (issuer_account.c) */
+#define NGX_HTTP_MOBISPOT_SHA256_LEN         32
+
+ngx_int_t ngx_http_mobispot_issuer_account_index(ngx_http_request_t *r,
+    ngx_str_t *email, ngx_http_mobispot_redis_cmd_t *cmd, ngx_str_t *key);
+ngx_int_t ngx_http_mobispot_issuer_account_read(ngx_http_request_t *r,
+    ngx_str_t *id, ngx_http_mobispot_redis_cmd_t *cmd, ngx_str_t *key);
+ngx_str_t *ngx_http_mobispot_issuer_account_hash(
+    ngx_http_mobispot_reply_t *reply, ngx_str_t *email);
+
 /* the HTML answers (issuer_page.c) */
 ngx_int_t ngx_http_mobispot_issuer_escape(ngx_http_request_t *r,
     ngx_str_t *in, ngx_str_t *out);

@@ -11,9 +11,11 @@
  * POST login takes application/x-www-form-urlencoded only (415), a form
  * that core/mobispot_form.c reads whole (400), whose "csrf" is the CSRF
  * cookie's (403); then, in order: round trip 1, the throttling's two PTTL
- * and the account's HGET ms:{user:<id>}:info password_hash (429 while a
- * wait runs); the password checked in the thread pool against that hash,
- * or against mobispot_secret_dummy when there is none (the same cost);
+ * the account's HMGET ms:{user:<id>}:info password_hash email, and for
+ * an email the GET of its index (issuer_account.c; the HMGET then in
+ * round trip 2) (429 while a wait runs); the password checked in the
+ * thread pool against that hash, or against mobispot_secret_dummy when
+ * there is none (the same cost);
  * then a success creates the session (DEL of the account's throttling,
  * MULTI HSET EXPIREAT EXEC of ms:{sess:<sid>}), sets its cookie and sends
  * 303 to "continue" or to signed-in; a failure counts (MULTI INCR EXPIRE
@@ -42,10 +44,13 @@
 typedef struct {
     ngx_http_mobispot_throttle_t         th;
     ngx_str_t                            name;      /* as typed */
+    ngx_str_t                            lower;     /* lowercased */
+    ngx_uint_t                           by_id;     /* reply of its info */
+    ngx_uint_t                           by_email;  /* of its email's */
     ngx_str_t                            id;        /* an account id */
     ngx_str_t                            password;
     ngx_str_t                            cont;      /* checked, or empty */
-    ngx_str_t                            info;      /* its info's key */
+    ngx_str_t                            key;       /* read in Redis */
     ngx_http_mobispot_issuer_session_t   sess;
 } ngx_http_mobispot_login_t;
 
@@ -71,6 +76,12 @@ static ngx_int_t ngx_http_mobispot_login_read(ngx_http_request_t *r,
 static ngx_int_t ngx_http_mobispot_login_account(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
     ngx_uint_t n);
+static ngx_int_t ngx_http_mobispot_login_info(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
+    ngx_uint_t n);
+static ngx_int_t ngx_http_mobispot_login_verify(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *reply,
+    ngx_str_t *email);
 static void ngx_http_mobispot_login_work(void *data, ngx_log_t *log);
 static ngx_int_t ngx_http_mobispot_login_checked(ngx_http_request_t *r,
     void *data);
@@ -157,14 +168,11 @@ ngx_http_mobispot_login_post(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx)
 {
     ngx_int_t                       rc;
-    ngx_str_t                       keys[3];
+    ngx_str_t                       keys[4];
     ngx_pool_cleanup_t             *cln;
     ngx_http_mobispot_login_t      *lg;
     ngx_http_mobispot_api_keys_t   *declared;
     ngx_http_mobispot_redis_cmd_t  *cmds;
-
-    static ngx_str_t  hget = ngx_string("HGET");
-    static ngx_str_t  field = ngx_string("password_hash");
 
     lg = ngx_pcalloc(r->pool, sizeof(ngx_http_mobispot_login_t));
     cln = ngx_pool_cleanup_add(r->pool, 0);
@@ -190,7 +198,7 @@ ngx_http_mobispot_login_post(ngx_http_request_t *r,
         return rc;
     }
 
-    cmds = ngx_palloc(r->pool, 3 * sizeof(ngx_http_mobispot_redis_cmd_t));
+    cmds = ngx_palloc(r->pool, 4 * sizeof(ngx_http_mobispot_redis_cmd_t));
     declared = ngx_pcalloc(r->pool, sizeof(ngx_http_mobispot_api_keys_t));
 
     if (cmds == NULL || declared == NULL
@@ -204,26 +212,29 @@ ngx_http_mobispot_login_post(ngx_http_request_t *r,
     keys[1] = lg->th.wait[1];
     declared->nread = 2;
 
+    /* the id as typed, and an email's index */
+
     if (lg->id.len) {
-        lg->info.data = ngx_pnalloc(r->pool, sizeof("ms:{user:}:info")
-                                             + lg->id.len);
-        if (lg->info.data == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        lg->info.len = ngx_sprintf(lg->info.data, "ms:{user:%V}:info%Z",
-                                   &lg->id)
-                       - lg->info.data - 1;
-
-        if (ngx_http_mobispot_issuer_cmd(r, &cmds[2], 3, &hget, &lg->info,
-                                         &field)
+        if (ngx_http_mobispot_issuer_account_read(r, &lg->id, &cmds[2],
+                                                  &keys[2])
             != NGX_OK)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        keys[2] = lg->info;
-        declared->nread = 3;
+        lg->by_id = declared->nread++;
+    }
+
+    if (ngx_strlchr(lg->lower.data, lg->lower.data + lg->lower.len, '@')) {
+        if (ngx_http_mobispot_issuer_account_index(r, &lg->lower,
+                                            &cmds[declared->nread],
+                                            &keys[declared->nread])
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        lg->by_email = declared->nread++;
     }
 
     declared->read = ngx_palloc(r->pool, sizeof(keys));
@@ -304,17 +315,17 @@ ngx_http_mobispot_login_read(ngx_http_request_t *r,
 
     /* an account id is lowercase: the name is taken in any case */
 
-    lg->id.data = ngx_pnalloc(r->pool, f[1].len + 1);
-    if (lg->id.data == NULL) {
+    lg->lower.data = ngx_pnalloc(r->pool, f[1].len + 1);
+    if (lg->lower.data == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_strlow(lg->id.data, f[1].data, f[1].len);
-    lg->id.len = f[1].len;
-    lg->id.data[lg->id.len] = '\0';
+    ngx_strlow(lg->lower.data, f[1].data, f[1].len);
+    lg->lower.len = f[1].len;
+    lg->lower.data[lg->lower.len] = '\0';
 
-    if (!mobispot_id_valid((char *) lg->id.data, lg->id.len)) {
-        lg->id.len = 0;
+    if (mobispot_user_id_valid((char *) f[1].data, f[1].len)) {
+        lg->id = f[1];
     }
 
     if (ngx_http_mobispot_issuer_throttle_init(r, &lg->th, &f[1]) != NGX_OK)
@@ -327,8 +338,9 @@ ngx_http_mobispot_login_read(ngx_http_request_t *r,
 
 
 /*
- * Round trip 1's replies: a wait running is 429; otherwise the password
- * is checked in the thread pool, against the account's hash or the dummy
+ * Round trip 1's replies: a wait running is 429; an email's index gives
+ * the account id, whose info is read then (round trip 2); otherwise the
+ * info was read already
  */
 
 static ngx_int_t
@@ -336,12 +348,11 @@ ngx_http_mobispot_login_account(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
     ngx_uint_t n)
 {
-    time_t                            wait;
-    ngx_str_t                        *hash;
-    ngx_pool_cleanup_t               *cln;
-    ngx_http_mobispot_login_t        *lg;
-    ngx_http_mobispot_thread_t       *t;
-    ngx_http_mobispot_login_check_t  *ck;
+    time_t                          wait;
+    ngx_str_t                      *id;
+    ngx_http_mobispot_login_t      *lg;
+    ngx_http_mobispot_api_keys_t   *declared;
+    ngx_http_mobispot_redis_cmd_t  *cmd;
 
     lg = ctx->data;
 
@@ -349,6 +360,73 @@ ngx_http_mobispot_login_account(ngx_http_request_t *r,
     if (wait > 0) {
         return ngx_http_mobispot_issuer_throttled(r, wait);
     }
+
+    /* an account of that id with a password first, then of that email */
+
+    if (lg->by_id
+        && ngx_http_mobispot_issuer_account_hash(&replies[lg->by_id], NULL))
+    {
+        return ngx_http_mobispot_login_verify(r, ctx, &replies[lg->by_id],
+                                              NULL);
+    }
+
+    id = lg->by_email ? ngx_http_mobispot_reply_str(&replies[lg->by_email])
+                      : NULL;
+
+    if (id == NULL || !mobispot_user_id_valid((char *) id->data, id->len)) {
+        return ngx_http_mobispot_login_verify(r, ctx, NULL, NULL);
+    }
+    lg->id = *id;
+
+    cmd = ngx_palloc(r->pool, sizeof(ngx_http_mobispot_redis_cmd_t));
+    declared = ngx_pcalloc(r->pool, sizeof(ngx_http_mobispot_api_keys_t));
+
+    if (cmd == NULL || declared == NULL
+        || ngx_http_mobispot_issuer_account_read(r, &lg->id, cmd, &lg->key)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    declared->read = &lg->key;
+    declared->nread = 1;
+
+    return ngx_http_mobispot_api_call(r, ctx, cmd, 1, declared,
+                                      ngx_http_mobispot_login_info);
+}
+
+
+static ngx_int_t
+ngx_http_mobispot_login_info(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
+    ngx_uint_t n)
+{
+    ngx_http_mobispot_login_t  *lg;
+
+    lg = ctx->data;
+
+    return ngx_http_mobispot_login_verify(r, ctx, &replies[0], &lg->lower);
+}
+
+
+/*
+ * The password checked in the thread pool: against the account's hash
+ * (reply: the info's HMGET; email: the email it must have, found by it),
+ * or the dummy when there is none
+ */
+
+static ngx_int_t
+ngx_http_mobispot_login_verify(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *reply,
+    ngx_str_t *email)
+{
+    ngx_str_t                        *hash;
+    ngx_pool_cleanup_t               *cln;
+    ngx_http_mobispot_login_t        *lg;
+    ngx_http_mobispot_thread_t       *t;
+    ngx_http_mobispot_login_check_t  *ck;
+
+    lg = ctx->data;
 
     t = ngx_http_mobispot_thread_create(r,
                                    sizeof(ngx_http_mobispot_login_check_t));
@@ -371,11 +449,9 @@ ngx_http_mobispot_login_account(ngx_http_request_t *r,
     ck->len = lg->password.len;
     ck->ctx = ctx;
 
-    hash = (n == 3) ? ngx_http_mobispot_reply_str(&replies[2]) : NULL;
+    hash = ngx_http_mobispot_issuer_account_hash(reply, email);
 
-    if (hash != NULL
-        && mobispot_secret_is_hash((char *) hash->data, hash->len))
-    {
+    if (hash != NULL) {
         ngx_memcpy(ck->hash, hash->data, hash->len);
         ck->hash[hash->len] = '\0';
 

@@ -107,7 +107,7 @@ ngx_http_mobispot_issuer_session_check(ngx_http_request_t *r,
 
     if (e[0].type != REDIS_REPLY_STRING || e[1].type != REDIS_REPLY_STRING
         || e[1].str.len != 2 * SHA256_DIGEST_LENGTH
-        || !mobispot_id_valid((char *) e[0].str.data, e[0].str.len))
+        || !mobispot_user_id_valid((char *) e[0].str.data, e[0].str.len))
     {
         return NGX_DECLINED;
     }
