@@ -18,6 +18,10 @@
 #                                is computed, as in bench/spots.sh); default
 #                                none (anonymous)
 #   MOBISPOT_MODULE=path/to/module.so   (default: build/ngx_http_mobispot_module.so)
+#   BENCH_METRICS=1              a mobispot_metrics location too: the zone
+#                                is made and every request is counted (the
+#                                cost of the metrics: compare with and
+#                                without)
 #
 # Prints the instructions per request and the ten costliest functions.
 set -euo pipefail
@@ -32,7 +36,8 @@ bench_start_redis
 # the data, loaded through an ordinary nginx
 pass=${BENCH_PASS:+set \$mobispot_pass $BENCH_PASS; }
 [ "$what" = book ] && pass='set $mobispot_sub $http_x_user; set $mobispot_pass bench-pass; '
-bench_start_nginx "" "location /api/v1/ { ${pass}mobispot_api; }"
+metrics=${BENCH_METRICS:+location = /metrics { mobispot_metrics; \}}
+bench_start_nginx "" "location /api/v1/ { ${pass}mobispot_api; } $metrics"
 api="http://127.0.0.1:$bench_port/api/v1/"
 bench_load_spots "$api"
 day=$bench_day

@@ -20,6 +20,8 @@ test_pkgs=(
     valgrind clang                # memcheck mode, sanitizers, libFuzzer
     wrk                           # bench/
     python3 python3-cryptography  # t/lib/mobispot_token.py signs test tokens
+    python3-prometheus-client     # t/018: the official parser reads a scrape
+    prometheus                    # promtool checks the scrape and the alerts
 )
 
 pkgs=("${run_pkgs[@]}")

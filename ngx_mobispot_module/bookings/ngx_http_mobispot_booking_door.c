@@ -81,18 +81,14 @@ static ngx_http_mobispot_door_memo_t  *ngx_http_mobispot_door_memos;
 ngx_int_t
 ngx_http_mobispot_booking_door_init(ngx_conf_t *cf)
 {
-    ngx_str_t                   name;
-    ngx_http_handler_pt        *h;
-    ngx_http_core_main_conf_t  *cmcf;
+    ngx_str_t  name;
 
-    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
-
-    h = ngx_array_push(&cmcf->phases[NGX_HTTP_PRECONTENT_PHASE].handlers);
-    if (h == NULL) {
+    if (ngx_http_mobispot_phase_handler(cf, NGX_HTTP_PRECONTENT_PHASE,
+                                        ngx_http_mobispot_door_handler)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
-
-    *h = ngx_http_mobispot_door_handler;
 
     ngx_str_set(&name, "mobispot_sub");
     ngx_http_mobispot_door_sub = ngx_http_get_variable_index(cf, &name);

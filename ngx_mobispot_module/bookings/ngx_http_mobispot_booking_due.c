@@ -638,6 +638,16 @@ ngx_http_mobispot_due_on_script(redisAsyncContext *ac, void *reply,
     } else if (!(what.len == 5 && ngx_strncmp(what.data, "final", 5) == 0)) {
         ngx_log_error(NGX_LOG_INFO, d->log, 0,
                       "mobispot: booking \"%V\": %V", &d->rec.id, &what);
+
+        if (what.len == 7 && ngx_strncmp(what.data, "expired", 7) == 0) {
+            ngx_http_mobispot_booking_count(
+                NGX_HTTP_MOBISPOT_BOOKED_HOLD_EXPIRED);
+
+        } else if (what.len == 7
+                   && ngx_strncmp(what.data, "no_show", 7) == 0)
+        {
+            ngx_http_mobispot_booking_count(NGX_HTTP_MOBISPOT_BOOKED_NO_SHOW);
+        }
     }
 
     ngx_http_mobispot_due_replace(d);

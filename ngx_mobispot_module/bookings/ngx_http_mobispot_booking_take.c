@@ -81,6 +81,7 @@ ngx_http_mobispot_booking_claimed(ngx_http_request_t *r,
              * (the answer is written after the 201): the booking is the
              * answer
              */
+            bk->replayed = 1;
             return ngx_http_mobispot_booking_read(r, ctx);
         }
 
@@ -97,6 +98,7 @@ ngx_http_mobispot_booking_claimed(ngx_http_request_t *r,
 
     if (made) {
         /* made by an earlier try whose answer was lost */
+        bk->replayed = 1;
         return ngx_http_mobispot_booking_read(r, ctx);
     }
 
@@ -155,6 +157,8 @@ ngx_http_mobispot_booking_known(ngx_http_request_t *r,
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    bk->replayed = 1;
 
     return ngx_http_mobispot_api_send_raw(r, status, v + 3,
                                           idem->str.data + idem->str.len
@@ -735,6 +739,7 @@ ngx_http_mobispot_booking_sent(ngx_http_request_t *r,
     ngx_http_mobispot_booking_t  *bk;
 
     bk = ctx->data;
+    ctx->booking = bk->id;
 
     if (ngx_http_mobispot_booking_location(r, ctx, &bk->id) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

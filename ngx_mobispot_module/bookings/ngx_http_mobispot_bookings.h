@@ -190,6 +190,7 @@ typedef struct {
     ngx_http_mobispot_reply_t  *passports;
     ngx_uint_t                  passports_at; /* its reply; 0: cached */
     ngx_http_mobispot_avail_t  *pav;          /* the part's state */
+    ngx_uint_t                  replayed;     /* made by an earlier try */
 } ngx_http_mobispot_booking_t;
 
 
@@ -400,6 +401,20 @@ void ngx_http_mobispot_booking_due_exit(ngx_cycle_t *cycle);
 
 ngx_int_t ngx_http_mobispot_booking_door_init(ngx_conf_t *cf);
 void ngx_http_mobispot_booking_door_exit(void);
+
+
+/* metrics (booking_metrics.c): the events of bookings */
+#define NGX_HTTP_MOBISPOT_BOOKED_CREATED       0
+#define NGX_HTTP_MOBISPOT_BOOKED_CONFLICT      1
+#define NGX_HTTP_MOBISPOT_BOOKED_REPLAYED      2
+#define NGX_HTTP_MOBISPOT_BOOKED_CANCELLED     3
+#define NGX_HTTP_MOBISPOT_BOOKED_NO_SHOW       4
+#define NGX_HTTP_MOBISPOT_BOOKED_HOLD_EXPIRED  5
+#define NGX_HTTP_MOBISPOT_BOOKED_EVENTS        6
+
+ngx_int_t ngx_http_mobispot_booking_metrics_init(ngx_conf_t *cf);
+void ngx_http_mobispot_booking_metrics_init_process(void);
+void ngx_http_mobispot_booking_count(ngx_uint_t event);
 
 
 #endif /* _NGX_HTTP_MOBISPOT_BOOKINGS_H_INCLUDED_ */

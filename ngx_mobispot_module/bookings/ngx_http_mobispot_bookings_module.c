@@ -165,7 +165,11 @@ ngx_http_mobispot_bookings_preconfiguration(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_mobispot_bookings_postconfiguration(ngx_conf_t *cf)
 {
-    return ngx_http_mobispot_booking_door_init(cf);
+    if (ngx_http_mobispot_booking_door_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_mobispot_booking_metrics_init(cf);
 }
 
 
@@ -269,6 +273,8 @@ ngx_http_mobispot_bookings_merge_loc_conf(ngx_conf_t *cf, void *parent,
 static ngx_int_t
 ngx_http_mobispot_bookings_init_process(ngx_cycle_t *cycle)
 {
+    ngx_http_mobispot_booking_metrics_init_process();
+
     return ngx_http_mobispot_booking_due_init(cycle);
 }
 

@@ -41,6 +41,7 @@
 #include <ngx_http.h>
 
 #include "http/ngx_http_mobispot_cache.h"
+#include "http/ngx_http_mobispot_metrics.h"
 #include "http/ngx_http_mobispot_sets.h"
 
 
@@ -141,6 +142,9 @@ void
 ngx_http_mobispot_cache_invalidate(void *data, u_char *key, size_t len)
 {
     ngx_http_mobispot_cache_t *cache = data;
+
+    ngx_http_mobispot_metric_inc(
+        ngx_http_mobispot_metrics_http.cache_invalidations);
 
     if (key == NULL) {
         ngx_log_debug0(NGX_LOG_DEBUG_HTTP, cache->log, 0,

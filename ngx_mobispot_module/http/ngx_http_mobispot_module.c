@@ -12,6 +12,7 @@
 
 #include "http/ngx_http_mobispot_module.h"
 #include "http/ngx_http_mobispot_api.h"
+#include "http/ngx_http_mobispot_metrics.h"
 #include "http/ngx_http_mobispot_thread.h"
 
 
@@ -51,7 +52,7 @@ static ngx_conf_num_bounds_t  ngx_http_mobispot_max_pending_bounds = {
 static ngx_command_t  ngx_http_mobispot_commands[] = {
 
     { ngx_string("mobispot_redis"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE123,
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1234,
       ngx_http_mobispot_redis_directive,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
@@ -105,6 +106,20 @@ static ngx_command_t  ngx_http_mobispot_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_mobispot_loc_conf_t, api_max_body),
       &ngx_http_mobispot_api_max_body_post },
+
+    { ngx_string("mobispot_metrics"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1,
+      ngx_http_mobispot_metrics_conf,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mobispot_metrics_zone_size"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_mobispot_metrics_zone_conf,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
 
     { ngx_string("mobispot_api_cache"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE123,
@@ -184,6 +199,7 @@ ngx_http_mobispot_create_main_conf(ngx_conf_t *cf)
      *
      *     mcf->redis.address = { 0, NULL };
      *     mcf->redis.host = { 0, NULL };
+     *     mcf->redis.user = { 0, NULL };
      *     mcf->redis.password = { 0, NULL };
      *     mcf->redis.port = 0;
      *     mcf->redis.db = 0;
@@ -210,6 +226,7 @@ ngx_http_mobispot_create_main_conf(ngx_conf_t *cf)
     }
 
     mcf->cache_enabled = NGX_CONF_UNSET;
+    mcf->metrics_size = NGX_CONF_UNSET_SIZE;
     mcf->cache_entries = NGX_CONF_UNSET_UINT;
     mcf->cache_valid = NGX_CONF_UNSET_MSEC;
 
@@ -279,6 +296,7 @@ ngx_http_mobispot_create_loc_conf(ngx_conf_t *cf)
     lcf->api = NGX_CONF_UNSET;
     lcf->api_max_body = NGX_CONF_UNSET_SIZE;
     lcf->api_retry_after = NGX_CONF_UNSET;
+    lcf->metrics = NGX_CONF_UNSET_UINT;
     lcf->admin = NGX_CONF_UNSET_UINT;
     lcf->thread_pool = NGX_CONF_UNSET_PTR;
 
@@ -333,7 +351,7 @@ ngx_http_mobispot_postconfiguration(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
-    return NGX_OK;
+    return ngx_http_mobispot_metrics_init(cf);
 }
 
 
@@ -344,13 +362,26 @@ ngx_http_mobispot_init_process(ngx_cycle_t *cycle)
 
     mcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_mobispot_module);
 
-    if (mcf == NULL || !mcf->redis.configured) {
+    if (mcf == NULL) {
         return NGX_OK;
     }
 
-    mcf->client = ngx_http_mobispot_redis_client_create(cycle, &mcf->redis);
-    if (mcf->client == NULL) {
+    if (mcf->redis.configured) {
+        mcf->client = ngx_http_mobispot_redis_client_create(cycle,
+                                                            &mcf->redis);
+        if (mcf->client == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    /* the metrics' series, with the client's gauges when there is one */
+
+    if (ngx_http_mobispot_metrics_init_process(cycle) != NGX_OK) {
         return NGX_ERROR;
+    }
+
+    if (!mcf->redis.configured) {
+        return NGX_OK;
     }
 
     if (!mcf->api_used || !mcf->cache_enabled) {
@@ -399,6 +430,8 @@ ngx_http_mobispot_exit_process(ngx_cycle_t *cycle)
     if (mcf == NULL) {
         return;
     }
+
+    ngx_http_mobispot_metrics_exit_process(cycle);
 
     /* the client tells the cache it is going: the cache goes after it */
 
@@ -612,22 +645,11 @@ static const ngx_http_mobispot_api_route_t  ngx_http_mobispot_routes[] = {
 static ngx_int_t
 ngx_http_mobispot_preconfiguration(ngx_conf_t *cf)
 {
-    ngx_http_variable_t  *var;
-
-    static ngx_str_t  name = ngx_string("mobispot_cache_status");
-
     if (ngx_http_mobispot_api_add_routes(cf, ngx_http_mobispot_routes)
         != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    var = ngx_http_add_variable(cf, &name, NGX_HTTP_VAR_NOCACHEABLE);
-    if (var == NULL) {
-        return NGX_ERROR;
-    }
-
-    var->get_handler = ngx_http_mobispot_api_cache_status;
-
-    return NGX_OK;
+    return ngx_http_mobispot_vars_add(cf);
 }

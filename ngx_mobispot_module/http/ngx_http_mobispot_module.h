@@ -77,6 +77,10 @@ typedef struct {
     ngx_msec_t                         wait_timeout;
     ngx_http_mobispot_redis_cmd_t      wait;
     ngx_http_mobispot_log_limit_t      wait_log;
+
+    /* a mobispot_metrics location exists; mobispot_metrics_zone_size */
+    ngx_uint_t                         metrics_used;
+    size_t                             metrics_size;
 } ngx_http_mobispot_main_conf_t;
 
 
@@ -97,8 +101,17 @@ typedef struct {
      */
     void                              *thread_pool;
     ngx_uint_t                         thread_used;
+
+    /* mobispot_metrics: who may read them (unset: not here) */
+    ngx_uint_t                         metrics;
 } ngx_http_mobispot_loc_conf_t;
 
+#define NGX_HTTP_MOBISPOT_METRICS_LOOPBACK  1
+#define NGX_HTTP_MOBISPOT_METRICS_ANY       2
+
+
+/* the module's version: GET health says it; debian/changelog's (t/011) */
+#define NGX_HTTP_MOBISPOT_VERSION         "0.1.0"
 
 #define NGX_HTTP_MOBISPOT_API_MAX_BODY    (1024 * 1024)
 
@@ -120,6 +133,8 @@ char *ngx_http_mobispot_redis_wait(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 char *ngx_http_mobispot_redis_wait_check(ngx_conf_t *cf,
     ngx_http_mobispot_main_conf_t *mcf);
+ngx_int_t ngx_http_mobispot_phase_handler(ngx_conf_t *cf, ngx_uint_t phase,
+    ngx_http_handler_pt handler);
 char *ngx_http_mobispot_conf_read_file(ngx_conf_t *cf, ngx_pool_t *pool,
     ngx_str_t *name, size_t max, const char *what, ngx_str_t *out);
 ngx_uint_t ngx_http_mobispot_worker_zero(void);

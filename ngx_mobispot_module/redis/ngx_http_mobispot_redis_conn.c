@@ -95,7 +95,17 @@ ngx_http_mobispot_redis_connect(void *data)
 
     client->handshake = 0;
 
-    if (conf->password.len) {
+    if (conf->user.len) {
+        /* an ACL user (Redis 6): AUTH <user> <password> */
+        if (redisAsyncCommand(ac, ngx_http_mobispot_redis_on_handshake, client,
+                              "AUTH %b %b", conf->user.data, conf->user.len,
+                              conf->password.data, conf->password.len)
+            == REDIS_OK)
+        {
+            client->handshake++;
+        }
+
+    } else if (conf->password.len) {
         if (redisAsyncCommand(ac, ngx_http_mobispot_redis_on_handshake, client,
                               "AUTH %b", conf->password.data,
                               conf->password.len)
@@ -200,6 +210,7 @@ ngx_http_mobispot_redis_set_ready(ngx_http_mobispot_redis_client_t *client)
     client->state = NGX_HTTP_MOBISPOT_REDIS_READY;
     client->link.backoff = client->conf->backoff_min;
     client->failures = 0;
+    client->connects++;
 
     ngx_log_error(NGX_LOG_INFO, client->log, 0,
                   "mobispot: connected to redis %V", &client->conf->address);

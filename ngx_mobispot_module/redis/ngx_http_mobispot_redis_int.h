@@ -66,6 +66,7 @@ struct ngx_http_mobispot_redis_client_s {
     ngx_uint_t                         state;
     ngx_uint_t                         handshake;   /* replies still due */
     ngx_uint_t                         failures;    /* attempts in a row */
+    ngx_uint_t                         connects;    /* made, in all */
 
     ngx_uint_t                         pending;     /* commands in hiredis */
     ngx_queue_t                        calls;

@@ -134,6 +134,34 @@ static ngx_command_t  ngx_http_mobispot_sso_commands[] = {
       offsetof(ngx_http_mobispot_sso_loc_conf_t, login_url),
       NULL },
 
+    { ngx_string("mobispot_sso_authorize_url"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mobispot_sso_loc_conf_t, authorize_url),
+      NULL },
+
+    { ngx_string("mobispot_sso_client_id"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mobispot_sso_loc_conf_t, client_id),
+      NULL },
+
+    { ngx_string("mobispot_sso_redirect_uri"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mobispot_sso_loc_conf_t, redirect_uri),
+      NULL },
+
+    { ngx_string("mobispot_sso_callback"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_mobispot_sso_callback_conf,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("mobispot_sso_public_url"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_mobispot_sso_public_url_conf,
@@ -249,7 +277,9 @@ ngx_http_mobispot_sso_handler(ngx_http_request_t *r)
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_mobispot_sso_module);
 
-    if (lcf->mode == NGX_HTTP_MOBISPOT_SSO_OFF) {
+    /* the callback is where a browser without a token comes to get one */
+
+    if (lcf->mode == NGX_HTTP_MOBISPOT_SSO_OFF || lcf->callback) {
         return NGX_DECLINED;
     }
 
@@ -324,6 +354,8 @@ ngx_http_mobispot_sso_init_process(ngx_cycle_t *cycle)
     if (mcf == NULL) {
         return NGX_OK;
     }
+
+    ngx_http_mobispot_sso_metrics_init_process();
 
     if (ngx_http_mobispot_sso_sites_init(cycle, mcf) != NGX_OK) {
         return NGX_ERROR;
@@ -466,6 +498,15 @@ ngx_http_mobispot_sso_init_main_conf(ngx_conf_t *cf, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    if (mcf->keys_redis
+        && ngx_http_mobispot_api_add_health(cf, "sso_keys",
+                                            ngx_http_mobispot_sso_rkeys_health,
+                                            mcf)
+           != NGX_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
     if (mcf->revocation) {
 
         if (!mmcf->redis.configured) {
@@ -501,19 +542,14 @@ ngx_http_mobispot_sso_init_main_conf(ngx_conf_t *cf, void *conf)
 static ngx_int_t
 ngx_http_mobispot_sso_init(ngx_conf_t *cf)
 {
-    ngx_http_handler_pt        *h;
-    ngx_http_core_main_conf_t  *cmcf;
-
-    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);
-
-    h = ngx_array_push(&cmcf->phases[NGX_HTTP_ACCESS_PHASE].handlers);
-    if (h == NULL) {
+    if (ngx_http_mobispot_phase_handler(cf, NGX_HTTP_ACCESS_PHASE,
+                                        ngx_http_mobispot_sso_handler)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
-    *h = ngx_http_mobispot_sso_handler;
-
-    return NGX_OK;
+    return ngx_http_mobispot_sso_metrics_init(cf);
 }
 
 
