@@ -90,7 +90,7 @@ $::SEED
 --- redis_check
 GET ms:{user:ada}:doc => {"id":"ada","name":"Ada Lovelace","email":"ada@example.org","passports":[{"network":"cowallonia","from":"2026-12-01","to":"2027-11-30"}],"company":{"id":"acme","zones":["namur-province"],"networks":["cowallonia"]},"roles":{"admin":false,"site_operator":["cw-namur"]}}
 HMGET ms:{user:ada}:info passports company company_zones company_networks admin operator_of => ["cowallonia/2026-12-01/2027-11-30","acme","namur-province","cowallonia","0","cw-namur"]
-HLEN ms:{user:ada}:info => 6
+HLEN ms:{user:ada}:info => 7
 HGETALL ms:passports:cowallonia => ["ada","2026-12-01/2027-11-30"]
 EXISTS ms:passports:swc => 0
 --- error_log
@@ -153,7 +153,7 @@ GET ms:{user:ada}:doc =~ ^\{"id":"ada",[^{}]*"passports":\[[^\]]*\],"roles":\{"a
   company => {id => "acme", zones => [], networks => []},
   roles => {admin => \0, site_operator => []}}]
 --- redis_check
-HGETALL ms:{user:ada}:info => ["passports","","company","","company_zones","","company_networks","","admin","0","operator_of",""]
+HGETALL ms:{user:ada}:info => ["passports","","company","","company_zones","","company_networks","","admin","0","operator_of","","email","ada@example.org"]
 HGET ms:{user:auth0|Ada.L_x+1@ex-1}:info admin => 1
 EVAL "return redis.call('HGET', 'ms:{user:' .. string.rep('U', 128) .. '}:info', 'company')" 0 => acme
 KEYS ms:passports:* => []

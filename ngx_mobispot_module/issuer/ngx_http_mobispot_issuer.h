@@ -36,6 +36,17 @@
 #define NGX_HTTP_MOBISPOT_ISSUER_JWKS_AGE       300
 #define NGX_HTTP_MOBISPOT_ISSUER_DISCOVERY_AGE  3600
 
+/* the central session (docs/sso.md, "The sign-in's keys in Redis") */
+#define NGX_HTTP_MOBISPOT_SESSION_COOKIE     "__Host-mobispot_session"
+#define NGX_HTTP_MOBISPOT_CSRF_COOKIE        "__Host-mobispot_csrf"
+#define NGX_HTTP_MOBISPOT_SESSION_LIFETIME   (12 * 60 * 60)
+#define NGX_HTTP_MOBISPOT_SESSION_MIN        (5 * 60)
+#define NGX_HTTP_MOBISPOT_SESSION_MAX        (30 * 24 * 60 * 60)
+
+/* revoked sids are kept as long as the longest access token's life */
+#define NGX_HTTP_MOBISPOT_ISSUER_REVOKED     "ms:sso:revoked"
+#define NGX_HTTP_MOBISPOT_ISSUER_AT_MAX      (12 * 60 * 60)
+
 #define NGX_HTTP_MOBISPOT_ISSUER_KEY_MAX     16384
 #define NGX_HTTP_MOBISPOT_ISSUER_URL_MAX     512
 
@@ -60,11 +71,45 @@ typedef struct {
     ngx_str_t                          prefix;    /* the location's name */
     ngx_str_t                          url;       /* mobispot_sso_issuer_url */
     ngx_array_t                       *keys;      /* the server's */
+    time_t                             session_lifetime;
 
     /* the answers, made when the configuration is read */
     ngx_str_t                          discovery;
     ngx_str_t                          jwks;
 } ngx_http_mobispot_issuer_loc_conf_t;
+
+
+/*
+ * A central session: its cookie's parts, then, once its hash is read and
+ * checked, the account and the times (ngx_http_mobispot_issuer_session.c)
+ */
+
+typedef struct {
+    ngx_str_t                          sid;       /* 22 characters */
+    ngx_str_t                          secret;    /* 43 characters */
+    ngx_str_t                          key;       /* ms:{sess:<sid>} */
+    ngx_str_t                          sub;       /* the account id */
+    time_t                             auth_time;
+    time_t                             exp;
+} ngx_http_mobispot_issuer_session_t;
+
+
+/*
+ * The sign-in's throttling (issuer_throttle.c): per account (the SHA-256
+ * of the sign-in name as typed, lowercased) and per client address, a
+ * counter of failures ms:{login:<who>}:fails and a wait
+ * ms:{login:<who>}:wait while a delay runs; [0] the account, [1] the
+ * address
+ */
+
+#define NGX_HTTP_MOBISPOT_THROTTLE_ACCOUNT   5    /* failures, then delays */
+#define NGX_HTTP_MOBISPOT_THROTTLE_ADDRESS   20
+#define NGX_HTTP_MOBISPOT_THROTTLE_KEEP      86400  /* s after the last */
+
+typedef struct {
+    ngx_str_t                          fails[2];
+    ngx_str_t                          wait[2];
+} ngx_http_mobispot_throttle_t;
 
 
 typedef struct {
@@ -76,6 +121,14 @@ typedef struct {
 
 
 extern ngx_module_t  ngx_http_mobispot_issuer_module;
+
+/* the route tables, each in the file of its endpoints */
+extern const ngx_http_mobispot_api_route_t
+    ngx_http_mobispot_issuer_login_routes[];
+extern const ngx_http_mobispot_api_route_t
+    ngx_http_mobispot_issuer_authorize_routes[];
+extern const ngx_http_mobispot_api_route_t
+    ngx_http_mobispot_issuer_logout_routes[];
 
 
 /* keys (issuer_keys.c) */
@@ -97,6 +150,92 @@ ngx_int_t ngx_http_mobispot_issuer_discovery(ngx_conf_t *cf,
 /* the key set in Redis, written by worker 0 (issuer_publish.c) */
 ngx_int_t ngx_http_mobispot_issuer_publish_init(ngx_cycle_t *cycle);
 void ngx_http_mobispot_issuer_publish_exit(ngx_cycle_t *cycle);
+
+/*
+ * The central session (issuer_session.c): the cookie's parts (NGX_OK, or
+ * NGX_DECLINED for none or a malformed one), the HMGET that reads its
+ * hash, and the check of that reply (NGX_OK: a live session whose key is
+ * the cookie's, sub/auth_time/exp set; NGX_DECLINED otherwise); a new one
+ * (its 4 commands, MULTI HSET EXPIREAT EXEC, on its one tag) and its
+ * cookie.
+ */
+ngx_int_t ngx_http_mobispot_issuer_session_cookie(ngx_http_request_t *r,
+    ngx_http_mobispot_issuer_session_t *s);
+ngx_int_t ngx_http_mobispot_issuer_session_read(ngx_http_request_t *r,
+    ngx_http_mobispot_issuer_session_t *s,
+    ngx_http_mobispot_redis_cmd_t *cmd);
+ngx_int_t ngx_http_mobispot_issuer_session_check(ngx_http_request_t *r,
+    ngx_http_mobispot_issuer_session_t *s, ngx_http_mobispot_reply_t *reply);
+ngx_int_t ngx_http_mobispot_issuer_session_new(ngx_http_request_t *r,
+    ngx_http_mobispot_issuer_session_t *s, ngx_str_t *sub, time_t lifetime,
+    ngx_http_mobispot_redis_cmd_t *cmds);
+ngx_int_t ngx_http_mobispot_issuer_session_set(ngx_http_request_t *r,
+    ngx_http_mobispot_issuer_session_t *s, time_t lifetime);
+char *ngx_http_mobispot_issuer_lifetime_check(ngx_conf_t *cf, void *post,
+    void *data);
+
+/* what the sign-in's files share (issuer_session.c) */
+ngx_int_t ngx_http_mobispot_issuer_cmd(ngx_http_request_t *r,
+    ngx_http_mobispot_redis_cmd_t *cmd, ngx_uint_t argc, ...);
+ngx_int_t ngx_http_mobispot_issuer_random(ngx_http_request_t *r,
+    size_t bytes, ngx_str_t *out);
+ngx_int_t ngx_http_mobispot_issuer_sha256_hex(ngx_http_request_t *r,
+    ngx_str_t *in, ngx_str_t *out);
+ngx_int_t ngx_http_mobispot_issuer_cookie(ngx_http_request_t *r,
+    const char *name, ngx_str_t *value);
+ngx_int_t ngx_http_mobispot_issuer_set_cookie(ngx_http_request_t *r,
+    const char *name, ngx_str_t *value, const char *attrs);
+
+/* the throttling's commands and their replies (issuer_throttle.c) */
+ngx_int_t ngx_http_mobispot_issuer_throttle_init(ngx_http_request_t *r,
+    ngx_http_mobispot_throttle_t *th, ngx_str_t *name);
+ngx_int_t ngx_http_mobispot_issuer_throttle_check(ngx_http_request_t *r,
+    ngx_http_mobispot_throttle_t *th, ngx_http_mobispot_redis_cmd_t *cmds);
+time_t ngx_http_mobispot_issuer_throttle_wait(
+    ngx_http_mobispot_reply_t *replies);
+ngx_int_t ngx_http_mobispot_issuer_throttle_fail(ngx_http_request_t *r,
+    ngx_http_mobispot_throttle_t *th, ngx_http_mobispot_redis_cmd_t *cmds);
+ngx_int_t ngx_http_mobispot_issuer_throttle_delays(ngx_http_request_t *r,
+    ngx_http_mobispot_throttle_t *th, ngx_http_mobispot_reply_t *replies,
+    ngx_uint_t n, ngx_http_mobispot_redis_cmd_t *cmds, ngx_uint_t *ncmds);
+ngx_int_t ngx_http_mobispot_issuer_throttle_clear(ngx_http_request_t *r,
+    ngx_http_mobispot_throttle_t *th, ngx_http_mobispot_redis_cmd_t *cmd);
+ngx_int_t ngx_http_mobispot_issuer_throttled(ngx_http_request_t *r,
+    time_t wait);
+
+/* the account of a sign-in name (issuer_account.c) */
+#define NGX_HTTP_MOBISPOT_SHA256_LEN         32
+
+ngx_int_t ngx_http_mobispot_issuer_account_index(ngx_http_request_t *r,
+    ngx_str_t *email, ngx_http_mobispot_redis_cmd_t *cmd, ngx_str_t *key);
+ngx_int_t ngx_http_mobispot_issuer_account_read(ngx_http_request_t *r,
+    ngx_str_t *id, ngx_http_mobispot_redis_cmd_t *cmd, ngx_str_t *key);
+ngx_str_t *ngx_http_mobispot_issuer_account_hash(
+    ngx_http_mobispot_reply_t *reply, ngx_str_t *email);
+
+/* the HTML answers (issuer_page.c) */
+ngx_int_t ngx_http_mobispot_issuer_escape(ngx_http_request_t *r,
+    ngx_str_t *in, ngx_str_t *out);
+ngx_int_t ngx_http_mobispot_issuer_page(ngx_http_request_t *r,
+    ngx_uint_t status, const char *title, ngx_str_t *body,
+    ngx_str_t *form_action, ngx_uint_t script);
+ngx_int_t ngx_http_mobispot_issuer_error_page(ngx_http_request_t *r,
+    ngx_uint_t status, const char *message);
+ngx_int_t ngx_http_mobispot_issuer_see_other(ngx_http_request_t *r,
+    ngx_str_t *location);
+ngx_uint_t ngx_http_mobispot_issuer_form_type(ngx_http_request_t *r);
+ngx_int_t ngx_http_mobispot_issuer_fields(ngx_http_request_t *r,
+    ngx_str_t *text, const char **names, ngx_str_t *values, ngx_uint_t n,
+    size_t max);
+
+/* the sign-in form (issuer_login_page.c) */
+ngx_int_t ngx_http_mobispot_issuer_login_form(ngx_http_request_t *r,
+    ngx_uint_t status, ngx_str_t *cont, ngx_str_t *name,
+    const char *message);
+ngx_int_t ngx_http_mobispot_issuer_csrf_new(ngx_http_request_t *r,
+    ngx_str_t *token);
+ngx_int_t ngx_http_mobispot_issuer_csrf_ok(ngx_http_request_t *r,
+    ngx_str_t *field);
 
 
 #endif /* _NGX_HTTP_MOBISPOT_ISSUER_H_INCLUDED_ */

@@ -14,6 +14,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "http/ngx_http_mobispot_thread.h"
 #include "issuer/ngx_http_mobispot_issuer.h"
 
 
@@ -35,6 +36,11 @@ static ngx_int_t ngx_http_mobispot_issuer_jwks_get(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx);
 static ngx_int_t ngx_http_mobispot_issuer_document(ngx_http_request_t *r,
     ngx_str_t *doc, const char *cache_control, size_t cc_len);
+
+
+static ngx_conf_post_t  ngx_http_mobispot_issuer_lifetime_post = {
+    ngx_http_mobispot_issuer_lifetime_check
+};
 
 
 static ngx_command_t  ngx_http_mobispot_issuer_commands[] = {
@@ -59,6 +65,13 @@ static ngx_command_t  ngx_http_mobispot_issuer_commands[] = {
       NGX_HTTP_SRV_CONF_OFFSET,
       0,
       NULL },
+
+    { ngx_string("mobispot_sso_session_lifetime"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mobispot_issuer_loc_conf_t, session_lifetime),
+      &ngx_http_mobispot_issuer_lifetime_post },
 
       ngx_null_command
 };
@@ -121,6 +134,9 @@ static const ngx_http_mobispot_api_route_t
     *ngx_http_mobispot_issuer_tables[] =
 {
     ngx_http_mobispot_issuer_doc_routes,
+    ngx_http_mobispot_issuer_login_routes,
+    ngx_http_mobispot_issuer_authorize_routes,
+    ngx_http_mobispot_issuer_logout_routes,
     NULL
 };
 
@@ -159,6 +175,9 @@ ngx_http_mobispot_issuer(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     ilcf->enabled = 1;
     ilcf->prefix = clcf->name;
+
+    /* the sign-in checks passwords in the thread pool */
+    ngx_http_mobispot_thread_use(cf);
     clcf->handler = ngx_http_mobispot_issuer_handler;
 
     return NGX_CONF_OK;
@@ -232,6 +251,7 @@ ngx_http_mobispot_issuer_create_loc_conf(ngx_conf_t *cf)
      */
 
     ilcf->enabled = NGX_CONF_UNSET;
+    ilcf->session_lifetime = NGX_CONF_UNSET;
 
     return ilcf;
 }
@@ -261,6 +281,8 @@ ngx_http_mobispot_issuer_merge_loc_conf(ngx_conf_t *cf, void *parent,
     }
 
     ngx_conf_merge_str_value(conf->url, prev->url, "");
+    ngx_conf_merge_sec_value(conf->session_lifetime, prev->session_lifetime,
+                             NGX_HTTP_MOBISPOT_SESSION_LIFETIME);
 
     if (!conf->enabled) {
         return NGX_CONF_OK;

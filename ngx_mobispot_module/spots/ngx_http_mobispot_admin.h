@@ -89,6 +89,14 @@ typedef struct {
     ngx_str_t                   old;
 
     /*
+     * the body's email (lowercased when written: the info's "email", the
+     * sign-in's index ms:{email:<sha256 hex>}), and the info's email that
+     * the write replaced (or deleted)
+     */
+    ngx_str_t                   email;
+    ngx_str_t                   old_email;
+
+    /*
      * the body's "password" (empty: none, the stored hash is kept), and
      * its yescrypt hash once the thread pool has made it
      */

@@ -124,6 +124,8 @@ ngx_http_mobispot_check_user(ngx_http_mobispot_check_t *ck, yajl_val body,
         return rc;
     }
 
+    ac->email = email;
+
     if (yajl_gen_map_open(doc) != yajl_gen_status_ok
         || ngx_http_mobispot_gen_str(doc, "id", &ad->id) != NGX_OK
         || ngx_http_mobispot_gen_str(doc, "name", &name) != NGX_OK

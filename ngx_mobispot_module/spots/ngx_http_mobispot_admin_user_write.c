@@ -9,14 +9,18 @@
  * done:
  *
  *   1. the account itself, atomically on its hash tag {user:<id>}: MULTI,
- *      HGET of the info's passports (those that the write replaces), HDEL
- *      of the info's fields, HSET info <fields> [password_hash <hash>],
- *      SET doc, EXEC; a DELETE: MULTI, HGET of the passports, DEL doc, DEL
- *      info (its password's hash too), EXEC;
+ *      HGET of the info's passports and HGET of its email (those that the
+ *      write replaces), HDEL of the info's fields, HSET info <fields>
+ *      email <lowercased> [password_hash <hash>], SET doc, EXEC; a DELETE:
+ *      MULTI, HGET of the passports, HGET of the email, DEL doc, DEL info
+ *      (its password's hash too), EXEC;
  *   2. the settlement's index of each network's passports,
  *      ms:passports:<network> (field: the user id, value: the user's
  *      "from/to" of that network): HSET for each network the account
- *      holds, HDEL for each that it held and no longer holds.
+ *      holds, HDEL for each that it held and no longer holds; and the
+ *      sign-in's index of emails, ms:{email:<sha256 hex of the lowercased
+ *      email>} (the account id): SET of the new one, DEL of the replaced
+ *      one when it changed (or the account went).
  *
  * So a write that fails leaves either nothing, or the account without its
  * index (answered with an error: repeating the PUT or DELETE completes
@@ -29,6 +33,8 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
+
+#include <openssl/sha.h>
 
 #include "spots/ngx_http_mobispot_admin.h"
 
@@ -52,6 +58,8 @@ static ngx_int_t ngx_http_mobispot_user_index_cmd(ngx_http_request_t *r,
     ngx_http_mobispot_redis_cmd_t *cmd, ngx_str_t *key);
 static ngx_uint_t ngx_http_mobispot_user_holds(
     ngx_http_mobispot_account_t *ac, u_char *network, size_t len);
+static ngx_int_t ngx_http_mobispot_user_email_key(ngx_http_request_t *r,
+    ngx_str_t *email, ngx_str_t *key);
 
 
 static ngx_str_t  ngx_http_mobispot_user_del = ngx_string("DEL");
@@ -69,6 +77,7 @@ ngx_int_t
 ngx_http_mobispot_admin_user_write(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx)
 {
+    u_char                         *email;
     size_t                         *argvlen, *dellen;
     ngx_str_t                      *keys;
     ngx_uint_t                      i, k;
@@ -93,19 +102,25 @@ ngx_http_mobispot_admin_user_write(ngx_http_request_t *r,
                                             ngx_http_mobispot_admin_user_write);
     }
 
-    k = 4 + 2 * NGX_HTTP_MOBISPOT_USER_FIELDS;
+    k = 6 + 2 * NGX_HTTP_MOBISPOT_USER_FIELDS;
     argv = ngx_palloc(r->pool, k * sizeof(char *));
     argvlen = ngx_palloc(r->pool, k * sizeof(size_t));
     k = 2 + NGX_HTTP_MOBISPOT_USER_FIELDS;
     del = ngx_palloc(r->pool, k * sizeof(char *));
     dellen = ngx_palloc(r->pool, k * sizeof(size_t));
-    cmds = ngx_http_mobispot_user_cmds(r, ad, 6, &keys);
+    cmds = ngx_http_mobispot_user_cmds(r, ad, 7, &keys);
+    email = ngx_pnalloc(r->pool, ac->email.len + 1);
 
     if (argv == NULL || argvlen == NULL || del == NULL || dellen == NULL
-        || cmds == NULL)
+        || cmds == NULL || email == NULL)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    /* the sign-in takes an email in any case (of its ASCII letters) */
+
+    ngx_strlow(email, ac->email.data, ac->email.len);
+    ac->email.data = email;
 
     argv[0] = "HSET";
     argvlen[0] = sizeof("HSET") - 1;
@@ -125,6 +140,11 @@ ngx_http_mobispot_admin_user_write(ngx_http_request_t *r,
         argvlen[k++] = ac->info[i].len;
     }
 
+    argv[k] = "email";
+    argvlen[k++] = sizeof("email") - 1;
+    argv[k] = (char *) ac->email.data;
+    argvlen[k++] = ac->email.len;
+
     if (ac->hash.len) {
         argv[k] = NGX_HTTP_MOBISPOT_USER_PASSWORD_HASH;
         argvlen[k++] = sizeof(NGX_HTTP_MOBISPOT_USER_PASSWORD_HASH) - 1;
@@ -132,21 +152,21 @@ ngx_http_mobispot_admin_user_write(ngx_http_request_t *r,
         argvlen[k++] = ac->hash.len;
     }
 
-    cmds[2].argc = 2 + NGX_HTTP_MOBISPOT_USER_FIELDS;
-    cmds[2].argv = del;
-    cmds[2].argvlen = dellen;
+    cmds[3].argc = 2 + NGX_HTTP_MOBISPOT_USER_FIELDS;
+    cmds[3].argv = del;
+    cmds[3].argvlen = dellen;
 
-    cmds[3].argc = (int) k;
-    cmds[3].argv = argv;
-    cmds[3].argvlen = argvlen;
+    cmds[4].argc = (int) k;
+    cmds[4].argv = argv;
+    cmds[4].argvlen = argvlen;
 
-    if (ngx_http_mobispot_admin_cmd(r, &cmds[4], 3, &set, &keys[1], &ad->doc)
+    if (ngx_http_mobispot_admin_cmd(r, &cmds[5], 3, &set, &keys[1], &ad->doc)
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_mobispot_user_entry(r, ctx, cmds, 6, keys);
+    return ngx_http_mobispot_user_entry(r, ctx, cmds, 7, keys);
 }
 
 
@@ -167,20 +187,20 @@ ngx_http_mobispot_admin_user_remove(ngx_http_request_t *r,
     ad->what = "account";
     ad->deleted = 1;
 
-    cmds = ngx_http_mobispot_user_cmds(r, ad, 5, &keys);
+    cmds = ngx_http_mobispot_user_cmds(r, ad, 6, &keys);
 
     if (cmds == NULL
-        || ngx_http_mobispot_admin_cmd(r, &cmds[2], 2,
+        || ngx_http_mobispot_admin_cmd(r, &cmds[3], 2,
                                        &ngx_http_mobispot_user_del, &keys[1])
            != NGX_OK
-        || ngx_http_mobispot_admin_cmd(r, &cmds[3], 2,
+        || ngx_http_mobispot_admin_cmd(r, &cmds[4], 2,
                                        &ngx_http_mobispot_user_del, &keys[0])
            != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_mobispot_user_entry(r, ctx, cmds, 5, keys);
+    return ngx_http_mobispot_user_entry(r, ctx, cmds, 6, keys);
 }
 
 
@@ -211,8 +231,9 @@ ngx_http_mobispot_user_cmds(ngx_http_request_t *r,
 
 
 /*
- * Step 1 sent: around the caller's commands cmds[2..n-2], MULTI, HGET of
- * the info's passports (what the transaction replaces), and EXEC.
+ * Step 1 sent: around the caller's commands cmds[3..n-2], MULTI, HGET of
+ * the info's passports and of its email (what the transaction replaces),
+ * and EXEC.
  */
 
 static ngx_int_t
@@ -225,6 +246,7 @@ ngx_http_mobispot_user_entry(ngx_http_request_t *r,
     static ngx_str_t  multi = ngx_string("MULTI");
     static ngx_str_t  hget = ngx_string("HGET");
     static ngx_str_t  passports = ngx_string("passports");
+    static ngx_str_t  email = ngx_string("email");
     static ngx_str_t  exec = ngx_string("EXEC");
 
     declared = ngx_pcalloc(r->pool, sizeof(ngx_http_mobispot_api_keys_t));
@@ -233,6 +255,9 @@ ngx_http_mobispot_user_entry(ngx_http_request_t *r,
         || ngx_http_mobispot_admin_cmd(r, &cmds[0], 1, &multi) != NGX_OK
         || ngx_http_mobispot_admin_cmd(r, &cmds[1], 3, &hget, &keys[0],
                                        &passports)
+           != NGX_OK
+        || ngx_http_mobispot_admin_cmd(r, &cmds[2], 3, &hget, &keys[0],
+                                       &email)
            != NGX_OK
         || ngx_http_mobispot_admin_cmd(r, &cmds[n - 1], 1, &exec) != NGX_OK)
     {
@@ -250,9 +275,9 @@ ngx_http_mobispot_user_entry(ngx_http_request_t *r,
 
 
 /*
- * The replies of step 1: inside EXEC, the old passports (or nil), then
- * HDEL of the info's fields (PUT: 0 when the account is new) or DEL doc
- * and DEL info (DELETE: both 0 when there was none).
+ * The replies of step 1: inside EXEC, the old passports (or nil), the old
+ * email (or nil), then HDEL of the info's fields (PUT: 0 when the account
+ * is new) or DEL doc and DEL info (DELETE: both 0 when there was none).
  */
 
 static ngx_int_t
@@ -276,13 +301,17 @@ ngx_http_mobispot_user_entry_done(ngx_http_request_t *r,
         ad->account.old = e[0].str;
     }
 
+    if (e[1].type == REDIS_REPLY_STRING) {
+        ad->account.old_email = e[1].str;
+    }
+
     if (ad->deleted) {
-        if (e[1].integer == 0 && e[2].integer == 0) {
+        if (e[2].integer == 0 && e[3].integer == 0) {
             return ngx_http_mobispot_admin_user_absent(r);
         }
 
     } else {
-        ad->created = (e[1].type == REDIS_REPLY_INTEGER && e[1].integer == 0);
+        ad->created = (e[2].type == REDIS_REPLY_INTEGER && e[2].integer == 0);
     }
 
     return ngx_http_mobispot_user_index(r, ctx);
@@ -292,7 +321,9 @@ ngx_http_mobispot_user_entry_done(ngx_http_request_t *r,
 /*
  * Step 2: HSET ms:passports:<network> <id> <from/to,...> for each network
  * the account holds (none after a DELETE), HDEL for each network of the
- * replaced passports that it no longer holds.
+ * replaced passports that it no longer holds; SET ms:{email:<hash>} <id>
+ * of its email (not after a DELETE), DEL of the replaced email's when it
+ * is another.
  */
 
 static ngx_int_t
@@ -309,6 +340,7 @@ ngx_http_mobispot_user_index(ngx_http_request_t *r,
     ngx_http_mobispot_api_keys_t   *declared;
 
     static ngx_str_t  hdel = ngx_string("HDEL");
+    static ngx_str_t  set = ngx_string("SET");
 
     ad = ctx->data;
     ac = &ad->account;
@@ -318,7 +350,7 @@ ngx_http_mobispot_user_index(ngx_http_request_t *r,
      * holds it, whatever it is) has at most one word in two bytes
      */
 
-    max = ac->npassports + ac->old.len / 2 + 1;
+    max = ac->npassports + ac->old.len / 2 + 3;
 
     cmds = ngx_palloc(r->pool, max * sizeof(ngx_http_mobispot_redis_cmd_t));
     keys = ngx_palloc(r->pool, max * sizeof(ngx_str_t));
@@ -388,6 +420,38 @@ ngx_http_mobispot_user_index(ngx_http_request_t *r,
             != NGX_OK
             || ngx_http_mobispot_admin_cmd(r, &cmds[n], 3, &hdel, &keys[n],
                                            &ad->id)
+               != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        n++;
+    }
+
+    if (!ad->deleted && ac->email.len) {
+        if (ngx_http_mobispot_user_email_key(r, &ac->email, &keys[n])
+            != NGX_OK
+            || ngx_http_mobispot_admin_cmd(r, &cmds[n], 3, &set, &keys[n],
+                                           &ad->id)
+               != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        n++;
+    }
+
+    if (ac->old_email.len
+        && (ad->deleted || ac->old_email.len != ac->email.len
+            || ngx_strncmp(ac->old_email.data, ac->email.data,
+                           ac->email.len)
+               != 0))
+    {
+        if (ngx_http_mobispot_user_email_key(r, &ac->old_email, &keys[n])
+            != NGX_OK
+            || ngx_http_mobispot_admin_cmd(r, &cmds[n], 2,
+                                           &ngx_http_mobispot_user_del,
+                                           &keys[n])
                != NGX_OK)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -483,4 +547,20 @@ ngx_http_mobispot_user_holds(ngx_http_mobispot_account_t *ac,
     }
 
     return 0;
+}
+
+
+/* ms:{email:<SHA-256 hex of the (lowercased) email>}: the sign-in's index */
+
+static ngx_int_t
+ngx_http_mobispot_user_email_key(ngx_http_request_t *r, ngx_str_t *email,
+    ngx_str_t *key)
+{
+    u_char  md[SHA256_DIGEST_LENGTH], hex[2 * SHA256_DIGEST_LENGTH];
+
+    (void) SHA256(email->data, email->len, md);
+    ngx_hex_dump(hex, md, sizeof(md));
+
+    return ngx_http_mobispot_spots_key(r, key, "ms:{email:%*s}",
+                                       sizeof(hex), hex);
 }
