@@ -79,7 +79,7 @@ static ngx_command_t  ngx_http_mobispot_issuer_commands[] = {
 
 static ngx_http_module_t  ngx_http_mobispot_issuer_module_ctx = {
     NULL,                                  /* preconfiguration */
-    NULL,                                  /* postconfiguration */
+    ngx_http_mobispot_issuer_metrics_init, /* postconfiguration */
 
     ngx_http_mobispot_issuer_create_main_conf, /* create main configuration */
     NULL,                                  /* init main configuration */
@@ -354,6 +354,8 @@ ngx_http_mobispot_issuer_merge_loc_conf(ngx_conf_t *cf, void *parent,
 static ngx_int_t
 ngx_http_mobispot_issuer_init_process(ngx_cycle_t *cycle)
 {
+    ngx_http_mobispot_issuer_metrics_init_process();
+
     return ngx_http_mobispot_issuer_publish_init(cycle);
 }
 
