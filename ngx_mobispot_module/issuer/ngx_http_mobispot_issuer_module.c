@@ -14,6 +14,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "http/ngx_http_mobispot_thread.h"
 #include "issuer/ngx_http_mobispot_issuer.h"
 
 
@@ -49,6 +50,20 @@ static ngx_command_t  ngx_http_mobispot_issuer_commands[] = {
     { ngx_string("mobispot_sso_issuer_url"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_mobispot_issuer_url_conf,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mobispot_sso_token_lifetime"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_mobispot_issuer_lifetime_conf,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mobispot_sso_api_audience"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_mobispot_issuer_audience_conf,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
@@ -121,6 +136,8 @@ static const ngx_http_mobispot_api_route_t
     *ngx_http_mobispot_issuer_tables[] =
 {
     ngx_http_mobispot_issuer_doc_routes,
+    ngx_http_mobispot_issuer_token_routes,
+    ngx_http_mobispot_issuer_userinfo_routes,
     NULL
 };
 
@@ -159,6 +176,9 @@ ngx_http_mobispot_issuer(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     ilcf->enabled = 1;
     ilcf->prefix = clcf->name;
+
+    /* the token endpoint checks secrets and signs RS256 in the pool */
+    ngx_http_mobispot_thread_use(cf);
     clcf->handler = ngx_http_mobispot_issuer_handler;
 
     return NGX_CONF_OK;
@@ -232,6 +252,7 @@ ngx_http_mobispot_issuer_create_loc_conf(ngx_conf_t *cf)
      */
 
     ilcf->enabled = NGX_CONF_UNSET;
+    ilcf->token_lifetime = NGX_CONF_UNSET;
 
     return ilcf;
 }
@@ -261,6 +282,10 @@ ngx_http_mobispot_issuer_merge_loc_conf(ngx_conf_t *cf, void *parent,
     }
 
     ngx_conf_merge_str_value(conf->url, prev->url, "");
+
+    if (ngx_http_mobispot_issuer_mint_merge(cf, prev, conf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
 
     if (!conf->enabled) {
         return NGX_CONF_OK;
