@@ -650,9 +650,23 @@ ngx_http_mobispot_token_error(ngx_http_request_t *r,
     ngx_http_mobispot_token_t *tk, ngx_uint_t status, const char *error,
     const char *description)
 {
-    yajl_gen  g;
+    ngx_str_t  www;
 
-    static u_char  basic[] = "Basic realm=\"mobispot\"";
+    ngx_str_set(&www, "Basic realm=\"mobispot\"");
+
+    return ngx_http_mobispot_oauth_error(r, status, error, description,
+                                         status == NGX_HTTP_UNAUTHORIZED
+                                         ? &www : NULL);
+}
+
+
+/* the error body of OAuth (token, userinfo), and its WWW-Authenticate */
+
+ngx_int_t
+ngx_http_mobispot_oauth_error(ngx_http_request_t *r, ngx_uint_t status,
+    const char *error, const char *description, ngx_str_t *www)
+{
+    yajl_gen  g;
 
     g = ngx_http_mobispot_api_gen(r);
     if (g == NULL) {
@@ -675,10 +689,10 @@ ngx_http_mobispot_token_error(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (status == NGX_HTTP_UNAUTHORIZED
+    if (www != NULL
         && ngx_http_mobispot_api_header(r, "WWW-Authenticate",
                                         sizeof("WWW-Authenticate") - 1,
-                                        basic, sizeof(basic) - 1)
+                                        www->data, www->len)
            != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

@@ -103,6 +103,9 @@ ngx_int_t ngx_http_mobispot_token_refuse(ngx_http_request_t *r,
 ngx_int_t ngx_http_mobispot_token_error(ngx_http_request_t *r,
     ngx_http_mobispot_token_t *tk, ngx_uint_t status, const char *error,
     const char *description);
+ngx_int_t ngx_http_mobispot_oauth_error(ngx_http_request_t *r,
+    ngx_uint_t status, const char *error, const char *description,
+    ngx_str_t *www);
 ngx_int_t ngx_http_mobispot_token_mint(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_token_t *tk);
 ngx_int_t ngx_http_mobispot_token_answer(ngx_http_request_t *r,

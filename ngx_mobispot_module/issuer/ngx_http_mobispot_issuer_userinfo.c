@@ -26,7 +26,7 @@
 #include "issuer/ngx_http_mobispot_issuer_token.h"
 
 
-#define NGX_HTTP_MOBISPOT_USERINFO_MAX  8192   /* a token's bytes */
+#define NGX_HTTP_MOBISPOT_USERINFO_MAX  4096   /* a token's bytes */
 
 
 typedef struct {
@@ -425,37 +425,30 @@ static ngx_int_t
 ngx_http_mobispot_userinfo_refuse(ngx_http_request_t *r, const char *error,
     const char *description)
 {
-    u_char      *p;
-    size_t       len;
-    ngx_uint_t   status;
+    ngx_str_t   www;
+    ngx_uint_t  status;
 
-    len = sizeof("Bearer realm=\"mobispot\", error=\"\"") + 32;
-
-    p = ngx_pnalloc(r->pool, len);
-    if (p == NULL) {
+    www.data = ngx_pnalloc(r->pool, sizeof("Bearer realm=\"mobispot\", "
+                                           "error=\"invalid_request\""));
+    if (www.data == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     if (error == NULL) {
-        len = ngx_sprintf(p, "Bearer realm=\"mobispot\"") - p;
+        www.len = ngx_sprintf(www.data, "Bearer realm=\"mobispot\"")
+                  - www.data;
 
     } else {
-        len = ngx_sprintf(p, "Bearer realm=\"mobispot\", error=\"%s\"",
-                          error)
-              - p;
+        www.len = ngx_sprintf(www.data,
+                              "Bearer realm=\"mobispot\", error=\"%s\"",
+                              error)
+                  - www.data;
     }
 
     status = (error != NULL && ngx_strcmp(error, "invalid_request") == 0)
              ? NGX_HTTP_BAD_REQUEST : NGX_HTTP_UNAUTHORIZED;
 
-    if (ngx_http_mobispot_api_header(r, "WWW-Authenticate",
-                                     sizeof("WWW-Authenticate") - 1, p, len)
-        != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return ngx_http_mobispot_api_error(r, status,
-                                       error ? error : "invalid_token",
-                                       description);
+    return ngx_http_mobispot_oauth_error(r, status,
+                                         error ? error : "invalid_token",
+                                         description, &www);
 }
