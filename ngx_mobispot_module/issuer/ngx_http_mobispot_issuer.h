@@ -103,7 +103,10 @@ ngx_int_t ngx_http_mobispot_issuer_discovery(ngx_conf_t *cf,
  * from the account as it is now.  Strings in are NUL-terminated, in
  * r->pool; nonce and scope may be empty.  done gets rc NGX_OK with the
  * tokens in r->pool, or NGX_DECLINED when the account is gone (no token:
- * the caller refuses); it returns what a route handler returns.
+ * the caller refuses); it returns what a route handler returns.  The mint
+ * takes ctx->data while it runs (set it back in done from m->data); it
+ * returns what a route handler returns (NGX_DONE: under way).  Claims:
+ * docs/sso.md, "The tokens' claims".
  */
 
 #define NGX_HTTP_MOBISPOT_ISSUER_LIFETIME      600         /* 10m */

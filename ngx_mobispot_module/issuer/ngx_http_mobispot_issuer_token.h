@@ -3,7 +3,7 @@
  * Copyright (C) Mobispot
  *
  * What the files of the token endpoint share (issuer_token.c: the route,
- * its form, its answers and the authorization code grant;
+ * its form, its answers; issuer_code.c: the authorization code grant;
  * issuer_client_auth.c: the client's authentication; issuer_refresh.c:
  * refresh tokens, their rotation and their reuse).  docs/sso.md, "The
  * token endpoint".
@@ -118,6 +118,10 @@ ngx_int_t ngx_http_mobispot_token_key(ngx_http_request_t *r, ngx_str_t *key,
 void ngx_http_mobispot_token_sha256_hex(u_char *in, size_t len, u_char *out);
 ngx_uint_t ngx_http_mobispot_token_has_scope(ngx_str_t *scope,
     const char *word);
+
+/* issuer_code.c */
+ngx_int_t ngx_http_mobispot_token_code(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_token_t *tk);
 
 /* issuer_client_auth.c */
 ngx_int_t ngx_http_mobispot_token_client_form(ngx_http_request_t *r,
