@@ -233,6 +233,8 @@ for my $k (['ec256.key', 'e1', 'ES256'], ['rsa.key', 'r1', 'RS256']) {
         ['no Content-Type', 415, 'invalid_request', [$ok_form->(), 'Content-Type:']],
         ['a form type with a suffix', 415, 'invalid_request',
          [$ok_form->(), 'Content-Type: application/x-www-form-urlencodedx']],
+        ['a form type and a word', 415, 'invalid_request',
+         [$ok_form->(), 'Content-Type: application/x-www-form-urlencoded json']],
         ['an empty body', 400, 'invalid_request', ['']],
     );
     $before = redis_dump();
@@ -247,8 +249,9 @@ for my $k (['ec256.key', 'e1', 'ES256'], ['rsa.key', 'r1', 'RS256']) {
     }
     is(redis_dump(), $before, "$alg: no refusal changed anything in Redis");
 
-    # the code is still good after all that
-    ($st, $j) = token_post($ok_form->());
+    # the code is still good after all that (a charset parameter is fine)
+    ($st, $j) = token_post($ok_form->(),
+        'Content-Type: Application/X-WWW-Form-Urlencoded ; charset=UTF-8');
     is($st, 200, 'the code, refused so many times, is still redeemed once');
 
     # methods

@@ -131,6 +131,7 @@ is(heard() =~ /\$7\r\nmessage\r\n/ ? 1 : 0, 0, 'and nothing was published');
 # a narrower scope is taken
 ($st, my $t4) = refresh($t3->{refresh_token}, scope => '');
 is($st, 200, 'an empty scope parameter: the token rotates');
+is($t4->{scope}, 'openid', '  with the scope granted (empty is as omitted)');
 ($st, my $t5) = refresh($t4->{refresh_token}, scope => 'openid');
 is($st, 200, 'the scope granted, asked again: 200');
 

@@ -45,6 +45,7 @@ static ngx_int_t
 ngx_http_mobispot_token_post(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx)
 {
+    u_char                      *p;
     ngx_str_t                   *ct;
     ngx_int_t                    rc;
     ngx_http_mobispot_token_t   *tk;
@@ -63,11 +64,26 @@ ngx_http_mobispot_token_post(ngx_http_request_t *r,
     ct = r->headers_in.content_type ? &r->headers_in.content_type->value
                                     : NULL;
 
-    if (ct == NULL || ct->len < sizeof(form) - 1
-        || ngx_strncasecmp(ct->data, (u_char *) form, sizeof(form) - 1) != 0
-        || (ct->len > sizeof(form) - 1 && ct->data[sizeof(form) - 1] != ';'
-            && ct->data[sizeof(form) - 1] != ' '))
+    p = NULL;
+
+    if (ct != NULL && ct->len >= sizeof(form) - 1
+        && ngx_strncasecmp(ct->data, (u_char *) form, sizeof(form) - 1) == 0)
     {
+        /* then nothing, or parameters after blanks and a ";" */
+
+        for (p = ct->data + sizeof(form) - 1;
+             p < ct->data + ct->len && (*p == ' ' || *p == '\t');
+             p++)
+        {
+            /* void */
+        }
+
+        if (p < ct->data + ct->len && *p != ';') {
+            p = NULL;
+        }
+    }
+
+    if (p == NULL) {
         return ngx_http_mobispot_token_error(r, tk,
                                              NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
                                              "invalid_request",
@@ -202,7 +218,7 @@ ngx_http_mobispot_token_form(ngx_http_request_t *r,
                         &tk->refresh, 1);
         ngx_token_field("scope", NGX_HTTP_MOBISPOT_TOKEN_SCOPE_MAX,
                         &tk->scope, 0);
-        tk->scope_given = (rc == NGX_OK);
+        tk->scope_given = (rc == NGX_OK && tk->scope.len > 0);
 
         return NGX_OK;
     }
