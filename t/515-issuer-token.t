@@ -60,11 +60,20 @@ for my $k (['ec256.key', 'e1', 'ES256'], ['rsa.key', 'r1', 'RS256']) {
     # --- a public app: client_id alone, PKCE
     my ($code, $verifier) = seed_code(sid => $sid, nonce => 'n-0S6_WzA2Mj',
                                       scope => 'openid');
+    my $log0 = length error_log_text();
     my ($st, $j, $r) = token_post(form(grant_type => 'authorization_code',
                                        code => $code, redirect_uri => APP_URI,
                                        code_verifier => $verifier,
                                        client_id => 'app'));
     is($st, 200, "$alg: the app's code redeemed: 200") or diag($r->{body});
+    my @tasks = substr(error_log_text(), $log0) =~ /mobispot: thread task #\d+ posted/g;
+    SKIP: {
+        skip 'the thread tasks are told in the debug log', 1
+            if ($ENV{TEST_NGINX_LOG_LEVEL} // 'debug') ne 'debug';
+        is(scalar(@tasks) ? 'pool' : 'event loop',
+           $alg eq 'RS256' ? 'pool' : 'event loop',
+           "  $alg signs " . ($alg eq 'RS256' ? 'in the thread pool' : 'on the event loop'));
+    }
     is($r->{header}{'cache-control'}, 'no-store', 'Cache-Control: no-store');
     is($r->{header}{pragma}, 'no-cache', 'Pragma: no-cache');
     is($j->{token_type}, 'Bearer', 'token_type Bearer');
