@@ -263,6 +263,20 @@ for my $k (['ec256.key', 'e1', 'ES256'], ['rsa.key', 'r1', 'RS256']) {
         'Content-Type: Application/X-WWW-Form-Urlencoded ; charset=UTF-8');
     is($st, 200, 'the code, refused so many times, is still redeemed once');
 
+    # an expired code (authorize gives it 60 s), and a body over the limit
+    my ($xcode, $xverifier) = seed_code(sid => $sid);
+    redis_cmd('PEXPIRE', 'ms:{code:' . Digest::SHA::sha256_hex($xcode) . '}', 1);
+    select undef, undef, undef, 0.05;
+    ($st, $j) = token_post(form(grant_type => 'authorization_code', code => $xcode,
+                                redirect_uri => APP_URI, code_verifier => $xverifier,
+                                client_id => 'app'));
+    is($st, 400, 'an expired code: 400');
+    is($j->{error}, 'invalid_grant', '  invalid_grant');
+    $before = redis_dump();
+    ($st) = token_post($ok_form->() . '&pad=' . ('p' x (2 * 1024 * 1024)));
+    is($st, 413, 'a body of 2 MB: 413');
+    is(redis_dump(), $before, '  nothing changed');
+
     # methods
     my $m = http_request('GET /sso/token');
     is($m->{status}, 405, 'GET token: 405');
