@@ -40,11 +40,12 @@ tree_string(yajl_val v, const char *a, const char *b)
 int
 main(void)
 {
-    yajl_gen    g;
-    yajl_val    v, x;
-    char       *text, errbuf[128];
-    const char *p_conn[] = {"redis", "connected", NULL};
-    const char *p_lat[] = {"redis", "latency_ms", NULL};
+    yajl_gen          g;
+    yajl_val          v, x;
+    char             *text, errbuf[128];
+    mobispot_health_t h;
+    const char       *p_conn[] = {"redis", "connected", NULL};
+    const char       *p_lat[] = {"redis", "latency_ms", NULL};
 
     g = mobispot_json_gen_alloc();
     TAP_IS_INT(mobispot_json_error(g, "not_found", "no such route"),
@@ -76,13 +77,20 @@ main(void)
     yajl_gen_free(g);
 
     g = mobispot_json_gen_alloc();
-    TAP_IS_INT(mobispot_json_health(g, 0.2345, "ok"), MOBISPOT_OK,
-               "health body");
+    h.status = "ok";
+    h.version = "1.2.3";
+    h.latency_ms = 0.2345;
+    h.tracking = "on";
+    h.subscriptions = "up";
+    h.channels = 3;
+    h.channels_up = 3;
+    TAP_IS_INT(mobispot_json_health(g, &h), MOBISPOT_OK, "health body");
     yajl_gen_map_close(g);
     text = gen_text(g);
     TAP_IS_STR(text,
-               "{\"status\":\"ok\",\"redis\":{\"connected\":true,"
-               "\"latency_ms\":0.234}}",
+               "{\"status\":\"ok\",\"version\":\"1.2.3\",\"redis\":{"
+               "\"connected\":true,\"latency_ms\":0.234,\"tracking\":\"on\","
+               "\"subscriptions\":\"up\",\"channels\":3,\"channels_up\":3}}",
                "health body text, three decimals");
     v = yajl_tree_parse(text, errbuf, sizeof(errbuf));
     x = yajl_tree_get(v, p_conn, yajl_t_true);
@@ -94,7 +102,9 @@ main(void)
     yajl_gen_free(g);
 
     g = mobispot_json_gen_alloc();
-    mobispot_json_health(g, -1.0, "degraded");
+    h.latency_ms = -1.0;
+    h.status = "degraded";
+    mobispot_json_health(g, &h);
     yajl_gen_map_close(g);
     text = gen_text(g);
     TAP_OK(strstr(text, "\"latency_ms\":0.000") != NULL,

@@ -155,6 +155,36 @@ main(void)
                    "inside the replies of EXEC");
     }
 
+    r = reply(REDIS_REPLY_ERROR,
+              "NOPERM this user has no permissions to "
+              "access one of the keys used as arguments");
+    TAP_OK(mobispot_reply_denied(&r) == &r, "NOPERM is an ACL refusal");
+    r = reply(REDIS_REPLY_ERROR,
+              "ERR The user executing the script can't access at least one "
+              "of the keys mentioned in the command arguments script: 10a5, "
+              "on @user_script:1.");
+    TAP_OK(mobispot_reply_denied(&r) == &r, "and so is a script's");
+    r = reply(REDIS_REPLY_ERROR, "NOPERMS is another word");
+    TAP_OK(mobispot_reply_denied(&r) == NULL, "a longer word is not");
+    r = reply(REDIS_REPLY_ERROR, "ERR unknown command");
+    TAP_OK(mobispot_reply_denied(&r) == NULL, "another error is not");
+    r = reply(REDIS_REPLY_STATUS, "NOPERM");
+    TAP_OK(mobispot_reply_denied(&r) == NULL, "a status is not");
+
+    {
+        redisReply inner[2], *elements[2], exec;
+
+        inner[0] = reply(REDIS_REPLY_STATUS, "QUEUED");
+        inner[1] = reply(REDIS_REPLY_ERROR, "NOPERM no permissions");
+        elements[0] = &inner[0];
+        elements[1] = &inner[1];
+        exec = reply(REDIS_REPLY_ARRAY, NULL);
+        exec.elements = 2;
+        exec.element = elements;
+        TAP_OK(mobispot_reply_denied(&exec) == &inner[1],
+               "inside an array: that element");
+    }
+
     {
         static const char  *a[] = {"SET", "k", ""};
         static const size_t al[] = {3, 1, 0};

@@ -18,7 +18,7 @@ GET /api/v1/health
 --- response_headers
 Content-Type: application/json
 Cache-Control: no-store
---- response_body_like: ^\{"status":"ok","redis":\{"connected":true,"latency_ms":\d+\.\d{3}\}\}$
+--- response_body_like: ^\{"status":"ok","version":"\d+\.\d+\.\d+","redis":\{"connected":true,"latency_ms":\d+\.\d{3},"tracking":"(on|down)","subscriptions":"(up|down)","channels":2,"channels_up":[0-2]\}\}$
 --- no_error_log
 [error]
 

@@ -51,7 +51,7 @@ redis_cmd('CLIENT', 'PAUSE', 1500);
 my @res = fire(server_port(), '/api/v1/health', $N, 20);
 
 my $ok = grep { defined $_->[0] && $_->[0] == 200
-                && $_->[1] =~ /^\{"status":"ok","redis":\{"connected":true,/ }
+                && $_->[1] =~ /^\{"status":"ok",.*"redis":\{"connected":true,/ }
          @res;
 is($ok, $N, "$N requests in flight at once: all answered 200");
 

@@ -115,6 +115,7 @@ ngx_http_mobispot_booking_create(ngx_http_request_t *r,
     p = ngx_cpymem(p, bk->id.data, bk->id.len);
     key.len = p - key.data;
     bk->id = key;
+    ctx->booking = key;
 
     if (ngx_http_mobispot_spots_key(r, &bk->record, "ms:{site:%V}:booking:%V",
                                     &bk->spot, &bk->id)

@@ -121,6 +121,8 @@ ngx_http_mobispot_booking_move_begin(ngx_http_request_t *r,
         return ngx_http_mobispot_booking_move_refuse(r, move, NULL, NULL);
     }
 
+    ctx->booking = bm->id;
+
     if (ngx_http_mobispot_booking_key(r->pool, &bm->record,
                                       bm->site.len + bm->id.len,
                                       "ms:{site:%V}:booking:%V", &bm->site,

@@ -322,6 +322,8 @@ ngx_http_mobispot_near_known(ngx_http_request_t *r,
         return ngx_http_mobispot_spots_redis_error(r, "an idempotency key");
     }
 
+    ctx->booking = bk->id;
+
     return ngx_http_mobispot_booking_known(r, ctx, idem);
 }
 

@@ -85,6 +85,8 @@ ngx_http_mobispot_booking_begin(ngx_http_request_t *r,
         return ngx_http_mobispot_booking_not_found(r);
     }
 
+    ctx->booking = rd->id;
+
     rc = ngx_http_mobispot_spots_key(r, &rd->record, "ms:{site:%V}:booking:%V",
                                      &rd->site, &rd->id);
     if (rc != NGX_OK) {

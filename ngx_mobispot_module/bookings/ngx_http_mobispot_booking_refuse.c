@@ -258,6 +258,8 @@ ngx_http_mobispot_booking_error_gen(ngx_http_request_t *r,
 {
     yajl_gen  g;
 
+    ngx_http_mobispot_api_set_error(r, bk->code);
+
     g = ngx_http_mobispot_api_gen(r);
 
     if (g == NULL

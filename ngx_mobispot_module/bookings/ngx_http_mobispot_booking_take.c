@@ -735,6 +735,7 @@ ngx_http_mobispot_booking_sent(ngx_http_request_t *r,
     ngx_http_mobispot_booking_t  *bk;
 
     bk = ctx->data;
+    ctx->booking = bk->id;
 
     if (ngx_http_mobispot_booking_location(r, ctx, &bk->id) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

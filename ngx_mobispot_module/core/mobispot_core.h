@@ -26,6 +26,7 @@
 
 int mobispot_reply_is_status(const redisReply *reply, const char *status);
 const char *mobispot_reply_not_serving(const redisReply *reply);
+const redisReply *mobispot_reply_denied(const redisReply *reply);
 int mobispot_reply_integer(const redisReply *reply, long long *value);
 const char *mobispot_reply_type_name(int type);
 size_t mobispot_reply_error_word(const redisReply *reply, char *buf,
@@ -43,7 +44,19 @@ yajl_gen mobispot_json_gen_alloc(void);
 int mobispot_json_string(yajl_gen g, const char *s);
 int mobispot_json_key_string(yajl_gen g, const char *key, const char *value);
 int mobispot_json_error(yajl_gen g, const char *code, const char *message);
-int mobispot_json_health(yajl_gen g, double latency_ms, const char *status);
+
+/* GET health's opening: the status, the version, the worker's Redis */
+typedef struct {
+    const char     *status;          /* "ok" or "degraded" */
+    const char     *version;
+    double          latency_ms;      /* of the PING */
+    const char     *tracking;        /* "on", "off", "down" */
+    const char     *subscriptions;   /* "up", "down", "none" */
+    unsigned        channels;        /* asked */
+    unsigned        channels_up;     /* subscribed */
+} mobispot_health_t;
+
+int mobispot_json_health(yajl_gen g, const mobispot_health_t *h);
 
 
 /* Strict JSON text and UTF-8 (mobispot_json_check.c) */

@@ -83,14 +83,13 @@ mobispot_json_error(yajl_gen g, const char *code, const char *message)
  */
 
 int
-mobispot_json_health(yajl_gen g, double latency_ms, const char *status)
+mobispot_json_health(yajl_gen g, const mobispot_health_t *h)
 {
-    int   n;
-    char  num[32];
+    int     n;
+    char    num[32];
+    double  latency_ms;
 
-    if (latency_ms < 0) {
-        latency_ms = 0;
-    }
+    latency_ms = h->latency_ms < 0 ? 0 : h->latency_ms;
 
     /* three decimals: a microsecond is the resolution that means something */
     n = snprintf(num, sizeof(num), "%.3f", latency_ms);
@@ -100,13 +99,21 @@ mobispot_json_health(yajl_gen g, double latency_ms, const char *status)
     }
 
     if (yajl_gen_map_open(g) != yajl_gen_status_ok
-        || mobispot_json_key_string(g, "status", status) != MOBISPOT_OK
+        || mobispot_json_key_string(g, "status", h->status) != MOBISPOT_OK
+        || mobispot_json_key_string(g, "version", h->version) != MOBISPOT_OK
         || mobispot_json_string(g, "redis") != MOBISPOT_OK
         || yajl_gen_map_open(g) != yajl_gen_status_ok
         || mobispot_json_string(g, "connected") != MOBISPOT_OK
         || yajl_gen_bool(g, 1) != yajl_gen_status_ok
         || mobispot_json_string(g, "latency_ms") != MOBISPOT_OK
         || yajl_gen_number(g, num, n) != yajl_gen_status_ok
+        || mobispot_json_key_string(g, "tracking", h->tracking) != MOBISPOT_OK
+        || mobispot_json_key_string(g, "subscriptions", h->subscriptions)
+           != MOBISPOT_OK
+        || mobispot_json_string(g, "channels") != MOBISPOT_OK
+        || yajl_gen_integer(g, h->channels) != yajl_gen_status_ok
+        || mobispot_json_string(g, "channels_up") != MOBISPOT_OK
+        || yajl_gen_integer(g, h->channels_up) != yajl_gen_status_ok
         || yajl_gen_map_close(g) != yajl_gen_status_ok)
     {
         return MOBISPOT_ERROR;

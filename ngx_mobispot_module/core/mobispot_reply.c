@@ -30,6 +30,54 @@ mobispot_reply_is_status(const redisReply *reply, const char *status)
 
 
 /*
+ * An error of Redis's access control (ACL): a command, a key or a channel
+ * that the connection's user may not use.  Redis 7 says NOPERM, or, for a
+ * command a script runs, "ERR The user executing the script can't access
+ * ...": that error, or NULL.  The elements of an array (EXEC) are
+ * looked at too.
+ */
+
+const redisReply *
+mobispot_reply_denied(const redisReply *reply)
+{
+    size_t             i;
+    const redisReply  *e;
+
+    static const char  script[] = "ERR The user executing the script";
+
+    if (reply == NULL) {
+        return NULL;
+    }
+
+    if (reply->type == REDIS_REPLY_ARRAY) {
+        for (i = 0; i < reply->elements; i++) {
+            e = mobispot_reply_denied(reply->element[i]);
+
+            if (e != NULL) {
+                return e;
+            }
+        }
+
+        return NULL;
+    }
+
+    if (reply->type != REDIS_REPLY_ERROR) {
+        return NULL;
+    }
+
+    if (((size_t) reply->len >= 6 && memcmp(reply->str, "NOPERM", 6) == 0
+         && (reply->len == 6 || reply->str[6] == ' '))
+        || ((size_t) reply->len >= sizeof(script) - 1
+            && memcmp(reply->str, script, sizeof(script) - 1) == 0))
+    {
+        return reply;
+    }
+
+    return NULL;
+}
+
+
+/*
  * The errors of a server that cannot serve now but will (loading its data
  * set, running a long script, its master down, a read-only replica, a
  * primary refusing writes for want of replicas: min-replicas-to-write):

@@ -47,6 +47,13 @@ ngx_http_mobispot_api_redis_failed(ngx_http_request_t *r, ngx_int_t status)
                                            "in time");
     }
 
+    if (status == NGX_HTTP_MOBISPOT_REDIS_DENIED) {
+        return ngx_http_mobispot_api_error(r, NGX_HTTP_BAD_GATEWAY,
+                                           "redis_denied",
+                                           "the data store's access rules "
+                                           "do not allow this here");
+    }
+
     if (status == NGX_HTTP_MOBISPOT_REDIS_NOT_SERVING) {
 
         /* say why: LOADING, BUSY, MASTERDOWN or READONLY */
@@ -152,38 +159,6 @@ ngx_http_mobispot_api_cached(ngx_http_request_t *r,
     out.next = NULL;
 
     return ngx_http_mobispot_api_output(r, NGX_HTTP_OK, &out, len);
-}
-
-
-/* $mobispot_cache_status: HIT, MISS, BYPASS, or empty */
-
-ngx_int_t
-ngx_http_mobispot_api_cache_status(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, uintptr_t data)
-{
-    ngx_http_mobispot_api_ctx_t  *ctx;
-
-    static ngx_str_t  names[] = {
-        ngx_null_string,
-        ngx_string("BYPASS"),
-        ngx_string("MISS"),
-        ngx_string("HIT")
-    };
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_mobispot_module);
-
-    if (ctx == NULL || ctx->cache_status == NGX_HTTP_MOBISPOT_CACHE_NONE) {
-        v->not_found = 1;
-        return NGX_OK;
-    }
-
-    v->len = names[ctx->cache_status].len;
-    v->data = names[ctx->cache_status].data;
-    v->valid = 1;
-    v->no_cacheable = 0;
-    v->not_found = 0;
-
-    return NGX_OK;
 }
 
 
@@ -547,6 +522,8 @@ ngx_http_mobispot_api_error(ngx_http_request_t *r, ngx_uint_t status,
     const char *code, const char *message)
 {
     yajl_gen  g;
+
+    ngx_http_mobispot_api_set_error(r, code);
 
     g = ngx_http_mobispot_api_gen(r);
 

@@ -58,6 +58,12 @@ typedef struct {
     /* the answer's Content-Type when not JSON (a CSV answer), or empty */
     ngx_str_t                          content_type;
 
+    /* what the log variables tell (ngx_http_mobispot_vars.c) */
+    const char                        *error;     /* the error code sent */
+    ngx_str_t                          booking;   /* the booking's id */
+    uint64_t                           redis_usec; /* waited on Redis */
+    ngx_uint_t                         redis_calls;
+
     /* the request body of a route that reads one, in one buffer */
     ngx_str_t                          body;
     void                              *body_state; /* while it is read */
@@ -180,8 +186,9 @@ ngx_int_t ngx_http_mobispot_api_error(ngx_http_request_t *r,
 ngx_int_t ngx_http_mobispot_api_header(ngx_http_request_t *r,
     const char *name, size_t name_len, u_char *value, size_t value_len);
 
-ngx_int_t ngx_http_mobispot_api_cache_status(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, uintptr_t data);
+void ngx_http_mobispot_api_set_error(ngx_http_request_t *r,
+    const char *code);
+ngx_int_t ngx_http_mobispot_vars_add(ngx_conf_t *cf);
 
 ngx_uint_t ngx_http_mobispot_header_values(ngx_http_request_t *r,
     const char *name, ngx_str_t *values, ngx_uint_t max);

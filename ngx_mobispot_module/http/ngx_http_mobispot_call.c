@@ -19,6 +19,8 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include <time.h>
+
 #include "http/ngx_http_mobispot_api.h"
 
 
@@ -31,6 +33,20 @@ typedef struct {
 } ngx_http_mobispot_call_t;
 
 
+/* a call's own callbacks, behind the clock of $mobispot_redis_time */
+typedef struct {
+    ngx_http_mobispot_api_ctx_t       *ctx;
+    ngx_http_mobispot_redis_reply_pt   on_reply;
+    ngx_http_mobispot_redis_done_pt    on_done;
+    void                              *data;
+    struct timespec                    start;
+} ngx_http_mobispot_call_timed_t;
+
+
+static void ngx_http_mobispot_call_timed_reply(ngx_http_request_t *r,
+    void *data, ngx_uint_t index, redisReply *reply);
+static void ngx_http_mobispot_call_timed_done(ngx_http_request_t *r,
+    void *data, ngx_int_t status);
 static ngx_int_t ngx_http_mobispot_call_keys(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, const ngx_http_mobispot_api_keys_t *keys);
 static void ngx_http_mobispot_call_reply(ngx_http_request_t *r, void *data,
@@ -94,15 +110,28 @@ ngx_http_mobispot_api_stream(ngx_http_request_t *r,
     ngx_http_mobispot_redis_reply_pt on_reply,
     ngx_http_mobispot_redis_done_pt on_done, void *data)
 {
-    ngx_int_t   rc;
-    ngx_uint_t  skipped;
+    ngx_int_t                        rc;
+    ngx_uint_t                       skipped;
+    ngx_http_mobispot_call_timed_t  *t;
 
     if (ngx_http_mobispot_call_keys(r, ctx, keys) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = ngx_http_mobispot_redis_call(r, ctx->mcf->client, cmds, n, on_reply,
-                                      on_done, data);
+    t = ngx_palloc(r->pool, sizeof(ngx_http_mobispot_call_timed_t));
+    if (t == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    t->ctx = ctx;
+    t->on_reply = on_reply;
+    t->on_done = on_done;
+    t->data = data;
+    (void) clock_gettime(CLOCK_MONOTONIC, &t->start);
+
+    rc = ngx_http_mobispot_redis_call(r, ctx->mcf->client, cmds, n,
+                                      ngx_http_mobispot_call_timed_reply,
+                                      ngx_http_mobispot_call_timed_done, t);
 
     switch (rc) {
 
@@ -255,6 +284,41 @@ ngx_http_mobispot_call_keys(ngx_http_request_t *r,
     }
 
     return NGX_OK;
+}
+
+
+static void
+ngx_http_mobispot_call_timed_reply(ngx_http_request_t *r, void *data,
+    ngx_uint_t index, redisReply *reply)
+{
+    ngx_http_mobispot_call_timed_t *t = data;
+
+    if (t->on_reply != NULL) {
+        t->on_reply(r, t->data, index, reply);
+    }
+}
+
+
+/* the call is over: its time counted, then its own done */
+
+static void
+ngx_http_mobispot_call_timed_done(ngx_http_request_t *r, void *data,
+    ngx_int_t status)
+{
+    ngx_http_mobispot_call_timed_t *t = data;
+
+    int64_t          usec;
+    struct timespec  now;
+
+    (void) clock_gettime(CLOCK_MONOTONIC, &now);
+
+    usec = (int64_t) (now.tv_sec - t->start.tv_sec) * 1000000
+           + (now.tv_nsec - t->start.tv_nsec) / 1000;
+
+    t->ctx->redis_usec += usec > 0 ? (uint64_t) usec : 0;
+    t->ctx->redis_calls++;
+
+    t->on_done(r, t->data, status);
 }
 
 

@@ -2,9 +2,11 @@
 /*
  * Copyright (C) Mobispot
  *
- * GET {prefix}health: a PING through the worker's Redis connection, and
- * the parts other modules add (the SSO gateway's revocation zone): any
- * degraded part makes the status "degraded" (still 200: the API answers).
+ * GET {prefix}health: a PING through the worker's Redis connection, the
+ * module's version, the state of the worker's other connections (tracking,
+ * the subscriptions), and the parts other modules add (the SSO gateway's
+ * revocation zone and key set): any degraded part makes the status
+ * "degraded" (still 200: the API answers).
  */
 
 
@@ -59,7 +61,9 @@ ngx_http_mobispot_health_done(ngx_http_request_t *r,
     yajl_gen                          g;
     ngx_uint_t                        i, degraded, any;
     struct timespec                   now, *start;
+    mobispot_health_t                 h;
     ngx_http_mobispot_main_conf_t    *mcf;
+    ngx_http_mobispot_redis_state_t   st;
     ngx_http_mobispot_health_part_t  *part;
 
     start = ctx->data;
@@ -85,6 +89,13 @@ ngx_http_mobispot_health_done(ngx_http_request_t *r,
 
     mcf = ngx_http_get_module_main_conf(r, ngx_http_mobispot_module);
     part = mcf->health.elts;
+
+    /*
+     * the subscriptions are told, not judged: the parts that need them
+     * (sign-outs, the key set) say when their loss matters
+     */
+
+    ngx_http_mobispot_redis_state(mcf->client, &st);
     any = 0;
 
     for (i = 0; i < mcf->health.nelts; i++) {
@@ -99,9 +110,15 @@ ngx_http_mobispot_health_done(ngx_http_request_t *r,
 
     g = ngx_http_mobispot_api_gen(r);
 
-    if (g == NULL
-        || mobispot_json_health(g, ms, any ? "degraded" : "ok") != MOBISPOT_OK)
-    {
+    h.status = any ? "degraded" : "ok";
+    h.version = NGX_HTTP_MOBISPOT_VERSION;
+    h.latency_ms = ms;
+    h.tracking = st.tracking;
+    h.subscriptions = st.subscriptions;
+    h.channels = st.channels;
+    h.channels_up = st.channels_up;
+
+    if (g == NULL || mobispot_json_health(g, &h) != MOBISPOT_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 

@@ -51,7 +51,7 @@ static ngx_conf_num_bounds_t  ngx_http_mobispot_max_pending_bounds = {
 static ngx_command_t  ngx_http_mobispot_commands[] = {
 
     { ngx_string("mobispot_redis"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE123,
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1234,
       ngx_http_mobispot_redis_directive,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
@@ -184,6 +184,7 @@ ngx_http_mobispot_create_main_conf(ngx_conf_t *cf)
      *
      *     mcf->redis.address = { 0, NULL };
      *     mcf->redis.host = { 0, NULL };
+     *     mcf->redis.user = { 0, NULL };
      *     mcf->redis.password = { 0, NULL };
      *     mcf->redis.port = 0;
      *     mcf->redis.db = 0;
@@ -612,22 +613,11 @@ static const ngx_http_mobispot_api_route_t  ngx_http_mobispot_routes[] = {
 static ngx_int_t
 ngx_http_mobispot_preconfiguration(ngx_conf_t *cf)
 {
-    ngx_http_variable_t  *var;
-
-    static ngx_str_t  name = ngx_string("mobispot_cache_status");
-
     if (ngx_http_mobispot_api_add_routes(cf, ngx_http_mobispot_routes)
         != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    var = ngx_http_add_variable(cf, &name, NGX_HTTP_VAR_NOCACHEABLE);
-    if (var == NULL) {
-        return NGX_ERROR;
-    }
-
-    var->get_handler = ngx_http_mobispot_api_cache_status;
-
-    return NGX_OK;
+    return ngx_http_mobispot_vars_add(cf);
 }

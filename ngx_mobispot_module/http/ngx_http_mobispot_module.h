@@ -100,6 +100,9 @@ typedef struct {
 } ngx_http_mobispot_loc_conf_t;
 
 
+/* the module's version: GET health says it; debian/changelog's (t/011) */
+#define NGX_HTTP_MOBISPOT_VERSION         "0.1.0"
+
 #define NGX_HTTP_MOBISPOT_API_MAX_BODY    (1024 * 1024)
 
 #define NGX_HTTP_MOBISPOT_ADMIN_OFF       0

@@ -17,11 +17,13 @@
 
 static char *ngx_http_mobispot_redis_address(ngx_conf_t *cf,
     ngx_http_mobispot_redis_conf_t *rcf, ngx_str_t *value);
+static char *ngx_http_mobispot_redis_user(ngx_conf_t *cf,
+    ngx_http_mobispot_redis_conf_t *rcf, ngx_str_t *value);
 static char *ngx_http_mobispot_redis_password(ngx_conf_t *cf,
     ngx_http_mobispot_redis_conf_t *rcf, ngx_str_t *file);
 
 
-/* mobispot_redis <address> [db=N] [password_file=path] */
+/* mobispot_redis <address> [db=N] [user=NAME] [password_file=path] */
 
 char *
 ngx_http_mobispot_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -60,6 +62,15 @@ ngx_http_mobispot_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
             continue;
         }
 
+        if (ngx_strncmp(value[i].data, "user=", 5) == 0) {
+            rv = ngx_http_mobispot_redis_user(cf, &mcf->redis, &value[i]);
+            if (rv != NGX_CONF_OK) {
+                return rv;
+            }
+
+            continue;
+        }
+
         if (ngx_strncmp(value[i].data, "password_file=", 14) == 0) {
             s.data = value[i].data + 14;
             s.len = value[i].len - 14;
@@ -74,6 +85,14 @@ ngx_http_mobispot_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "invalid parameter \"%V\"", &value[i]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (mcf->redis.user.len && mcf->redis.password.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"mobispot_redis\" with \"user=\" needs "
+                           "\"password_file=\" (an ACL user signs in with "
+                           "its password)");
         return NGX_CONF_ERROR;
     }
 
@@ -195,6 +214,50 @@ ngx_http_mobispot_redis_address(ngx_conf_t *cf,
                                   NGX_SOCKADDR_STRLEN, 0);
     p[rcf->host.len] = '\0';
     rcf->port = (int) port;
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * user=NAME: the Redis ACL user (Redis 6 and later) the connections sign
+ * in as, a name of 1 to 128 printable ASCII characters without a blank
+ * (what ACL SETUSER takes on one line of an ACL file)
+ */
+
+static char *
+ngx_http_mobispot_redis_user(ngx_conf_t *cf,
+    ngx_http_mobispot_redis_conf_t *rcf, ngx_str_t *value)
+{
+    u_char  *p, *last;
+
+    if (rcf->user.len) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "duplicate \"user=\" in \"mobispot_redis\"");
+        return NGX_CONF_ERROR;
+    }
+
+    p = value->data + sizeof("user=") - 1;
+    last = value->data + value->len;
+
+    if (last - p < 1 || last - p > 128) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid redis user \"%V\": 1 to 128 characters",
+                           value);
+        return NGX_CONF_ERROR;
+    }
+
+    rcf->user.data = p;
+    rcf->user.len = last - p;
+
+    for ( /* void */ ; p < last; p++) {
+        if (*p <= ' ' || *p >= 0x7f) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid redis user \"%V\": printable "
+                               "ASCII without a blank", value);
+            return NGX_CONF_ERROR;
+        }
+    }
 
     return NGX_CONF_OK;
 }

@@ -318,12 +318,13 @@ ngx_http_mobispot_redis_on_reply(redisAsyncContext *ac, void *reply,
     ngx_uint_t                        index;
     const char                       *word;
     ngx_connection_t                 *c;
+    const redisReply                 *denied;
     ngx_http_request_t               *r;
     ngx_http_mobispot_redis_client_t *client;
 
-    /* the not-serving line: at most once a second per worker */
-    static time_t                     not_serving_last;
-    static ngx_uint_t                 not_serving_skipped;
+    /* the not-serving and ACL lines: at most once a second per worker */
+    static time_t                     not_serving_last, denied_last;
+    static ngx_uint_t                 not_serving_skipped, denied_skipped;
 
     client = call->client;
     client->pending--;
@@ -353,6 +354,29 @@ ngx_http_mobispot_redis_on_reply(redisAsyncContext *ac, void *reply,
 
             not_serving_last = ngx_time();
             not_serving_skipped = 0;
+        }
+
+    } else if (call->status == NGX_HTTP_MOBISPOT_REDIS_OK
+               && (denied = mobispot_reply_denied(reply)) != NULL)
+    {
+        /* a configuration fault, not the client's: its route never sees it */
+
+        call->status = NGX_HTTP_MOBISPOT_REDIS_DENIED;
+
+        if (denied_last == ngx_time()) {
+            denied_skipped++;
+
+        } else {
+            ngx_log_error(NGX_LOG_ERR, client->log, 0,
+                          "mobispot: redis %V refused a command by its ACL "
+                          "(user \"%V\"): \"%*s\"; the request gets 502 "
+                          "(%ui such lines left out)",
+                          &client->conf->address, &client->conf->user,
+                          (size_t) ngx_min(denied->len, 200), denied->str,
+                          denied_skipped);
+
+            denied_last = ngx_time();
+            denied_skipped = 0;
         }
 
     } else if (call->request != NULL

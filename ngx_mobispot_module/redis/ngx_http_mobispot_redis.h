@@ -26,6 +26,8 @@
 #define NGX_HTTP_MOBISPOT_REDIS_TIMEOUT      2
 /* LOADING, BUSY, MASTERDOWN or READONLY: up, but not serving for now */
 #define NGX_HTTP_MOBISPOT_REDIS_NOT_SERVING  3
+/* NOPERM: the ACL of the connection's user refuses a command, key or channel */
+#define NGX_HTTP_MOBISPOT_REDIS_DENIED       4
 
 
 typedef struct {
@@ -33,6 +35,7 @@ typedef struct {
     ngx_str_t                     host;      /* NUL-terminated IP or path */
     int                           port;      /* 0 for a unix socket */
     ngx_int_t                     db;
+    ngx_str_t                     user;      /* empty: AUTH <password> */
     ngx_str_t                     password;  /* empty: no AUTH */
     ngx_msec_t                    connect_timeout;
     ngx_msec_t                    timeout;
@@ -96,6 +99,26 @@ ngx_uint_t ngx_http_mobispot_redis_ready(
     ngx_http_mobispot_redis_client_t *client);
 const char *ngx_http_mobispot_redis_not_serving(
     ngx_http_mobispot_redis_client_t *client);
+
+
+/*
+ * The worker's connections as GET health tells them: the data connection
+ * ready; tracking "on" (Redis tracks for the answer cache), "off" (not
+ * asked: no answer cache) or "down" (asked, not on now); the bus (the
+ * subscriptions' connection) "none" (no channel), "up" (every channel
+ * subscribed) or "down", and its channels subscribed of those asked.
+ */
+
+typedef struct {
+    ngx_uint_t                    ready;
+    const char                   *tracking;
+    const char                   *subscriptions;
+    ngx_uint_t                    channels;
+    ngx_uint_t                    channels_up;
+} ngx_http_mobispot_redis_state_t;
+
+void ngx_http_mobispot_redis_state(ngx_http_mobispot_redis_client_t *client,
+    ngx_http_mobispot_redis_state_t *st);
 
 
 /*

@@ -95,7 +95,17 @@ ngx_http_mobispot_redis_connect(void *data)
 
     client->handshake = 0;
 
-    if (conf->password.len) {
+    if (conf->user.len) {
+        /* an ACL user (Redis 6): AUTH <user> <password> */
+        if (redisAsyncCommand(ac, ngx_http_mobispot_redis_on_handshake, client,
+                              "AUTH %b %b", conf->user.data, conf->user.len,
+                              conf->password.data, conf->password.len)
+            == REDIS_OK)
+        {
+            client->handshake++;
+        }
+
+    } else if (conf->password.len) {
         if (redisAsyncCommand(ac, ngx_http_mobispot_redis_on_handshake, client,
                               "AUTH %b", conf->password.data,
                               conf->password.len)

@@ -260,7 +260,13 @@ ngx_http_mobispot_redis_bus_on_connect(const redisAsyncContext *cac,
 
     /* pipelined: each reply is checked in order, a failure drops it all */
 
-    if (conf->password.len) {
+    if (conf->user.len) {
+        (void) redisAsyncCommand(ac, ngx_http_mobispot_redis_bus_on_handshake,
+                                 bus, "AUTH %b %b", conf->user.data,
+                                 conf->user.len, conf->password.data,
+                                 conf->password.len);
+
+    } else if (conf->password.len) {
         (void) redisAsyncCommand(ac, ngx_http_mobispot_redis_bus_on_handshake,
                                  bus, "AUTH %b", conf->password.data,
                                  conf->password.len);
@@ -530,4 +536,39 @@ ngx_http_mobispot_redis_bus_timeout_handler(ngx_event_t *ev)
                   bus->conf->connect_timeout + 2 * bus->conf->timeout);
 
     ngx_http_mobispot_redis_bus_drop(bus);
+}
+
+
+void
+ngx_http_mobispot_redis_state(ngx_http_mobispot_redis_client_t *client,
+    ngx_http_mobispot_redis_state_t *st)
+{
+    ngx_queue_t                    *q;
+    ngx_http_mobispot_redis_sub_t  *sub;
+
+    ngx_memzero(st, sizeof(ngx_http_mobispot_redis_state_t));
+
+    st->ready = (client->state == NGX_HTTP_MOBISPOT_REDIS_READY);
+
+    st->tracking = client->invalidate == NULL ? "off"
+                   : ngx_http_mobispot_redis_tracking(client) ? "on" : "down";
+
+    if (client->bus == NULL) {
+        st->subscriptions = "none";
+        return;
+    }
+
+    for (q = ngx_queue_head(&client->bus->channels);
+         q != ngx_queue_sentinel(&client->bus->channels);
+         q = ngx_queue_next(q))
+    {
+        sub = ngx_queue_data(q, ngx_http_mobispot_redis_sub_t, queue);
+
+        st->channels++;
+        st->channels_up += sub->up;
+    }
+
+    st->subscriptions = st->channels == 0 ? "none"
+                        : (client->bus->up && st->channels_up == st->channels)
+                          ? "up" : "down";
 }

@@ -40,6 +40,8 @@ ngx_http_mobispot_spots_error(ngx_http_request_t *r, ngx_uint_t status,
                       name ? ")" : "");
     }
 
+    ngx_http_mobispot_api_set_error(r, code);
+
     g = ngx_http_mobispot_api_gen(r);
     if (g == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

@@ -134,6 +134,34 @@ static ngx_command_t  ngx_http_mobispot_sso_commands[] = {
       offsetof(ngx_http_mobispot_sso_loc_conf_t, login_url),
       NULL },
 
+    { ngx_string("mobispot_sso_authorize_url"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mobispot_sso_loc_conf_t, authorize_url),
+      NULL },
+
+    { ngx_string("mobispot_sso_client_id"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mobispot_sso_loc_conf_t, client_id),
+      NULL },
+
+    { ngx_string("mobispot_sso_redirect_uri"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_mobispot_sso_loc_conf_t, redirect_uri),
+      NULL },
+
+    { ngx_string("mobispot_sso_callback"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_mobispot_sso_callback_conf,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("mobispot_sso_public_url"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_mobispot_sso_public_url_conf,
@@ -249,7 +277,9 @@ ngx_http_mobispot_sso_handler(ngx_http_request_t *r)
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_mobispot_sso_module);
 
-    if (lcf->mode == NGX_HTTP_MOBISPOT_SSO_OFF) {
+    /* the callback is where a browser without a token comes to get one */
+
+    if (lcf->mode == NGX_HTTP_MOBISPOT_SSO_OFF || lcf->callback) {
         return NGX_DECLINED;
     }
 
@@ -463,6 +493,15 @@ ngx_http_mobispot_sso_init_main_conf(ngx_conf_t *cf, void *conf)
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"mobispot_jwt_keys_redis\" needs "
                            "\"mobispot_redis\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if (mcf->keys_redis
+        && ngx_http_mobispot_api_add_health(cf, "sso_keys",
+                                            ngx_http_mobispot_sso_rkeys_health,
+                                            mcf)
+           != NGX_OK)
+    {
         return NGX_CONF_ERROR;
     }
 

@@ -163,6 +163,8 @@ typedef struct {
     ngx_pool_t                    *rkeys_pool;
     ngx_http_mobispot_redis_sub_t *rkeys_sub;
     ngx_log_t                     *rkeys_log;
+    time_t                         rkeys_read;  /* last read, or 0 */
+    unsigned                       rkeys_up:1;  /* its channel heard */
 } ngx_http_mobispot_sso_main_conf_t;
 
 
@@ -178,6 +180,13 @@ typedef struct {
     size_t                         max_size;
     ngx_str_t                      login_url;
     ngx_str_t                      public_url;  /* scheme://host[:port] */
+
+    /* the module's own sign-in: authorize, then mobispot_sso_callback */
+    ngx_str_t                      authorize_url;
+    ngx_str_t                      client_id;
+    ngx_str_t                      redirect_uri;
+    ngx_flag_t                     callback;  /* mobispot_sso_callback */
+    ngx_str_t                      cookie;    /* the token cookie's name */
     ngx_flag_t                     pass_token;
     ngx_uint_t                     no_origin_logged;  /* per worker */
     ngx_str_t                      site;
@@ -219,6 +228,9 @@ extern ngx_module_t  ngx_http_mobispot_sso_module;
  */
 ngx_uint_t ngx_http_mobispot_sso_verify(ngx_http_request_t *r,
     ngx_http_mobispot_sso_loc_conf_t *lcf, ngx_http_mobispot_sso_ctx_t *ctx);
+ngx_uint_t ngx_http_mobispot_sso_verify_token(ngx_http_request_t *r,
+    ngx_http_mobispot_sso_loc_conf_t *lcf, ngx_http_mobispot_sso_ctx_t *ctx,
+    ngx_str_t *token);
 ngx_int_t ngx_http_mobispot_sso_deny(ngx_http_request_t *r,
     ngx_http_mobispot_sso_loc_conf_t *lcf, ngx_uint_t status);
 ngx_int_t ngx_http_mobispot_sso_add_variables(ngx_conf_t *cf);
@@ -246,6 +258,29 @@ ngx_int_t ngx_http_mobispot_sso_strip(ngx_http_request_t *r,
 ngx_int_t ngx_http_mobispot_sso_redirect(ngx_http_request_t *r,
     ngx_http_mobispot_sso_loc_conf_t *lcf);
 ngx_uint_t ngx_http_mobispot_sso_public_name(ngx_str_t *name);
+ngx_int_t ngx_http_mobispot_sso_origin(ngx_http_request_t *r,
+    ngx_http_mobispot_sso_loc_conf_t *lcf, ngx_str_t *origin);
+ngx_int_t ngx_http_mobispot_sso_cookie(ngx_http_request_t *r,
+    ngx_str_t *name, ngx_str_t *value);
+
+/* the redirect to the issuer's authorize and its checks (sso_authorize.c) */
+ngx_int_t ngx_http_mobispot_sso_authorize(ngx_http_request_t *r,
+    ngx_http_mobispot_sso_loc_conf_t *lcf, ngx_str_t *origin,
+    ngx_str_t *back);
+ngx_int_t ngx_http_mobispot_sso_send_to(ngx_http_request_t *r,
+    ngx_uint_t status, u_char *url, size_t len);
+char *ngx_http_mobispot_sso_flow_check(ngx_conf_t *cf,
+    ngx_http_mobispot_sso_loc_conf_t *conf, ngx_uint_t verifies);
+
+/* the callback (sso_callback.c) and its pages (sso_page.c) */
+char *ngx_http_mobispot_sso_callback_conf(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+ngx_int_t ngx_http_mobispot_sso_page(ngx_http_request_t *r,
+    ngx_uint_t status, const char *text);
+ngx_int_t ngx_http_mobispot_sso_page_code(ngx_http_request_t *r,
+    ngx_uint_t status, const char *text, ngx_str_t *code);
+ngx_int_t ngx_http_mobispot_sso_cb_refuse(ngx_http_request_t *r,
+    ngx_uint_t status, const char *reason, const char *text);
 char *ngx_http_mobispot_sso_public_url_conf(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 ngx_int_t ngx_http_mobispot_sso_header(ngx_http_request_t *r,
@@ -288,6 +323,8 @@ ngx_int_t ngx_http_mobispot_sso_rkeys_init_process(ngx_cycle_t *cycle,
     ngx_http_mobispot_sso_main_conf_t *mcf);
 void ngx_http_mobispot_sso_rkeys_exit_process(
     ngx_http_mobispot_sso_main_conf_t *mcf);
+ngx_int_t ngx_http_mobispot_sso_rkeys_health(ngx_http_request_t *r,
+    yajl_gen g, ngx_uint_t *degraded, void *data);
 
 char *ngx_http_mobispot_sso_revoke_conf(ngx_conf_t *cf,
     ngx_http_mobispot_sso_main_conf_t *mcf);

@@ -40,6 +40,10 @@ ngx_http_mobispot_sso_create_loc_conf(ngx_conf_t *cf)
      *     conf->issuer = { 0, NULL };
      *     conf->login_url = { 0, NULL };
      *     conf->public_url = { 0, NULL };
+     *     conf->authorize_url = { 0, NULL };
+     *     conf->client_id = { 0, NULL };
+     *     conf->redirect_uri = { 0, NULL };
+     *     conf->cookie = { 0, NULL };
      *     conf->no_origin_logged = 0;
      *     conf->site = { 0, NULL };
      *     conf->claims = { 0 };
@@ -54,6 +58,7 @@ ngx_http_mobispot_sso_create_loc_conf(ngx_conf_t *cf)
     conf->leeway = NGX_CONF_UNSET;
     conf->max_size = NGX_CONF_UNSET_SIZE;
     conf->pass_token = NGX_CONF_UNSET;
+    conf->callback = NGX_CONF_UNSET;
     conf->site_ttl = NGX_CONF_UNSET;
     conf->site_max_stale = NGX_CONF_UNSET;
 
@@ -100,7 +105,7 @@ ngx_http_mobispot_sso_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_http_mobispot_sso_loc_conf_t *conf = child;
 
     ngx_str_t                          *id;
-    ngx_uint_t                          i;
+    ngx_uint_t                          i, verifies;
     ngx_http_mobispot_sso_source_t     *src;
     ngx_http_mobispot_main_conf_t      *mmcf;
     ngx_http_mobispot_sso_main_conf_t  *mcf;
@@ -120,6 +125,15 @@ ngx_http_mobispot_sso_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_conf_merge_str_value(conf->login_url, prev->login_url, "");
     ngx_conf_merge_str_value(conf->public_url, prev->public_url, "");
     ngx_conf_merge_value(conf->pass_token, prev->pass_token, 0);
+    ngx_conf_merge_str_value(conf->authorize_url, prev->authorize_url, "");
+    ngx_conf_merge_str_value(conf->client_id, prev->client_id, "");
+    ngx_conf_merge_str_value(conf->redirect_uri, prev->redirect_uri, "");
+
+    /* a location's own, never inherited */
+
+    if (conf->callback == NGX_CONF_UNSET) {
+        conf->callback = 0;
+    }
     ngx_conf_merge_str_value(conf->site, prev->site, "");
     ngx_conf_merge_sec_value(conf->site_ttl, prev->site_ttl, 10);
     ngx_conf_merge_sec_value(conf->site_max_stale, prev->site_max_stale, 60);
@@ -150,7 +164,16 @@ ngx_http_mobispot_sso_merge_loc_conf(ngx_conf_t *cf, void *parent,
     mcf = ngx_http_conf_get_module_main_conf(cf,
                                              ngx_http_mobispot_sso_module);
 
-    if (conf->mode != NGX_HTTP_MOBISPOT_SSO_OFF
+    /* a callback checks the token it redeems as the location would */
+
+    verifies = (conf->mode != NGX_HTTP_MOBISPOT_SSO_OFF || conf->callback);
+
+    if (ngx_http_mobispot_sso_flow_check(cf, conf, verifies) != NGX_CONF_OK)
+    {
+        return NGX_CONF_ERROR;
+    }
+
+    if (verifies
         && (conf->keys == NULL || conf->keys->nelts == 0)
         && !mcf->keys_redis)
     {
@@ -168,7 +191,7 @@ ngx_http_mobispot_sso_merge_loc_conf(ngx_conf_t *cf, void *parent,
      * holds one of the keys.
      */
 
-    if (conf->mode != NGX_HTTP_MOBISPOT_SSO_OFF
+    if (verifies
         && (conf->issuer.len == 0 || conf->audiences == NULL
             || conf->audiences->nelts == 0))
     {
@@ -180,7 +203,7 @@ ngx_http_mobispot_sso_merge_loc_conf(ngx_conf_t *cf, void *parent,
         return NGX_CONF_ERROR;
     }
 
-    if (conf->site.len && conf->mode != NGX_HTTP_MOBISPOT_SSO_OFF) {
+    if (conf->site.len && verifies) {
 
         /* entitlement: the site's networks come from Redis */
 

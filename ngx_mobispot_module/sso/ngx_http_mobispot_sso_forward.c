@@ -41,8 +41,6 @@ static ngx_int_t ngx_http_mobispot_sso_strip_arg(ngx_http_request_t *r,
     ngx_str_t *name);
 static ngx_int_t ngx_http_mobispot_sso_strip_value(ngx_http_request_t *r,
     ngx_str_t *value, ngx_str_t *name, ngx_uint_t cookie);
-static ngx_int_t ngx_http_mobispot_sso_origin(ngx_http_request_t *r,
-    ngx_http_mobispot_sso_loc_conf_t *lcf, ngx_str_t *origin);
 
 
 /* the Bearer token of an Authorization header, or NGX_DECLINED */
@@ -129,21 +127,12 @@ ngx_http_mobispot_sso_find(ngx_http_request_t *r,
             break;
 
         case NGX_HTTP_MOBISPOT_SSO_COOKIE:
-#if (nginx_version >= 1023000)
-            if (ngx_http_parse_multi_header_lines(r, r->headers_in.cookie,
-                                                  &src[i].name, token)
-                != NULL)
+            if (ngx_http_mobispot_sso_cookie(r, &src[i].name, token)
+                == NGX_OK)
             {
                 return NGX_OK;
             }
-#else
-            if (ngx_http_parse_multi_header_lines(&r->headers_in.cookies,
-                                                  &src[i].name, token)
-                != NGX_DECLINED)
-            {
-                return NGX_OK;
-            }
-#endif
+
             break;
 
         default: /* NGX_HTTP_MOBISPOT_SSO_ARG */
@@ -156,6 +145,32 @@ ngx_http_mobispot_sso_find(ngx_http_request_t *r,
             break;
         }
     }
+
+    return NGX_DECLINED;
+}
+
+
+/* the first cookie of that name in the request's Cookie headers */
+
+ngx_int_t
+ngx_http_mobispot_sso_cookie(ngx_http_request_t *r, ngx_str_t *name,
+    ngx_str_t *value)
+{
+#if (nginx_version >= 1023000)
+    if (ngx_http_parse_multi_header_lines(r, r->headers_in.cookie, name,
+                                          value)
+        != NULL)
+    {
+        return NGX_OK;
+    }
+#else
+    if (ngx_http_parse_multi_header_lines(&r->headers_in.cookies, name,
+                                          value)
+        != NGX_DECLINED)
+    {
+        return NGX_OK;
+    }
+#endif
 
     return NGX_DECLINED;
 }
@@ -385,9 +400,10 @@ ngx_http_mobispot_sso_strip_arg(ngx_http_request_t *r, ngx_str_t *name)
 
 
 /*
- * 302 to mobispot_sso_login_url?return_to=<this URL>&site=<site id>, or
- * NGX_DECLINED when this server has no public name to return to (the
- * caller then answers 401 as to an API client).
+ * 302 to mobispot_sso_login_url?return_to=<this URL>&site=<site id> (or
+ * to the issuer's authorize, sso_authorize.c), or NGX_DECLINED when
+ * this server has no public name to return to (the caller then answers
+ * 401 as to an API client).
  */
 
 ngx_int_t
@@ -454,6 +470,13 @@ ngx_http_mobispot_sso_redirect(ngx_http_request_t *r,
 
     len = p - back;
 
+    if (lcf->authorize_url.len) {
+        path.data = back;
+        path.len = len;
+
+        return ngx_http_mobispot_sso_authorize(r, lcf, &origin, &path);
+    }
+
     url = ngx_pnalloc(r->pool, lcf->login_url.len
                                + sizeof("?return_to=&site=") - 1
                                + 3 * len + 3 * lcf->site.len);
@@ -494,7 +517,7 @@ ngx_http_mobispot_sso_redirect(ngx_http_request_t *r,
  * catch-all server would turn any domain into a return_to.
  */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_mobispot_sso_origin(ngx_http_request_t *r,
     ngx_http_mobispot_sso_loc_conf_t *lcf, ngx_str_t *origin)
 {

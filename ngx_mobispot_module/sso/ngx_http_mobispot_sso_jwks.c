@@ -445,6 +445,8 @@ ngx_http_mobispot_sso_rkeys_snapshot(void *data, redisReply *reply)
 
     ngx_str_set(&source, "redis " NGX_HTTP_MOBISPOT_SSO_JWKS_KEY);
 
+    mcf->rkeys_read = ngx_time();
+
     if (reply->type == REDIS_REPLY_NIL) {
         ngx_log_error(NGX_LOG_WARN, mcf->rkeys_log, 0,
                       "mobispot: no key set at \""
@@ -500,7 +502,55 @@ ngx_http_mobispot_sso_rkeys_message(void *data, u_char *msg, size_t len)
 static void
 ngx_http_mobispot_sso_rkeys_state(void *data, ngx_uint_t up)
 {
+    ngx_http_mobispot_sso_main_conf_t *mcf = data;
+
     /* the last set read stays in use while Redis is away */
+
+    mcf->rkeys_up = up ? 1 : 0;
+}
+
+
+/*
+ * GET health: {"state":..,"keys":N,"read_s":S}: "ok" (a key set read, its
+ * channel heard), "none" (no usable set: tokens are refused unless a key
+ * file has their key) or "stale" (the channel is lost: a rotation would
+ * not be heard; the set in use is kept); S: seconds since Redis was last
+ * read (-1: never).  Degraded unless "ok".
+ */
+
+ngx_int_t
+ngx_http_mobispot_sso_rkeys_health(ngx_http_request_t *r, yajl_gen g,
+    ngx_uint_t *degraded, void *data)
+{
+    ngx_http_mobispot_sso_main_conf_t *mcf = data;
+
+    ngx_uint_t   n;
+    const char  *state;
+
+    n = mcf->rkeys ? mcf->rkeys->nelts : 0;
+
+    state = n == 0 ? "none" : mcf->rkeys_up ? "ok" : "stale";
+    *degraded = (n == 0 || !mcf->rkeys_up);
+
+    if (g == NULL) {
+        return NGX_OK;
+    }
+
+    if (yajl_gen_map_open(g) != yajl_gen_status_ok
+        || mobispot_json_key_string(g, "state", state) != MOBISPOT_OK
+        || mobispot_json_string(g, "keys") != MOBISPOT_OK
+        || yajl_gen_integer(g, n) != yajl_gen_status_ok
+        || mobispot_json_string(g, "read_s") != MOBISPOT_OK
+        || yajl_gen_integer(g, mcf->rkeys_read
+                               ? (long long) (ngx_time() - mcf->rkeys_read)
+                               : -1)
+           != yajl_gen_status_ok
+        || yajl_gen_map_close(g) != yajl_gen_status_ok)
+    {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 

@@ -51,7 +51,8 @@ ngx_http_mobispot_sso_deny(ngx_http_request_t *r,
 {
     if (status != MOBISPOT_SSO_NOT_ENTITLED
         && status != MOBISPOT_SSO_UNAVAILABLE
-        && !(lcf->login_url.len && ngx_http_mobispot_accepts(r, "text/html"))
+        && !((lcf->login_url.len || lcf->authorize_url.len)
+             && ngx_http_mobispot_accepts(r, "text/html"))
         && ngx_http_mobispot_auth_delay(r, ngx_http_mobispot_sso_delayed)
            == NGX_OK)
     {
@@ -110,7 +111,9 @@ ngx_http_mobispot_sso_refuse(ngx_http_request_t *r,
                                            "sso_unavailable", msg);
     }
 
-    if (lcf->login_url.len && ngx_http_mobispot_accepts(r, "text/html")) {
+    if ((lcf->login_url.len || lcf->authorize_url.len)
+        && ngx_http_mobispot_accepts(r, "text/html"))
+    {
         rc = ngx_http_mobispot_sso_redirect(r, lcf);
 
         if (rc != NGX_DECLINED) {

@@ -58,6 +58,29 @@ ngx_uint_t
 ngx_http_mobispot_sso_verify(ngx_http_request_t *r,
     ngx_http_mobispot_sso_loc_conf_t *lcf, ngx_http_mobispot_sso_ctx_t *ctx)
 {
+    ngx_str_t  token;
+
+    if (ngx_http_mobispot_sso_token(r, lcf, &token) != NGX_OK) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "mobispot: no sso token");
+        return MOBISPOT_SSO_MISSING;
+    }
+
+    return ngx_http_mobispot_sso_verify_token(r, lcf, ctx, &token);
+}
+
+
+/*
+ * One token checked with the location's keys and claim rules, wherever
+ * it came from: the request (above), or a code's record (sso_callback.c).
+ * The token's memory must live as long as the request.
+ */
+
+ngx_uint_t
+ngx_http_mobispot_sso_verify_token(ngx_http_request_t *r,
+    ngx_http_mobispot_sso_loc_conf_t *lcf, ngx_http_mobispot_sso_ctx_t *ctx,
+    ngx_str_t *tok)
+{
     size_t                                dot1, dot2;
     uint32_t                              hash;
     yajl_val                              header, payload;
@@ -70,12 +93,7 @@ ngx_http_mobispot_sso_verify(ngx_http_request_t *r,
 
     reason = NULL;
     header = NULL;
-
-    if (ngx_http_mobispot_sso_token(r, lcf, &token) != NGX_OK) {
-        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                       "mobispot: no sso token");
-        return MOBISPOT_SSO_MISSING;
-    }
+    token = *tok;
 
     hash = 0;
     hit = 0;

@@ -452,6 +452,12 @@ and returns C<(exit status, output)>.
 Start (returns the port) / stop the fake Redis; C<$script> as in C<--- fake_redis>
 (text or array of lines).
 
+=item wait_until(sub { ... }, $what)
+
+1 as soon as the condition holds, within 10 s (times the timeout
+factor); otherwise a C<diag> that names C<$what>, and 0: the check is the
+caller's (C<ok(wait_until(...), ...)>).
+
 =item http_request($request, %opts)
 
 Sends one request and returns the response hash (C<status>, C<reason>,
@@ -509,7 +515,7 @@ our @EXPORT = qw(
     redis_cmd redis_stop redis_start fake_redis_start fake_redis_stop
     redis_args redis_kill redis_pid redis_replica_start redis_replica_stop
     redis_replica_port redis_replica_pid redis_replica_cmd nginx_test
-    http_request http_requests_at_once json_diff
+    http_request http_requests_at_once json_diff wait_until
 );
 
 # --------------------------------------------------------- constants ---
@@ -2133,6 +2139,20 @@ sub http_requests_at_once {
         defined $r && $r =~ m{^HTTP/1\.1 (\d+)[^\r]*\r\n.*?\r\n\r\n(.*)\z}s
             ? [$1, $2] : [undef, undef];
     } @socks;
+}
+
+# wait_until(sub { COND }, WHAT): 1 once COND holds, within 10 s (times
+# TEST_NGINX_TIMEOUT_FACTOR); otherwise a diag naming WHAT, and 0
+sub wait_until {
+    my ($cond, $what) = @_;
+    _setup();
+    my $end = Time::HiRes::time() + 10 * $Cfg{factor};
+    while (Time::HiRes::time() < $end) {
+        return 1 if $cond->();
+        Time::HiRes::sleep(0.05);
+    }
+    Test::More::diag("gave up waiting: $what");
+    return 0;
 }
 
 sub http_request {
