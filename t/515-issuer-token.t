@@ -257,6 +257,8 @@ for my $k (['ec256.key', 'e1', 'ES256'], ['rsa.key', 'r1', 'RS256']) {
              '  and WWW-Authenticate: Basic') if $status == 401;
     }
     is(redis_dump(), $before, "$alg: no refusal changed anything in Redis");
+    my $alog = do { local (@ARGV, $/) = (servroot() . '/logs/token.log'); <> } // '';
+    like($alog, qr{^/sso/token 401 invalid_client$}m, '  $mobispot_error logs the OAuth error');
 
     # the code is still good after all that (a charset parameter is fine)
     ($st, $j) = token_post($ok_form->(),

@@ -439,6 +439,9 @@ ngx_http_mobispot_oauth_error(ngx_http_request_t *r, ngx_uint_t status,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    /* $mobispot_error, as for the API's errors */
+    ngx_http_mobispot_api_set_error(r, error);
+
     if (www != NULL
         && ngx_http_mobispot_api_header(r, "WWW-Authenticate",
                                         sizeof("WWW-Authenticate") - 1,

@@ -54,6 +54,8 @@ sub token_env {
     mobispot_jwt_keys_redis on;
     mobispot_jwt_issuer http://127.0.0.1:\$TEST_NGINX_SERVER_PORT/sso;
     mobispot_sso_revocation on;
+    log_format token '\$request_uri \$status \$mobispot_error';
+    access_log logs/token.log token;
 $extra
 HTTP
     location /sso/ {
