@@ -83,14 +83,18 @@ static void ngx_http_mobispot_thread_orphan(void *data);
 
 /*
  * A task's state and size bytes of zeroed data for the caller, in the
- * task's own pool; NULL when out of memory.
+ * task's own pool; NULL when out of memory.  wipe, when not NULL, gets the
+ * data when the task's memory goes, whether its request is still there or
+ * not (a secret wiped, what the work allocated freed).
  */
 
 ngx_http_mobispot_thread_t *
-ngx_http_mobispot_thread_create(ngx_http_request_t *r, size_t size)
+ngx_http_mobispot_thread_create(ngx_http_request_t *r, size_t size,
+    ngx_pool_cleanup_pt wipe)
 {
 #if (NGX_THREADS)
     ngx_pool_t                  *pool;
+    ngx_pool_cleanup_t          *cln;
     ngx_thread_task_t           *task;
     ngx_http_mobispot_thread_t  *t;
 
@@ -114,6 +118,17 @@ ngx_http_mobispot_thread_create(ngx_http_request_t *r, size_t size)
     if (t->data == NULL) {
         ngx_destroy_pool(pool);
         return NULL;
+    }
+
+    if (wipe) {
+        cln = ngx_pool_cleanup_add(pool, 0);
+        if (cln == NULL) {
+            ngx_destroy_pool(pool);
+            return NULL;
+        }
+
+        cln->handler = wipe;
+        cln->data = t->data;
     }
 
     return t;

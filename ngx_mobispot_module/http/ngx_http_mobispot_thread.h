@@ -56,7 +56,7 @@ struct ngx_http_mobispot_thread_s {
 
 
 ngx_http_mobispot_thread_t *ngx_http_mobispot_thread_create(
-    ngx_http_request_t *r, size_t size);
+    ngx_http_request_t *r, size_t size, ngx_pool_cleanup_pt wipe);
 void ngx_http_mobispot_thread_destroy(ngx_http_mobispot_thread_t *t);
 ngx_int_t ngx_http_mobispot_thread_post(ngx_http_request_t *r,
     ngx_http_mobispot_thread_t *t, ngx_http_mobispot_thread_work_pt work,

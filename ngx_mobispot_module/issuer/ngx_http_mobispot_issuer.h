@@ -76,6 +76,10 @@ typedef struct {
     /* the answers, made when the configuration is read */
     ngx_str_t                          discovery;
     ngx_str_t                          jwks;
+
+    /* the tokens (issuer_mint.c) */
+    time_t                             token_lifetime;
+    ngx_str_t                          api_audience;  /* NUL-terminated */
 } ngx_http_mobispot_issuer_loc_conf_t;
 
 
@@ -146,6 +150,66 @@ char *ngx_http_mobispot_issuer_url_check(ngx_conf_t *cf,
     ngx_http_mobispot_issuer_loc_conf_t *lcf);
 ngx_int_t ngx_http_mobispot_issuer_discovery(ngx_conf_t *cf,
     ngx_http_mobispot_issuer_loc_conf_t *lcf);
+
+/*
+ * The mint (issuer_mint.c): the tokens of a sign-in for a client, made
+ * from the account as it is now.  Strings in are NUL-terminated, in
+ * r->pool; nonce and scope may be empty.  done gets rc NGX_OK with the
+ * tokens in r->pool, or NGX_DECLINED when the account is gone (no token:
+ * the caller refuses); it returns what a route handler returns.  The mint
+ * takes ctx->data while it runs (set it back in done from m->data); it
+ * returns what a route handler returns (NGX_DONE: under way).  Claims:
+ * docs/sso.md, "The tokens' claims".
+ */
+
+#define NGX_HTTP_MOBISPOT_ISSUER_LIFETIME      600         /* 10m */
+#define NGX_HTTP_MOBISPOT_ISSUER_LIFETIME_MAX  (12 * 3600)
+
+typedef struct ngx_http_mobispot_issuer_mint_s
+    ngx_http_mobispot_issuer_mint_t;
+
+typedef ngx_int_t (*ngx_http_mobispot_issuer_minted_pt)(
+    ngx_http_request_t *r, ngx_http_mobispot_api_ctx_t *ctx,
+    ngx_http_mobispot_issuer_mint_t *m, ngx_int_t rc);
+
+struct ngx_http_mobispot_issuer_mint_s {
+    ngx_str_t                          sub;
+    ngx_str_t                          sid;
+    ngx_str_t                          client_id;
+    ngx_str_t                          audience;  /* a site, or the API's */
+    ngx_str_t                          scope;
+    ngx_str_t                          nonce;
+    time_t                             auth_time;
+    ngx_uint_t                         want_id;   /* an ID token too */
+    ngx_http_mobispot_issuer_minted_pt done;
+    void                              *data;      /* the caller's */
+
+    /* out */
+    ngx_str_t                          access_token;
+    ngx_str_t                          id_token;  /* empty: none */
+    time_t                             expires_in;
+
+    /* the mint's: the claims of the access token and of the ID token */
+    ngx_str_t                          info_key;
+    ngx_str_t                          claims[2];
+};
+
+ngx_int_t ngx_http_mobispot_issuer_mint(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_issuer_mint_t *m);
+char *ngx_http_mobispot_issuer_lifetime_conf(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+char *ngx_http_mobispot_issuer_audience_conf(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+ngx_uint_t ngx_http_mobispot_issuer_site_like(ngx_str_t *name);
+char *ngx_http_mobispot_issuer_mint_merge(ngx_conf_t *cf,
+    ngx_http_mobispot_issuer_loc_conf_t *prev,
+    ngx_http_mobispot_issuer_loc_conf_t *conf);
+
+/* the token endpoint (issuer_token.c, issuer_client_auth.c, refresh) */
+extern const ngx_http_mobispot_api_route_t
+    ngx_http_mobispot_issuer_token_routes[];
+extern const ngx_http_mobispot_api_route_t
+    ngx_http_mobispot_issuer_userinfo_routes[];
 
 /* the key set in Redis, written by worker 0 (issuer_publish.c) */
 ngx_int_t ngx_http_mobispot_issuer_publish_init(ngx_cycle_t *cycle);

@@ -428,8 +428,11 @@ ngx_http_mobispot_login_verify(ngx_http_request_t *r,
 
     lg = ctx->data;
 
+    /* its own cleanup (below) wipes the password */
+
     t = ngx_http_mobispot_thread_create(r,
-                                   sizeof(ngx_http_mobispot_login_check_t));
+                                        sizeof(ngx_http_mobispot_login_check_t),
+                                        NULL);
     if (t == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }

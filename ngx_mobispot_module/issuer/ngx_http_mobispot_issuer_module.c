@@ -59,6 +59,20 @@ static ngx_command_t  ngx_http_mobispot_issuer_commands[] = {
       0,
       NULL },
 
+    { ngx_string("mobispot_sso_token_lifetime"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_mobispot_issuer_lifetime_conf,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("mobispot_sso_api_audience"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_mobispot_issuer_audience_conf,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("mobispot_sso_signing_key"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_CONF_TAKE2,
       ngx_http_mobispot_issuer_key_conf,
@@ -137,6 +151,8 @@ static const ngx_http_mobispot_api_route_t
     ngx_http_mobispot_issuer_login_routes,
     ngx_http_mobispot_issuer_authorize_routes,
     ngx_http_mobispot_issuer_logout_routes,
+    ngx_http_mobispot_issuer_token_routes,
+    ngx_http_mobispot_issuer_userinfo_routes,
     NULL
 };
 
@@ -176,7 +192,10 @@ ngx_http_mobispot_issuer(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ilcf->enabled = 1;
     ilcf->prefix = clcf->name;
 
-    /* the sign-in checks passwords in the thread pool */
+    /*
+     * the sign-in checks passwords in the thread pool, the token endpoint
+     * client secrets, and it signs RS256 there
+     */
     ngx_http_mobispot_thread_use(cf);
     clcf->handler = ngx_http_mobispot_issuer_handler;
 
@@ -252,6 +271,7 @@ ngx_http_mobispot_issuer_create_loc_conf(ngx_conf_t *cf)
 
     ilcf->enabled = NGX_CONF_UNSET;
     ilcf->session_lifetime = NGX_CONF_UNSET;
+    ilcf->token_lifetime = NGX_CONF_UNSET;
 
     return ilcf;
 }
@@ -283,6 +303,10 @@ ngx_http_mobispot_issuer_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_conf_merge_str_value(conf->url, prev->url, "");
     ngx_conf_merge_sec_value(conf->session_lifetime, prev->session_lifetime,
                              NGX_HTTP_MOBISPOT_SESSION_LIFETIME);
+
+    if (ngx_http_mobispot_issuer_mint_merge(cf, prev, conf) != NGX_CONF_OK) {
+        return NGX_CONF_ERROR;
+    }
 
     if (!conf->enabled) {
         return NGX_CONF_OK;

@@ -54,7 +54,6 @@ ngx_http_mobispot_admin_hash(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_str_t *secret, ngx_str_t *out,
     ngx_http_mobispot_admin_next_pt next)
 {
-    ngx_pool_cleanup_t          *cln;
     ngx_http_mobispot_hash_t    *h;
     ngx_http_mobispot_thread_t  *t;
 
@@ -62,20 +61,13 @@ ngx_http_mobispot_admin_hash(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    t = ngx_http_mobispot_thread_create(r, sizeof(ngx_http_mobispot_hash_t));
+    t = ngx_http_mobispot_thread_create(r, sizeof(ngx_http_mobispot_hash_t),
+                                        ngx_http_mobispot_hash_wipe);
     if (t == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    cln = ngx_pool_cleanup_add(t->pool, 0);
-    if (cln == NULL) {
-        ngx_http_mobispot_thread_destroy(t);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
     h = t->data;
-    cln->handler = ngx_http_mobispot_hash_wipe;
-    cln->data = h;
 
     ngx_memcpy(h->secret, secret->data, secret->len);
     h->secret[secret->len] = '\0';
