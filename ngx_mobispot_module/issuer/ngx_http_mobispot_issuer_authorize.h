@@ -52,6 +52,9 @@ typedef struct {
     ngx_uint_t                           cookie;       /* has one */
     ngx_http_mobispot_issuer_session_t   sess;
     ngx_str_t                            code;
+    /* a site gateway's access token, minted before its code is stored */
+    ngx_str_t                            token;
+    ngx_http_mobispot_issuer_mint_t      mint;
 } ngx_http_mobispot_authorize_t;
 
 

@@ -8,8 +8,8 @@
  *  - a code: 256 random bits; Redis holds its SHA-256 only,
  *    SET ms:{code:<sha256 hex>} <the authorization's JSON> NX PX 60000
  *    (docs/sso.md: client, redirect_uri, challenge, sid, sub, scope,
- *    auth_time, nonce; "token" for a site gateway, see
- *    ngx_http_mobispot_authorize_token());
+ *    auth_time, nonce; "token" for a site gateway: the access token
+ *    minted for its site first, ngx_http_mobispot_authorize_mint());
  *  - the answer, to the registered redirect_uri: in query mode a 303 to
  *    redirect_uri?code=..&state=..&iss=.. (RFC 9207's iss), in form_post
  *    mode a 200 page whose form posts them there by itself (a script
@@ -32,6 +32,13 @@
 
 static ngx_int_t ngx_http_mobispot_authorize_token(ngx_http_request_t *r,
     ngx_http_mobispot_authorize_t *az, yajl_gen g);
+static ngx_int_t ngx_http_mobispot_authorize_mint(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_authorize_t *az);
+static ngx_int_t ngx_http_mobispot_authorize_minted(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_issuer_mint_t *m,
+    ngx_int_t rc);
+static ngx_int_t ngx_http_mobispot_authorize_cstr(ngx_http_request_t *r,
+    ngx_str_t *src, ngx_str_t *dst);
 static ngx_int_t ngx_http_mobispot_authorize_stored(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
     ngx_uint_t n);
@@ -68,6 +75,11 @@ ngx_http_mobispot_authorize_code(ngx_http_request_t *r,
 
     az = ctx->data;
     p = az->p;
+
+    if (az->site_gateway && az->token.len == 0) {
+        /* its token first: the site's callback cannot sign one */
+        return ngx_http_mobispot_authorize_mint(r, ctx, az);
+    }
 
     key = ngx_palloc(r->pool, sizeof(ngx_str_t));
     cmd = ngx_palloc(r->pool, sizeof(ngx_http_mobispot_redis_cmd_t));
@@ -138,18 +150,104 @@ ngx_http_mobispot_authorize_code(ngx_http_request_t *r,
 
 
 /*
- * THE HOOK of a site gateway's access token: a site's callback redeems
- * the code straight from Redis and has no key to sign with, so the code
- * record of a site gateway (az->site_gateway, audience az->site) carries
- * "token": the access token already signed for the site (docs/sso.md).
- * The token endpoint's minting is added here (a "token" member written
- * into g) once it is merged; until then the record has no "token".
+ * A site gateway's access token: a site's callback redeems the code
+ * straight from Redis and has no key to sign with, so the code record of
+ * a site gateway carries "token", the access token the mint signed for
+ * the site (audience: the client's site; docs/sso.md)
  */
 
 static ngx_int_t
 ngx_http_mobispot_authorize_token(ngx_http_request_t *r,
     ngx_http_mobispot_authorize_t *az, yajl_gen g)
 {
+    if (!az->site_gateway) {
+        return NGX_OK;
+    }
+
+    return ngx_http_mobispot_authorize_member(g, "token", &az->token);
+}
+
+
+/* the mint of a site gateway's token (issuer_mint.c), then the code */
+
+static ngx_int_t
+ngx_http_mobispot_authorize_mint(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_authorize_t *az)
+{
+    ngx_str_t                        none;
+    ngx_http_mobispot_issuer_mint_t *m;
+
+    m = &az->mint;
+    ngx_memzero(m, sizeof(ngx_http_mobispot_issuer_mint_t));
+    ngx_str_null(&none);
+
+    if (ngx_http_mobispot_authorize_cstr(r, &az->sess.sub, &m->sub) != NGX_OK
+        || ngx_http_mobispot_authorize_cstr(r, &az->sess.sid, &m->sid)
+           != NGX_OK
+        || ngx_http_mobispot_authorize_cstr(r,
+               &az->p[NGX_HTTP_MOBISPOT_AZ_CLIENT_ID], &m->client_id)
+           != NGX_OK
+        || ngx_http_mobispot_authorize_cstr(r, &az->site, &m->audience)
+           != NGX_OK
+        || ngx_http_mobispot_authorize_cstr(r,
+               az->p[NGX_HTTP_MOBISPOT_AZ_SCOPE].data
+               ? &az->p[NGX_HTTP_MOBISPOT_AZ_SCOPE] : &none, &m->scope)
+           != NGX_OK
+        || ngx_http_mobispot_authorize_cstr(r,
+               az->p[NGX_HTTP_MOBISPOT_AZ_NONCE].data
+               ? &az->p[NGX_HTTP_MOBISPOT_AZ_NONCE] : &none, &m->nonce)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    m->auth_time = az->sess.auth_time;
+    m->want_id = 0;
+    m->done = ngx_http_mobispot_authorize_minted;
+    m->data = az;
+
+    return ngx_http_mobispot_issuer_mint(r, ctx, m);
+}
+
+
+static ngx_int_t
+ngx_http_mobispot_authorize_minted(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_issuer_mint_t *m,
+    ngx_int_t rc)
+{
+    ngx_http_mobispot_authorize_t  *az;
+
+    az = m->data;
+    ctx->data = az;
+
+    if (rc == NGX_DECLINED || m->access_token.len == 0) {
+        /* the account is gone since the sign-in: no token for it */
+        return ngx_http_mobispot_authorize_error(r, az, "access_denied",
+                                                 "the account cannot sign "
+                                                 "in");
+    }
+
+    az->token = m->access_token;
+
+    return ngx_http_mobispot_authorize_code(r, ctx);
+}
+
+
+/* a NUL-terminated copy, as the mint takes its strings */
+
+static ngx_int_t
+ngx_http_mobispot_authorize_cstr(ngx_http_request_t *r, ngx_str_t *src,
+    ngx_str_t *dst)
+{
+    dst->data = ngx_pnalloc(r->pool, src->len + 1);
+    if (dst->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(dst->data, src->data, src->len);
+    dst->data[src->len] = '\0';
+    dst->len = src->len;
+
     return NGX_OK;
 }
 
