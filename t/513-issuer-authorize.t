@@ -142,7 +142,13 @@ like($csp, qr/form-action https:\/\/namur\.example(;|$)/, '... form-action: the 
 like($csp, qr/frame-ancestors 'none'/, "... frame-ancestors 'none'");
 $rec = eval { decode_json(redis_cmd('GET', 'ms:{code:' . sha256_hex($h->{code}) . '}')) } // {};
 is($rec->{client}, 'gw', '... the code is the gateway\'s');
-ok(!exists $rec->{token}, '... (no access token yet: the minting is the token endpoint\'s)');
+my ($tp) = ($rec->{token} // '') =~ /^[A-Za-z0-9_-]+\.([A-Za-z0-9_-]+)\.[A-Za-z0-9_-]+$/;
+ok(defined $tp, '... with the access token minted for the site (a JWS)');
+$tp //= '';
+$tp =~ tr{-_}{+/};
+my $tc = eval { decode_json(MIME::Base64::decode_base64($tp . '=' x ((4 - length($tp) % 4) % 4))) } // {};
+is($tc->{aud}, 'namur', '... its audience: the gateway\'s site');
+is($tc->{sid}, $rec->{sid}, '... and the session\'s sid');
 
 $r = authorize(\%jar, response_mode => 'form_post');
 is($r->{status}, 200, 'response_mode=form_post for an app: 200');
