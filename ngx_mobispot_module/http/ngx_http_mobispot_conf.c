@@ -148,31 +148,33 @@ ngx_http_mobispot_conf_words(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_conf_bitmask_t *b)
 {
     u_char      *p, *end, list[256];
-    ngx_str_t   *value;
-    ngx_uint_t   i, j;
+    ngx_str_t   *value, *names[32];
+    ngx_uint_t   i, j, n;
+
+    /* the values the directive takes, from either table */
+
+    for (n = 0; n < 32 && (e ? e[n].name.len : b[n].name.len); n++) {
+        names[n] = e ? &e[n].name : &b[n].name;
+    }
 
     value = cf->args->elts;
 
     for (i = first; i <= last; i++) {
-        for (j = 0; e ? e[j].name.len : b[j].name.len; j++) {
-            if (ngx_strcasecmp(value[i].data,
-                               e ? e[j].name.data : b[j].name.data)
-                == 0)
-            {
+        for (j = 0; j < n; j++) {
+            if (ngx_strcasecmp(value[i].data, names[j]->data) == 0) {
                 break;
             }
         }
 
-        if (e ? e[j].name.len : b[j].name.len) {
+        if (j < n) {
             continue;
         }
 
         p = list;
         end = list + sizeof(list);
 
-        for (j = 0; e ? e[j].name.len : b[j].name.len; j++) {
-            p = ngx_slprintf(p, end, "%s\"%V\"", j ? ", " : "",
-                             e ? &e[j].name : &b[j].name);
+        for (j = 0; j < n; j++) {
+            p = ngx_slprintf(p, end, "%s\"%V\"", j ? ", " : "", names[j]);
         }
 
         ngx_http_mobispot_emerg(cf, 0, "invalid value \"%V\", it must be "

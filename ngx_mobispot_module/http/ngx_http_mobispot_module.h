@@ -139,6 +139,8 @@ char *ngx_http_mobispot_conf_bitmask_slot(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 void ngx_cdecl ngx_http_mobispot_emerg(ngx_conf_t *cf, ngx_err_t err,
     const char *fmt, ...);
+ngx_int_t ngx_http_mobispot_add_variables(ngx_conf_t *cf,
+    ngx_http_variable_t *table);
 ngx_int_t ngx_http_mobispot_phase_handler(ngx_conf_t *cf, ngx_uint_t phase,
     ngx_http_handler_pt handler);
 char *ngx_http_mobispot_conf_read_file(ngx_conf_t *cf, ngx_pool_t *pool,

@@ -65,15 +65,25 @@ static ngx_http_variable_t  ngx_http_mobispot_vars[] = {
 ngx_int_t
 ngx_http_mobispot_vars_add(ngx_conf_t *cf)
 {
+    return ngx_http_mobispot_add_variables(cf, ngx_http_mobispot_vars);
+}
+
+
+/* the variables of a table ended by ngx_http_null_variable (every module's) */
+
+ngx_int_t
+ngx_http_mobispot_add_variables(ngx_conf_t *cf, ngx_http_variable_t *table)
+{
     ngx_http_variable_t  *var, *v;
 
-    for (v = ngx_http_mobispot_vars; v->name.len; v++) {
+    for (v = table; v->name.len; v++) {
         var = ngx_http_add_variable(cf, &v->name, v->flags);
         if (var == NULL) {
             return NGX_ERROR;
         }
 
         var->get_handler = v->get_handler;
+        var->set_handler = v->set_handler;
         var->data = v->data;
     }
 
