@@ -20,6 +20,11 @@ package MobispotJourney;
 #   my $j = journey_start();        # { tls_port, iss, sites => {..}, ca }
 #   my $b = journey_browser($j);    # MobispotTLS::Browser
 #   my $r = journey_sign_in($j, $b, 'namur', '/desk');
+#   my $a = journey_app_code($j, $b);     # the app's code + PKCE
+#   my ($st, $json) = journey_token($j, grant_type => ...);
+#   my $o = journey_logout($j, $b, client => 'namur-gw', uri => ..);
+#   my $t = journey_refused($j, { namur => $token, ... }, 1.5);
+#   my @hits = journey_log_hits([ $secret, ... ]);
 
 use strict;
 use warnings;
@@ -31,9 +36,13 @@ use Test::Mobispot::Util qw(free_port);
 use MobispotSSO ();
 use MobispotLogin ();
 use MobispotTLS qw(tls_ca tls_browser html_form);
+use JSON::PP ();
+use Time::HiRes ();
 
 our @EXPORT = qw(journey_start journey_browser journey_sign_in
-                 journey_follow journey_names $ISS_HOST %SITE_HOST);
+                 journey_follow journey_names $ISS_HOST %SITE_HOST
+                 journey_app_code journey_token journey_logout
+                 journey_refused journey_log_hits);
 
 our $ISS_HOST = 'sso.mobispot.test';
 our %SITE_HOST = (namur => 'cowork-namur.test', liege => 'swc-liege.test');
@@ -169,12 +178,15 @@ sub journey_follow {
 # authorize; the sign-in form when there is no central session (the
 # credentials given, or ada's); the form_post to the site's callback; the
 # callback's 303 back to the page.  Returns { page => the last answer,
-# steps => [ [what, status], ... ], form_post => the posted fields }.
+# steps => [ [what, status], ... ], form_post => the posted fields,
+# callback => the callback's answer }.  %o: username, password, target
+# (the first request line's target, when it is not $path)
 sub journey_sign_in {
     my ($j, $b, $site, $path, %o) = @_;
     my @steps;
     my $r = $b->get("$j->{sites}{$site}$path",
-                    headers => ['Accept: text/html']);
+                    headers => ['Accept: text/html'],
+                    (defined $o{target} ? (target => $o{target}) : ()));
     push @steps, ['site', $r->{status}];
     $r = journey_follow($b, $r);
     push @steps, ['authorize', $r->{status}];
@@ -196,10 +208,125 @@ sub journey_sign_in {
     my @post = map { [@$_] } @{ $f->{fields} };
     $r = $b->post($f->{action}, \@post);
     push @steps, ['callback', $r->{status}];
+    my $callback = $r;
     $r = journey_follow($b, $r);
     push @steps, ['page', $r->{status}];
     return { page => $r, steps => \@steps, form_post => \@post,
-             action => $f->{action} };
+             action => $f->{action}, callback => $callback };
+}
+
+# the app's authorization (a public app, code + PKCE S256, response_mode
+# query) through the browser's central session, the redirect not followed
+# (the app's loopback URI): { r => the answer, code, state, verifier }
+sub journey_app_code {
+    my ($j, $b, %o) = @_;
+    my ($verifier, $challenge) = MobispotLogin::pkce();
+    my $state = $o{state} // 'app-' . int(rand 1e9);
+    my $r = $b->get("$j->{iss}/authorize?" . MobispotLogin::form(
+        response_type => 'code', client_id => 'app',
+        redirect_uri => $j->{app_uri}, scope => $o{scope} // 'openid',
+        state => $state, code_challenge => $challenge,
+        code_challenge_method => 'S256'));
+    my ($code) = ($r->{location} // '') =~ /[?&]code=([^&]+)/;
+    return { r => $r, code => $code, state => $state,
+             verifier => $verifier };
+}
+
+# POST token over TLS as the app does (no cookie): (status, JSON, answer)
+sub journey_token {
+    my ($j, @kv) = @_;
+    my @form;
+    push @form, [splice @kv, 0, 2] while @kv;
+    my $r = journey_browser($j)->post("$j->{iss}/token", \@form);
+    my $json = eval { JSON::PP::decode_json($r->{body}) } // {};
+    return ($r->{status}, $json, $r);
+}
+
+# RP-initiated logout in the browser: GET logout (client_id,
+# post_logout_redirect_uri and state when given), then its confirmation
+# form posted: { confirm => the GET's answer, done => the POST's }
+sub journey_logout {
+    my ($j, $b, %o) = @_;
+    my @q;
+    push @q, client_id => $o{client} if defined $o{client};
+    push @q, post_logout_redirect_uri => $o{uri} if defined $o{uri};
+    push @q, state => $o{state} if defined $o{state};
+    my $r = $b->get("$j->{iss}/logout"
+                    . (@q ? '?' . MobispotLogin::form(@q) : ''));
+    my $f = html_form($r->{body} // '');
+    return { confirm => $r } unless $r->{status} == 200 && $f;
+    my $action = $f->{action} // 'logout';    # relative to .../sso/logout
+    $action = $action =~ m{^https?://} ? $action
+        : $action =~ m{^/} ? "https://$ISS_HOST:$j->{tls_port}$action"
+        : "$j->{iss}/$action";
+    return { confirm => $r, done => $b->post($action, $f->{fields}) };
+}
+
+# polls each site with its token cookie (as an API client: no Accept
+# text/html) until it answers 401, $bound seconds at most; { site =>
+# seconds it took, or undef when it never refused }
+sub journey_refused {
+    my ($j, $tokens, $bound) = @_;
+    my $b = journey_browser($j);
+    my %left = %$tokens;
+    my %took;
+    my $t0 = Time::HiRes::time();
+    while (%left) {
+        for my $site (sort keys %left) {
+            my $r = $b->get("$j->{sites}{$site}/desk",
+                            headers => ["Cookie: ms_site=$left{$site}"]);
+            next unless $r->{status} == 401;
+            $took{$site} = Time::HiRes::time() - $t0;
+            delete $left{$site};
+        }
+        last if Time::HiRes::time() - $t0 > $bound;
+        Time::HiRes::sleep(0.05) if %left;
+    }
+    $took{$_} //= undef for keys %$tokens;
+    return \%took;
+}
+
+# every line of every file under the servroot's logs/ that holds one of
+# @$secrets: [ "file:line: text", ... ].  nginx's own debug dumps of the
+# client's HTTP messages are set aside unless $o{dumps}: the request's
+# header lines ("http header:"; "parse header:", nginx's cookie parser),
+# and the response header it writes ("HTTP/1.1 303 ..." and the header
+# lines under it).  nginx prints them at debug level whatever a module
+# does; what is proxied to an upstream is not set aside.
+my $NGINX_DUMP = qr{^\S+ \S+ \[debug\] \d+#\d+: (?:\*\d+ )?}
+    . qr{(?:http header: "|parse header: "|HTTP/1\.[01] \d{3} )};
+
+sub journey_log_hits {
+    my ($secrets, %o) = @_;
+    my @secrets = grep { defined && length } @$secrets;
+    my $logs = Test::Mobispot::servroot() . '/logs';
+    my @hits;
+    my @files = ($logs);
+    while (defined(my $f = shift @files)) {
+        if (-d $f) {
+            opendir my $d, $f or die "$f: $!";
+            push @files, map { "$f/$_" } sort grep { !/^\.\.?$/ } readdir $d;
+            closedir $d;
+            next;
+        }
+        open my $fh, '<', $f or die "$f: $!";
+        my $dump = 0;
+        while (my $line = <$fh>) {
+            if ($line =~ m{^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[}) {
+                $dump = $line =~ $NGINX_DUMP;
+            }
+            next if $dump && !$o{dumps};
+            for my $s (@secrets) {
+                next if index($line, $s) < 0;
+                chomp(my $text = $line);
+                (my $name = $f) =~ s{^\Q$logs\E/}{};
+                push @hits, "$name:$.: " . substr($text, 0, 200);
+                last;
+            }
+        }
+        close $fh;
+    }
+    return @hits;
 }
 
 1;

@@ -81,7 +81,8 @@ sub new {
     return $self;
 }
 
-# request($method, $url, form => [[k, v], ...], headers => [...]):
+# request($method, $url, form => [[k, v], ...], headers => [...],
+# target => the request line's target when it is not $url's path):
 # { status, headers => { lc name => [values] }, body, location }
 sub request {
     my ($self, $method, $url, %o) = @_;
@@ -91,6 +92,7 @@ sub request {
                '-D', "$d/h", '-o', "$d/b", '-w', '%{http_code}', '-X', $method);
     push @cmd, '--resolve', "$_:$self->{port}:127.0.0.1" for @{ $self->{names} };
     push @cmd, '-H', $_ for @{ $o{headers} // [] };
+    push @cmd, '--request-target', $o{target} if defined $o{target};
     if ($o{form}) {
         push @cmd, '-H', 'Content-Type: application/x-www-form-urlencoded';
         push @cmd, '--data-binary',
@@ -131,6 +133,22 @@ sub cookies {
     }
     close $fh;
     return \%c;
+}
+
+# sets a cookie of a host in the jar (a Secure, HttpOnly cookie with
+# Path=/, as the module sets its own), replacing one of that name: what a
+# page of an attacker's could not do, but a test must
+sub set_cookie {
+    my ($self, $host, $name, $value) = @_;
+    open my $fh, '<', $self->{jar} or die "$self->{jar}: $!";
+    my @keep = grep {
+        my @f = split /\t/, ($_ =~ s/^#HttpOnly_//r);
+        !(@f > 6 && $f[0] eq $host && $f[5] eq $name);
+    } <$fh>;
+    close $fh;
+    open $fh, '>', $self->{jar} or die "$self->{jar}: $!";
+    print $fh @keep, "#HttpOnly_$host\tFALSE\t/\tTRUE\t0\t$name\t$value\n";
+    close $fh;
 }
 
 sub _esc {
