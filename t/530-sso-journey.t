@@ -1,7 +1,7 @@
 # The whole sign-in, the module at both ends, on one nginx over plain
-# HTTP on loopback (the TLS journey across host names and the browser run
-# come next): a site gateway sends a browser to the issuer's authorize;
-# the issuer asks for the sign-in, then answers with a form_post whose
+# HTTP on loopback (over TLS across host names: t/531): a site gateway
+# sends a browser to the issuer's authorize; the issuer asks for the
+# sign-in, then answers with a form_post whose
 # code's record carries an access token minted for the site; the site's
 # callback redeems it once, sets its cookie and sends the browser back;
 # the page is served; a replayed code is refused; signing out at the

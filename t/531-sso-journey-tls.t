@@ -142,7 +142,7 @@ my $f = html_form($r->{body} // '');
 $r = $t->post($f->{action}, $f->{fields});
 is($r->{status}, 303, 'a state cookie with a foreign return_to: the sign-in ends');
 is($r->{location}, "$liege/", '... at the site\'s own root, not the foreign URL');
-push @secrets, map { $_->[1] } grep { $_->[0] eq 'code' } @{ $f->{fields} };
+push @secrets, $verifier, map { $_->[1] } grep { $_->[0] eq 'code' } @{ $f->{fields} };
 
 # a foreign redirect_uri at the issuer
 my ($v0, $c0) = pkce();
@@ -167,7 +167,7 @@ $r = $other->post("$j->{iss}/login", [[csrf => $lf{csrf}], [username => 'ada'],
                                       [password => $PW], [continue => 'https://evil.example/']]);
 is($r->{status}, 303, 'a sign-in with a foreign continue: 303');
 is($r->{location}, "$j->{iss}/signed-in", '... to the issuer\'s own page, the foreign URL dropped');
-push @secrets, $other->cookies($ISS_HOST)->{'__Host-mobispot_session'};
+push @secrets, $other->cookies($ISS_HOST)->{'__Host-mobispot_session'}, $lf{csrf};
 
 # ---------------------------------------------------------------------------
 # the callback: a missing or wrong state, a replayed code; the login's CSRF
@@ -185,9 +185,18 @@ my @wrong = map { [$_->[0], $_->[0] eq 'state' ? $wrong : $_->[1]] } @{ $f->{fie
 like($t->post($f->{action}, \@wrong)->{status}, qr/^4\d\d$/, 'with a wrong state: refused');
 like(journey_browser($j)->post($f->{action}, $f->{fields})->{status}, qr/^4\d\d$/,
      'the right state from another browser (no state cookie): refused');
+my $sname = "__Host-mobispot_state_$fp{state}";
+my $scookie = $t->cookies($SITE_HOST{liege})->{$sname};
 $r = $t->post($f->{action}, $f->{fields});
 is($r->{status}, 303, 'the browser\'s own post: through (the refusals spent nothing)');
-like($t->post($f->{action}, $f->{fields})->{status}, qr/^4\d\d$/, 'the code replayed: refused');
+ok(!exists $t->cookies($SITE_HOST{liege})->{$sname}, '... its state cookie cleared');
+like($t->post($f->{action}, $f->{fields})->{status}, qr/^4\d\d$/,
+     'the same form_post again: refused (no state cookie left)');
+$t->set_cookie($SITE_HOST{liege}, $sname, $scookie);   # one who kept both
+$r = $t->post($f->{action}, $f->{fields});
+is($r->{status}, 400, 'the code replayed with its state cookie: 400');
+like($r->{body} // '', qr/expired or was used already/, '... the code was spent (GETDEL)');
+push @secrets, $scookie;
 
 my $nocsrf = journey_browser($j);
 $r = $nocsrf->get("$j->{iss}/login");
@@ -259,7 +268,8 @@ my ($again) = journey_token($j, grant_type => 'authorization_code', code => $app
                             redirect_uri => $j->{app_uri}, code_verifier => $app->{verifier},
                             client_id => 'app');
 is($again, 400, 'the app\'s code replayed: 400');
-push @secrets, $app->{code}, $t0->{refresh_token}, $t0->{access_token}, $t0->{id_token};
+push @secrets, $app->{code}, $app->{verifier}, $t0->{refresh_token}, $t0->{access_token},
+    $t0->{id_token};
 
 my ($rs1, $t1) = journey_token($j, grant_type => 'refresh_token',
                                refresh_token => $t0->{refresh_token}, client_id => 'app');
@@ -320,7 +330,7 @@ cmp_ok(scalar @secrets, '>=', 20, 'cookies, codes and tokens of the journey coll
 ok(scalar journey_log_hits([$tok{namur}], dumps => 1),
    'the debug log is read: nginx\'s own dump of a Cookie header holds a token');
 my @hits = journey_log_hits([@secrets[1 .. $#secrets]]);
-is(scalar @hits, 0, 'no session cookie, code or token in any log line but nginx\'s own header dumps')
+is(scalar @hits, 0, 'no session cookie, code, token, PKCE verifier or CSRF token in any log line but nginx\'s own header dumps')
     or diag(join "\n", @hits[0 .. ($#hits < 9 ? $#hits : 9)]);
 
 done_testing();
