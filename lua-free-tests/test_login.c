@@ -55,6 +55,22 @@ main(void)
     TAP_OK(!OK(mobispot_b64url_valid("", 0)), "empty is not base64url");
     TAP_OK(!OK(mobispot_b64url_valid("ab+c", 4)), "+ is not base64url");
 
+    {
+        char                a6[MOBISPOT_LOGIN_ADDR6_LEN + 1];
+        const unsigned char v6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 1,
+                                      0xde, 0xad, 0xbe, 0xef, 0, 0, 0, 7};
+        const unsigned char v4[16] = {0, 0, 0,    0,    0,   0, 0,   0,
+                                      0, 0, 0xff, 0xff, 203, 0, 113, 255};
+
+        n = mobispot_login_addr6(v6, a6);
+        a6[n] = '\0';
+        TAP_IS_STR(a6, "2001:0db8:0000:0001::/64", "an IPv6 client: its /64");
+        TAP_IS_INT(n, MOBISPOT_LOGIN_ADDR6_LEN, "of the documented length");
+        n = mobispot_login_addr6(v4, a6);
+        a6[n] = '\0';
+        TAP_IS_STR(a6, "203.0.113.255", "an IPv4-mapped client: its IPv4");
+    }
+
     TAP_IS_INT(mobispot_login_delay(0, 5), 0, "no failure: no delay");
     TAP_IS_INT(mobispot_login_delay(4, 5), 0, "4 failures: no delay");
     TAP_IS_INT(mobispot_login_delay(5, 5), 1, "the 5th: 1 s");

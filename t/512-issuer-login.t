@@ -43,7 +43,8 @@ for my $case (['1m', 0], ['31d', 0], ['soon', 0], ['1h', 1], ['30d', 1]) {
     }
 }
 
-issuer_start(issuer => "        mobispot_sso_session_lifetime 2h;\n");
+issuer_start(issuer => "        mobispot_sso_session_lifetime 2h;\n",
+             config => "    listen [::1]:\$TEST_NGINX_SERVER_PORT;\n");
 put_user('ada', $PW);
 put_user('nopw', undef);
 
@@ -319,6 +320,23 @@ $r = login_post(\%jar, 'ada', $PW);
 is($r->{status}, 429, 'any account from that address waits: 429');
 like(hdr($r, 'Retry-After'), qr/^\d+$/, '... with Retry-After');
 redis_cmd('DEL', 'ms:{login:addr:127.0.0.1}:wait', 'ms:{login:addr:127.0.0.1}:fails');
+
+# an IPv6 client is throttled by its /64 (its host may take any address
+# of it): a failure from ::1 counts for 0000:0000:0000:0000::/64
+{
+    my $jar6 = servroot() . '/jar6';
+    my $base6 = 'http://[::1]:' . server_port() . '/sso/login';
+    my $page = `curl -sg -c $jar6 -b $jar6 '$base6'`;
+    my ($csrf6) = $page =~ /name="csrf" value="([^"]+)"/;
+    my $code = `curl -sg -o /dev/null -w '%{http_code}' -c $jar6 -b $jar6 --data-binary 'csrf=$csrf6&username=ada&password=wrong-password-6' '$base6'`;
+    is($code, 401, 'a failure from ::1: 401');
+    is(redis_cmd('GET', 'ms:{login:addr:0000:0000:0000:0000::/64}:fails'), 1,
+       '... counted for its /64');
+    is(redis_cmd('EXISTS', 'ms:{login:addr:::1}:fails'), 0,
+       '... not for the address alone');
+    redis_cmd('DEL', 'ms:{login:addr:0000:0000:0000:0000::/64}:fails',
+              'ms:{login:acct:' . sha256_hex('ada') . '}:fails');
+}
 
 # ---------------------------------------------------------------------------
 # the password in no log

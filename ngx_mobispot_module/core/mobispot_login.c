@@ -8,6 +8,7 @@
  */
 
 
+#include <stdio.h>
 #include <string.h>
 
 #include "core/mobispot_core.h"
@@ -240,6 +241,41 @@ mobispot_url_encode(const char *in, size_t len, char *out)
     }
 
     return p - out;
+}
+
+
+/*
+ * The throttling's address of an IPv6 client (in6: its 16 bytes) into out
+ * (room for MOBISPOT_LOGIN_ADDR6_LEN bytes): its /64, "xxxx:xxxx:xxxx:
+ * xxxx::/64" (one end network holds a /64, and its host can take any
+ * address in it), or the IPv4 address of an IPv4-mapped one
+ * (::ffff:a.b.c.d, the same client as a.b.c.d); returns the length
+ */
+
+size_t
+mobispot_login_addr6(const unsigned char *in6, char *out)
+{
+    size_t       i, n;
+    static const unsigned char  mapped[12] = {
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
+    };
+
+    if (memcmp(in6, mapped, sizeof(mapped)) == 0) {
+        return (size_t) snprintf(out, MOBISPOT_LOGIN_ADDR6_LEN,
+                                 "%u.%u.%u.%u", in6[12], in6[13], in6[14],
+                                 in6[15]);
+    }
+
+    n = 0;
+
+    for (i = 0; i < 8; i += 2) {
+        n += (size_t) snprintf(out + n, MOBISPOT_LOGIN_ADDR6_LEN - n,
+                               "%02x%02x:", in6[i], in6[i + 1]);
+    }
+
+    memcpy(out + n, ":/64", 4);
+
+    return n + 4;
 }
 
 

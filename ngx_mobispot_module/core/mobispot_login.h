@@ -32,6 +32,9 @@
 /* the longest delay of the throttling, seconds (15 min) */
 #define MOBISPOT_LOGIN_DELAY_MAX      900
 
+/* the throttled address of an IPv6 client: "xxxx:xxxx:xxxx:xxxx::/64" */
+#define MOBISPOT_LOGIN_ADDR6_LEN      24
+
 /* scopes */
 #define MOBISPOT_SCOPE_OPENID         0x01
 #define MOBISPOT_SCOPE_OFFLINE        0x02
@@ -47,6 +50,7 @@ int mobispot_scope_parse(const char *s, size_t len, unsigned *scopes);
 int mobispot_uri_listed(const char *list, size_t list_len, const char *uri,
     size_t len);
 size_t mobispot_url_encode(const char *in, size_t len, char *out);
+size_t mobispot_login_addr6(const unsigned char *in6, char *out);
 
 
 #endif /* _MOBISPOT_LOGIN_H_INCLUDED_ */

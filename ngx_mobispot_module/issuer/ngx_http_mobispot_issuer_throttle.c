@@ -12,6 +12,9 @@
  *     ms:{login:addr:<address>}:fails
  *     ms:{login:addr:<address>}:wait
  *
+ * (the address: an IPv4 client's, an IPv6 client's /64, as
+ * "2001:0db8:0000:0001::/64", mobispot_login_addr6()).
+ *
  * From the 5th failure of an account (the 20th of an address) on, each
  * failure sets a wait of 1 s, doubling, to 15 min at most
  * (mobispot_login_delay()); while a wait runs, POST login answers 429 with
@@ -30,6 +33,8 @@
 
 static ngx_int_t ngx_http_mobispot_throttle_key(ngx_http_request_t *r,
     ngx_str_t *key, const char *kind, ngx_str_t *who, const char *what);
+static ngx_int_t ngx_http_mobispot_throttle_addr(ngx_http_request_t *r,
+    ngx_str_t *addr);
 
 
 static ngx_str_t  ngx_http_mobispot_throttle_del = ngx_string("DEL");
@@ -42,7 +47,7 @@ ngx_http_mobispot_issuer_throttle_init(ngx_http_request_t *r,
     ngx_http_mobispot_throttle_t *th, ngx_str_t *name)
 {
     u_char     *lower;
-    ngx_str_t   lowered, hash, *addr;
+    ngx_str_t   lowered, hash, addr;
 
     lower = ngx_pnalloc(r->pool, name->len + 1);
     if (lower == NULL) {
@@ -53,24 +58,51 @@ ngx_http_mobispot_issuer_throttle_init(ngx_http_request_t *r,
     lowered.data = lower;
     lowered.len = name->len;
 
-    addr = &r->connection->addr_text;
-
-    if (ngx_http_mobispot_issuer_sha256_hex(r, &lowered, &hash) != NGX_OK
+    if (ngx_http_mobispot_throttle_addr(r, &addr) != NGX_OK
+        || ngx_http_mobispot_issuer_sha256_hex(r, &lowered, &hash) != NGX_OK
         || ngx_http_mobispot_throttle_key(r, &th->fails[0], "acct", &hash,
                                           "fails")
            != NGX_OK
         || ngx_http_mobispot_throttle_key(r, &th->wait[0], "acct", &hash,
                                           "wait")
            != NGX_OK
-        || ngx_http_mobispot_throttle_key(r, &th->fails[1], "addr", addr,
+        || ngx_http_mobispot_throttle_key(r, &th->fails[1], "addr", &addr,
                                           "fails")
            != NGX_OK
-        || ngx_http_mobispot_throttle_key(r, &th->wait[1], "addr", addr,
+        || ngx_http_mobispot_throttle_key(r, &th->wait[1], "addr", &addr,
                                           "wait")
            != NGX_OK)
     {
         return NGX_ERROR;
     }
+
+    return NGX_OK;
+}
+
+
+/* the client's address as throttled: IPv6 by its /64 */
+
+static ngx_int_t
+ngx_http_mobispot_throttle_addr(ngx_http_request_t *r, ngx_str_t *addr)
+{
+#if (NGX_HAVE_INET6)
+    struct sockaddr_in6  *sin6;
+
+    if (r->connection->sockaddr->sa_family == AF_INET6) {
+        sin6 = (struct sockaddr_in6 *) r->connection->sockaddr;
+
+        addr->data = ngx_pnalloc(r->pool, MOBISPOT_LOGIN_ADDR6_LEN + 1);
+        if (addr->data == NULL) {
+            return NGX_ERROR;
+        }
+
+        addr->len = mobispot_login_addr6(sin6->sin6_addr.s6_addr,
+                                         (char *) addr->data);
+        return NGX_OK;
+    }
+#endif
+
+    *addr = r->connection->addr_text;
 
     return NGX_OK;
 }
