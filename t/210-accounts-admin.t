@@ -10,6 +10,7 @@ use warnings;
 use lib 't/lib';
 use Test::Mobispot;
 use JSON::PP;
+use Digest::SHA qw(sha256_hex);
 
 our $PASSPORT = '{"network":"cowallonia","from":"2026-12-01","to":"2027-11-30"}';
 our $COMPANY = '{"id":"acme","zones":["namur-province"],"networks":["cowallonia"]}';
@@ -55,6 +56,7 @@ our $DOC = {
 };
 
 # the networks and the site an account may name
+our $ADA_SHA = sha256_hex('ada@example.org');
 our $SEED = "HSET ms:{networks}:passport cowallonia cowallonia-pass swc swc-pass\n"
     . "HSET ms:sites cw-namur "
     . "'{\"name\":\"CoWallonia Namur\",\"town\":\"Namur\",\"networks\":[\"cowallonia\"]}'";
@@ -446,5 +448,26 @@ HGETALL ms:passports:cowallonia => ["ada","2026-12-01/2027-11-30"]
 HGETALL ms:passports:swc => ["bob","2026-01-01/2026-12-31"]
 EXISTS ms:passports:j => 0
 HGETALL ms:passports:cowallonia => ["ada","2026-12-01/2027-11-30"]
+--- no_error_log
+[error]
+
+
+
+=== TEST 13: an email is one account's: another account's PUT of it (in any case) is 409 email_taken naming the field, nothing written; an index left behind (its account holds another email now) does not stop the write, which takes it over
+--- http_config eval: $::HTTP
+--- config eval: $::API
+--- redis eval
+$::SEED . "\nSET ms:{email:$::ADA_SHA} ghost\nHSET ms:{user:ghost}:info email ghost\@example.org"
+--- request eval
+["PUT /api/v1/admin/users/ada\n$::USER",
+ "PUT /api/v1/admin/users/bob\n" . ($::USER =~ s/ada\@example/ADA\@Example/r),
+ "PUT /api/v1/admin/users/ada\n$::USER", "GET /api/v1/admin/users/bob"]
+--- error_code eval
+[201, 409, 200, 404]
+--- response_body_like eval
+[qr/"id":"ada"/, qr/^\{"error":\{"code":"email_taken","message":"another account has this email","field":"email"\}\}$/,
+ qr/"id":"ada"/, qr/"not_found"/]
+--- redis_check eval
+"GET ms:{email:$::ADA_SHA} => ada\nEXISTS ms:{user:bob}:info => 0\nEXISTS ms:{user:bob}:doc => 0\nHGETALL ms:passports:cowallonia => [\"ada\",\"2026-12-01/2027-11-30\"]"
 --- no_error_log
 [error]

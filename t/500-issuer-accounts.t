@@ -25,9 +25,12 @@ my $PW = 'correct horse battery staple';
 my $PW2 = "\x{e9}t\x{e9} \x{e0} Li\x{e8}ge, 2026";    # UTF-8 on the wire
 utf8::encode($PW2);
 
+# an account's body (an email is one account's: another id than ada's gets
+# its own, <id>@example.org)
 sub user {
     my (%o) = @_;
-    my $b = '{"name":"Ada Lovelace","email":"ada@example.org",'
+    my $email = $o{id} && $o{id} ne 'ada' ? "$o{id}\@example.org" : 'ada@example.org';
+    my $b = '{"name":"Ada Lovelace","email":"' . $email . '",'
         . '"passports":[{"network":"cowallonia","from":"2026-12-01",'
         . '"to":"2027-11-30"}],"roles":{"admin":false,"site_operator":[]}';
     $b .= ',"password":' . $o{password} if defined $o{password};
@@ -36,6 +39,7 @@ sub user {
 
 sub put {
     my ($id, $body) = @_;
+    $body =~ s/"ada\@example\.org"/"$id\@example.org"/ if $id ne 'ada';
     return http_request({ method => 'PUT', uri => "/api/v1/admin/users/$id",
                           body => $body });
 }
@@ -43,7 +47,8 @@ sub put {
 # a PUT of an account with a password, on its own connection, not read
 sub put_pw_async {
     my ($id, $pw) = @_;
-    return put_async("/api/v1/admin/users/$id", user(password => json_str($pw)));
+    return put_async("/api/v1/admin/users/$id",
+                     user(id => $id, password => json_str($pw)));
 }
 
 sub hash_of { return redis_cmd('HGET', "ms:{user:$_[0]}:info", 'password_hash') }

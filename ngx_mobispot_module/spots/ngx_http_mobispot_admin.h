@@ -96,6 +96,9 @@ typedef struct {
     ngx_str_t                   email;
     ngx_str_t                   old_email;
 
+    /* the body's email lowercased (ngx_http_mobispot_admin_user_email.c) */
+    ngx_str_t                   email_low;
+
     /*
      * the body's "password" (empty: none, the stored hash is kept), and
      * its yescrypt hash once the thread pool has made it
@@ -314,6 +317,13 @@ ngx_int_t ngx_http_mobispot_check_client(ngx_http_mobispot_check_t *ck,
 ngx_int_t ngx_http_mobispot_admin_user_write(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx);
 ngx_int_t ngx_http_mobispot_admin_user_remove(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx);
+ngx_int_t ngx_http_mobispot_admin_user_email_key(ngx_http_request_t *r,
+    ngx_str_t *email, ngx_str_t *key);
+
+/* an email held by one account only (ngx_http_mobispot_admin_user_email.c) */
+
+ngx_int_t ngx_http_mobispot_admin_user_email(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx);
 
 

@@ -72,7 +72,7 @@ ngx_http_mobispot_admin_user_put(ngx_http_request_t *r,
     ac = &ad->account;
 
     if (ac->nnamed[0] == 0 && ac->nnamed[1] == 0) {
-        return ngx_http_mobispot_admin_user_write(r, ctx);
+        return ngx_http_mobispot_admin_user_email(r, ctx);
     }
 
     return ngx_http_mobispot_user_exist(r, ctx, ac);
@@ -283,7 +283,7 @@ ngx_http_mobispot_user_exist_done(ngx_http_request_t *r,
     switch (rc) {
 
     case NGX_OK:
-        return ngx_http_mobispot_admin_user_write(r, ctx);
+        return ngx_http_mobispot_admin_user_email(r, ctx);
 
     case NGX_DECLINED:
         return ngx_http_mobispot_check_send(&ck);

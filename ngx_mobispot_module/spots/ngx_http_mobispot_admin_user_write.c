@@ -58,8 +58,6 @@ static ngx_int_t ngx_http_mobispot_user_index_cmd(ngx_http_request_t *r,
     ngx_http_mobispot_redis_cmd_t *cmd, ngx_str_t *key);
 static ngx_uint_t ngx_http_mobispot_user_holds(
     ngx_http_mobispot_account_t *ac, u_char *network, size_t len);
-static ngx_int_t ngx_http_mobispot_user_email_key(ngx_http_request_t *r,
-    ngx_str_t *email, ngx_str_t *key);
 
 
 static ngx_str_t  ngx_http_mobispot_user_del = ngx_string("DEL");
@@ -429,7 +427,7 @@ ngx_http_mobispot_user_index(ngx_http_request_t *r,
     }
 
     if (!ad->deleted && ac->email.len) {
-        if (ngx_http_mobispot_user_email_key(r, &ac->email, &keys[n])
+        if (ngx_http_mobispot_admin_user_email_key(r, &ac->email, &keys[n])
             != NGX_OK
             || ngx_http_mobispot_admin_cmd(r, &cmds[n], 3, &set, &keys[n],
                                            &ad->id)
@@ -447,7 +445,7 @@ ngx_http_mobispot_user_index(ngx_http_request_t *r,
                            ac->email.len)
                != 0))
     {
-        if (ngx_http_mobispot_user_email_key(r, &ac->old_email, &keys[n])
+        if (ngx_http_mobispot_admin_user_email_key(r, &ac->old_email, &keys[n])
             != NGX_OK
             || ngx_http_mobispot_admin_cmd(r, &cmds[n], 2,
                                            &ngx_http_mobispot_user_del,
@@ -552,8 +550,8 @@ ngx_http_mobispot_user_holds(ngx_http_mobispot_account_t *ac,
 
 /* ms:{email:<SHA-256 hex of the (lowercased) email>}: the sign-in's index */
 
-static ngx_int_t
-ngx_http_mobispot_user_email_key(ngx_http_request_t *r, ngx_str_t *email,
+ngx_int_t
+ngx_http_mobispot_admin_user_email_key(ngx_http_request_t *r, ngx_str_t *email,
     ngx_str_t *key)
 {
     u_char  md[SHA256_DIGEST_LENGTH], hex[2 * SHA256_DIGEST_LENGTH];
