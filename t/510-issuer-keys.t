@@ -247,7 +247,7 @@ Cache-Control: public, max-age=3600
   "grant_types_supported": ["authorization_code", "refresh_token"],
   "code_challenge_methods_supported": ["S256"],
   "subject_types_supported": ["public"],
-  "id_token_signing_alg_values_supported": ["ES256", "RS256"],
+  "id_token_signing_alg_values_supported": ["RS256", "ES256"],
   "token_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
   "scopes_supported": ["openid", "offline_access"],
   "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "sid", "jti",
@@ -346,3 +346,15 @@ typ JWT (an ID token) not taken here (mobispot_jwt_typ)
 --- must_die
 --- error_log
 invalid value "JWE"
+
+
+
+=== TEST 23: ES256 keys only: ES256 alone (strict OpenID Connect clients refuse it, docs/sso.md)
+--- http_config eval
+$::REDIS . "    mobispot_sso_signing_key $ENV{TEST_NGINX_SSO_KEYS}/ec256.key kid=e1;\n"
+--- config eval: $::LOC
+--- request
+GET /sso/.well-known/openid-configuration
+--- error_code: 200
+--- response_body_json_subset
+{"id_token_signing_alg_values_supported": ["ES256"]}

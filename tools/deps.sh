@@ -21,6 +21,7 @@ test_pkgs=(
     wrk                           # bench/
     python3 python3-cryptography  # t/lib/mobispot_token.py signs test tokens
     python3-prometheus-client     # t/018: the official parser reads a scrape
+    python3-authlib python3-requests  # t/533: an OIDC client of the issuer
     prometheus                    # promtool checks the scrape and the alerts
 )
 

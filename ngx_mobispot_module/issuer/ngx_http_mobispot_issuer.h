@@ -142,6 +142,8 @@ ngx_int_t ngx_http_mobispot_issuer_jwks(ngx_conf_t *cf, ngx_array_t *keys,
     ngx_str_t *out);
 ngx_http_mobispot_issuer_key_t *ngx_http_mobispot_issuer_signing_key(
     ngx_http_mobispot_issuer_loc_conf_t *lcf);
+ngx_http_mobispot_issuer_key_t *ngx_http_mobispot_issuer_id_token_key(
+    ngx_http_mobispot_issuer_loc_conf_t *lcf);
 
 /* the issuer's URL and the discovery document (issuer_discovery.c) */
 char *ngx_http_mobispot_issuer_url_conf(ngx_conf_t *cf, ngx_command_t *cmd,

@@ -259,10 +259,14 @@ ngx_http_mobispot_issuer_discovery(ngx_conf_t *cf,
     const unsigned char             *buf;
     ngx_http_mobispot_issuer_key_t  *key;
 
-    /* the algorithms of the keys, the one that signs first */
+    /*
+     * the algorithms of the keys, the ID tokens' first (RS256 when an RSA
+     * key is listed: Discovery 1.0 3 wants it), then the signing key's
+     */
 
     key = lcf->keys->elts;
-    n = 0;
+    algs[0] = ngx_http_mobispot_issuer_id_token_key(lcf)->alg;
+    n = 1;
 
     for (i = lcf->keys->nelts; i > 0 && n < 2; i--) {
         for (j = 0; j < n; j++) {

@@ -5,8 +5,9 @@
  * The issuer's signing keys: mobispot_sso_signing_key FILE kid=KID, read
  * when the configuration is read (never by a worker), each a PEM private
  * key that OpenSSL parses once: EC on P-256 (ES256) or RSA of at least
- * 2048 bits (RS256).  The last key listed signs; all of them are in the
- * JWKS, so that the tokens of an older key verify until they expire.
+ * 2048 bits (RS256).  The last key listed signs the access tokens, the
+ * last RSA key listed the ID tokens; all of them are in the JWKS, so that
+ * the tokens of an older key verify until they expire.
  */
 
 
@@ -276,6 +277,36 @@ ngx_http_mobispot_issuer_signing_key(ngx_http_mobispot_issuer_loc_conf_t *lcf)
     }
 
     key = lcf->keys->elts;
+
+    return &key[lcf->keys->nelts - 1];
+}
+
+
+/*
+ * The key that signs ID tokens: the last RSA key listed, else the signing
+ * key.  RS256 is the ID token's algorithm of a client that registered no
+ * other (OpenID Connect Core 15.1, Registration 2), and Discovery 1.0 3
+ * wants it in id_token_signing_alg_values_supported: strict clients
+ * (python3-authlib's OpenIDProviderMetadata) refuse a document without it.
+ */
+
+ngx_http_mobispot_issuer_key_t *
+ngx_http_mobispot_issuer_id_token_key(ngx_http_mobispot_issuer_loc_conf_t *lcf)
+{
+    ngx_uint_t                       i;
+    ngx_http_mobispot_issuer_key_t  *key;
+
+    if (lcf->keys == NULL || lcf->keys->nelts == 0) {
+        return NULL;
+    }
+
+    key = lcf->keys->elts;
+
+    for (i = lcf->keys->nelts; i > 0; i--) {
+        if (ngx_strcmp(key[i - 1].alg, "RS256") == 0) {
+            return &key[i - 1];
+        }
+    }
 
     return &key[lcf->keys->nelts - 1];
 }

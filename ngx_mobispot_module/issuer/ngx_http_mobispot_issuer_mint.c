@@ -10,9 +10,11 @@
  *   HGETALL ms:{networks}:passport           network id -> passport id
  *
  * (two commands, each of one tag, read only); a deleted account gets no
- * token.  The claims are built by mobispot_at_claims(), then signed with
- * the issuer's signing key: ES256 at once (some 30 us), RS256 in the
- * thread pool (the signing core is a pure function).
+ * token.  The claims are built by mobispot_at_claims(), then signed: the
+ * access token with the issuer's signing key, the ID token with its ID
+ * token key (the last RSA key listed, else the signing key); ES256 at
+ * once (some 30 us), RS256 in the thread pool (the signing core is a pure
+ * function).
  */
 
 
@@ -32,8 +34,8 @@
 /* the task of an RS256 signature: the claims in, the tokens out */
 
 typedef struct {
-    EVP_PKEY                          *pkey;
-    const char                        *kid;
+    EVP_PKEY                          *pkey[2];
+    const char                        *kid[2];
     char                              *claims[2];
     size_t                             claims_len[2];
     char                              *token[2];
@@ -506,8 +508,9 @@ ngx_http_mobispot_mint_passport(ngx_http_mobispot_reply_t *map,
 
 
 /*
- * The signatures: ES256 here (30 us), RS256 (300 us and more) in the
- * location's thread pool, with copies of the claims in the task's memory
+ * The signatures: ES256 here (30 us); when one of them is RS256 (300 us
+ * and more), both in the location's thread pool, with copies of the
+ * claims in the task's memory
  */
 
 static ngx_int_t
@@ -515,14 +518,15 @@ ngx_http_mobispot_mint_sign(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_issuer_mint_t *m)
 {
     ngx_int_t                             rc;
-    ngx_uint_t                            i;
+    ngx_uint_t                            i, rsa;
     ngx_http_mobispot_thread_t           *t;
     ngx_http_mobispot_mint_task_t        *task;
-    ngx_http_mobispot_issuer_key_t       *key;
+    ngx_http_mobispot_issuer_key_t       *key[2];
     ngx_http_mobispot_issuer_loc_conf_t  *lcf;
 
     lcf = ngx_http_get_module_loc_conf(r, ngx_http_mobispot_issuer_module);
-    key = ngx_http_mobispot_issuer_signing_key(lcf);
+    key[0] = ngx_http_mobispot_issuer_signing_key(lcf);
+    key[1] = ngx_http_mobispot_issuer_id_token_key(lcf);
 
     t = ngx_http_mobispot_thread_create(r,
                                       sizeof(ngx_http_mobispot_mint_task_t),
@@ -532,14 +536,20 @@ ngx_http_mobispot_mint_sign(ngx_http_request_t *r,
     }
 
     task = t->data;
-    task->pkey = key->pkey;
-    task->kid = (const char *) key->kid.data;
     task->ctx = ctx;
     task->m = m;
+    rsa = 0;
 
     for (i = 0; i < 2; i++) {
         if (m->claims[i].len == 0) {
             continue;
+        }
+
+        task->pkey[i] = key[i]->pkey;
+        task->kid[i] = (const char *) key[i]->kid.data;
+
+        if (ngx_strcmp(key[i]->alg, "ES256") != 0) {
+            rsa = 1;
         }
 
         task->claims[i] = ngx_pnalloc(t->pool, m->claims[i].len + 1);
@@ -552,7 +562,7 @@ ngx_http_mobispot_mint_sign(ngx_http_request_t *r,
         task->claims_len[i] = m->claims[i].len;
     }
 
-    if (ngx_strcmp(key->alg, "ES256") == 0) {
+    if (!rsa) {
         ngx_http_mobispot_mint_work(task, r->connection->log);
         rc = ngx_http_mobispot_mint_signed(r, task);
         ngx_http_mobispot_thread_destroy(t);
@@ -581,8 +591,8 @@ ngx_http_mobispot_mint_work(void *data, ngx_log_t *log)
             continue;
         }
 
-        task->token[i] = mobispot_jws_sign(task->pkey, task->kid, typ[i],
-                                           task->claims[i],
+        task->token[i] = mobispot_jws_sign(task->pkey[i], task->kid[i],
+                                           typ[i], task->claims[i],
                                            task->claims_len[i],
                                            &task->token_len[i], &reason);
         if (task->token[i] == NULL) {
