@@ -83,7 +83,7 @@ sub req {
 # the members given replace (raw JSON text), undef removes one
 sub account {
     my ($id, %with) = @_;
-    my %m = (name => '"U"', email => '"u@example.org"',
+    my %m = (name => '"U"', email => qq("$id\@example.org"),
              passports => '[{"network":"cowallonia","from":"2020-01-01",'
                           . '"to":"2099-12-31"}]',
              %with);
