@@ -66,7 +66,9 @@ is($h->{client_id}, 'app', '... client_id carried');
 is($h->{post_logout_redirect_uri}, $URI, '... the URI carried');
 is($h->{state}, 'bye-1', '... state carried');
 ok(!exists $h->{id_token_hint}, '... the hint is not carried (not used)');
-like(hdr($r, 'Content-Security-Policy'), qr/form-action 'self'/, '... its CSP');
+# the POST's 303 goes to the URI: a browser holds it to form-action too
+like(hdr($r, 'Content-Security-Policy'), qr{form-action 'self' https://app\.example(;|$)},
+     '... its CSP: form-action \'self\' and the post-logout URI\'s origin');
 is(hdr($r, 'Cache-Control'), 'no-store', '... no-store');
 unlike(hdr($r, 'Set-Cookie'), qr/mobispot_session/, '... the session cookie untouched');
 is(redis_state(), $before, '... nothing changed in Redis');
@@ -171,6 +173,8 @@ sign_in(\%other, 'ada');
 my ($sid2) = $other{'__Host-mobispot_session'} =~ /^(.{22})\./;
 my %forged = ('__Host-mobispot_session' => "$sid2." . ('A' x 43));
 $r = req('GET', '/sso/logout', jar => \%forged);
+like(hdr($r, 'Content-Security-Policy'), qr/form-action 'self'(;|$)/,
+     'the confirmation without a URI: form-action \'self\' only');
 $h = hidden($r->{body});
 $r = req('POST', '/sso/logout', jar => \%forged, body => form(csrf => $h->{csrf}));
 is($r->{status}, 200, 'POST logout without a URI: 200');

@@ -23,6 +23,9 @@ test_pkgs=(
     python3-prometheus-client     # t/018: the official parser reads a scrape
     python3-authlib python3-requests  # t/533: an OIDC client of the issuer
     prometheus                    # promtool checks the scrape and the alerts
+    chromium chromium-driver      # t/532: the sign-in journey in headless
+    python3-selenium              # Chromium, driven through selenium;
+    libnss3-tools                 # certutil: the test CA in its NSS db
 )
 
 pkgs=("${run_pkgs[@]}")

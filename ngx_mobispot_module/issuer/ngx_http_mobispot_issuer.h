@@ -285,6 +285,7 @@ ngx_int_t ngx_http_mobispot_issuer_escape(ngx_http_request_t *r,
 ngx_int_t ngx_http_mobispot_issuer_page(ngx_http_request_t *r,
     ngx_uint_t status, const char *title, ngx_str_t *body,
     ngx_str_t *form_action, ngx_uint_t script);
+void ngx_http_mobispot_issuer_form_source(ngx_str_t *uri, ngx_str_t *source);
 ngx_int_t ngx_http_mobispot_issuer_error_page(ngx_http_request_t *r,
     ngx_uint_t status, const char *message);
 ngx_int_t ngx_http_mobispot_issuer_see_other(ngx_http_request_t *r,

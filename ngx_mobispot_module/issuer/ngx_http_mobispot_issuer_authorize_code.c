@@ -48,8 +48,6 @@ static ngx_int_t ngx_http_mobispot_authorize_answer(ngx_http_request_t *r,
 static ngx_int_t ngx_http_mobispot_authorize_form_post(ngx_http_request_t *r,
     ngx_http_mobispot_authorize_t *az, const char **names, ngx_str_t *values,
     ngx_uint_t n);
-static void ngx_http_mobispot_authorize_origin(ngx_str_t *uri,
-    ngx_str_t *origin);
 static ngx_int_t ngx_http_mobispot_authorize_member(yajl_gen g,
     const char *name, ngx_str_t *value);
 
@@ -458,53 +456,11 @@ ngx_http_mobispot_authorize_form_post(ngx_http_request_t *r,
     p = ngx_cpymem(p, tail, sizeof(tail) - 1);
     body.len = p - body.data;
 
-    ngx_http_mobispot_authorize_origin(
+    ngx_http_mobispot_issuer_form_source(
         &az->p[NGX_HTTP_MOBISPOT_AZ_REDIRECT_URI], &origin);
 
     return ngx_http_mobispot_issuer_page(r, NGX_HTTP_OK, "Signing you in",
                                          &body, &origin, 1);
-}
-
-
-/*
- * The CSP source of the URI's form target: "scheme://authority", or
- * "scheme:" for a private-use URI; 'none' when it holds a character that
- * would end the source (the form then posts nowhere: fail closed)
- */
-
-static void
-ngx_http_mobispot_authorize_origin(ngx_str_t *uri, ngx_str_t *origin)
-{
-    u_char  *p, *end, *colon;
-
-    end = uri->data + uri->len;
-    colon = ngx_strlchr(uri->data, end, ':');
-
-    if (colon == NULL) {
-        ngx_str_set(origin, "'none'");
-        return;
-    }
-
-    p = colon + 1;
-
-    if (end - p >= 2 && p[0] == '/' && p[1] == '/') {
-        for (p += 2; p < end; p++) {
-            if (*p == '/' || *p == '?' || *p == '#') {
-                break;
-            }
-        }
-    }
-
-    origin->data = uri->data;
-    origin->len = p - uri->data;
-
-    for (p = origin->data; p < origin->data + origin->len; p++) {
-        if (*p == ';' || *p == ',' || *p == '\'' || *p <= ' ' || *p >= 0x7f)
-        {
-            ngx_str_set(origin, "'none'");
-            return;
-        }
-    }
 }
 
 

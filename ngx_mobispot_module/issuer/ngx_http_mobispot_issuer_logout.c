@@ -266,7 +266,7 @@ ngx_http_mobispot_logout_confirm(ngx_http_request_t *r,
 {
     u_char      *p;
     size_t       len;
-    ngx_str_t    token, html[3], body;
+    ngx_str_t    token, html[3], body, source, *action;
     ngx_uint_t   i;
 
     static const char  head[] =
@@ -312,8 +312,33 @@ ngx_http_mobispot_logout_confirm(ngx_http_request_t *r,
     p = ngx_cpymem(p, tail, sizeof(tail) - 1);
     body.len = p - body.data;
 
+    /*
+     * the form's answer is a 303 to the post-logout URI (registered: read
+     * above), and a browser holds the redirects of a form's answer to the
+     * page's form-action too: 'self' and the URI's origin
+     */
+
+    action = NULL;
+
+    if (lo->p[NGX_HTTP_MOBISPOT_LO_URI].data) {
+        ngx_http_mobispot_issuer_form_source(&lo->p[NGX_HTTP_MOBISPOT_LO_URI],
+                                             &source);
+
+        if (source.data[0] != '\'') {
+            action = ngx_palloc(r->pool, sizeof(ngx_str_t));
+            p = ngx_pnalloc(r->pool, sizeof("'self' ") - 1 + source.len);
+
+            if (action == NULL || p == NULL) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            action->data = p;
+            action->len = ngx_sprintf(p, "'self' %V", &source) - p;
+        }
+    }
+
     return ngx_http_mobispot_issuer_page(r, NGX_HTTP_OK, "Sign out", &body,
-                                         NULL, 0);
+                                         action, 0);
 }
 
 

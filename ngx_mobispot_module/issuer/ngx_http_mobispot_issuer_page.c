@@ -9,7 +9,9 @@
  *     Content-Security-Policy: default-src 'none'; style-src 'sha256-..';
  *         form-action 'self'; frame-ancestors 'none'; base-uri 'none'
  *         (form_post: the form's target instead of 'self', and
- *         script-src 'sha256-..' of its one script)
+ *         script-src 'sha256-..' of its one script; the sign-out's
+ *         confirmation: 'self' and the origin of the post-logout URI its
+ *         303 goes to, which a browser checks form-action against too)
  *     X-Content-Type-Options: nosniff
  *     Referrer-Policy: no-referrer
  *     X-Frame-Options: DENY
@@ -54,7 +56,8 @@ static const char  ngx_http_mobispot_page_script[] =
 
 /*
  * An HTML page: title and body (already HTML) in the page; form_action:
- * the origin a form posts to, or NULL for the issuer itself; script: the
+ * the sources a form (and the redirects of its answer) may go to, or NULL
+ * for the issuer itself; script: the
  * page has the form_post script
  */
 
@@ -347,6 +350,48 @@ ngx_http_mobispot_issuer_form_type(ngx_http_request_t *r)
     c = type->data[sizeof(form) - 1];
 
     return c == ';' || c == ' ' || c == '\t';
+}
+
+
+/*
+ * The CSP source of a URI a form goes to: "scheme://authority", or
+ * "scheme:" for a private-use URI; 'none' when it holds a character that
+ * would end the source (the form then posts nowhere: fail closed)
+ */
+
+void
+ngx_http_mobispot_issuer_form_source(ngx_str_t *uri, ngx_str_t *origin)
+{
+    u_char  *p, *end, *colon;
+
+    end = uri->data + uri->len;
+    colon = ngx_strlchr(uri->data, end, ':');
+
+    if (colon == NULL) {
+        ngx_str_set(origin, "'none'");
+        return;
+    }
+
+    p = colon + 1;
+
+    if (end - p >= 2 && p[0] == '/' && p[1] == '/') {
+        for (p += 2; p < end; p++) {
+            if (*p == '/' || *p == '?' || *p == '#') {
+                break;
+            }
+        }
+    }
+
+    origin->data = uri->data;
+    origin->len = p - uri->data;
+
+    for (p = origin->data; p < origin->data + origin->len; p++) {
+        if (*p == ';' || *p == ',' || *p == '\'' || *p <= ' ' || *p >= 0x7f)
+        {
+            ngx_str_set(origin, "'none'");
+            return;
+        }
+    }
 }
 
 
