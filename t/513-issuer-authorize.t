@@ -77,6 +77,28 @@ is(redis_state(), $before, '... nothing written');
 
 $r = login_get(\%jar, '?continue=' . MobispotLogin::esc($cont));
 is(continue_of($r), $cont, 'the form carries it');
+# the form's answer ends at the app's redirect URI (login's 303, then
+# authorize's): a browser holds those redirects to the page's form-action
+like(hdr($r, 'Content-Security-Policy'), qr{form-action 'self' https://app\.example(;|$)},
+     '... its CSP: form-action \'self\' and the registered redirect URI\'s origin');
+{
+    my %j2;
+    my $other = $cont =~ s/redirect_uri=https%3A%2F%2Fapp\.example%2Fcb/redirect_uri=https%3A%2F%2Fevil.example%2Fcb/r;
+    isnt($other, $cont, '(a parked request with another redirect URI)');
+    my $g = login_get(\%j2, '?continue=' . MobispotLogin::esc($other));
+    like(hdr($g, 'Content-Security-Policy'), qr/form-action 'self'(;|$)/,
+         'a redirect URI the client does not have: form-action \'self\' only');
+    my $u = $cont =~ s/client_id=app/client_id=nobody/r;
+    isnt($u, $cont, '(a parked request of another client)');
+    $g = login_get(\%j2, '?continue=' . MobispotLogin::esc($u));
+    like(hdr($g, 'Content-Security-Policy'), qr/form-action 'self'(;|$)/,
+         'an unknown client: form-action \'self\' only');
+    $g = login_post(\%j2, 'ada', 'not the password', query => '?continue=' . MobispotLogin::esc($cont));
+    is($g->{status}, 401, 'a wrong password: the form again');
+    like(hdr($g, 'Content-Security-Policy'), qr{form-action 'self' https://app\.example(;|$)},
+         '... with the same form-action');
+    redis_cmd('DEL', grep { /^ms:\{login:/ } @{ redis_cmd('KEYS', 'ms:{login:*') });
+}
 $r = login_post(\%jar, 'ada', $PW, query => '?continue=' . MobispotLogin::esc($cont));
 is($r->{status}, 303, 'signed in: 303');
 like($r->{header}{location}, qr{^http://[^/]+\Q$cont\E$}, '... back to authorize');

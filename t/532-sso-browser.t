@@ -98,6 +98,15 @@ if (!-x $py || system($py, '-c', 'import selenium') != 0) {
 plan skip_all => $why if $why;
 
 my $j = journey_start();
+# an app of the browser (its redirect URI on liege's origin, which serves
+# something at that path): its sign-in while signed out ends at the app
+my $app_uri = "$j->{sites}{liege}/app/callback";
+MobispotLogin::put_client('browser-app', 'public_app', [$app_uri]);
+my (undef, $challenge) = MobispotLogin::pkce();
+my $app_authorize = "$j->{iss}/authorize?" . MobispotLogin::form(
+    response_type => 'code', client_id => 'browser-app',
+    redirect_uri => $app_uri, state => 'app-state', scope => 'openid',
+    code_challenge => $challenge, code_challenge_method => 'S256');
 my $dir = tempdir(CLEANUP => 1);
 my $cfg = "$dir/journey.json";
 open my $fh, '>', $cfg or die "$cfg: $!";
@@ -105,6 +114,7 @@ print $fh JSON::PP->new->encode({
     iss => $j->{iss}, sites => $j->{sites}, names => [journey_names()],
     ca => $j->{ca}, cert => $j->{tls}{cert}, user => 'ada@example.org',
     password => $MobispotLogin::PW,
+    app_authorize => $app_authorize, app_redirect => $app_uri,
     hup => $hup ? JSON::PP::true : JSON::PP::false,
     wait => $valgrind ? 60 : 10, refuse_wait => $valgrind ? 20 : 3,
 });

@@ -286,6 +286,8 @@ ngx_int_t ngx_http_mobispot_issuer_page(ngx_http_request_t *r,
     ngx_uint_t status, const char *title, ngx_str_t *body,
     ngx_str_t *form_action, ngx_uint_t script);
 void ngx_http_mobispot_issuer_form_source(ngx_str_t *uri, ngx_str_t *source);
+ngx_int_t ngx_http_mobispot_issuer_form_action(ngx_http_request_t *r,
+    ngx_str_t *uri, ngx_str_t **action);
 ngx_int_t ngx_http_mobispot_issuer_error_page(ngx_http_request_t *r,
     ngx_uint_t status, const char *message);
 ngx_int_t ngx_http_mobispot_issuer_see_other(ngx_http_request_t *r,
@@ -295,10 +297,19 @@ ngx_int_t ngx_http_mobispot_issuer_fields(ngx_http_request_t *r,
     ngx_str_t *text, const char **names, ngx_str_t *values, ngx_uint_t n,
     size_t max);
 
+/* where a sign-in form's answer may end (issuer_login_target.c) */
+ngx_int_t ngx_http_mobispot_issuer_target_cmd(ngx_http_request_t *r,
+    ngx_str_t *cont, ngx_http_mobispot_redis_cmd_t *cmd, ngx_str_t *key,
+    ngx_str_t *uri);
+ngx_int_t ngx_http_mobispot_issuer_target(ngx_http_request_t *r,
+    ngx_http_mobispot_reply_t *reply, ngx_str_t *uri, ngx_str_t **action);
+ngx_int_t ngx_http_mobispot_issuer_login_get(ngx_http_request_t *r,
+    ngx_http_mobispot_api_ctx_t *ctx);
+
 /* the sign-in form (issuer_login_page.c) */
 ngx_int_t ngx_http_mobispot_issuer_login_form(ngx_http_request_t *r,
     ngx_uint_t status, ngx_str_t *cont, ngx_str_t *name,
-    const char *message);
+    const char *message, ngx_str_t *action);
 ngx_int_t ngx_http_mobispot_issuer_csrf_new(ngx_http_request_t *r,
     ngx_str_t *token);
 ngx_int_t ngx_http_mobispot_issuer_csrf_ok(ngx_http_request_t *r,

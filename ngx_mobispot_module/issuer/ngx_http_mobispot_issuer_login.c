@@ -50,6 +50,9 @@ typedef struct {
     ngx_str_t                            id;        /* an account id */
     ngx_str_t                            password;
     ngx_str_t                            cont;      /* checked, or empty */
+    ngx_uint_t                           by_client; /* its redirect URIs */
+    ngx_str_t                            uri;       /* cont's redirect_uri */
+    ngx_str_t                           *action;    /* the form-action */
     ngx_str_t                            key;       /* read in Redis */
     ngx_http_mobispot_issuer_session_t   sess;
 } ngx_http_mobispot_login_t;
@@ -67,8 +70,6 @@ typedef struct {
 } ngx_http_mobispot_login_check_t;
 
 
-static ngx_int_t ngx_http_mobispot_login_get(ngx_http_request_t *r,
-    ngx_http_mobispot_api_ctx_t *ctx);
 static ngx_int_t ngx_http_mobispot_login_post(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx);
 static ngx_int_t ngx_http_mobispot_login_read(ngx_http_request_t *r,
@@ -107,7 +108,7 @@ static void ngx_http_mobispot_login_check_wipe(void *data);
 const ngx_http_mobispot_api_route_t  ngx_http_mobispot_issuer_login_routes[] =
 {
     { ngx_string("login"), NGX_HTTP_GET|NGX_HTTP_HEAD,
-      ngx_http_mobispot_login_get, 0, 0 },
+      ngx_http_mobispot_issuer_login_get, 0, 0 },
 
     { ngx_string("login"), NGX_HTTP_POST,
       ngx_http_mobispot_login_post, 1, 0 },
@@ -123,44 +124,6 @@ static const char  ngx_http_mobispot_login_wrong_msg[] =
     "The sign-in name or the password is not right.";
 
 
-/* GET login[?continue=<a parked authorize request>] */
-
-ngx_int_t
-ngx_http_mobispot_login_get(ngx_http_request_t *r,
-    ngx_http_mobispot_api_ctx_t *ctx)
-{
-    ngx_str_t                             cont;
-    ngx_http_mobispot_issuer_loc_conf_t  *lcf;
-
-    static const char  *names[] = { "continue" };
-
-    lcf = ngx_http_get_module_loc_conf(r, ngx_http_mobispot_issuer_module);
-
-    if (ngx_http_mobispot_issuer_fields(r, &r->args, names, &cont, 1,
-                                        MOBISPOT_LOGIN_CONTINUE_MAX)
-        != NGX_OK)
-    {
-        return ngx_http_mobispot_issuer_error_page(r, NGX_HTTP_BAD_REQUEST,
-                                                   "The address of this "
-                                                   "page is malformed.");
-    }
-
-    /* anything but the issuer's own authorize is ignored */
-
-    if (cont.data
-        && mobispot_continue_valid((char *) lcf->prefix.data,
-                                   lcf->prefix.len, (char *) cont.data,
-                                   cont.len)
-           != MOBISPOT_OK)
-    {
-        ngx_str_null(&cont);
-    }
-
-    return ngx_http_mobispot_issuer_login_form(r, NGX_HTTP_OK, &cont, NULL,
-                                               NULL);
-}
-
-
 /* POST login */
 
 static ngx_int_t
@@ -168,7 +131,7 @@ ngx_http_mobispot_login_post(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx)
 {
     ngx_int_t                       rc;
-    ngx_str_t                       keys[4];
+    ngx_str_t                       keys[5];
     ngx_pool_cleanup_t             *cln;
     ngx_http_mobispot_login_t      *lg;
     ngx_http_mobispot_api_keys_t   *declared;
@@ -198,7 +161,7 @@ ngx_http_mobispot_login_post(ngx_http_request_t *r,
         return rc;
     }
 
-    cmds = ngx_palloc(r->pool, 4 * sizeof(ngx_http_mobispot_redis_cmd_t));
+    cmds = ngx_palloc(r->pool, 5 * sizeof(ngx_http_mobispot_redis_cmd_t));
     declared = ngx_pcalloc(r->pool, sizeof(ngx_http_mobispot_api_keys_t));
 
     if (cmds == NULL || declared == NULL
@@ -235,6 +198,19 @@ ngx_http_mobispot_login_post(ngx_http_request_t *r,
         }
 
         lg->by_email = declared->nread++;
+    }
+
+    /* the form answered again: the form-action of an app's request */
+
+    rc = ngx_http_mobispot_issuer_target_cmd(r, &lg->cont,
+                                             &cmds[declared->nread],
+                                             &keys[declared->nread],
+                                             &lg->uri);
+    if (rc == NGX_OK) {
+        lg->by_client = declared->nread++;
+
+    } else if (rc != NGX_DECLINED) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     declared->read = ngx_palloc(r->pool, sizeof(keys));
@@ -308,7 +284,8 @@ ngx_http_mobispot_login_read(ngx_http_request_t *r,
         return ngx_http_mobispot_issuer_login_form(r, NGX_HTTP_BAD_REQUEST,
                                                    &lg->cont, &f[1],
                                                    "Enter your sign-in name "
-                                                   "and your password.");
+                                                   "and your password.",
+                                                   NULL);
     }
 
     lg->name = f[1];
@@ -355,6 +332,14 @@ ngx_http_mobispot_login_account(ngx_http_request_t *r,
     ngx_http_mobispot_redis_cmd_t  *cmd;
 
     lg = ctx->data;
+
+    if (lg->by_client
+        && ngx_http_mobispot_issuer_target(r, &replies[lg->by_client],
+                                           &lg->uri, &lg->action)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     wait = ngx_http_mobispot_issuer_throttle_wait(replies);
     if (wait > 0) {
@@ -675,7 +660,8 @@ ngx_http_mobispot_login_wrong(ngx_http_request_t *r,
 
     return ngx_http_mobispot_issuer_login_form(r, NGX_HTTP_UNAUTHORIZED,
                                            &lg->cont, &lg->name,
-                                           ngx_http_mobispot_login_wrong_msg);
+                                           ngx_http_mobispot_login_wrong_msg,
+                                           lg->action);
 }
 
 

@@ -25,12 +25,13 @@
 /*
  * The form, with status; cont: the parked authorize request (already
  * checked) or NULL; name: the sign-in name to show again, or NULL;
- * message: a line above the form, or NULL
+ * message: a line above the form, or NULL; action: the page's
+ * form-action (issuer_login_target.c), or NULL for 'self'
  */
 
 ngx_int_t
 ngx_http_mobispot_issuer_login_form(ngx_http_request_t *r, ngx_uint_t status,
-    ngx_str_t *cont, ngx_str_t *name, const char *message)
+    ngx_str_t *cont, ngx_str_t *name, const char *message, ngx_str_t *action)
 {
     u_char     *p;
     size_t      len;
@@ -107,7 +108,7 @@ ngx_http_mobispot_issuer_login_form(ngx_http_request_t *r, ngx_uint_t status,
     body.len = p - body.data;
 
     return ngx_http_mobispot_issuer_page(r, status, "Sign in to Mobispot",
-                                         &body, NULL, 0);
+                                         &body, action, 0);
 }
 
 

@@ -266,7 +266,7 @@ ngx_http_mobispot_logout_confirm(ngx_http_request_t *r,
 {
     u_char      *p;
     size_t       len;
-    ngx_str_t    token, html[3], body, source, *action;
+    ngx_str_t    token, html[3], body, *action;
     ngx_uint_t   i;
 
     static const char  head[] =
@@ -320,21 +320,13 @@ ngx_http_mobispot_logout_confirm(ngx_http_request_t *r,
 
     action = NULL;
 
-    if (lo->p[NGX_HTTP_MOBISPOT_LO_URI].data) {
-        ngx_http_mobispot_issuer_form_source(&lo->p[NGX_HTTP_MOBISPOT_LO_URI],
-                                             &source);
-
-        if (source.data[0] != '\'') {
-            action = ngx_palloc(r->pool, sizeof(ngx_str_t));
-            p = ngx_pnalloc(r->pool, sizeof("'self' ") - 1 + source.len);
-
-            if (action == NULL || p == NULL) {
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
-
-            action->data = p;
-            action->len = ngx_sprintf(p, "'self' %V", &source) - p;
-        }
+    if (lo->p[NGX_HTTP_MOBISPOT_LO_URI].data
+        && ngx_http_mobispot_issuer_form_action(r,
+                                         &lo->p[NGX_HTTP_MOBISPOT_LO_URI],
+                                         &action)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     return ngx_http_mobispot_issuer_page(r, NGX_HTTP_OK, "Sign out", &body,

@@ -395,6 +395,41 @@ ngx_http_mobispot_issuer_form_source(ngx_str_t *uri, ngx_str_t *origin)
 }
 
 
+/*
+ * The form-action of a page whose form's answer goes on to uri (after the
+ * issuer's own redirects): "'self' <uri's source>" into *action, or NULL
+ * ('self' alone) when uri has no source a CSP can hold
+ */
+
+ngx_int_t
+ngx_http_mobispot_issuer_form_action(ngx_http_request_t *r, ngx_str_t *uri,
+    ngx_str_t **action)
+{
+    u_char     *p;
+    ngx_str_t   source;
+
+    *action = NULL;
+
+    ngx_http_mobispot_issuer_form_source(uri, &source);
+
+    if (source.data[0] == '\'') {
+        return NGX_OK;
+    }
+
+    *action = ngx_palloc(r->pool, sizeof(ngx_str_t));
+    p = ngx_pnalloc(r->pool, sizeof("'self' ") - 1 + source.len);
+
+    if (*action == NULL || p == NULL) {
+        return NGX_ERROR;
+    }
+
+    (*action)->data = p;
+    (*action)->len = ngx_sprintf(p, "'self' %V", &source) - p;
+
+    return NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_http_mobispot_page_headers(ngx_http_request_t *r, ngx_str_t *form_action,
     ngx_uint_t script)

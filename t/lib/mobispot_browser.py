@@ -359,6 +359,33 @@ class Journey:
         finally:
             b.quit()
 
+    def app_signed_out(self):
+        # an app's code flow, signed out: the sign-in's form answer goes
+        # on (login's 303, authorize's redirect) to the app's redirect URI
+        # on another origin, which Chromium holds to the sign-in page's
+        # form-action
+        b = Browser(self.cfg)
+        try:
+            if not self.sign_in_form(b, "an app's authorize, signed out: "
+                                     "the sign-in form",
+                                     self.cfg['app_authorize']):
+                return
+            b.hops()
+            self.fill(b, enter=True)
+            target = self.cfg['app_redirect'] + '?code='
+            hops = []
+
+            def reached(d):
+                hops.extend(b.hops())
+                return any(h['url'].startswith(target) for h in hops)
+
+            ok = self.wait(b, reached, "the app's redirect URI")
+            check(ok, "signed in, the browser goes on to the app's "
+                  "redirect URI with its code (form-action lets it)",
+                  show(hops))
+        finally:
+            b.quit()
+
     def sign_out(self, b, namur):
         b.driver.get(self.iss + '/logout?client_id=namur-gw'
                      '&post_logout_redirect_uri=' + namur + '/')
@@ -438,6 +465,7 @@ def main():
         cfg = json.load(f)
     j = Journey(cfg)
     j.with_script()
+    j.app_signed_out()
     j.without_script()
     say('done')
 
