@@ -277,8 +277,9 @@ for _ in $(seq "$sessions"); do
 done
 
 { bench_lua_report; cat <<LUA
-local tokens, nthreads, id = {}, $BENCH_THREADS, 0
-local n = 0
+-- id: the thread's number, a global that setup() sets in its state
+local tokens, nthreads, n = {}, $BENCH_THREADS, 0
+id = 0
 function bench_setup(thread) thread:set("id", n); n = n + 1 end
 function init()
   local i = 0
@@ -307,6 +308,12 @@ LUA
 $bench_on_rest wrk -t"$BENCH_THREADS" -c"$BENCH_CONNECTIONS" -d"$BENCH_DURATION" \
     -s "$bench_dir/refresh.lua" "$base/sso/token" > "$bench_dir/refresh.out"
 errors "$bench_dir/refresh.out" "refresh grants"
+# a token presented twice would have revoked its session (reuse detection)
+revoked=$(redis-cli -p "$bench_redis_port" zcard ms:sso:revoked)
+if [ "$revoked" != 0 ]; then
+    echo "bench: refresh grants: $revoked sessions revoked for reuse" >&2
+    fails=$(( fails + 1 ))
+fi
 printf '%-34s %10.0f /s      p50 / p99 / max %s\n' \
     "refresh grants (-c$BENCH_CONNECTIONS, $sessions sessions)" \
     "$(bench_field rate "$bench_dir/refresh.out")" "$(lat "$bench_dir/refresh.out")"
@@ -333,7 +340,7 @@ probe alone: $base_threads
 during the logins: $during_threads${sched:+
 $sched}
 refresh grants/s: $(f rate refresh) ($(f requests refresh) grants, \
-$(f bad refresh) not 200, $(f errors refresh) socket errors)
+$(f bad refresh) not 200, $(f errors refresh) socket errors, $revoked sessions revoked)
 load at the end: $(uptime | sed 's/.*load/load/')
 phases with errors: $fails
 SUMMARY
