@@ -24,12 +24,26 @@ bench_free_port() {
         'print IO::Socket::INET->new(Listen => 1, LocalAddr => "127.0.0.1:0")->sockport'
 }
 
+# bench_pids: the processes a benchmark starts in the background (wrk
+# runs), stopped by pid at exit with nginx and redis-server
+bench_pids=()
+
+bench_stop_pid() {   # bench_stop_pid PID: TERM, then KILL after 5 s
+    local pid=$1 _
+    kill -TERM "$pid" 2>/dev/null || return 0
+    for _ in $(seq 50); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+}
+
 bench_cleanup() {
-    [ -f "$bench_dir/logs/nginx.pid" ] &&
-        nginx -p "$bench_dir" -c "$bench_dir/nginx.conf" -s stop 2>/dev/null
-    [ -n "${bench_redis_port:-}" ] &&
-        redis-cli -p "$bench_redis_port" shutdown nosave >/dev/null 2>&1
-    sleep 0.2
+    local pid
+    for pid in "${bench_pids[@]}"; do bench_stop_pid "$pid"; done
+    [ -s "$bench_dir/logs/nginx.pid" ] &&
+        bench_stop_pid "$(cat "$bench_dir/logs/nginx.pid")"
+    [ -s "$bench_dir/redis.pid" ] && bench_stop_pid "$(cat "$bench_dir/redis.pid")"
     rm -rf "$bench_dir"
 }
 trap bench_cleanup EXIT
@@ -39,7 +53,7 @@ bench_start_redis() {
     bench_redis_port=$(bench_free_port)
     $bench_on_redis redis-server --port "$bench_redis_port" --bind 127.0.0.1 --save '' \
         --appendonly no --daemonize yes --dir "$bench_dir" \
-        --logfile "$bench_dir/redis.log"
+        --logfile "$bench_dir/redis.log" --pidfile "$bench_dir/redis.pid"
     for _ in $(seq 50); do
         redis-cli -p "$bench_redis_port" ping >/dev/null 2>&1 && return 0
         sleep 0.1
@@ -48,13 +62,14 @@ bench_start_redis() {
     return 1
 }
 
-# bench_start_nginx HTTP_CONFIG SERVER_CONFIG: sets bench_port
+# bench_start_nginx HTTP_CONFIG SERVER_CONFIG [MAIN_CONFIG]: sets bench_port
 bench_start_nginx() {
     bench_port=$(bench_free_port)
     mkdir -p "$bench_dir/logs" "$bench_dir/tmp"
     cat > "$bench_dir/nginx.conf" <<CONF
 load_module $bench_root/build/ngx_http_mobispot_module.so;
 worker_processes $BENCH_WORKERS;
+${3:-}
 error_log logs/error.log warn;
 pid logs/nginx.pid;
 events { worker_connections 4096; }
@@ -99,6 +114,45 @@ bench_wrk() {
         tail -3 "$bench_dir/logs/error.log" >&2
         return 1
     fi
+}
+
+# bench_lua_report: the part of a wrk Lua script that reports: done()
+# prints one line, "report requests=N rate=R/s p50= p99= p999= max= (ms)
+# errors=E bad=B first=S", errors being wrk's socket errors (connect,
+# read, write, timeout) and bad the sum over wrk's threads of the global
+# `bad` that the script's response() counts (answers it did not expect;
+# first: the status of the first of them).  A script that needs wrk's
+# setup() defines bench_setup(thread) instead.
+bench_lua_report() {
+    cat <<'LUA'
+bad, first = 0, 0
+local bench_threads = {}
+function setup(thread)
+  table.insert(bench_threads, thread)
+  if bench_setup then bench_setup(thread) end
+end
+function done(summary, latency, requests)
+  local nbad, nfirst = 0, 0
+  for _, t in ipairs(bench_threads) do
+    nbad = nbad + t:get("bad")
+    if nfirst == 0 then nfirst = t:get("first") end
+  end
+  local e = summary.errors
+  local ms = function(p) return latency:percentile(p) / 1000 end
+  io.write(string.format("report requests=%d rate=%.1f p50=%.3f p99=%.3f "
+    .. "p999=%.3f max=%.3f errors=%d bad=%d first=%d\n", summary.requests,
+    summary.requests / (summary.duration / 1e6), ms(50), ms(99), ms(99.9),
+    latency.max / 1000, e.connect + e.read + e.write + e.timeout, nbad,
+    nfirst))
+end
+LUA
+}
+
+# bench_field KEY FILE: the value of KEY in the report line of FILE (the
+# output of a wrk run with bench_lua_report in its script)
+bench_field() {
+    awk -v k="$1" '/^report / { for (i = 2; i <= NF; i++) {
+        split($i, kv, "="); if (kv[1] == k) print kv[2] } }' "$2"
 }
 
 # bench_cpu: prints the CPU seconds used so far by redis-server and by the
