@@ -27,20 +27,11 @@ sub check {
     return $ok;
 }
 
-sub follow {
-    my ($r) = @_;
-    for (1 .. 8) {
-        last unless $r->{status} =~ /^30[1237]$/ && $r->{location};
-        $r = $b->get($r->{location});
-    }
-    return $r;
-}
-
 sub fields { my ($f) = @_; return { map { @$_ } @{ $f ? $f->{fields} : [] } } }
 
 sub page {
     my ($site) = @_;
-    return follow($b->get("https://cw-$site.localhost:$port/desk",
+    return $b->follow($b->get("https://cw-$site.localhost:$port/desk",
                           headers => ['Accept: text/html']));
 }
 
@@ -49,14 +40,14 @@ sub form_post {
     my ($r) = @_;
     my $f = html_form($r->{body} // '') or return $r;
     return $r unless ($f->{action} // '') =~ m{/sso/callback$};
-    return follow($b->post($f->{action}, $f->{fields}));
+    return $b->follow($b->post($f->{action}, $f->{fields}));
 }
 
 my $r = page('namur');
 my $f = fields(html_form($r->{body} // ''));
 check($r->{status} == 200 && exists $f->{password},
       'cw-namur sends the browser to the sign-in form');
-$r = follow($b->post("$iss/login", [
+$r = $b->follow($b->post("$iss/login", [
     [csrf => $f->{csrf} // ''], [username => 'demo@mobispot.demo'],
     [password => 'demo password 2026'], [continue => $f->{continue} // '']]));
 $r = form_post($r);
@@ -66,7 +57,7 @@ $r = form_post(page('liege'));
 check($r->{status} == 200 && $r->{body} =~ /^cw-liege service: sub=demo-user /,
       'cw-liege: served without a sign-in');
 $r = $b->get("$iss/logout");
-$r = follow($b->post("$iss/logout", html_form($r->{body} // '')->{fields}));
+$r = $b->follow($b->post("$iss/logout", html_form($r->{body} // '')->{fields}));
 check($r->{status} == 200, 'signed out at the issuer');
 select undef, undef, undef, 1;
 for my $site (qw(namur liege)) {

@@ -240,6 +240,10 @@ ngx_int_t ngx_http_mobispot_issuer_session_set(ngx_http_request_t *r,
 char *ngx_http_mobispot_issuer_lifetime_check(ngx_conf_t *cf, void *post,
     void *data);
 
+/* a key of r->pool: prefix, a format of one %V, and its value (token.c) */
+ngx_int_t ngx_http_mobispot_token_key(ngx_http_request_t *r, ngx_str_t *key,
+    const char *prefix, ngx_str_t *value);
+
 /* what the sign-in's files share (issuer_session.c) */
 ngx_int_t ngx_http_mobispot_issuer_cmd(ngx_http_request_t *r,
     ngx_http_mobispot_redis_cmd_t *cmd, ngx_uint_t argc, ...);

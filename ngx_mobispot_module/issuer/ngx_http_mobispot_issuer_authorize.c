@@ -129,21 +129,17 @@ ngx_http_mobispot_authorize(ngx_http_request_t *r,
                                                    "redirect_uri.");
     }
 
-    az->client_key.data = ngx_pnalloc(r->pool, sizeof("ms:{client:}")
-                                + az->p[NGX_HTTP_MOBISPOT_AZ_CLIENT_ID].len);
     cmds = ngx_palloc(r->pool, 2 * sizeof(ngx_http_mobispot_redis_cmd_t));
     keys = ngx_palloc(r->pool, 2 * sizeof(ngx_str_t));
     declared = ngx_pcalloc(r->pool, sizeof(ngx_http_mobispot_api_keys_t));
 
-    if (az->client_key.data == NULL || cmds == NULL || keys == NULL
-        || declared == NULL)
+    if (cmds == NULL || keys == NULL || declared == NULL
+        || ngx_http_mobispot_token_key(r, &az->client_key, "ms:{client:%V}",
+                                       &az->p[NGX_HTTP_MOBISPOT_AZ_CLIENT_ID])
+           != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    az->client_key.len = ngx_sprintf(az->client_key.data, "ms:{client:%V}%Z",
-                                  &az->p[NGX_HTTP_MOBISPOT_AZ_CLIENT_ID])
-                         - az->client_key.data - 1;
 
     if (ngx_http_mobispot_issuer_cmd(r, &cmds[0], 5, &hmget, &az->client_key,
                                      &kind, &uris, &site)

@@ -78,13 +78,12 @@ ngx_http_mobispot_issuer_target_cmd(ngx_http_request_t *r, ngx_str_t *cont,
         return NGX_DECLINED;
     }
 
-    key->data = ngx_pnalloc(r->pool, sizeof("ms:{client:}") + v[0].len);
-    if (key->data == NULL) {
+    if (ngx_http_mobispot_token_key(r, key, "ms:{client:%V}", &v[0])
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
-    key->len = ngx_sprintf(key->data, "ms:{client:%V}%Z", &v[0])
-               - key->data - 1;
     *uri = v[1];
 
     return ngx_http_mobispot_issuer_cmd(r, cmd, 3, &hmget, key, &uris);

@@ -166,16 +166,13 @@ ngx_http_mobispot_logout(ngx_http_request_t *r,
     n = 0;
 
     if (p[NGX_HTTP_MOBISPOT_LO_URI].data) {
-        lo->client_key.data = ngx_pnalloc(r->pool, sizeof("ms:{client:}")
-                                 + p[NGX_HTTP_MOBISPOT_LO_CLIENT_ID].len);
-        if (lo->client_key.data == NULL) {
+        if (ngx_http_mobispot_token_key(r, &lo->client_key,
+                                        "ms:{client:%V}",
+                                        &p[NGX_HTTP_MOBISPOT_LO_CLIENT_ID])
+            != NGX_OK)
+        {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
-
-        lo->client_key.len = ngx_sprintf(lo->client_key.data,
-                                         "ms:{client:%V}%Z",
-                                         &p[NGX_HTTP_MOBISPOT_LO_CLIENT_ID])
-                             - lo->client_key.data - 1;
 
         if (ngx_http_mobispot_issuer_cmd(r, &cmds[n], 3, &hget,
                                          &lo->client_key, &uris)

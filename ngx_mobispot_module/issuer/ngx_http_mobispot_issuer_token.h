@@ -113,8 +113,6 @@ ngx_int_t ngx_http_mobispot_token_answer(ngx_http_request_t *r,
 ngx_int_t ngx_http_mobispot_token_call(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_str_t *args, ngx_uint_t argc,
     ngx_str_t *key, ngx_uint_t written, ngx_http_mobispot_api_done_pt done);
-ngx_int_t ngx_http_mobispot_token_key(ngx_http_request_t *r, ngx_str_t *key,
-    const char *prefix, ngx_str_t *value);
 void ngx_http_mobispot_token_sha256_hex(u_char *in, size_t len, u_char *out);
 ngx_uint_t ngx_http_mobispot_token_has_scope(ngx_str_t *scope,
     const char *word);

@@ -89,15 +89,13 @@ typedef struct {
     ngx_str_t                   old;
 
     /*
-     * the body's email (lowercased when written: the info's "email", the
+     * the body's email (lowercased before the write by the email check,
+     * ngx_http_mobispot_admin_user_email.c: the info's "email", the
      * sign-in's index ms:{email:<sha256 hex>}), and the info's email that
      * the write replaced (or deleted)
      */
     ngx_str_t                   email;
     ngx_str_t                   old_email;
-
-    /* the body's email lowercased (ngx_http_mobispot_admin_user_email.c) */
-    ngx_str_t                   email_low;
 
     /*
      * the body's "password" (empty: none, the stored hash is kept), and

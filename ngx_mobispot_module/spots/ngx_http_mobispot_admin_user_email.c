@@ -5,7 +5,8 @@
  * An account's email is its own: the sign-in finds an account by it
  * (ms:{email:<sha256 hex>}, docs/data-model.md), so PUT admin/users/{id}
  * refuses, 409 email_taken and nothing written, an email that another
- * account holds.  Before the write (ngx_http_mobispot_admin_user_write.c):
+ * account holds.  Before the write (ngx_http_mobispot_admin_user_write.c),
+ * the body's email lowercased (the write stores it so):
  *
  *   1. GET ms:{email:<sha256 hex of the lowercased email>}: nil or this
  *      account's id: the write;
@@ -35,8 +36,8 @@ static ngx_int_t ngx_http_mobispot_user_owner_done(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
     ngx_uint_t n);
 static ngx_int_t ngx_http_mobispot_user_read(ngx_http_request_t *r,
-    ngx_http_mobispot_api_ctx_t *ctx, ngx_uint_t argc, ngx_str_t *argv,
-    ngx_http_mobispot_api_done_pt done);
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_redis_cmd_t *cmd,
+    ngx_str_t *key, ngx_http_mobispot_api_done_pt done);
 
 
 /* step 1: GET the index of the body's email */
@@ -45,34 +46,37 @@ ngx_int_t
 ngx_http_mobispot_admin_user_email(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx)
 {
-    ngx_str_t                     *argv;
-    ngx_http_mobispot_admin_t     *ad;
-    ngx_http_mobispot_account_t   *ac;
+    u_char                         *email;
+    ngx_str_t                      *key;
+    ngx_http_mobispot_admin_t      *ad;
+    ngx_http_mobispot_account_t    *ac;
+    ngx_http_mobispot_redis_cmd_t  *cmd;
 
     static ngx_str_t  get = ngx_string("GET");
 
     ad = ctx->data;
     ac = &ad->account;
 
-    argv = ngx_palloc(r->pool, 3 * sizeof(ngx_str_t));
-    ac->email_low.data = ngx_pnalloc(r->pool, ac->email.len + 1);
+    /* the sign-in takes an email in any case (of its ASCII letters) */
 
-    if (argv == NULL || ac->email_low.data == NULL) {
+    email = ngx_pnalloc(r->pool, ac->email.len + 1);
+    cmd = ngx_palloc(r->pool, sizeof(ngx_http_mobispot_redis_cmd_t));
+    key = ngx_palloc(r->pool, sizeof(ngx_str_t));
+
+    if (email == NULL || cmd == NULL || key == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_strlow(ac->email_low.data, ac->email.data, ac->email.len);
-    ac->email_low.len = ac->email.len;
+    ngx_strlow(email, ac->email.data, ac->email.len);
+    ac->email.data = email;
 
-    argv[0] = get;
-
-    if (ngx_http_mobispot_admin_user_email_key(r, &ac->email_low, &argv[1])
-        != NGX_OK)
+    if (ngx_http_mobispot_admin_user_email_key(r, &ac->email, key) != NGX_OK
+        || ngx_http_mobispot_admin_cmd(r, cmd, 2, &get, key) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return ngx_http_mobispot_user_read(r, ctx, 2, argv,
+    return ngx_http_mobispot_user_read(r, ctx, cmd, key,
                                        ngx_http_mobispot_user_email_done);
 }
 
@@ -84,8 +88,9 @@ ngx_http_mobispot_user_email_done(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_reply_t *replies,
     ngx_uint_t n)
 {
-    ngx_str_t                  *argv, *owner;
-    ngx_http_mobispot_admin_t  *ad;
+    ngx_str_t                      *key, *owner;
+    ngx_http_mobispot_admin_t      *ad;
+    ngx_http_mobispot_redis_cmd_t  *cmd;
 
     static ngx_str_t  hget = ngx_string("HGET");
     static ngx_str_t  email = ngx_string("email");
@@ -109,19 +114,19 @@ ngx_http_mobispot_user_email_done(ngx_http_request_t *r,
         return ngx_http_mobispot_admin_user_write(r, ctx);
     }
 
-    argv = ngx_palloc(r->pool, 3 * sizeof(ngx_str_t));
-    if (argv == NULL
-        || ngx_http_mobispot_spots_key(r, &argv[1], "ms:{user:%V}:info",
-                                       owner)
+    cmd = ngx_palloc(r->pool, sizeof(ngx_http_mobispot_redis_cmd_t));
+    key = ngx_palloc(r->pool, sizeof(ngx_str_t));
+
+    if (cmd == NULL || key == NULL
+        || ngx_http_mobispot_spots_key(r, key, "ms:{user:%V}:info", owner)
+           != NGX_OK
+        || ngx_http_mobispot_admin_cmd(r, cmd, 3, &hget, key, &email)
            != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    argv[0] = hget;
-    argv[2] = email;
-
-    return ngx_http_mobispot_user_read(r, ctx, 3, argv,
+    return ngx_http_mobispot_user_read(r, ctx, cmd, key,
                                        ngx_http_mobispot_user_owner_done);
 }
 
@@ -143,8 +148,8 @@ ngx_http_mobispot_user_owner_done(ngx_http_request_t *r,
     if (replies[0].type == REDIS_REPLY_STRING) {
         held = &replies[0].str;
 
-        if (held->len == ac->email_low.len
-            && ngx_strncmp(held->data, ac->email_low.data, held->len) == 0)
+        if (held->len == ac->email.len
+            && ngx_strncmp(held->data, ac->email.data, held->len) == 0)
         {
             return ngx_http_mobispot_spots_error(r, NGX_HTTP_CONFLICT,
                                                  "email_taken",
@@ -162,32 +167,21 @@ ngx_http_mobispot_user_owner_done(ngx_http_request_t *r,
 }
 
 
-/* one read command (argv[1]: its key, declared read) and its callback */
+/* one read command of key (declared read) and its callback */
 
 static ngx_int_t
 ngx_http_mobispot_user_read(ngx_http_request_t *r,
-    ngx_http_mobispot_api_ctx_t *ctx, ngx_uint_t argc, ngx_str_t *argv,
-    ngx_http_mobispot_api_done_pt done)
+    ngx_http_mobispot_api_ctx_t *ctx, ngx_http_mobispot_redis_cmd_t *cmd,
+    ngx_str_t *key, ngx_http_mobispot_api_done_pt done)
 {
-    ngx_http_mobispot_redis_cmd_t  *cmd;
-    ngx_http_mobispot_api_keys_t   *keys;
+    ngx_http_mobispot_api_keys_t  *keys;
 
-    cmd = ngx_palloc(r->pool, sizeof(ngx_http_mobispot_redis_cmd_t));
     keys = ngx_pcalloc(r->pool, sizeof(ngx_http_mobispot_api_keys_t));
-
-    if (cmd == NULL || keys == NULL
-        || (argc == 2
-            && ngx_http_mobispot_admin_cmd(r, cmd, 2, &argv[0], &argv[1])
-               != NGX_OK)
-        || (argc == 3
-            && ngx_http_mobispot_admin_cmd(r, cmd, 3, &argv[0], &argv[1],
-                                           &argv[2])
-               != NGX_OK))
-    {
+    if (keys == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    keys->read = &argv[1];
+    keys->read = key;
     keys->nread = 1;
 
     return ngx_http_mobispot_api_call(r, ctx, cmd, 1, keys, done);

@@ -75,7 +75,6 @@ ngx_int_t
 ngx_http_mobispot_admin_user_write(ngx_http_request_t *r,
     ngx_http_mobispot_api_ctx_t *ctx)
 {
-    u_char                         *email;
     size_t                         *argvlen, *dellen;
     ngx_str_t                      *keys;
     ngx_uint_t                      i, k;
@@ -107,18 +106,12 @@ ngx_http_mobispot_admin_user_write(ngx_http_request_t *r,
     del = ngx_palloc(r->pool, k * sizeof(char *));
     dellen = ngx_palloc(r->pool, k * sizeof(size_t));
     cmds = ngx_http_mobispot_user_cmds(r, ad, 7, &keys);
-    email = ngx_pnalloc(r->pool, ac->email.len + 1);
 
     if (argv == NULL || argvlen == NULL || del == NULL || dellen == NULL
-        || cmds == NULL || email == NULL)
+        || cmds == NULL)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    /* the sign-in takes an email in any case (of its ASCII letters) */
-
-    ngx_strlow(email, ac->email.data, ac->email.len);
-    ac->email.data = email;
 
     argv[0] = "HSET";
     argvlen[0] = sizeof("HSET") - 1;

@@ -167,11 +167,7 @@ sub journey_browser {
 # follows redirects (301, 302, 303, 307) from $r; the last answer
 sub journey_follow {
     my ($b, $r, $max) = @_;
-    $max //= 8;
-    while ($max-- > 0 && $r->{status} =~ /^30[1237]$/ && $r->{location}) {
-        $r = $b->get($r->{location});
-    }
-    return $r;
+    return $b->follow($r, $max);
 }
 
 # the whole sign-in from a site's page: the site sends the browser to

@@ -116,6 +116,17 @@ sub request {
     return \%r;
 }
 
+# follows redirects (301, 302, 303, 307) from $r, at most $max (8); the
+# last answer
+sub follow {
+    my ($self, $r, $max) = @_;
+    $max //= 8;
+    while ($max-- > 0 && $r->{status} =~ /^30[1237]$/ && $r->{location}) {
+        $r = $self->get($r->{location});
+    }
+    return $r;
+}
+
 sub get  { my ($self, $url, %o) = @_; return $self->request('GET', $url, %o) }
 sub post { my ($self, $url, $form, %o) = @_; return $self->request('POST', $url, form => $form, %o) }
 
