@@ -2,9 +2,10 @@
 # token lives at most mobispot_jwt_max_lifetime (exp - iat), so a sign-out
 # is remembered until now + max_lifetime + leeway at most, whatever exp it
 # came with (or none).  A flood of sign-outs that fills the zone makes
-# every token refused (503, fail closed), shows in GET health and in the
-# error log, and ends without a restart once the sign-outs it could not
-# store would have expired.
+# every token refused (503, fail closed), shows in GET health, in the
+# metrics (mobispot_sso_revocation_full) and in the error log, and ends
+# without a restart once the sign-outs it could not store would have
+# expired.
 #
 # The clock: the block's tokens are made when the file starts, valid from
 # iat = start + 10 (accepted now thanks to a 10 s leeway) for 1 s, so they
@@ -43,6 +44,7 @@ _EOC_
 
 our $CONFIG = <<'_EOC_';
     location /api/ { mobispot_api; }
+    location = /metrics { mobispot_metrics; }
     location /p {
         mobispot_sso on;
         try_files /none =204;
@@ -57,18 +59,22 @@ __DATA__
 --- http_config eval: $::HTTP
 --- config eval: $::CONFIG
 --- request eval
-["GET /p", "GET /p", "GET /api/health", "GET /p", "GET /api/health"]
+["GET /p", "GET /p", "GET /metrics", "GET /api/health", "GET /p", "GET /metrics",
+ "GET /api/health"]
 --- more_headers eval
-[("Authorization: Bearer $::T{ok}") x 2, "", "Authorization: Bearer $::T{ok}", ""]
+[("Authorization: Bearer $::T{ok}") x 2, "", "", "Authorization: Bearer $::T{ok}", "", ""]
 --- before_request eval
-["sleep 1", "$::FLOOD\nsleep 0.5", "", "sleep 12", ""]
+["sleep 1", "$::FLOOD\nsleep 0.5", "sleep 1.1", "", "sleep 11", "sleep 1.1", ""]
 --- error_code eval
-[204, 503, 200, 204, 200]
+[204, 503, 200, 200, 204, 200, 200]
 --- response_body_json_subset eval
-[undef, {error => {code => "sso_unavailable"}},
+[undef, {error => {code => "sso_unavailable"}}, undef,
  {status => "degraded", sso_revocation => {state => "full"}},
- undef,
+ undef, undef,
  {status => "ok", sso_revocation => {state => "ok", sessions => 0}}]
+--- response_body_like eval
+["^", "^", "\nmobispot_sso_revocation_full 1\n.*\nmobispot_sso_revoked_sessions [1-9]\\d*\n",
+ "^", "^", "\nmobispot_sso_revocation_full 0\n.*\nmobispot_sso_revoked_sessions 0\n", "^"]
 --- error_log
 mobispot: the "mobispot_sso_revoked" zone is full
 mobispot: the revocation zone is full, tokens refused for

@@ -5,8 +5,8 @@
  * GET of a mobispot_metrics location: the zone's series in the Prometheus
  * text exposition format 0.0.4, each family once with its HELP and TYPE,
  * its series sorted, a histogram's buckets cumulative with "+Inf", its
- * sum in seconds and its count.  The families of features still to come
- * are named here already (docs/operations.md lists them all).
+ * sum in seconds and its count.  A family is served once a series of it
+ * is found (docs/operations.md lists them all).
  */
 
 
@@ -62,6 +62,8 @@ const ngx_http_mobispot_metric_family_t
       "SSO gateway token cache lookups, by result" },
     { "mobispot_sso_revoked_sessions", G,
       "Signed-out sessions in the revocation zone" },
+    { "mobispot_sso_revocation_full", G,
+      "1 while the revocation zone is full: every token is refused" },
     { "mobispot_sso_keys_age_seconds", G,
       "Seconds since a worker last read the key set from Redis" },
     { "mobispot_bookings_total", C,

@@ -323,6 +323,8 @@ ngx_int_t ngx_http_mobispot_issuer_csrf_ok(ngx_http_request_t *r,
 /* metrics (issuer_metrics.c) */
 ngx_int_t ngx_http_mobispot_issuer_metrics_init(ngx_conf_t *cf);
 void ngx_http_mobispot_issuer_metrics_init_process(void);
+void ngx_http_mobispot_issuer_metrics_token(ngx_uint_t refresh);
+void ngx_http_mobispot_issuer_metrics_reuse(void);
 
 
 #endif /* _NGX_HTTP_MOBISPOT_ISSUER_H_INCLUDED_ */

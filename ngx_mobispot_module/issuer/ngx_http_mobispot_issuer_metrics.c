@@ -6,7 +6,9 @@
  * by result, read in the log phase from what POST login answered: 303
  * (signed in: ok), 401 (the form again: failed), 429 (a wait runs:
  * throttled).  A refusal before the credentials are looked at (a bad
- * form, a CSRF failure) is none of these.
+ * form, a CSRF failure) is none of these.  The token endpoint counts as
+ * it answers: tokens issued by grant, and rotated refresh tokens used
+ * again (each revokes its session).
  */
 
 
@@ -22,6 +24,8 @@ static ngx_int_t ngx_http_mobispot_issuer_metrics_log(ngx_http_request_t *r);
 
 
 static ngx_atomic_t  *ngx_http_mobispot_issuer_logins[3];
+static ngx_atomic_t  *ngx_http_mobispot_issuer_tokens[2];   /* by grant */
+static ngx_atomic_t  *ngx_http_mobispot_issuer_reuse;
 
 
 ngx_int_t
@@ -47,6 +51,36 @@ ngx_http_mobispot_issuer_metrics_init_process(void)
                                      results[i],
                                      NGX_HTTP_MOBISPOT_METRIC_COUNTER);
     }
+
+    ngx_http_mobispot_issuer_tokens[0] = ngx_http_mobispot_metric(
+                                "mobispot_issuer_tokens_total",
+                                "grant=\"authorization_code\"",
+                                NGX_HTTP_MOBISPOT_METRIC_COUNTER);
+    ngx_http_mobispot_issuer_tokens[1] = ngx_http_mobispot_metric(
+                                "mobispot_issuer_tokens_total",
+                                "grant=\"refresh_token\"",
+                                NGX_HTTP_MOBISPOT_METRIC_COUNTER);
+    ngx_http_mobispot_issuer_reuse = ngx_http_mobispot_metric(
+                                "mobispot_issuer_refresh_reuse_total", "",
+                                NGX_HTTP_MOBISPOT_METRIC_COUNTER);
+}
+
+
+/* a grant answered with its tokens: 0 a code, 1 a refresh token */
+
+void
+ngx_http_mobispot_issuer_metrics_token(ngx_uint_t refresh)
+{
+    ngx_http_mobispot_metric_inc(ngx_http_mobispot_issuer_tokens[refresh != 0]);
+}
+
+
+/* a rotated refresh token presented again: its session revoked */
+
+void
+ngx_http_mobispot_issuer_metrics_reuse(void)
+{
+    ngx_http_mobispot_metric_inc(ngx_http_mobispot_issuer_reuse);
 }
 
 

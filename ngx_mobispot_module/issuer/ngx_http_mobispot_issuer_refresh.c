@@ -272,6 +272,8 @@ ngx_http_mobispot_refresh_rotated(ngx_http_request_t *r,
                       "\"%V\" was used again by client \"%V\": the session "
                       "is revoked", &tk->sid, &tk->client_id);
 
+        ngx_http_mobispot_issuer_metrics_reuse();
+
         return ngx_http_mobispot_refresh_revoke(r, ctx, tk);
     }
 

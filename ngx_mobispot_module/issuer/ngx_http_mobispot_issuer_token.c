@@ -373,6 +373,9 @@ ngx_http_mobispot_token_answer(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    ngx_http_mobispot_issuer_metrics_token(
+        tk->grant == NGX_HTTP_MOBISPOT_GRANT_REFRESH);
+
     return ngx_http_mobispot_api_send(r, NGX_HTTP_OK, g);
 }
 

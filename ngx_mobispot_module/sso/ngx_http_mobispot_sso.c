@@ -355,7 +355,7 @@ ngx_http_mobispot_sso_init_process(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
-    ngx_http_mobispot_sso_metrics_init_process();
+    ngx_http_mobispot_sso_metrics_init_process(cycle, mcf);
 
     if (ngx_http_mobispot_sso_sites_init(cycle, mcf) != NGX_OK) {
         return NGX_ERROR;
@@ -412,6 +412,7 @@ ngx_http_mobispot_sso_exit_process(ngx_cycle_t *cycle)
         return;
     }
 
+    ngx_http_mobispot_sso_metrics_exit_process();
     ngx_http_mobispot_sso_sites_free(mcf);
     ngx_http_mobispot_sso_revoke_exit_process(mcf);
     ngx_http_mobispot_sso_rkeys_exit_process(mcf);

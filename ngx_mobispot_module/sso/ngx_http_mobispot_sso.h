@@ -325,7 +325,9 @@ void ngx_http_mobispot_sso_rkeys_exit_process(
     ngx_http_mobispot_sso_main_conf_t *mcf);
 /* metrics (sso_metrics.c) */
 ngx_int_t ngx_http_mobispot_sso_metrics_init(ngx_conf_t *cf);
-void ngx_http_mobispot_sso_metrics_init_process(void);
+void ngx_http_mobispot_sso_metrics_init_process(ngx_cycle_t *cycle,
+    ngx_http_mobispot_sso_main_conf_t *mcf);
+void ngx_http_mobispot_sso_metrics_exit_process(void);
 void ngx_http_mobispot_sso_metrics_cache(ngx_uint_t hit);
 
 ngx_int_t ngx_http_mobispot_sso_rkeys_health(ngx_http_request_t *r,
@@ -337,6 +339,8 @@ ngx_uint_t ngx_http_mobispot_sso_revoked(ngx_http_request_t *r,
     ngx_http_mobispot_sso_ctx_t *ctx);
 ngx_int_t ngx_http_mobispot_sso_revoke_init_process(ngx_cycle_t *cycle,
     ngx_http_mobispot_sso_main_conf_t *mcf);
+ngx_uint_t ngx_http_mobispot_sso_revoked_count(
+    ngx_http_mobispot_sso_main_conf_t *mcf, ngx_uint_t *full);
 void ngx_http_mobispot_sso_revoke_exit_process(
     ngx_http_mobispot_sso_main_conf_t *mcf);
 

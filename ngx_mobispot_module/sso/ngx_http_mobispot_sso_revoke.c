@@ -629,6 +629,23 @@ ngx_http_mobispot_sso_revoke_stamp(ngx_event_t *ev)
 }
 
 
+/* the sessions in the zone now, and 1 while it is full (the metrics) */
+
+ngx_uint_t
+ngx_http_mobispot_sso_revoked_count(ngx_http_mobispot_sso_main_conf_t *mcf,
+    ngx_uint_t *full)
+{
+    ngx_uint_t  count;
+
+    ngx_shmtx_lock(&mcf->revoke_shpool->mutex);
+    count = mcf->revoke_sh->count;
+    *full = (mcf->revoke_sh->full_until != 0);
+    ngx_shmtx_unlock(&mcf->revoke_shpool->mutex);
+
+    return count;
+}
+
+
 /*
  * GET health: {"state":"ok"|"full"|"stale","sessions":N} and, when full,
  * "lost" (sign-outs not stored) and "seconds" (until tokens are accepted

@@ -41,13 +41,14 @@ sub new_sid { return b64(pack('N', ++$sid_n) . ('s' x 12)) }   # 22 chars
 
 # the issuer with one key (ES256 or RS256), gateways at /gw/api (the app's
 # API audience), /gw/namur (a site's audience), /gw/site (the API's
-# audience and mobispot_site cw-namur: entitlement)
+# audience and mobispot_site cw-namur: entitlement); http => and config =>
+# add lines to the http block and to the server
 sub token_env {
     my (%o) = @_;
     my $dir = sso_keys();
     chmod 0600, "$dir/$o{key}";
     my $extra = $o{http} // '';
-    start_env(http_config => <<"HTTP", config => <<'CONF');
+    start_env(http_config => <<"HTTP", config => <<'CONF' . ($o{config} // ''));
     mobispot_redis 127.0.0.1:\$TEST_NGINX_REDIS_PORT;
     mobispot_admin loopback;
     mobispot_sso_signing_key $dir/$o{key} kid=$o{kid};
