@@ -4,7 +4,9 @@
 # reads the catalogue and books, and an admin route on it is refused by
 # Redis, answered 502 redis_denied with nothing written and an error line
 # naming the ACL; a site gateway (mobispot-gateway) verifies tokens,
-# checks its site, hears a sign-out, and writes nothing.
+# checks its site, hears a sign-out, and writes nothing; and the site
+# gateway of "A site gateway, step by step" on that page, as written there,
+# runs under the gateway's user (health, metrics, the sign-in redirect).
 #
 #   prove -I t/lib t/600-redis-acl.t
 
@@ -160,6 +162,42 @@ like($as_gw->('PUBLISH', 'ms:sso:jwks', 'changed'), qr/^\+OK\r\n-NOPERM/,
 like($as_gw->('HSET', 'ms:{site:s1}:info', 'networks', 'x'), qr/^\+OK\r\n-NOPERM/,
      'gateway user: cannot change its site');
 
+stop_env();
+
+# --- the site gateway of "A site gateway, step by step", as the page gives
+# it: only Redis's address, the password file, the ports and TLS replaced
+open $fh, '<', "$root/docs/operations.md" or die "operations.md: $!";
+my $page = do { local $/; <$fh> };
+close $fh;
+my ($doc) = $page =~ /^4\. \*\*The configuration\*\*.*?^```nginx\n(.*?)^```$/ms;
+ok($doc && $doc =~ /^http \{\n(.*)^\}\n\z/ms, 'the page gives the site gateway\'s http block');
+my $inner = $1 // '';
+$inner =~ s/redis\.mobispot\.example:6379/127.0.0.1:\$TEST_NGINX_REDIS_PORT/;
+$inner =~ s{/etc/nginx/mobispot/redis\.pass}{$dir/redis.pass};
+$inner =~ s/listen 443 ssl;/listen 127.0.0.1:\$TEST_NGINX_SERVER_PORT;/;
+$inner =~ s/^\s*ssl_certificate.*\n//mg;
+$inner =~ s/listen 127\.0\.0\.1:9113;/listen 127.0.0.1:\$TEST_NGINX_SERVER_PORT; server_name monitor.test;/;
+$inner =~ s{proxy_pass http://127\.0\.0\.1:8000;}{try_files /none =204;};   # after access
+start_env(redis => 0, http_config => $inner, config => '');
+ok(wait_until(sub { (redis_cmd('CLIENT', 'LIST') // '') =~ /\buser=mobispot-gateway\b/ },
+              'the documented gateway signs in'),
+   'doc gateway: signs in to Redis as mobispot-gateway');
+my $mon = sub {
+    return http_request({ uri => $_[0], headers => ['Host: monitor.test'] });
+};
+ok(wait_until(sub { ($mon->('/metrics')->{body} // '') =~ /^mobispot_redis_up\{worker="0"\} 1$/m },
+              'redis_up'), 'doc gateway: its metrics say Redis is up');
+my $h = eval { JSON::PP::decode_json($mon->('/api/v1/health')->{body} // '') } // {};
+is($h->{sso_revocation}{state}, 'ok', 'doc gateway: health: the revocation feed is ok');
+my $site = http_request({ uri => '/desk',
+                          headers => ['Host: cowork-namur.example', 'Accept: text/html'] });
+is($site->{status}, 302, 'doc gateway: a browser without a session is sent to sign in');
+like($site->{header}{location} // '',
+     qr{^https://sso\.mobispot\.example/sso/authorize\?response_type=code&client_id=cw-namur-gw&},
+     '  to the issuer\'s authorize, as the gateway\'s client');
+is(http_request({ uri => '/desk', headers => ['Host: cowork-namur.example'] })->{status}, 401,
+   'doc gateway: a client that takes no HTML gets 401');
+unlike(error_log_text(), qr/by its ACL|NOPERM/, 'doc gateway: nothing refused by its ACL');
 stop_env();
 
 # nginx -t: user= needs a password, and a name Redis takes on one line
