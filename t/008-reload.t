@@ -13,8 +13,10 @@ if ($ENV{TEST_NGINX_USE_VALGRIND}) {
     Test::More::plan(skip_all => 'reloads need the master process (off under valgrind)');
 }
 
+# a cluster (TEST_NGINX_REDIS_SLOTS) has no SELECT: there, database 0
+my $db = redis_slots_mode() ? '' : ' db=1';
 start_env(http_config => <<"CONF", config => <<'CONF2');
-    mobispot_redis 127.0.0.1:\$TEST_NGINX_REDIS_PORT db=1;
+    mobispot_redis 127.0.0.1:\$TEST_NGINX_REDIS_PORT$db;
     mobispot_redis_timeout 3s;
 CONF
     location /api/v1/ { mobispot_api; }

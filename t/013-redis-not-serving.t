@@ -17,6 +17,7 @@ run_tests();
 __DATA__
 
 === TEST 1: a real Redis turned into a read-only replica: a write gets 503 and Retry-After, reads and health still answer; once it is a master again the write goes through
+--- skip_slots
 --- http_config
     mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     mobispot_admin loopback;

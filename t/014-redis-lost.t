@@ -33,6 +33,7 @@ mobispot: lost connection to redis
 
 
 === TEST 2: the same with SELECT: the request waits behind it
+--- skip_slots
 --- http_config
     mobispot_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT db=3;
 --- config

@@ -298,7 +298,9 @@ logged in F<logs/fake_redis.log>.
 =head2 Flags
 
 C<--- skip_valgrind> (in valgrind mode, run this block without valgrind),
-C<--- skip_hup> (in HUP mode, run this block with a fresh nginx), and
+C<--- skip_hup> (in HUP mode, run this block with a fresh nginx),
+C<--- skip_slots> (with TEST_NGINX_REDIS_SLOTS=1, the block is not run: it
+needs SELECT or REPLICAOF, which a Redis cluster refuses), and
 Test::Base's C<--- ONLY>, C<--- SKIP>, C<--- LAST>.  C<--- wait: SECONDS>
 sleeps before the logs are checked.
 
@@ -323,6 +325,15 @@ best removed: the harness counts better.
 nginx keeps running across the blocks of a file; each block writes its
 configuration and sends SIGHUP, then waits for a new worker and for the old
 ones to exit.  Blocks with C<must_die> or C<skip_hup> run with a fresh nginx.
+
+=item TEST_NGINX_REDIS_SLOTS=1
+
+The real Redis runs as a cluster of one node that holds all 16384 slots
+(C<--cluster-enabled yes>, then C<CLUSTER ADDSLOTSRANGE 0 16383>): every
+command, transaction and script whose keys are not in one hash slot fails
+with C<CROSSSLOT>, as on a Redis Cluster, so the suite proves the data
+model's hash tags.  Blocks with C<skip_slots> are not run; C<redis_slots_mode()>
+tells a plain test file.
 
 =item TEST_NGINX_USE_VALGRIND=1
 
@@ -515,6 +526,7 @@ our @EXPORT = qw(
     redis_cmd redis_stop redis_start fake_redis_start fake_redis_stop
     redis_args redis_kill redis_pid redis_replica_start redis_replica_stop
     redis_replica_port redis_replica_pid redis_replica_cmd nginx_test
+    redis_slots_mode
     http_request http_requests_at_once json_diff wait_until
 );
 
@@ -530,7 +542,7 @@ my %Known_sections = map { ($_ => 1) } qw(
     error_code response_body response_body_like response_body_json
     response_body_json_subset response_headers response_headers_like
     error_log no_error_log redis redis_check fake_redis fake_redis_received
-    skip_valgrind skip_hup ONLY SKIP LAST
+    skip_valgrind skip_hup skip_slots ONLY SKIP LAST
 );
 
 # Checks made on each response, in this order.
@@ -613,6 +625,7 @@ sub _config {
         hup       => ($ENV{TEST_NGINX_USE_HUP} && !$valgrind) ? 1 : 0,
         no_clean  => $ENV{TEST_NGINX_NO_CLEAN} ? 1 : 0,
         factor    => $ENV{TEST_NGINX_TIMEOUT_FACTOR} || ($valgrind ? 5 : 1),
+        slots     => $ENV{TEST_NGINX_REDIS_SLOTS} ? 1 : 0,
     );
 }
 
@@ -726,7 +739,7 @@ sub error_log_text {
 
 sub run_tests {
     _setup();
-    my @blocks = blocks();
+    my @blocks = _blocks();
     _validate(@blocks);
     _check_prerequisites();
 
@@ -755,8 +768,15 @@ sub run_tests {
 
 sub planned_tests {
     my $total = 0;
-    $total += _count_block($_) for blocks();
+    $total += _count_block($_) for _blocks();
     return $total * $Repeat_each;
+}
+
+# The blocks this mode runs: with TEST_NGINX_REDIS_SLOTS, not those marked
+# skip_slots (they need what a cluster refuses: SELECT, REPLICAOF)
+sub _blocks {
+    _config();
+    return grep { !($Cfg{slots} && exists $_->{skip_slots}) } blocks();
 }
 
 sub _count_block {
@@ -1917,8 +1937,14 @@ sub _redis_server_start {
         my $pid = start_server(bin => $Cfg{redis_bin}, port => $S{redis_port},
                                dir => "$root/redis",
                                log => "$root/logs/redis.log",
-                               args => $S{redis_args},
+                               args => [ ($Cfg{slots} ? _slots_args() : ()),
+                                         @{ $S{redis_args} } ],
                                timeout => 10 * $Cfg{factor});
+        if ($pid && $Cfg{slots} && !_slots_assign($S{redis_port})) {
+            push @$problems, "redis-server: $@";
+            stop_server($pid, 10);
+            return 0;
+        }
         if ($pid) {
             $S{redis_pid} = $pid;
             $S{redis_acl} = undef;    # its users, as the next reset finds them
@@ -1934,6 +1960,37 @@ sub _redis_server_start {
     push @$problems, "cannot start redis-server: $@ (see $root/logs/redis.log)";
     return 0;
 }
+
+# TEST_NGINX_REDIS_SLOTS=1: the real Redis is a cluster of one node that
+# holds every slot, so that a command, transaction or script whose keys
+# are not all in one hash slot fails with CROSSSLOT, as on a cluster.
+sub _slots_args {
+    return ('--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf',
+            '--cluster-node-timeout', '5000');
+}
+
+sub _slots_assign {
+    my ($port) = @_;
+    my $client = Test::Mobispot::Redis->new(port => $port, timeout => 5);
+    my $ok = eval {
+        my $info = $client->command('CLUSTER', 'INFO');
+        if ($info =~ /cluster_slots_assigned:0\b/) {
+            my $r = $client->command('CLUSTER', 'ADDSLOTSRANGE', 0, 16383);
+            die "CLUSTER ADDSLOTSRANGE: $r\n" if ref $r;
+        }
+        my $deadline = time + 10 * $Cfg{factor};
+        while (time < $deadline) {
+            return 1 if $client->command('CLUSTER', 'INFO') =~ /cluster_state:ok/;
+            sleep 0.05;
+        }
+        die "the one-node cluster did not reach cluster_state:ok\n";
+    };
+    $@ = $@ || 'the one-node cluster failed' unless $ok;
+    $client->close;
+    return $ok;
+}
+
+sub redis_slots_mode { _config(); return $Cfg{slots} }
 
 sub _redis_server_stop {
     $S{redis_client}->close if $S{redis_client};
