@@ -460,25 +460,16 @@ ngx_http_mobispot_api_output(ngx_http_request_t *r, ngx_uint_t status,
     ngx_chain_t *cl, size_t len)
 {
     u_char                        *p;
-    ngx_int_t                      rc;
-    ngx_chain_t                   *out;
+    ngx_str_t                     *type;
     ngx_http_mobispot_api_ctx_t   *ctx;
     ngx_http_mobispot_loc_conf_t  *lcf;
 
-    r->headers_out.status = status;
-    r->headers_out.content_length_n = len;
+    static ngx_str_t  json = ngx_string("application/json");
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_mobispot_module);
 
-    if (ctx != NULL && ctx->content_type.len && status == NGX_HTTP_OK) {
-        r->headers_out.content_type = ctx->content_type;
-
-    } else {
-        ngx_str_set(&r->headers_out.content_type, "application/json");
-    }
-
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_type_lowcase = NULL;
+    type = (ctx != NULL && ctx->content_type.len && status == NGX_HTTP_OK)
+           ? &ctx->content_type : &json;
 
     if (ngx_http_mobispot_api_header(r, "Cache-Control",
                                      sizeof("Cache-Control") - 1,
@@ -512,18 +503,7 @@ ngx_http_mobispot_api_output(ngx_http_request_t *r, ngx_uint_t status,
         }
     }
 
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    for (out = cl; out->next; out = out->next) { /* void */ }
-
-    out->buf->last_buf = (r == r->main) ? 1 : 0;
-    out->buf->last_in_chain = 1;
-
-    return ngx_http_output_filter(r, cl);
+    return ngx_http_mobispot_send(r, status, type, cl, len);
 }
 
 

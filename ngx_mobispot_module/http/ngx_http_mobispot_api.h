@@ -185,6 +185,8 @@ ngx_int_t ngx_http_mobispot_api_error(ngx_http_request_t *r,
     ngx_uint_t status, const char *code, const char *message);
 ngx_int_t ngx_http_mobispot_api_header(ngx_http_request_t *r,
     const char *name, size_t name_len, u_char *value, size_t value_len);
+ngx_int_t ngx_http_mobispot_send(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *type, ngx_chain_t *cl, off_t len);
 
 void ngx_http_mobispot_api_set_error(ngx_http_request_t *r,
     const char *code);

@@ -4,7 +4,9 @@
  *
  * Request headers that nginx does not keep a pointer to: every header of
  * a name (the routes count them: one Idempotency-Key, not two), and
- * whether an Accept header lists a media type.
+ * whether an Accept header lists a media type; and the one way every
+ * answer of the module is sent: its status, length and type, then its
+ * body.
  */
 
 
@@ -115,4 +117,43 @@ ngx_http_mobispot_accepts(ngx_http_request_t *r, const char *type)
     }
 
     return 0;
+}
+
+
+/*
+ * An answer: the status, len bytes of the media type type in the chain cl
+ * (the caller's other headers pushed already), sent as nginx's own
+ * handlers send theirs
+ */
+
+ngx_int_t
+ngx_http_mobispot_send(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *type, ngx_chain_t *cl, off_t len)
+{
+    u_char       *semi;
+    ngx_int_t     rc;
+    ngx_chain_t  *last;
+
+    r->headers_out.status = status;
+    r->headers_out.content_length_n = len;
+    r->headers_out.content_type = *type;
+
+    /* the type without its parameters, as ngx_http_set_content_type() */
+    semi = ngx_strlchr(type->data, type->data + type->len, ';');
+    r->headers_out.content_type_len = semi ? (size_t) (semi - type->data)
+                                           : type->len;
+    r->headers_out.content_type_lowcase = NULL;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    for (last = cl; last->next; last = last->next) { /* void */ }
+
+    last->buf->last_buf = (r == r->main) ? 1 : 0;
+    last->buf->last_in_chain = 1;
+
+    return ngx_http_output_filter(r, cl);
 }

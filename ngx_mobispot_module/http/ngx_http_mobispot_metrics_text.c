@@ -89,7 +89,6 @@ ngx_http_mobispot_metrics_handler(ngx_http_request_t *r)
 {
     u_char                                   *p, *last;
     size_t                                    flen, size;
-    ngx_int_t                                 rc;
     ngx_buf_t                                *b;
     ngx_uint_t                                i, n;
     ngx_chain_t                               out;
@@ -101,6 +100,9 @@ ngx_http_mobispot_metrics_handler(ngx_http_request_t *r)
 #if (NGX_HAVE_INET6)
     struct sockaddr_in6                      *sin6;
 #endif
+
+    static ngx_str_t  type =
+        ngx_string("text/plain; version=0.0.4; charset=utf-8");
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
         return NGX_HTTP_NOT_ALLOWED;
@@ -196,15 +198,6 @@ ngx_http_mobispot_metrics_handler(ngx_http_request_t *r)
     }
 
     b->last = p;
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    r->headers_out.status = NGX_HTTP_OK;
-    r->headers_out.content_length_n = b->last - b->pos;
-    ngx_str_set(&r->headers_out.content_type,
-                "text/plain; version=0.0.4; charset=utf-8");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_type_lowcase = NULL;
 
     if (ngx_http_mobispot_api_header(r, "Cache-Control",
                                      sizeof("Cache-Control") - 1,
@@ -215,16 +208,11 @@ ngx_http_mobispot_metrics_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
     out.buf = b;
     out.next = NULL;
 
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_mobispot_send(r, NGX_HTTP_OK, &type, &out,
+                                  b->last - b->pos);
 }
 
 

@@ -495,15 +495,10 @@ static ngx_int_t
 ngx_http_mobispot_issuer_document(ngx_http_request_t *r, ngx_str_t *doc,
     const char *cache_control, size_t cc_len)
 {
-    ngx_int_t     rc;
     ngx_buf_t    *b;
     ngx_chain_t   out;
 
-    r->headers_out.status = NGX_HTTP_OK;
-    r->headers_out.content_length_n = doc->len;
-    ngx_str_set(&r->headers_out.content_type, "application/json");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_type_lowcase = NULL;
+    static ngx_str_t  json = ngx_string("application/json");
 
     if (ngx_http_mobispot_api_header(r, "Cache-Control",
                                      sizeof("Cache-Control") - 1,
@@ -511,12 +506,6 @@ ngx_http_mobispot_issuer_document(ngx_http_request_t *r, ngx_str_t *doc,
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
     }
 
     b = ngx_calloc_buf(r->pool);
@@ -527,11 +516,9 @@ ngx_http_mobispot_issuer_document(ngx_http_request_t *r, ngx_str_t *doc,
     b->pos = doc->data;
     b->last = doc->data + doc->len;
     b->memory = 1;
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
 
     out.buf = b;
     out.next = NULL;
 
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_mobispot_send(r, NGX_HTTP_OK, &json, &out, doc->len);
 }

@@ -68,10 +68,10 @@ ngx_http_mobispot_issuer_page(ngx_http_request_t *r, ngx_uint_t status,
 {
     u_char       *p;
     size_t        len;
-    ngx_int_t     rc;
     ngx_buf_t    *b;
     ngx_chain_t   out;
 
+    static ngx_str_t   html = ngx_string("text/html; charset=utf-8");
     static const char  head[] =
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
         "<meta charset=\"utf-8\">\n"
@@ -118,29 +118,15 @@ ngx_http_mobispot_issuer_page(ngx_http_request_t *r, ngx_uint_t status,
 
     b->last = ngx_cpymem(p, close, sizeof(close) - 1);
     b->memory = 1;
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    r->headers_out.status = status;
-    r->headers_out.content_length_n = b->last - b->pos;
-    ngx_str_set(&r->headers_out.content_type, "text/html; charset=utf-8");
-    r->headers_out.content_type_len = sizeof("text/html") - 1;
-    r->headers_out.content_type_lowcase = NULL;
 
     if (ngx_http_mobispot_page_headers(r, form_action, script) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
     out.buf = b;
     out.next = NULL;
 
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_mobispot_send(r, status, &html, &out, b->last - b->pos);
 }
 
 

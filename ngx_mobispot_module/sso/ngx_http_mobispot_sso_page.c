@@ -45,9 +45,10 @@ ngx_http_mobispot_sso_page_code(ngx_http_request_t *r, ngx_uint_t status,
 {
     u_char       *p;
     size_t        len;
-    ngx_int_t     rc;
     ngx_buf_t    *b;
     ngx_chain_t   out;
+
+    static ngx_str_t  html = ngx_string("text/html; charset=utf-8");
 
     len = sizeof(ngx_http_mobispot_sso_page_head) - 1 + ngx_strlen(text)
           + sizeof(ngx_http_mobispot_sso_page_tail) - 1;
@@ -73,14 +74,6 @@ ngx_http_mobispot_sso_page_code(ngx_http_request_t *r, ngx_uint_t status,
                    sizeof(ngx_http_mobispot_sso_page_tail) - 1);
 
     b->last = p;
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    r->headers_out.status = status;
-    r->headers_out.content_length_n = b->last - b->pos;
-    ngx_str_set(&r->headers_out.content_type, "text/html; charset=utf-8");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_type_lowcase = NULL;
 
     if (ngx_http_mobispot_sso_header(r, "Cache-Control",
                                      (u_char *) "no-store", 8, NULL)
@@ -89,16 +82,10 @@ ngx_http_mobispot_sso_page_code(ngx_http_request_t *r, ngx_uint_t status,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
     out.buf = b;
     out.next = NULL;
 
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_mobispot_send(r, status, &html, &out, b->last - b->pos);
 }
 
 
