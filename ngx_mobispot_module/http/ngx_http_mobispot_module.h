@@ -101,6 +101,9 @@ typedef struct {
     /* the worker's "too many commands in flight" line */
     ngx_http_mobispot_log_limit_t      overload_log;
 
+    /* the lines of Redis faults seen by requests (ngx_http_mobispot_fault) */
+    ngx_http_mobispot_log_limit_t      fault_log;
+
     /*
      * mobispot_redis_wait: the replicas a write waits for (0: off), the
      * time it waits, and the WAIT command itself, made at configuration
@@ -189,6 +192,8 @@ ngx_uint_t ngx_http_mobispot_log_limit(ngx_http_mobispot_log_limit_t *limit,
     ngx_uint_t *skipped);
 u_char *ngx_http_mobispot_log_escape(ngx_pool_t *pool, const u_char *s,
     size_t len);
+void ngx_cdecl ngx_http_mobispot_fault(ngx_uint_t level, ngx_log_t *log,
+    const char *fmt, ...);
 
 
 #endif /* _NGX_HTTP_MOBISPOT_MODULE_H_INCLUDED_ */

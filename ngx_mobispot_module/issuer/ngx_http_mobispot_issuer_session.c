@@ -269,7 +269,7 @@ ngx_http_mobispot_issuer_random(ngx_http_request_t *r, size_t bytes,
     u_char  raw[NGX_HTTP_MOBISPOT_RANDOM_MAX];
 
     if (bytes > sizeof(raw) || RAND_bytes(raw, (int) bytes) != 1) {
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "mobispot: no random bytes (RAND_bytes)");
         return NGX_ERROR;
     }
