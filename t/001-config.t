@@ -265,7 +265,7 @@ must be greater than 0
 --- config
 --- must_die
 --- error_log
-value must be between 1 and 1000000
+"mobispot_redis_max_pending" directive: "0" must be between 1 and 1000000
 
 
 

@@ -110,4 +110,4 @@ $::HTTP =~ s/max_lifetime 1s/max_lifetime 31d/r
 --- config eval: $::CONFIG
 --- must_die
 --- error_log
-"mobispot_jwt_max_lifetime" must be between 1s and 30d
+"mobispot_jwt_max_lifetime" directive: "31d" must be between 1s and 30d

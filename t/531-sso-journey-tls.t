@@ -320,9 +320,35 @@ ok(has_login($s6), 'liege in the same browser: the sign-in form again') or diag(
 push @secrets, session(), site_token('liege'), field($s6, 'code');
 
 # ---------------------------------------------------------------------------
+# more of the client's failures (wrong passwords and the 429 came above):
+# a token that is not one at a gateway, bad JSON to the API
+
+$r = journey_browser($j)->get("$namur/desk", headers => ['Cookie: ms_site=not.a.token']);
+is($r->{status}, 401, 'a gateway given a token that is not one: 401');
+$r = http_request({ method => 'PUT', uri => '/api/v1/admin/sites/x',
+                    body => '{"name":"x",', headers => ['Content-Type: application/json'] });
+is($r->{status}, 400, 'bad JSON to the API: 400');
+
+# ---------------------------------------------------------------------------
 # the logs: every file under logs/, the error log at debug level
 
 is(join("\n", stop_env()), '', 'nginx stopped clean (valgrind: no error, nothing lost)');
+
+# the error log's levels (docs/operations.md, "Error log"): what a client
+# did wrong is at info, never at error or above
+my $elog = error_log_text();
+my @errors = $elog =~ /^.*\[(?:error|crit|alert|emerg)\].*$/mg;
+is(join("\n", @errors), '', 'no [error], [crit], [alert] or [emerg] line: the client\'s failures are not faults');
+for my $l (['sso token refused (malformed)', 'the token that is not one'],
+           ['sso token refused (revoked)', 'a signed-out session\'s token'],
+           ['sign-in refused (wrong password): account', 'a wrong password'],
+           ['sign-in refused (throttled): 429', 'the 429 of guesses'],
+           ['sso callback refused (', 'a callback without its state'])
+{
+    like($elog, qr/\[info\] [^\n]*mobispot: \Q$l->[0]\E/, "$l->[1]: an [info] line");
+}
+like($elog, qr{\[info\] [^\n]*mobispot: [^\n]*request: "PUT /api/v1/admin/sites/x },
+     'bad JSON to the API: an [info] line (its reason)');
 my @pw = journey_log_hits([$PW], dumps => 1);
 is(scalar @pw, 0, 'the password is in no line of any log') or diag(join "\n", @pw[0 .. 4]);
 @secrets = grep { defined && length } @secrets;

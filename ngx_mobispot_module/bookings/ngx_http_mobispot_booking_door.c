@@ -394,9 +394,9 @@ ngx_http_mobispot_door_reply(ngx_http_request_t *r, void *data,
                                           reply->element[0]);
 
     } else if (reply->type == REDIS_REPLY_ERROR) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "mobispot: the check-in at the door failed: %*s",
-                      reply->len, reply->str);
+        ngx_http_mobispot_fault(NGX_LOG_ERR, r->connection->log,
+                                "mobispot: the check-in at the door failed: "
+                                "%*s", ngx_min(reply->len, 200), reply->str);
     }
 }
 
@@ -481,9 +481,9 @@ ngx_http_mobispot_door_done(ngx_http_request_t *r, void *data,
     more = 0;
 
     if (status != NGX_HTTP_MOBISPOT_REDIS_OK) {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "mobispot: no check-in at the door of \"%V\": redis "
-                      "did not answer", &ctx->site);
+        ngx_http_mobispot_fault(NGX_LOG_WARN, r->connection->log,
+                                "mobispot: no check-in at the door of "
+                                "\"%V\": redis did not answer", &ctx->site);
 
     } else if (ctx->step == 1 && ctx->nids > 0) {
         ctx->step = 2;

@@ -270,9 +270,10 @@ ngx_http_mobispot_booking_move_reply(ngx_log_t *log,
             && reply->element[1].type != REDIS_REPLY_STRING))
     {
         if (reply->type == REDIS_REPLY_ERROR) {
-            ngx_log_error(NGX_LOG_ERR, log, 0,
-                          "mobispot: the move script failed: %V",
-                          &reply->str);
+            ngx_http_mobispot_fault(NGX_LOG_ERR, log,
+                                    "mobispot: the move script failed: %*s",
+                                    ngx_min(reply->str.len, 200),
+                                    reply->str.data);
         }
 
         return NGX_ERROR;

@@ -444,10 +444,8 @@ ngx_http_mobispot_booking_taken(ngx_http_request_t *r,
     bk = ctx->data;
 
     if (replies[0].type == REDIS_REPLY_ERROR) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "mobispot: the booking script failed: %V",
-                      &replies[0].str);
-        return ngx_http_mobispot_spots_redis_error(r, "the booking script");
+        return ngx_http_mobispot_api_refused(r, "the booking script",
+                                             &replies[0].str);
     }
 
     if (replies[0].type != REDIS_REPLY_ARRAY || replies[0].elements == 0
@@ -684,9 +682,9 @@ ngx_http_mobispot_booking_made(ngx_http_request_t *r,
                                      NULL)
         != NGX_OK)
     {
-        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                      "mobispot: the answer of booking \"%V\" was not "
-                      "kept: redis not ready", &bk->id);
+        ngx_http_mobispot_fault(NGX_LOG_WARN, r->connection->log,
+                                "mobispot: the answer of booking \"%V\" "
+                                "was not kept: redis not ready", &bk->id);
     }
 
     return ngx_http_mobispot_booking_sent(r, ctx);
@@ -700,9 +698,11 @@ ngx_http_mobispot_booking_kept_late(redisAsyncContext *ac, void *reply,
     redisReply  *rr = reply;
 
     if (rr == NULL || rr->type == REDIS_REPLY_ERROR) {
-        ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
-                      "mobispot: the answer of a booking was not kept: %s",
-                      rr == NULL ? "connection lost" : rr->str);
+        ngx_http_mobispot_fault(NGX_LOG_WARN, ngx_cycle->log,
+                                "mobispot: the answer of a booking was not "
+                                "kept: %*s", rr == NULL ? (size_t) 15
+                                : ngx_min(rr->len, 200),
+                                rr == NULL ? "connection lost" : rr->str);
     }
 }
 
@@ -723,9 +723,12 @@ ngx_http_mobispot_booking_kept(ngx_http_request_t *r,
 
     if (replies[0].type == REDIS_REPLY_ERROR) {
         /* booked all the same: a retry finds the record */
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "mobispot: the answer of booking \"%V\" was not kept: "
-                      "%V", &bk->id, &replies[0].str);
+        ngx_http_mobispot_fault(NGX_LOG_ERR, r->connection->log,
+                                "mobispot: the answer of booking \"%V\" was "
+                                "not kept: %s", &bk->id,
+                                ngx_http_mobispot_log_escape(r->pool,
+                                    replies[0].str.data,
+                                    ngx_min(replies[0].str.len, 200)));
     }
 
     return ngx_http_mobispot_booking_sent(r, ctx);

@@ -29,6 +29,18 @@ static ngx_int_t ngx_http_mobispot_bookings_init_process(ngx_cycle_t *cycle);
 static void ngx_http_mobispot_bookings_exit_process(ngx_cycle_t *cycle);
 
 
+/* the times' bounds, checked as each is read (docs/bookings.md) */
+
+static ngx_http_mobispot_conf_bounds_t  ngx_http_mobispot_hold_bounds =
+    ngx_http_mobispot_bounds(SEC, 1, 3600, "must be 1s to 1h");
+
+static ngx_http_mobispot_conf_bounds_t  ngx_http_mobispot_no_show_bounds =
+    ngx_http_mobispot_bounds(SEC, 1, 4 * 3600, "must be 1s to 4h");
+
+static ngx_http_mobispot_conf_bounds_t  ngx_http_mobispot_grace_bounds =
+    ngx_http_mobispot_bounds(SEC, 0, 3600, "must be 0 to 1h");
+
+
 static ngx_command_t  ngx_http_mobispot_bookings_commands[] = {
 
     { ngx_string("mobispot_bookings_hold"),
@@ -36,21 +48,21 @@ static ngx_command_t  ngx_http_mobispot_bookings_commands[] = {
       ngx_conf_set_sec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_mobispot_bookings_main_conf_t, hold),
-      NULL },
+      &ngx_http_mobispot_hold_bounds },
 
     { ngx_string("mobispot_bookings_no_show"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_sec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_mobispot_bookings_main_conf_t, no_show),
-      NULL },
+      &ngx_http_mobispot_no_show_bounds },
 
     { ngx_string("mobispot_bookings_grace"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_sec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_mobispot_bookings_main_conf_t, grace),
-      NULL },
+      &ngx_http_mobispot_grace_bounds },
 
     { ngx_string("mobispot_bookings_deadlines"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
@@ -64,7 +76,7 @@ static ngx_command_t  ngx_http_mobispot_bookings_commands[] = {
       ngx_conf_set_sec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_mobispot_bookings_main_conf_t, horizon),
-      NULL },
+      &ngx_http_mobispot_hold_bounds },
 
     { ngx_string("mobispot_checkin"),
       NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
@@ -210,29 +222,14 @@ ngx_http_mobispot_bookings_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_value(bmcf->due, 1);
     ngx_conf_init_value(bmcf->horizon, NGX_HTTP_MOBISPOT_BOOKING_HORIZON);
 
-    if (bmcf->hold < 1 || bmcf->hold > 3600) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"mobispot_bookings_hold\" must be 1s to 1h");
-        return NGX_CONF_ERROR;
-    }
+    /* each time's own bounds are checked as it is read (the posts) */
 
-    if (bmcf->no_show < bmcf->hold || bmcf->no_show > 4 * 3600) {
+    if (bmcf->no_show < bmcf->hold) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"mobispot_bookings_no_show\" must be at "
-                           "least \"mobispot_bookings_hold\" and at most "
-                           "4h");
-        return NGX_CONF_ERROR;
-    }
-
-    if (bmcf->horizon < 1 || bmcf->horizon > 3600) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"mobispot_bookings_horizon\" must be 1s to 1h");
-        return NGX_CONF_ERROR;
-    }
-
-    if (bmcf->grace > 3600) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"mobispot_bookings_grace\" must be 0 to 1h");
+                           "\"mobispot_bookings_no_show\" (%T s) must be at "
+                           "least \"mobispot_bookings_hold\" (%T s): a hold "
+                           "ends before the no-show it would become",
+                           bmcf->no_show, bmcf->hold);
         return NGX_CONF_ERROR;
     }
 

@@ -148,6 +148,8 @@ ngx_int_t ngx_http_mobispot_api_read(ngx_http_request_t *r,
     ngx_uint_t n, ngx_http_mobispot_redis_reply_pt on_reply,
     ngx_http_mobispot_redis_done_pt on_done, void *data);
 ngx_str_t *ngx_http_mobispot_reply_str(ngx_http_mobispot_reply_t *reply);
+ngx_int_t ngx_http_mobispot_api_refused(ngx_http_request_t *r,
+    const char *what, ngx_str_t *error);
 ngx_int_t ngx_http_mobispot_api_bad_reply(ngx_http_request_t *r,
     const char *what);
 

@@ -452,14 +452,34 @@ ngx_http_mobispot_reply_str(ngx_http_mobispot_reply_t *reply)
 
 /*
  * A reply the route did not expect: logged at error (Redis or another
- * writer misbehaves, not the client), answered 502.
+ * writer misbehaves, not the client), at most once a second per worker,
+ * answered 502.
  */
 
 ngx_int_t
 ngx_http_mobispot_api_bad_reply(ngx_http_request_t *r, const char *what)
 {
-    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                  "mobispot: unexpected redis reply to %s", what);
+    return ngx_http_mobispot_api_refused(r, what, NULL);
+}
+
+
+/* the same, with the text of Redis's error reply (escaped, cut short) */
+
+ngx_int_t
+ngx_http_mobispot_api_refused(ngx_http_request_t *r, const char *what,
+    ngx_str_t *error)
+{
+    if (error == NULL) {
+        ngx_http_mobispot_fault(NGX_LOG_ERR, r->connection->log,
+                                "mobispot: unexpected redis reply to %s",
+                                what);
+
+    } else {
+        ngx_http_mobispot_fault(NGX_LOG_ERR, r->connection->log,
+                                "mobispot: redis refused %s: \"%s\"", what,
+                                ngx_http_mobispot_log_escape(r->pool,
+                                    error->data, ngx_min(error->len, 200)));
+    }
 
     return ngx_http_mobispot_api_error(r, NGX_HTTP_BAD_GATEWAY, "redis_error",
                                        "the data store answered with an "

@@ -215,3 +215,93 @@ ngx_http_mobispot_conf_bitmask_slot(ngx_conf_t *cf, ngx_command_t *cmd,
 
     return ngx_conf_set_bitmask_slot(cf, cmd, conf);
 }
+
+
+/*
+ * A post of nginx's num, sec, msec and size slots: the value within
+ * [low, high], or a refusal that names the directive, the value written
+ * and the reason (nginx's ngx_conf_check_num_bounds() names no value)
+ */
+
+char *
+ngx_http_mobispot_conf_check_bounds(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_http_mobispot_conf_bounds_t *b = post;
+
+    ngx_str_t   *value;
+    ngx_uint_t   v;
+
+    switch (b->type) {
+
+    case NGX_HTTP_MOBISPOT_BOUNDS_SEC:
+        v = (ngx_uint_t) *(time_t *) data;
+        break;
+
+    case NGX_HTTP_MOBISPOT_BOUNDS_MSEC:
+        v = (ngx_uint_t) *(ngx_msec_t *) data;
+        break;
+
+    case NGX_HTTP_MOBISPOT_BOUNDS_SIZE:
+        v = (ngx_uint_t) *(size_t *) data;
+        break;
+
+    default: /* NGX_HTTP_MOBISPOT_BOUNDS_NUM */
+        v = (ngx_uint_t) *(ngx_int_t *) data;
+        break;
+    }
+
+    if (v >= b->low && v <= b->high) {
+        return NGX_CONF_OK;
+    }
+
+    value = cf->args->elts;
+
+    ngx_http_mobispot_emerg(cf, 0, "\"%V\" %s", &value[1], b->reason);
+
+    return NGX_CONF_ERROR;
+}
+
+
+/*
+ * Where a directive was read, for a refusal made once the block is read
+ * (a merge, postconfiguration): nginx would name the end of the block
+ */
+
+void
+ngx_http_mobispot_conf_where(ngx_conf_t *cf,
+    ngx_http_mobispot_conf_where_t *where)
+{
+    if (cf->conf_file == NULL || cf->conf_file->file.name.data == NULL) {
+        return;
+    }
+
+    where->file = cf->conf_file->file.name.data;
+    where->line = cf->conf_file->line;
+}
+
+
+/*
+ * A refusal of a merge or of postconfiguration: the directives and the
+ * reason in the message, the line where the directive was read (as
+ * nginx's upstream names its servers' lines), else the block's end
+ */
+
+void ngx_cdecl
+ngx_http_mobispot_conf_refuse(ngx_conf_t *cf,
+    ngx_http_mobispot_conf_where_t *where, const char *fmt, ...)
+{
+    u_char   *p, buf[NGX_MAX_CONF_ERRSTR];
+    va_list   args;
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(buf, buf + sizeof(buf), fmt, args);
+    va_end(args);
+
+    if (where == NULL || where->file == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "%*s", p - buf, buf);
+        return;
+    }
+
+    ngx_log_error(NGX_LOG_EMERG, cf->log, 0, "%*s in %s:%ui",
+                  p - buf, buf, where->file, where->line);
+}

@@ -72,9 +72,10 @@ ngx_http_mobispot_health_done(ngx_http_request_t *r,
         || replies[0].str.len != sizeof("PONG") - 1
         || ngx_strncmp(replies[0].str.data, "PONG", 4) != 0)
     {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "mobispot: redis answered PING with a %s reply",
-                      mobispot_reply_type_name(replies[0].type));
+        ngx_http_mobispot_fault(NGX_LOG_ERR, r->connection->log,
+                                "mobispot: redis answered PING with a %s "
+                                "reply", mobispot_reply_type_name(
+                                             replies[0].type));
 
         return ngx_http_mobispot_api_error(r, NGX_HTTP_BAD_GATEWAY,
                                            "redis_error",

@@ -11,6 +11,7 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
+#include <ngx_http.h>
 
 #include "http/ngx_http_mobispot_module.h"
 
@@ -77,4 +78,39 @@ ngx_http_mobispot_log_escape(ngx_pool_t *pool, const u_char *s, size_t len)
     *p = '\0';
 
     return dst;
+}
+
+
+/*
+ * A fault of Redis that a request meets (an error reply, a reply of the
+ * wrong type, no answer): it repeats at every request while Redis
+ * misbehaves, so the worker writes one such line a second, whatever its
+ * kind, with the number left out before it (docs/operations.md, "Error
+ * log").  The line ends with that count.
+ */
+
+void ngx_cdecl
+ngx_http_mobispot_fault(ngx_uint_t level, ngx_log_t *log, const char *fmt,
+    ...)
+{
+    u_char                         *p, buf[NGX_MAX_ERROR_STR];
+    va_list                         args;
+    ngx_uint_t                      skipped;
+    ngx_http_mobispot_main_conf_t  *mcf;
+
+    mcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                              ngx_http_mobispot_module);
+
+    if (mcf == NULL || !ngx_http_mobispot_log_limit(&mcf->fault_log,
+                                                    &skipped))
+    {
+        return;
+    }
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(buf, buf + sizeof(buf) - 64, fmt, args);
+    va_end(args);
+
+    ngx_log_error(level, log, 0, "%*s (%ui such lines left out)",
+                  p - buf, buf, skipped);
 }

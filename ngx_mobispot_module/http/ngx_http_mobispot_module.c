@@ -36,17 +36,26 @@ static char *ngx_http_mobispot_api(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
 
-static char *ngx_http_mobispot_api_max_body_check(ngx_conf_t *cf,
-    void *post, void *data);
+/*
+ * The bounds of the values, checked as each directive is read.  A body is
+ * held in memory while a route reads it: its limit keeps that bounded.
+ */
 
-static ngx_conf_post_t  ngx_http_mobispot_api_max_body_post = {
-    ngx_http_mobispot_api_max_body_check
-};
+static ngx_http_mobispot_conf_bounds_t  ngx_http_mobispot_api_max_body_post =
+    ngx_http_mobispot_bounds(SIZE, 1, NGX_HTTP_MOBISPOT_API_MAX_BODY,
+                             "must be from 1 to 1m");
 
+static ngx_http_mobispot_conf_bounds_t  ngx_http_mobispot_max_pending_bounds =
+    ngx_http_mobispot_bounds(NUM, 1, 1000000,
+                             "must be between 1 and 1000000");
 
-static ngx_conf_num_bounds_t  ngx_http_mobispot_max_pending_bounds = {
-    ngx_conf_check_num_bounds, 1, 1000000
-};
+static ngx_http_mobispot_conf_bounds_t  ngx_http_mobispot_timeout_bounds =
+    ngx_http_mobispot_bounds(MSEC, 1, NGX_MAX_INT32_VALUE,
+                             "must be greater than 0");
+
+static ngx_http_mobispot_conf_bounds_t  ngx_http_mobispot_heartbeat_bounds =
+    ngx_http_mobispot_bounds(MSEC, 100, NGX_MAX_INT32_VALUE,
+                             "must be at least 100ms");
 
 
 static ngx_command_t  ngx_http_mobispot_commands[] = {
@@ -63,21 +72,21 @@ static ngx_command_t  ngx_http_mobispot_commands[] = {
       ngx_conf_set_msec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_mobispot_main_conf_t, redis.connect_timeout),
-      NULL },
+      &ngx_http_mobispot_timeout_bounds },
 
     { ngx_string("mobispot_redis_timeout"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_msec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_mobispot_main_conf_t, redis.timeout),
-      NULL },
+      &ngx_http_mobispot_timeout_bounds },
 
     { ngx_string("mobispot_redis_heartbeat"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_msec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_mobispot_main_conf_t, redis.heartbeat),
-      NULL },
+      &ngx_http_mobispot_heartbeat_bounds },
 
     { ngx_string("mobispot_redis_max_pending"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
@@ -257,21 +266,6 @@ ngx_http_mobispot_init_main_conf(ngx_conf_t *cf, void *conf)
     mcf->redis.backoff_min = NGX_HTTP_MOBISPOT_REDIS_BACKOFF_MIN;
     mcf->redis.backoff_max = NGX_HTTP_MOBISPOT_REDIS_BACKOFF_MAX;
 
-    if (mcf->redis.connect_timeout == 0 || mcf->redis.timeout == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"mobispot_redis_connect_timeout\" and "
-                           "\"mobispot_redis_timeout\" must be greater "
-                           "than 0");
-        return NGX_CONF_ERROR;
-    }
-
-    if (mcf->redis.heartbeat < 100) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "mobispot_redis_heartbeat must be at least "
-                           "100ms");
-        return NGX_CONF_ERROR;
-    }
-
     return ngx_http_mobispot_redis_wait_check(cf, mcf);
 }
 
@@ -342,9 +336,10 @@ ngx_http_mobispot_postconfiguration(ngx_conf_t *cf)
     mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_mobispot_module);
 
     if (mcf->api_used && !mcf->redis.configured) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"mobispot_api\" requires \"mobispot_redis\" "
-                           "in the http block");
+        ngx_http_mobispot_conf_refuse(cf, &mcf->api_where,
+                                      "\"mobispot_api\" requires "
+                                      "\"mobispot_redis\" in the http block "
+                                      "(its routes read Redis)");
         return NGX_ERROR;
     }
 
@@ -478,8 +473,8 @@ ngx_http_mobispot_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     if (cf->args->nelts == 2) {
         if (ngx_strncmp(value[1].data, "base=", 5) != 0) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid parameter \"%V\"", &value[1]);
+            ngx_http_mobispot_emerg(cf, 0, "invalid parameter \"%V\", it "
+                                    "takes base=/PATH", &value[1]);
             return NGX_CONF_ERROR;
         }
 
@@ -526,25 +521,11 @@ ngx_http_mobispot_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     clcf->handler = ngx_http_mobispot_api_handler;
 
     mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_mobispot_module);
-    mcf->api_used = 1;
-
-    return NGX_CONF_OK;
-}
-
-
-/*
- * A body is held in memory while a route reads it: the limit keeps that
- * memory bounded.
- */
-
-static char *
-ngx_http_mobispot_api_max_body_check(ngx_conf_t *cf, void *post, void *data)
-{
-    size_t  *sp = data;
-
-    if (*sp == 0 || *sp > NGX_HTTP_MOBISPOT_API_MAX_BODY) {
-        return "must be from 1 to 1m";
+    if (!mcf->api_used) {
+        ngx_http_mobispot_conf_where(cf, &mcf->api_where);
     }
+
+    mcf->api_used = 1;
 
     return NGX_CONF_OK;
 }
@@ -594,9 +575,9 @@ ngx_http_mobispot_api_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             /* a power of two: the slot is a mask of the hash */
 
             if (n == NGX_ERROR || n < 1 || n > 1048576 || (n & (n - 1))) {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "invalid \"%V\": entries must be a power "
-                                   "of two from 1 to 1048576", &value[i]);
+                ngx_http_mobispot_emerg(cf, 0, "invalid \"%V\": entries must "
+                                        "be a power of two from 1 to "
+                                        "1048576", &value[i]);
                 return NGX_CONF_ERROR;
             }
 
@@ -611,9 +592,8 @@ ngx_http_mobispot_api_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             n = ngx_parse_time(&s, 0);
 
             if (n == NGX_ERROR || n <= 0) {
-                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "invalid \"%V\": valid must be a time "
-                                   "greater than 0", &value[i]);
+                ngx_http_mobispot_emerg(cf, 0, "invalid \"%V\": valid must be "
+                                        "a time greater than 0", &value[i]);
                 return NGX_CONF_ERROR;
             }
 
@@ -621,8 +601,8 @@ ngx_http_mobispot_api_cache(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             continue;
         }
 
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid parameter \"%V\"", &value[i]);
+        ngx_http_mobispot_emerg(cf, 0, "invalid parameter \"%V\", it takes "
+                                "entries=N and valid=TIME", &value[i]);
         return NGX_CONF_ERROR;
     }
 

@@ -43,6 +43,37 @@ typedef struct {
 } ngx_http_mobispot_log_limit_t;
 
 
+/* where a directive was read (ngx_http_mobispot_conf_where()) */
+
+typedef struct {
+    u_char                            *file;
+    ngx_uint_t                         line;
+} ngx_http_mobispot_conf_where_t;
+
+
+/*
+ * A post of a num, sec, msec or size slot: the value within [low, high],
+ * or the directive refused with its value and reason ("must be ...")
+ */
+
+typedef struct {
+    ngx_conf_post_handler_pt           post_handler;
+    ngx_uint_t                         type;
+    ngx_uint_t                         low;
+    ngx_uint_t                         high;
+    const char                        *reason;
+} ngx_http_mobispot_conf_bounds_t;
+
+#define NGX_HTTP_MOBISPOT_BOUNDS_NUM   0
+#define NGX_HTTP_MOBISPOT_BOUNDS_SEC   1
+#define NGX_HTTP_MOBISPOT_BOUNDS_MSEC  2
+#define NGX_HTTP_MOBISPOT_BOUNDS_SIZE  3
+
+#define ngx_http_mobispot_bounds(type, low, high, reason)                    \
+    { ngx_http_mobispot_conf_check_bounds, NGX_HTTP_MOBISPOT_BOUNDS_##type,  \
+      low, high, reason }
+
+
 typedef struct {
     ngx_http_mobispot_redis_conf_t     redis;
 
@@ -50,6 +81,7 @@ typedef struct {
     ngx_http_mobispot_redis_client_t  *client;
 
     ngx_uint_t                         api_used;  /* unsigned api_used:1 */
+    ngx_http_mobispot_conf_where_t     api_where;   /* the first */
 
     /*
      * the API's routes: const ngx_http_mobispot_api_route_t *, registered
@@ -69,6 +101,9 @@ typedef struct {
     /* the worker's "too many commands in flight" line */
     ngx_http_mobispot_log_limit_t      overload_log;
 
+    /* the lines of Redis faults seen by requests (ngx_http_mobispot_fault) */
+    ngx_http_mobispot_log_limit_t      fault_log;
+
     /*
      * mobispot_redis_wait: the replicas a write waits for (0: off), the
      * time it waits, and the WAIT command itself, made at configuration
@@ -77,6 +112,7 @@ typedef struct {
     ngx_msec_t                         wait_timeout;
     ngx_http_mobispot_redis_cmd_t      wait;
     ngx_http_mobispot_log_limit_t      wait_log;
+    ngx_http_mobispot_conf_where_t     wait_where;
 
     /* a mobispot_metrics location exists; mobispot_metrics_zone_size */
     ngx_uint_t                         metrics_used;
@@ -139,6 +175,12 @@ char *ngx_http_mobispot_conf_bitmask_slot(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 void ngx_cdecl ngx_http_mobispot_emerg(ngx_conf_t *cf, ngx_err_t err,
     const char *fmt, ...);
+char *ngx_http_mobispot_conf_check_bounds(ngx_conf_t *cf, void *post,
+    void *data);
+void ngx_http_mobispot_conf_where(ngx_conf_t *cf,
+    ngx_http_mobispot_conf_where_t *where);
+void ngx_cdecl ngx_http_mobispot_conf_refuse(ngx_conf_t *cf,
+    ngx_http_mobispot_conf_where_t *where, const char *fmt, ...);
 ngx_int_t ngx_http_mobispot_add_variables(ngx_conf_t *cf,
     ngx_http_variable_t *table);
 ngx_int_t ngx_http_mobispot_phase_handler(ngx_conf_t *cf, ngx_uint_t phase,
@@ -150,6 +192,8 @@ ngx_uint_t ngx_http_mobispot_log_limit(ngx_http_mobispot_log_limit_t *limit,
     ngx_uint_t *skipped);
 u_char *ngx_http_mobispot_log_escape(ngx_pool_t *pool, const u_char *s,
     size_t len);
+void ngx_cdecl ngx_http_mobispot_fault(ngx_uint_t level, ngx_log_t *log,
+    const char *fmt, ...);
 
 
 #endif /* _NGX_HTTP_MOBISPOT_MODULE_H_INCLUDED_ */

@@ -346,6 +346,7 @@ ngx_http_mobispot_redis_wait(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     value = cf->args->elts;
+    ngx_http_mobispot_conf_where(cf, &mcf->wait_where);
 
     if (cf->args->nelts == 2) {
         if (value[1].len != 3
@@ -431,17 +432,18 @@ ngx_http_mobispot_redis_wait_check(ngx_conf_t *cf,
     }
 
     if (!mcf->redis.configured) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"mobispot_redis_wait\" requires "
-                           "\"mobispot_redis\"");
+        ngx_http_mobispot_conf_refuse(cf, &mcf->wait_where,
+                                      "\"mobispot_redis_wait\" requires "
+                                      "\"mobispot_redis\"");
         return NGX_CONF_ERROR;
     }
 
     if (mcf->wait_timeout > mcf->redis.timeout / 2) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "the time of \"mobispot_redis_wait\" (%M ms) "
-                           "must be at most half of mobispot_redis_timeout "
-                           "(%M ms)", mcf->wait_timeout, mcf->redis.timeout);
+        ngx_http_mobispot_conf_refuse(cf, &mcf->wait_where,
+                                      "the time of \"mobispot_redis_wait\" "
+                                      "(%M ms) must be at most half of "
+                                      "mobispot_redis_timeout (%M ms)",
+                                      mcf->wait_timeout, mcf->redis.timeout);
         return NGX_CONF_ERROR;
     }
 

@@ -69,6 +69,7 @@ typedef struct {
 typedef struct {
     ngx_flag_t                         enabled;   /* mobispot_sso_issuer */
     ngx_str_t                          prefix;    /* the location's name */
+    ngx_http_mobispot_conf_where_t     where;     /* mobispot_sso_issuer's */
     ngx_str_t                          url;       /* mobispot_sso_issuer_url */
     ngx_array_t                       *keys;      /* the server's */
     time_t                             session_lifetime;
@@ -237,8 +238,6 @@ ngx_int_t ngx_http_mobispot_issuer_session_new(ngx_http_request_t *r,
     ngx_http_mobispot_redis_cmd_t *cmds);
 ngx_int_t ngx_http_mobispot_issuer_session_set(ngx_http_request_t *r,
     ngx_http_mobispot_issuer_session_t *s, time_t lifetime);
-char *ngx_http_mobispot_issuer_lifetime_check(ngx_conf_t *cf, void *post,
-    void *data);
 
 /* a key of r->pool: prefix, a format of one %V, and its value (token.c) */
 ngx_int_t ngx_http_mobispot_token_key(ngx_http_request_t *r, ngx_str_t *key,

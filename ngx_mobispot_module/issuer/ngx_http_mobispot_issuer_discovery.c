@@ -232,13 +232,15 @@ ngx_http_mobispot_issuer_url_check(ngx_conf_t *cf,
     if ((size_t) (end - path) != want.len
         || ngx_strncmp(path, want.data, want.len) != 0)
     {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "the path of \"mobispot_sso_issuer_url %V\" must "
-                           "be \"%V\", the prefix of the location of "
-                           "\"mobispot_sso_issuer\" without its last \"/\": "
-                           "clients look for the discovery document at the "
-                           "issuer's URL + /.well-known/openid-configuration",
-                           &lcf->url, &want);
+        ngx_http_mobispot_conf_refuse(cf, &lcf->where,
+                                      "the path of \"mobispot_sso_issuer_url "
+                                      "%V\" must be \"%V\", the prefix of "
+                                      "the location of \"mobispot_sso_issuer\" "
+                                      "without its last \"/\": clients look "
+                                      "for the discovery document at the "
+                                      "issuer's URL + "
+                                      "/.well-known/openid-configuration",
+                                      &lcf->url, &want);
         return NGX_CONF_ERROR;
     }
 
@@ -340,9 +342,10 @@ ngx_http_mobispot_issuer_discovery(ngx_conf_t *cf,
         || yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok)
     {
         yajl_gen_free(g);
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "the discovery document of \"%V\" cannot be made",
-                           &lcf->url);
+        ngx_http_mobispot_conf_refuse(cf, &lcf->where,
+                                      "\"mobispot_sso_issuer\": the discovery "
+                                      "document of \"%V\" cannot be made "
+                                      "(out of memory)", &lcf->url);
         return NGX_ERROR;
     }
 

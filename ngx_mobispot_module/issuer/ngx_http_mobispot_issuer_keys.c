@@ -164,24 +164,24 @@ ngx_http_mobispot_issuer_key_file(ngx_conf_t *cf, ngx_str_t *name,
     full = *name;
 
     if (full.len == 0 || ngx_conf_full_name(cf->cycle, &full, 1) != NGX_OK) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "invalid key file \"%V\"",
-                           name);
+        ngx_http_mobispot_emerg(cf, 0, "invalid key file \"%V\"", name);
         return NGX_CONF_ERROR;
     }
 
     if (ngx_file_info(full.data, &fi) == NGX_FILE_ERROR) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_file_info_n " \"%V\" failed", &full);
+        ngx_http_mobispot_emerg(cf, ngx_errno,
+                                ngx_file_info_n " \"%V\" failed", &full);
         return NGX_CONF_ERROR;
     }
 
     mode = (ngx_uint_t) ngx_file_access(&fi);
 
     if (mode & 0007) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "the signing key \"%V\" may be read or written by "
-                           "any user (mode 0%ui%ui%ui): chmod o-rwx it",
-                           &full, (mode >> 6) & 7, (mode >> 3) & 7, mode & 7);
+        ngx_http_mobispot_emerg(cf, 0,
+                                "the signing key \"%V\" may be read or "
+                                "written by any user (mode 0%ui%ui%ui): "
+                                "chmod o-rwx it", &full, (mode >> 6) & 7,
+                                (mode >> 3) & 7, mode & 7);
         return NGX_CONF_ERROR;
     }
 
@@ -258,7 +258,9 @@ ngx_http_mobispot_issuer_jwks(ngx_conf_t *cf, ngx_array_t *keys,
 failed:
 
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "the issuer's JWKS cannot be made: %s", reason);
+                       "\"mobispot_sso_issuer\": the JWKS of its "
+                       "\"mobispot_sso_signing_key\" keys cannot be made: %s",
+                       reason);
     yajl_gen_free(g);
 
     return NGX_ERROR;

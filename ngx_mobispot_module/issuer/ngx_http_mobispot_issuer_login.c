@@ -658,6 +658,19 @@ ngx_http_mobispot_login_wrong(ngx_http_request_t *r,
 
     lg = ctx->data;
 
+    /* the name as typed is not logged: a password is typed there too */
+
+    if (lg->id.len) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "mobispot: sign-in refused (wrong password): account "
+                      "\"%V\"", &lg->id);
+
+    } else {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "mobispot: sign-in refused (no such account, or no "
+                      "password)");
+    }
+
     return ngx_http_mobispot_issuer_login_form(r, NGX_HTTP_UNAUTHORIZED,
                                            &lg->cont, &lg->name,
                                            ngx_http_mobispot_login_wrong_msg,

@@ -38,9 +38,13 @@ static ngx_int_t ngx_http_mobispot_issuer_document(ngx_http_request_t *r,
     ngx_str_t *doc, const char *cache_control, size_t cc_len);
 
 
-static ngx_conf_post_t  ngx_http_mobispot_issuer_lifetime_post = {
-    ngx_http_mobispot_issuer_lifetime_check
-};
+/* mobispot_sso_session_lifetime: 5 minutes to 30 days */
+
+static ngx_http_mobispot_conf_bounds_t
+    ngx_http_mobispot_issuer_lifetime_post =
+    ngx_http_mobispot_bounds(SEC, NGX_HTTP_MOBISPOT_SESSION_MIN,
+                             NGX_HTTP_MOBISPOT_SESSION_MAX,
+                             "must be between 5m and 30d");
 
 
 static ngx_command_t  ngx_http_mobispot_issuer_commands[] = {
@@ -191,6 +195,7 @@ ngx_http_mobispot_issuer(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     ilcf->enabled = 1;
     ilcf->prefix = clcf->name;
+    ngx_http_mobispot_conf_where(cf, &ilcf->where);
 
     /*
      * the sign-in checks passwords in the thread pool, the token endpoint
@@ -313,10 +318,12 @@ ngx_http_mobispot_issuer_merge_loc_conf(ngx_conf_t *cf, void *parent,
     }
 
     if (conf->url.len == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"mobispot_sso_issuer\" in location \"%V\" needs "
-                           "\"mobispot_sso_issuer_url\" (the \"iss\" of its "
-                           "tokens)", &conf->prefix);
+        ngx_http_mobispot_conf_refuse(cf, &conf->where,
+                                      "\"mobispot_sso_issuer\" in location "
+                                      "\"%V\" needs "
+                                      "\"mobispot_sso_issuer_url\" (the "
+                                      "\"iss\" of its tokens)",
+                                      &conf->prefix);
         return NGX_CONF_ERROR;
     }
 
@@ -329,20 +336,23 @@ ngx_http_mobispot_issuer_merge_loc_conf(ngx_conf_t *cf, void *parent,
     conf->keys = iscf->keys;
 
     if (conf->keys == NULL || conf->keys->nelts == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"mobispot_sso_issuer\" in location \"%V\" needs "
-                           "at least one \"mobispot_sso_signing_key\" in its "
-                           "server or http block", &conf->prefix);
+        ngx_http_mobispot_conf_refuse(cf, &conf->where,
+                                      "\"mobispot_sso_issuer\" in location "
+                                      "\"%V\" needs at least one "
+                                      "\"mobispot_sso_signing_key\" in its "
+                                      "server or http block (it signs its "
+                                      "tokens)", &conf->prefix);
         return NGX_CONF_ERROR;
     }
 
     mmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_mobispot_module);
 
     if (!mmcf->redis.configured) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"mobispot_sso_issuer\" needs \"mobispot_redis\" "
-                           "in the http block (its keys are published there "
-                           "for the gateways, its sessions kept there)");
+        ngx_http_mobispot_conf_refuse(cf, &conf->where,
+                                      "\"mobispot_sso_issuer\" needs "
+                                      "\"mobispot_redis\" in the http block "
+                                      "(its keys are published there for the "
+                                      "gateways, its sessions kept there)");
         return NGX_CONF_ERROR;
     }
 
@@ -350,12 +360,15 @@ ngx_http_mobispot_issuer_merge_loc_conf(ngx_conf_t *cf, void *parent,
                                               ngx_http_mobispot_issuer_module);
 
     if (imcf->keys != NULL && imcf->keys != conf->keys) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "the issuer location \"%V\" has other signing keys "
-                           "than \"%V\": every \"mobispot_sso_issuer\" of an "
-                           "nginx signs with the same keys, published in one "
-                           "Redis key (" NGX_HTTP_MOBISPOT_ISSUER_KEY_JWKS ")",
-                           &conf->prefix, &imcf->jwks_where);
+        ngx_http_mobispot_conf_refuse(cf, &conf->where,
+                                      "\"mobispot_sso_issuer\" in location "
+                                      "\"%V\" has other signing keys than "
+                                      "\"%V\": every issuer of an nginx "
+                                      "signs with the same "
+                                      "\"mobispot_sso_signing_key\" keys, "
+                                      "published in one Redis key ("
+                                      NGX_HTTP_MOBISPOT_ISSUER_KEY_JWKS ")",
+                                      &conf->prefix, &imcf->jwks_where);
         return NGX_CONF_ERROR;
     }
 

@@ -267,6 +267,11 @@ ngx_http_mobispot_refresh_rotated(ngx_http_request_t *r,
     }
 
     if (ngx_strcmp(kind->data, "reuse") == 0) {
+        /*
+         * warn, not info: a client's doing, but the sign of a stolen
+         * token, once per session (it is revoked: the next use is "gone")
+         */
+
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "mobispot: a rotated refresh token of session "
                       "\"%V\" was used again by client \"%V\": the session "

@@ -223,24 +223,6 @@ ngx_http_mobispot_issuer_session_set(ngx_http_request_t *r,
 }
 
 
-/* mobispot_sso_session_lifetime: 5 minutes to 30 days */
-
-char *
-ngx_http_mobispot_issuer_lifetime_check(ngx_conf_t *cf, void *post,
-    void *data)
-{
-    time_t  *sp = data;
-
-    if (*sp < NGX_HTTP_MOBISPOT_SESSION_MIN
-        || *sp > NGX_HTTP_MOBISPOT_SESSION_MAX)
-    {
-        return "must be between 5m and 30d";
-    }
-
-    return NGX_CONF_OK;
-}
-
-
 /* a command of argc ngx_str_t arguments */
 
 ngx_int_t
@@ -287,7 +269,7 @@ ngx_http_mobispot_issuer_random(ngx_http_request_t *r, size_t bytes,
     u_char  raw[NGX_HTTP_MOBISPOT_RANDOM_MAX];
 
     if (bytes > sizeof(raw) || RAND_bytes(raw, (int) bytes) != 1) {
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "mobispot: no random bytes (RAND_bytes)");
         return NGX_ERROR;
     }

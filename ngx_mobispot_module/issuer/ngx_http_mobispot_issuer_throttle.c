@@ -279,6 +279,10 @@ ngx_http_mobispot_issuer_throttled(ngx_http_request_t *r, time_t wait)
 
     len = ngx_sprintf(p, "%T", wait) - p;
 
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "mobispot: sign-in refused (throttled): 429, a wait of "
+                  "%T s runs", wait);
+
     if (ngx_http_mobispot_api_header(r, "Retry-After",
                                      sizeof("Retry-After") - 1, p, len)
         != NGX_OK)

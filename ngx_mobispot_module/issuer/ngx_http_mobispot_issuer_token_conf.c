@@ -76,15 +76,19 @@ ngx_http_mobispot_issuer_audience_conf(ngx_conf_t *cf, ngx_command_t *cmd,
     value = cf->args->elts;
 
     if (value[1].len == 0 || value[1].len > NGX_HTTP_MOBISPOT_ISSUER_URL_MAX) {
-        return "takes 1 to 512 characters";
+        ngx_http_mobispot_emerg(cf, 0, "\"%V\" has %uz characters: it takes "
+                                "1 to 512", &value[1], value[1].len);
+        return NGX_CONF_ERROR;
     }
 
     for (i = 0; i < value[1].len; i++) {
         if (value[1].data[i] <= 0x20 || value[1].data[i] >= 0x7f
             || value[1].data[i] == '"' || value[1].data[i] == '\\')
         {
-            return "takes printable ASCII without blanks, quotes or "
-                   "backslashes";
+            ngx_http_mobispot_emerg(cf, 0, "\"%V\": it takes printable "
+                                    "ASCII without blanks, quotes or "
+                                    "backslashes", &value[1]);
+            return NGX_CONF_ERROR;
         }
     }
 

@@ -67,12 +67,7 @@ ngx_http_mobispot_spots_error(ngx_http_request_t *r, ngx_uint_t status,
 ngx_int_t
 ngx_http_mobispot_spots_redis_error(ngx_http_request_t *r, const char *what)
 {
-    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                  "mobispot: unexpected redis reply to %s", what);
-
-    return ngx_http_mobispot_api_error(r, NGX_HTTP_BAD_GATEWAY, "redis_error",
-                                       "the data store answered with an "
-                                       "error");
+    return ngx_http_mobispot_api_bad_reply(r, what);
 }
 
 

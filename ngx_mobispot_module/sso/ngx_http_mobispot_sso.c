@@ -40,6 +40,25 @@ static char *ngx_http_mobispot_sso_init_main_conf(ngx_conf_t *cf,
 static ngx_int_t ngx_http_mobispot_sso_init(ngx_conf_t *cf);
 
 
+static ngx_http_mobispot_conf_bounds_t  ngx_http_mobispot_sso_size_bounds =
+    ngx_http_mobispot_bounds(SIZE, 16, 65536,
+                             "must be between 16 and 65536 bytes");
+
+static ngx_http_mobispot_conf_bounds_t  ngx_http_mobispot_sso_life_bounds =
+    ngx_http_mobispot_bounds(SEC, 1, 30 * 86400,
+                             "must be between 1s and 30d");
+
+static ngx_http_mobispot_conf_bounds_t  ngx_http_mobispot_sso_cache_bounds =
+    ngx_http_mobispot_bounds(NUM, 0, 1048576, "must be at most 1048576");
+
+
+static ngx_conf_post_t  ngx_http_mobispot_sso_url_check =
+    { ngx_http_mobispot_sso_url_post };
+
+static ngx_conf_post_t  ngx_http_mobispot_sso_client_id_check =
+    { ngx_http_mobispot_sso_client_id_post };
+
+
 static ngx_conf_enum_t  ngx_http_mobispot_sso_modes[] = {
     { ngx_string("off"), NGX_HTTP_MOBISPOT_SSO_OFF },
     { ngx_string("on"), NGX_HTTP_MOBISPOT_SSO_ON },
@@ -52,7 +71,7 @@ static ngx_command_t  ngx_http_mobispot_sso_commands[] = {
 
     { ngx_string("mobispot_sso"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_http_mobispot_conf_enum_slot,
+      ngx_http_mobispot_sso_mode_conf,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_mobispot_sso_loc_conf_t, mode),
       &ngx_http_mobispot_sso_modes },
@@ -125,7 +144,7 @@ static ngx_command_t  ngx_http_mobispot_sso_commands[] = {
       ngx_conf_set_size_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_mobispot_sso_loc_conf_t, max_size),
-      NULL },
+      &ngx_http_mobispot_sso_size_bounds },
 
     { ngx_string("mobispot_sso_login_url"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -139,21 +158,21 @@ static ngx_command_t  ngx_http_mobispot_sso_commands[] = {
       ngx_conf_set_str_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_mobispot_sso_loc_conf_t, authorize_url),
-      NULL },
+      &ngx_http_mobispot_sso_url_check },
 
     { ngx_string("mobispot_sso_client_id"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_mobispot_sso_loc_conf_t, client_id),
-      NULL },
+      &ngx_http_mobispot_sso_client_id_check },
 
     { ngx_string("mobispot_sso_redirect_uri"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_mobispot_sso_loc_conf_t, redirect_uri),
-      NULL },
+      &ngx_http_mobispot_sso_url_check },
 
     { ngx_string("mobispot_sso_callback"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
@@ -181,7 +200,7 @@ static ngx_command_t  ngx_http_mobispot_sso_commands[] = {
       ngx_conf_set_num_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_mobispot_sso_main_conf_t, cache_size),
-      NULL },
+      &ngx_http_mobispot_sso_cache_bounds },
 
     { ngx_string("mobispot_sso_revocation"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
@@ -202,7 +221,7 @@ static ngx_command_t  ngx_http_mobispot_sso_commands[] = {
       ngx_conf_set_sec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_mobispot_sso_main_conf_t, max_lifetime),
-      NULL },
+      &ngx_http_mobispot_sso_life_bounds },
 
     { ngx_string("mobispot_sso_revocation_max_stale"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
@@ -483,13 +502,6 @@ ngx_http_mobispot_sso_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_value(mcf->revocation_max_stale, 5);
     ngx_conf_init_value(mcf->max_lifetime, 12 * 3600);
 
-    if (mcf->max_lifetime < 1 || mcf->max_lifetime > 30 * 86400) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"mobispot_jwt_max_lifetime\" must be between "
-                           "1s and 30d");
-        return NGX_CONF_ERROR;
-    }
-
     mmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_mobispot_module);
 
     if (mcf->keys_redis && !mmcf->redis.configured) {
@@ -519,21 +531,15 @@ ngx_http_mobispot_sso_init_main_conf(ngx_conf_t *cf, void *conf)
 
         if (mcf->revocation_zone_size < 8 * ngx_pagesize) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "\"mobispot_sso_revocation_zone_size\" must "
-                               "be at least %uz", 8 * ngx_pagesize);
+                               "\"mobispot_sso_revocation_zone_size\" "
+                               "%uz must be at least %uz (8 memory pages)",
+                               mcf->revocation_zone_size, 8 * ngx_pagesize);
             return NGX_CONF_ERROR;
         }
 
         if (ngx_http_mobispot_sso_revoke_conf(cf, mcf) != NGX_CONF_OK) {
             return NGX_CONF_ERROR;
         }
-    }
-
-    if (mcf->cache_size > 1048576) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"mobispot_sso_cache_size\" must be at most "
-                           "1048576");
-        return NGX_CONF_ERROR;
     }
 
     return NGX_CONF_OK;

@@ -170,6 +170,7 @@ typedef struct {
 
 typedef struct {
     ngx_uint_t                     mode;
+    ngx_http_mobispot_conf_where_t mode_where;  /* mobispot_sso's line */
     ngx_array_t                   *sources;   /* of ..._sso_source_t */
     ngx_array_t                   *keys;      /* of ..._sso_key_t */
     ngx_str_t                      issuer;
@@ -186,6 +187,7 @@ typedef struct {
     ngx_str_t                      client_id;
     ngx_str_t                      redirect_uri;
     ngx_flag_t                     callback;  /* mobispot_sso_callback */
+    ngx_http_mobispot_conf_where_t callback_where;
     ngx_str_t                      cookie;    /* the token cookie's name */
     ngx_flag_t                     pass_token;
     ngx_uint_t                     no_origin_logged;  /* per worker */
@@ -269,12 +271,22 @@ ngx_int_t ngx_http_mobispot_sso_authorize(ngx_http_request_t *r,
     ngx_str_t *back);
 ngx_int_t ngx_http_mobispot_sso_send_to(ngx_http_request_t *r,
     ngx_uint_t status, u_char *url, size_t len);
+char *ngx_http_mobispot_sso_url_post(ngx_conf_t *cf, void *post,
+    void *data);
+char *ngx_http_mobispot_sso_client_id_post(ngx_conf_t *cf, void *post,
+    void *data);
 char *ngx_http_mobispot_sso_flow_check(ngx_conf_t *cf,
     ngx_http_mobispot_sso_loc_conf_t *conf, ngx_uint_t verifies);
 
 /* the callback (sso_callback.c) and its pages (sso_page.c) */
 char *ngx_http_mobispot_sso_callback_conf(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+/* the directive a location's refusal names: the callback's or mobispot_sso */
+#define ngx_http_mobispot_sso_name(conf)                                     \
+    ((conf)->callback == 1 ? "mobispot_sso_callback" : "mobispot_sso")
+
+char *ngx_http_mobispot_sso_mode_conf(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 ngx_int_t ngx_http_mobispot_sso_page(ngx_http_request_t *r,
     ngx_uint_t status, const char *text);
 ngx_int_t ngx_http_mobispot_sso_page_code(ngx_http_request_t *r,

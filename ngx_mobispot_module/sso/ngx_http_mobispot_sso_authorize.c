@@ -22,8 +22,6 @@
 
 static char *ngx_http_mobispot_sso_callback_path(ngx_conf_t *cf,
     ngx_http_mobispot_sso_loc_conf_t *conf);
-static char *ngx_http_mobispot_sso_url_check(ngx_conf_t *cf,
-    const char *name, ngx_str_t *url);
 
 
 /* the state cookie lives as long as a sign-in may take */
@@ -156,8 +154,9 @@ ngx_http_mobispot_sso_send_to(ngx_http_request_t *r, ngx_uint_t status,
 /*
  * nginx -t: the flow's directives come together and make sense.  One way
  * to sign in (mobispot_sso_login_url or mobispot_sso_authorize_url); the
- * authorize URL, client id and redirect URI all three or none; URLs under
- * https (http on loopback only, as RFC 8252 allows); a callback with all
+ * authorize URL, client id and redirect URI all three or none (the URLs,
+ * https or http on loopback as RFC 8252 allows, and the client id are
+ * checked as they are read, by their posts); a callback with all
  * three, and with a token cookie to set (the first cookie= of
  * mobispot_sso_token, in conf->cookie); the verifier's issuer, audience
  * and keys are checked by the caller for a callback as for mobispot_sso.
@@ -167,16 +166,18 @@ char *
 ngx_http_mobispot_sso_flow_check(ngx_conf_t *cf,
     ngx_http_mobispot_sso_loc_conf_t *conf, ngx_uint_t verifies)
 {
-    u_char                          *p;
     ngx_uint_t                       i, n;
     ngx_http_mobispot_main_conf_t   *mmcf;
     ngx_http_mobispot_sso_source_t  *src;
+    ngx_http_mobispot_conf_where_t  *where;
+
+    where = conf->callback == 1 ? &conf->callback_where : &conf->mode_where;
 
     if (conf->login_url.len && conf->authorize_url.len) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"mobispot_sso_login_url\" and "
-                           "\"mobispot_sso_authorize_url\" are two ways to "
-                           "sign in: choose one");
+        ngx_http_mobispot_conf_refuse(cf, where,
+                                      "\"mobispot_sso_login_url\" and "
+                                      "\"mobispot_sso_authorize_url\" are two "
+                                      "ways to sign in: choose one");
         return NGX_CONF_ERROR;
     }
 
@@ -188,52 +189,30 @@ ngx_http_mobispot_sso_flow_check(ngx_conf_t *cf,
         + (conf->redirect_uri.len != 0);
 
     if ((n != 0 && n != 3) || (conf->callback && n != 3)) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "%s\"mobispot_sso_authorize_url\", "
-                           "\"mobispot_sso_client_id\" and "
-                           "\"mobispot_sso_redirect_uri\" go together",
-                           conf->callback ? "\"mobispot_sso_callback\" "
-                                            "needs them: " : "");
+        ngx_http_mobispot_conf_refuse(cf, where,
+                                      "%s\"mobispot_sso_authorize_url\", "
+                                      "\"mobispot_sso_client_id\" and "
+                                      "\"mobispot_sso_redirect_uri\" go "
+                                      "together (%ui of 3 set)",
+                                      conf->callback
+                                      ? "\"mobispot_sso_callback\" needs "
+                                        "them: " : "", n);
         return NGX_CONF_ERROR;
     }
 
-    if (n == 0) {
-        return NGX_CONF_OK;
-    }
+    /* the URLs and the client id are checked as they are read (the posts) */
 
-    if (ngx_http_mobispot_sso_url_check(cf, "mobispot_sso_authorize_url",
-                                        &conf->authorize_url)
-        != NGX_CONF_OK
-        || ngx_http_mobispot_sso_url_check(cf, "mobispot_sso_redirect_uri",
-                                           &conf->redirect_uri)
-           != NGX_CONF_OK)
-    {
-        return NGX_CONF_ERROR;
-    }
-
-    for (p = conf->client_id.data;
-         p < conf->client_id.data + conf->client_id.len;
-         p++)
-    {
-        if (*p <= 0x20 || *p >= 0x7f) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "\"mobispot_sso_client_id\" takes visible "
-                               "ASCII characters only");
-            return NGX_CONF_ERROR;
-        }
-    }
-
-    if (!conf->callback) {
+    if (n == 0 || !conf->callback) {
         return NGX_CONF_OK;
     }
 
     mmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_mobispot_module);
 
     if (!mmcf->redis.configured) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"mobispot_sso_callback\" needs "
-                           "\"mobispot_redis\" in the http block (the codes "
-                           "are redeemed there)");
+        ngx_http_mobispot_conf_refuse(cf, where,
+                                      "\"mobispot_sso_callback\" needs "
+                                      "\"mobispot_redis\" in the http block "
+                                      "(the codes are redeemed there)");
         return NGX_CONF_ERROR;
     }
 
@@ -250,10 +229,11 @@ ngx_http_mobispot_sso_flow_check(ngx_conf_t *cf,
         }
     }
 
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "\"mobispot_sso_callback\" needs the token cookie "
-                       "it sets: \"mobispot_sso_token cookie=NAME\" (as "
-                       "the protected locations read it)");
+    ngx_http_mobispot_conf_refuse(cf, where,
+                                  "\"mobispot_sso_callback\" needs the token "
+                                  "cookie it sets: \"mobispot_sso_token "
+                                  "cookie=NAME\" (as the protected "
+                                  "locations read it)");
 
     return NGX_CONF_ERROR;
 }
@@ -315,28 +295,58 @@ ngx_http_mobispot_sso_callback_path(ngx_conf_t *cf,
         return NGX_CONF_OK;
     }
 
-    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "\"mobispot_sso_callback\" in location \"%V\" is "
-                       "not where \"mobispot_sso_redirect_uri\" points "
-                       "(\"%V\")", &clcf->name, &path);
+    ngx_http_mobispot_conf_refuse(cf, &conf->callback_where,
+                                  "\"mobispot_sso_callback\" in location "
+                                  "\"%V\" is not where "
+                                  "\"mobispot_sso_redirect_uri\" points "
+                                  "(\"%V\")", &clcf->name, &path);
 
     return NGX_CONF_ERROR;
 }
 
 
-static char *
-ngx_http_mobispot_sso_url_check(ngx_conf_t *cf, const char *name,
-    ngx_str_t *url)
+/*
+ * The posts of mobispot_sso_authorize_url and mobispot_sso_redirect_uri,
+ * checked as they are read: https URLs (http on loopback only)
+ */
+
+char *
+ngx_http_mobispot_sso_url_post(ngx_conf_t *cf, void *post, void *data)
 {
+    ngx_str_t  *url = data;
+
+    ngx_str_t   *value;
     const char  *err;
 
     err = mobispot_redirect_uri_check((const char *) url->data, url->len, 0);
 
     if (err != NULL) {
+        value = cf->args->elts;
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"%s\" must be an https URL (http on loopback "
-                           "only): \"%V\": %s", name, url, err);
+                           "\"%V\" must be an https URL (http on loopback "
+                           "only): \"%V\": %s", &value[0], url, err);
         return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* the post of mobispot_sso_client_id: visible ASCII, as a form sends it */
+
+char *
+ngx_http_mobispot_sso_client_id_post(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_str_t  *id = data;
+
+    u_char  *p;
+
+    for (p = id->data; p < id->data + id->len; p++) {
+        if (*p <= 0x20 || *p >= 0x7f) {
+            ngx_http_mobispot_emerg(cf, 0, "\"%V\" takes visible ASCII "
+                                    "characters only", id);
+            return NGX_CONF_ERROR;
+        }
     }
 
     return NGX_CONF_OK;

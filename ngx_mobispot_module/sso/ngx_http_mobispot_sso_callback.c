@@ -87,6 +87,7 @@ ngx_http_mobispot_sso_callback_conf(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
     lcf->callback = 1;
+    ngx_http_mobispot_conf_where(cf, &lcf->callback_where);
 
     /* its body is read as the API reads one (the body filter) */
 

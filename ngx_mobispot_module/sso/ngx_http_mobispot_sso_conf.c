@@ -66,6 +66,20 @@ ngx_http_mobispot_sso_create_loc_conf(ngx_conf_t *cf)
 }
 
 
+/* mobispot_sso on | off | optional, and the line a merge's refusal names */
+
+char *
+ngx_http_mobispot_sso_mode_conf(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_mobispot_sso_loc_conf_t *lcf = conf;
+
+    ngx_http_mobispot_conf_where(cf, &lcf->mode_where);
+
+    return ngx_http_mobispot_conf_enum_slot(cf, cmd, conf);
+}
+
+
 /*
  * mobispot_jwt_typ: the kinds of token a location takes, by the header's
  * "typ" (RFC 9068 4): access tokens only unless told otherwise, so that
@@ -106,9 +120,14 @@ ngx_http_mobispot_sso_merge_loc_conf(ngx_conf_t *cf, void *parent,
 
     ngx_str_t                          *id;
     ngx_uint_t                          i, verifies;
+    ngx_http_mobispot_conf_where_t     *where;
     ngx_http_mobispot_sso_source_t     *src;
     ngx_http_mobispot_main_conf_t      *mmcf;
     ngx_http_mobispot_sso_main_conf_t  *mcf;
+
+    if (conf->mode == NGX_CONF_UNSET_UINT) {
+        conf->mode_where = prev->mode_where;
+    }
 
     ngx_conf_merge_uint_value(conf->mode, prev->mode,
                               NGX_HTTP_MOBISPOT_SSO_OFF);
@@ -154,19 +173,13 @@ ngx_http_mobispot_sso_merge_loc_conf(ngx_conf_t *cf, void *parent,
         ngx_str_null(&src->name);
     }
 
-    if (conf->max_size < 16 || conf->max_size > 65536) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"mobispot_jwt_max_size\" must be between "
-                           "16 and 65536 bytes");
-        return NGX_CONF_ERROR;
-    }
-
     mcf = ngx_http_conf_get_module_main_conf(cf,
                                              ngx_http_mobispot_sso_module);
 
     /* a callback checks the token it redeems as the location would */
 
     verifies = (conf->mode != NGX_HTTP_MOBISPOT_SSO_OFF || conf->callback);
+    where = conf->callback ? &conf->callback_where : &conf->mode_where;
 
     if (ngx_http_mobispot_sso_flow_check(cf, conf, verifies) != NGX_CONF_OK)
     {
@@ -177,10 +190,13 @@ ngx_http_mobispot_sso_merge_loc_conf(ngx_conf_t *cf, void *parent,
         && (conf->keys == NULL || conf->keys->nelts == 0)
         && !mcf->keys_redis)
     {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"mobispot_sso\" needs at least one "
-                           "\"mobispot_jwt_key\" (or \"mobispot_jwt_jwks\", "
-                           "or \"mobispot_jwt_keys_redis on\")");
+        ngx_http_mobispot_conf_refuse(cf, where,
+                                      "\"%s\" needs at least one "
+                                      "\"mobispot_jwt_key\" (or "
+                                      "\"mobispot_jwt_jwks\", or "
+                                      "\"mobispot_jwt_keys_redis on\"): "
+                                      "no key to check a token with",
+                                      ngx_http_mobispot_sso_name(conf));
         return NGX_CONF_ERROR;
     }
 
@@ -195,11 +211,16 @@ ngx_http_mobispot_sso_merge_loc_conf(ngx_conf_t *cf, void *parent,
         && (conf->issuer.len == 0 || conf->audiences == NULL
             || conf->audiences->nelts == 0))
     {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"mobispot_sso\" needs \"mobispot_jwt_issuer\" "
-                           "and \"mobispot_jwt_audience\": without them a "
-                           "token minted for another site would be "
-                           "accepted");
+        ngx_http_mobispot_conf_refuse(cf, where,
+                                      "\"%s\" needs \"mobispot_jwt_issuer\" "
+                                      "and \"mobispot_jwt_audience\" (%s "
+                                      "not set): without them a token "
+                                      "minted for another site would be "
+                                      "accepted",
+                                      ngx_http_mobispot_sso_name(conf),
+                                      conf->issuer.len == 0
+                                      ? "\"mobispot_jwt_issuer\" is"
+                                      : "\"mobispot_jwt_audience\" is");
         return NGX_CONF_ERROR;
     }
 
@@ -211,10 +232,13 @@ ngx_http_mobispot_sso_merge_loc_conf(ngx_conf_t *cf, void *parent,
                                                   ngx_http_mobispot_module);
 
         if (!mmcf->redis.configured) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "\"mobispot_site\" with \"mobispot_sso\" "
-                               "needs \"mobispot_redis\" in the http block "
-                               "(the site's networks are read from Redis)");
+            ngx_http_mobispot_conf_refuse(cf, where,
+                                          "\"mobispot_site\" with \"%s\" "
+                                          "needs \"mobispot_redis\" in the "
+                                          "http block (the networks of site "
+                                          "\"%V\" are read from Redis)",
+                                          ngx_http_mobispot_sso_name(conf),
+                                          &conf->site);
             return NGX_CONF_ERROR;
         }
 

@@ -242,9 +242,10 @@ ngx_http_mobispot_sso_site_done(ngx_http_request_t *r, void *data,
 
     } else {
         if (status == NGX_HTTP_MOBISPOT_REDIS_OK) {
-            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                          "mobispot: unexpected redis replies for the "
-                          "networks of site \"%V\"", &site->id);
+            ngx_http_mobispot_fault(NGX_LOG_ERR, r->connection->log,
+                                    "mobispot: unexpected redis replies for "
+                                    "the networks of site \"%V\"",
+                                    &site->id);
         }
 
         ngx_http_mobispot_sso_site_stale(r, lcf, ctx, site);
