@@ -99,7 +99,8 @@ $t = time;
 do { @beat = @{ redis_cmd('KEYS', 'ms:beat:*') || [] }; sleep 0.05 unless @beat }
     while !@beat && time - $t < 5;
 ok(@beat >= 1, 'the heartbeat key is in Redis');
-my $ttl = redis_cmd('PTTL', $beat[0] // 'none');
+# the longest: a worker before a reload (HUP mode) leaves its key to expire
+my ($ttl) = sort { $b <=> $a } map { redis_cmd('PTTL', $_) } @beat ? @beat : ('none');
 ok($ttl > 0 && $ttl <= 2000, "it expires (10 heartbeats): $ttl ms");
 
 # Redis stops answering (paused) while every request is a HIT: the
